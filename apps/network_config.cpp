@@ -1,0 +1,260 @@
+#include "network_config.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "apical/engine/error.hpp"
+#include "apical/engine/random.hpp"
+
+namespace apical::app {
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+double to_double(const std::string& where, const std::string& text) {
+  if (text == "inf" || text == "+inf") return std::numeric_limits<double>::infinity();
+  if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size())
+    throw parameter_error(fmt::format("{}: expected a number, got '{}'", where, text));
+  return v;
+}
+
+std::uint64_t to_count(const std::string& where, const std::string& text) {
+  std::uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size())
+    throw parameter_error(
+        fmt::format("{}: expected a non-negative integer, got '{}'", where, text));
+  return v;
+}
+
+bool to_bool(const std::string& where, const std::string& text) {
+  if (text == "true" || text == "yes" || text == "1" || text == "on") return true;
+  if (text == "false" || text == "no" || text == "0" || text == "off") return false;
+  throw parameter_error(fmt::format("{}: expected true or false, got '{}'", where, text));
+}
+
+population_spec& population_named(network_spec& spec, const std::string& name) {
+  for (auto& p : spec.populations)
+    if (p.name == name) return p;
+  spec.populations.push_back({name, "", 0, {}});
+  return spec.populations.back();
+}
+
+projection_spec& projection_named(network_spec& spec, const std::string& name) {
+  for (auto& p : spec.projections)
+    if (p.name == name) return p;
+  spec.projections.push_back({});
+  spec.projections.back().name = name;
+  return spec.projections.back();
+}
+
+// Sets one key of one section; `where` locates it for messages.
+void set_key(network_spec& spec, const std::string& section, const std::string& key,
+             const std::string& value, const std::string& where) {
+  const std::string at = fmt::format("{}: [{}] {}", where, section, key);
+  if (section == "simulation") {
+    if (key == "duration_ms") {
+      spec.duration_ms = to_double(at, value);
+      if (!(spec.duration_ms >= 0) || !std::isfinite(spec.duration_ms))
+        throw parameter_error(fmt::format("{}: must be finite and >= 0, got {}", at, value));
+    } else if (key == "seed") {
+      spec.seed = to_count(at, value);
+    } else if (key == "queue") {
+      parse_queue_kind(value);
+      spec.queue = value;
+    } else {
+      throw parameter_error(
+          fmt::format("{}: unknown key; known: duration_ms, seed, queue", at));
+    }
+    return;
+  }
+  const auto dot = section.find('.');
+  const std::string kind = section.substr(0, dot);
+  const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
+  if (name.empty() || (kind != "population" && kind != "projection"))
+    throw parameter_error(fmt::format(
+        "{}: unknown section [{}]; expected [simulation], [population.NAME] or "
+        "[projection.NAME]",
+        where, section));
+  if (kind == "population") {
+    auto& p = population_named(spec, name);
+    if (key == "model") {
+      p.model = value;
+    } else if (key == "size") {
+      p.size = to_count(at, value);
+    } else {
+      const double v = to_double(at, value);
+      for (auto& [k, old] : p.parameters)
+        if (k == key) {
+          old = v;
+          return;
+        }
+      p.parameters.emplace_back(key, v);  // checked against the model when built
+    }
+    return;
+  }
+  auto& p = projection_named(spec, name);
+  if (key == "pre") p.pre = value;
+  else if (key == "post") p.post = value;
+  else if (key == "rule") p.rule = value;
+  else if (key == "p") p.p = to_double(at, value);
+  else if (key == "k") p.k = to_count(at, value);
+  else if (key == "weight") p.weight = to_double(at, value);
+  else if (key == "weight_max") p.weight_max = to_double(at, value);
+  else if (key == "delay_ms") p.delay_ms = to_double(at, value);
+  else if (key == "delay_max_ms") p.delay_max_ms = to_double(at, value);
+  else if (key == "compartment") p.compartment = static_cast<int>(to_count(at, value));
+  else if (key == "autapses") p.autapses = to_bool(at, value);
+  else if (key == "multapses") p.multapses = to_bool(at, value);
+  else
+    throw parameter_error(fmt::format(
+        "{}: unknown key; known: pre, post, rule, p, k, weight, weight_max, delay_ms, "
+        "delay_max_ms, compartment, autapses, multapses",
+        at));
+}
+
+}  // namespace
+
+network_spec parse_network_config(std::istream& in, const std::string& source) {
+  network_spec spec;
+  std::string line, section;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto hash = line.find_first_of("#;");
+    const std::string text = trim(hash == std::string::npos ? line : line.substr(0, hash));
+    if (text.empty()) continue;
+    const std::string where = fmt::format("{}:{}", source, number);
+    if (text.front() == '[') {
+      if (text.back() != ']')
+        throw parameter_error(fmt::format("{}: expected ']' to close the section name", where));
+      section = trim(text.substr(1, text.size() - 2));
+      if (section.empty()) throw parameter_error(fmt::format("{}: empty section name", where));
+      continue;
+    }
+    const auto eq = text.find('=');
+    if (eq == std::string::npos)
+      throw parameter_error(fmt::format("{}: expected 'key = value', got '{}'", where, text));
+    if (section.empty())
+      throw parameter_error(fmt::format("{}: key outside of any [section]", where));
+    set_key(spec, section, trim(text.substr(0, eq)), trim(text.substr(eq + 1)), where);
+  }
+  return spec;
+}
+
+network_spec load_network_config(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw file_error(fmt::format("{}: cannot open the network configuration", file));
+  return parse_network_config(in, file);
+}
+
+void apply_override(network_spec& spec, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  const auto last_dot = assignment.rfind('.', eq);
+  if (eq == std::string::npos || last_dot == std::string::npos || last_dot == 0)
+    throw parameter_error(fmt::format(
+        "--set '{}': expected section.key=value, e.g. population.E.tau_m_ms=10", assignment));
+  set_key(spec, trim(assignment.substr(0, last_dot)),
+          trim(assignment.substr(last_dot + 1, eq - last_dot - 1)),
+          trim(assignment.substr(eq + 1)), "--set");
+}
+
+std::string to_ini(const network_spec& spec, const model_registry& models) {
+  std::string out;
+  out += fmt::format("[simulation]\nduration_ms = {}\nseed = {}\nqueue = {}\n", spec.duration_ms,
+                     spec.seed, spec.queue);
+  for (const auto& p : spec.populations) {
+    out += fmt::format("\n[population.{}]\nmodel = {}\nsize = {}\n", p.name, p.model, p.size);
+    // Every parameter of the model, resolved (defaults included).
+    auto pop = models.make(p.model, p.name, 1);
+    pop->set_parameters(p.parameters);
+    for (auto name : pop->parameter_names())
+      out += fmt::format("{} = {}\n", name, pop->parameter(name));
+  }
+  for (const auto& p : spec.projections) {
+    out += fmt::format("\n[projection.{}]\npre = {}\npost = {}\nrule = {}\n", p.name, p.pre,
+                       p.post, p.rule);
+    if (p.rule == "fixed_probability") out += fmt::format("p = {}\n", p.p);
+    if (p.rule == "fixed_indegree" || p.rule == "fixed_outdegree")
+      out += fmt::format("k = {}\n", p.k);
+    out += fmt::format("weight = {}\n", p.weight);
+    if (p.weight_max) out += fmt::format("weight_max = {}\n", *p.weight_max);
+    out += fmt::format("delay_ms = {}\n", p.delay_ms);
+    if (p.delay_max_ms) out += fmt::format("delay_max_ms = {}\n", *p.delay_max_ms);
+    out += fmt::format("compartment = {}\nautapses = {}\nmultapses = {}\n", p.compartment,
+                       p.autapses, p.multapses);
+  }
+  return out;
+}
+
+std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models) {
+  auto net = std::make_unique<network>();
+  for (const auto& p : spec.populations) {
+    const std::string where = fmt::format("[population.{}]", p.name);
+    if (p.model.empty()) throw parameter_error(where + ": 'model' is missing");
+    if (p.size == 0) throw parameter_error(where + ": 'size' is missing or 0");
+    std::unique_ptr<population> pop;
+    try {
+      pop = models.make(p.model, p.name, p.size);
+      pop->set_parameters(p.parameters);
+    } catch (const parameter_error& e) {
+      throw parameter_error(where + ": " + e.what());
+    }
+    net->add(std::move(pop));
+  }
+  for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+    const auto& p = spec.projections[k];
+    const std::string where = fmt::format("[projection.{}]", p.name);
+    try {
+      if (p.pre.empty() || p.post.empty()) throw parameter_error("'pre' and 'post' are required");
+      const auto& pre = net->pop(p.pre);
+      const auto& post = net->pop(p.post);
+      connection_options o;
+      o.weight = p.weight_max ? value_spec::uniform(p.weight, *p.weight_max)
+                              : value_spec::constant(p.weight);
+      o.delay_ms = p.delay_max_ms ? value_spec::uniform(p.delay_ms, *p.delay_max_ms)
+                                  : value_spec::constant(p.delay_ms);
+      o.autapses = p.autapses;
+      o.multapses = p.multapses;
+      o.same_population = &pre == &post;
+      rng r(derive_seed(spec.seed, stream::connectivity, k));
+      std::vector<synapse> syn;
+      if (p.rule == "all_to_all") syn = all_to_all(pre.size(), post.size(), o, r);
+      else if (p.rule == "one_to_one") {
+        if (pre.size() != post.size())
+          throw parameter_error(fmt::format("one_to_one needs equal sizes, got {} and {}",
+                                            pre.size(), post.size()));
+        syn = one_to_one(pre.size(), o, r);
+      } else if (p.rule == "fixed_probability")
+        syn = fixed_probability(pre.size(), post.size(), p.p, o, r);
+      else if (p.rule == "fixed_indegree")
+        syn = fixed_indegree(pre.size(), post.size(), p.k, o, r);
+      else if (p.rule == "fixed_outdegree")
+        syn = fixed_outdegree(pre.size(), post.size(), p.k, o, r);
+      else
+        throw parameter_error(fmt::format(
+            "unknown rule '{}'; known: all_to_all, one_to_one, fixed_probability, "
+            "fixed_indegree, fixed_outdegree",
+            p.rule));
+      net->connect(p.name, pre, post, p.compartment, std::move(syn));
+    } catch (const parameter_error& e) {
+      throw parameter_error(where + ": " + e.what());
+    }
+  }
+  return net;
+}
+
+}  // namespace apical::app

@@ -1,0 +1,194 @@
+// apical simulate: run a network described in an INI file.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "apical/engine/analysis.hpp"
+#include "apical/engine/error.hpp"
+#include "apical/engine/plugin.hpp"
+#include "apical/engine/recorders.hpp"
+#include "apical/engine/simulator.hpp"
+#include "apical/models/builtin.hpp"
+#include "commands.hpp"
+#include "json_writer.hpp"
+#include "network_config.hpp"
+#include "presets.hpp"
+
+namespace po = boost::program_options;
+
+namespace apical::app {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void write_text_file(const std::filesystem::path& file, const std::string& text) {
+  // Written next to the target and renamed, so a reader never sees half a file.
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw file_error(fmt::format("{}: write failed", tmp));
+  }
+  std::filesystem::rename(tmp, file);
+}
+
+}  // namespace
+
+int run_simulate(int argc, char** argv) {
+  po::options_description opts(
+      "apical simulate: run a network described in an INI file or a preset\n\n"
+      "usage: apical simulate --config FILE [options]\n"
+      "       apical simulate --preset NAME [options]\n\noptions");
+  std::string config, preset, output = "out", queue;
+  double scale = 1.0;
+  std::vector<std::string> overrides, plugin_files;
+  double duration = -1;
+  std::uint64_t seed = 0;
+  unsigned threads = 1;
+  opts.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config), "network configuration (INI; see docs/network-config.md)")(
+      "preset,p", po::value(&preset), "a reference network (see below and docs/presets.md)")(
+      "scale", po::value(&scale)->default_value(1.0), "size factor of --preset brunel-scaled")(
+      "set", po::value(&overrides)->composing(),
+      "override one key: section.key=value (repeatable), e.g. population.E.tau_m_ms=10")(
+      "plugin", po::value(&plugin_files)->composing(),
+      "load neuron models from a shared library (repeatable); configs then name them like "
+      "built-in models (see docs/custom-models.md)")(
+      "duration", po::value(&duration), "biological time to simulate in ms (overrides the file)")(
+      "seed", po::value(&seed), "master seed (overrides the file)")(
+      "threads", po::value(&threads)->default_value(1),
+      "worker threads; results are identical for any number (needs delays > 0)")(
+      "queue", po::value(&queue), "event queue: heap or calendar (overrides the file)")(
+      "output,o", po::value(&output)->default_value("out"),
+      "output directory for spikes.csv and summary.json")(
+      "no-spikes", "do not write spikes.csv")(
+      "print-config", "print the fully resolved configuration and exit");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\npresets:\n";
+    for (const auto& p : presets()) std::cout << fmt::format("  {:<14} {}\n", p.name, p.summary);
+    return 0;
+  }
+  po::notify(vm);
+  if (config.empty() == preset.empty())
+    throw parameter_error("simulate: give either --config FILE or --preset NAME (see --help)");
+  if (threads == 0) throw parameter_error("simulate: --threads must be >= 1");
+
+  // Declared before the registry and the network, so that plugin code
+  // outlives every population made from it.
+  std::vector<plugin_library> plugins;
+  model_registry models;
+  models::register_builtin(models);
+  for (const auto& file : plugin_files) plugins.emplace_back(file).register_models(models);
+  network_spec spec = preset.empty() ? load_network_config(config) : make_preset(preset, scale);
+  for (const auto& o : overrides) apply_override(spec, o);
+  if (duration >= 0) spec.duration_ms = duration;
+  else if (vm.count("duration")) throw parameter_error("--duration: must be >= 0 ms");
+  if (vm.count("seed")) spec.seed = seed;
+  if (!queue.empty()) {
+    parse_queue_kind(queue);
+    spec.queue = queue;
+  }
+  if (vm.count("print-config")) {
+    std::cout << to_ini(spec, models);
+    return 0;
+  }
+
+  const auto t_build = std::chrono::steady_clock::now();
+  auto net = build_network(spec, models);
+  simulator sim(*net, {spec.seed, parse_queue_kind(spec.queue), threads});
+  spike_recorder spikes(sim);
+  const double build_s = seconds_since(t_build);
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto t_sim = std::chrono::steady_clock::now();
+  const double chunk_ms = std::max(1.0, spec.duration_ms / 100.0);
+  while (sim.now().count() < spec.duration_ms) {
+    sim.run_until(time_ms{std::min(spec.duration_ms, sim.now().count() + chunk_ms)});
+    if (tty) {
+      const double wall = seconds_since(t_sim);
+      const double done = sim.now().count() / spec.duration_ms;
+      fmt::print(stderr, "\r{:.0f}/{:.0f} ms  {:.3g} events/s  ETA {:.1f} s   ",
+                 sim.now().count(), spec.duration_ms,
+                 static_cast<double>(sim.counters().synaptic_events) / std::max(wall, 1e-9),
+                 done > 0 ? wall * (1 - done) / done : 0.0);
+    }
+  }
+  const double sim_s = seconds_since(t_sim);
+  if (tty) fmt::print(stderr, "\n");
+
+  std::filesystem::create_directories(output);
+  if (!vm.count("no-spikes")) write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
+
+  json_writer j;
+  j.begin_object();
+  j.value("neurons", std::uint64_t{net->neurons()});
+  j.value("synapses", std::uint64_t{net->synapses()});
+  j.value("spikes", std::uint64_t{sim.counters().spikes});
+  j.value("duration_ms", spec.duration_ms);
+  j.value("seed", spec.seed);
+  j.value("queue", spec.queue);
+  j.value("threads", std::uint64_t{threads});
+  // E/I figures when populations are so named.
+  double rate_e = std::numeric_limits<double>::quiet_NaN(), rate_i = rate_e;
+  double cv_sum = 0.0;
+  std::size_t cv_n = 0;
+  std::vector<population_activity> acts;
+  for (std::size_t p = 0; p < net->population_count(); ++p) {
+    acts.push_back(activity(spikes.spikes(), p, net->pop(p).size(), 0.0, spec.duration_ms));
+    if (net->pop(p).name() == "E") rate_e = acts.back().rate_hz;
+    if (net->pop(p).name() == "I") rate_i = acts.back().rate_hz;
+    if (acts.back().neurons_with_cv > 0 && net->pop(p).model_name().find("source") == std::string_view::npos) {
+      cv_sum += acts.back().cv_isi * static_cast<double>(acts.back().neurons_with_cv);
+      cv_n += acts.back().neurons_with_cv;
+    }
+  }
+  j.value("rate_e_hz", rate_e);
+  j.value("rate_i_hz", rate_i);
+  j.value("cv_isi", cv_n > 0 ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN());
+  j.value("build_s", build_s);
+  j.value("sim_s", sim_s);
+  j.value("events_per_s", static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
+  j.value("synaptic_events", std::uint64_t{sim.counters().synaptic_events});
+  j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
+  j.value("bytes_per_synapse", net->synapses() > 0 ? static_cast<double>(net->synapse_memory_bytes()) /
+                                                         static_cast<double>(net->synapses())
+                                                   : 0.0);
+  j.begin_object("populations");
+  for (std::size_t p = 0; p < net->population_count(); ++p) {
+    j.begin_object(net->pop(p).name());
+    j.value("model", net->pop(p).model_name());
+    j.value("size", std::uint64_t{net->pop(p).size()});
+    j.value("spikes", acts[p].spikes);
+    j.value("rate_hz", acts[p].rate_hz);
+    j.value("cv_isi", acts[p].cv_isi);
+    j.end_object();
+  }
+  j.end_object();
+  j.end_object();
+  write_text_file(std::filesystem::path(output) / "summary.json", j.str());
+
+  fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net->neurons(), net->synapses(),
+             spec.duration_ms);
+  for (std::size_t p = 0; p < net->population_count(); ++p)
+    fmt::print("  {:<12} {:>8} spikes  {:8.3f} Hz  CV {:.3f}\n", net->pop(p).name(), acts[p].spikes,
+               acts[p].rate_hz, acts[p].cv_isi);
+  fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",
+             build_s, sim_s,
+             static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12),
+             static_cast<double>(peak_rss_bytes()) / (1 << 20));
+  fmt::print("wrote {}/summary.json\n", output);
+  return 0;
+}
+
+}  // namespace apical::app

@@ -1,0 +1,18 @@
+# Compiler settings shared by every apical target: warnings, optional
+# sanitizers. Targets opt in with apical_target_defaults(<target>).
+add_library(apical_options INTERFACE)
+target_compile_options(apical_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  # GCC 12 reports false -Wrestrict overlaps inside std::string's
+  # operator+ at -O2 and above (GCC bug 105329, fixed in GCC 13).
+  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>
+  $<$<BOOL:${APICAL_WERROR}>:-Werror>)
+if(APICAL_SANITIZE)
+  target_compile_options(apical_options INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(apical_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+function(apical_target_defaults target)
+  target_link_libraries(${target} PRIVATE apical_options)
+endfunction()

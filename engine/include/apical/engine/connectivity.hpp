@@ -1,0 +1,49 @@
+#pragma once
+// Connectivity builders: they produce synapse lists for projection's
+// constructor. All random rules draw from the rng they are given (by
+// convention the stream derive_seed(seed, stream::connectivity, k) of the
+// k-th projection), so a network is a pure function of its seed.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "apical/engine/projection.hpp"
+#include "apical/engine/random.hpp"
+
+namespace apical {
+
+// A constant (lo == hi) or uniformly distributed value in [lo, hi].
+struct value_spec {
+  double lo = 0.0;
+  double hi = 0.0;
+  static value_spec constant(double v) { return {v, v}; }
+  static value_spec uniform(double lo, double hi) { return {lo, hi}; }
+  bool is_constant() const { return lo == hi; }
+  double draw(rng& r) const { return is_constant() ? lo : r.uniform(lo, hi); }
+};
+
+struct connection_options {
+  value_spec weight = value_spec::constant(1.0);
+  value_spec delay_ms = value_spec::constant(1.0);
+  // Only meaningful when pre and post are the same population: whether a
+  // neuron may connect to itself.
+  bool autapses = false;
+  bool same_population = false;
+  // fixed_indegree / fixed_outdegree: whether one pair may be drawn twice.
+  bool multapses = false;
+};
+
+std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
+                                const connection_options& o, rng& r);
+std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, rng& r);
+// Each pair independently with probability p.
+std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
+                                       const connection_options& o, rng& r);
+// Each postsynaptic neuron receives exactly k synapses from random sources.
+std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                                    const connection_options& o, rng& r);
+// Each presynaptic neuron sends exactly k synapses to random targets.
+std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                                     const connection_options& o, rng& r);
+
+}  // namespace apical

@@ -1,0 +1,107 @@
+#pragma once
+// The pending-event set of the scheduler, behind one small interface.
+//
+// Every implementation pops events in increasing event order (event.hpp) and
+// passes the same test suite (tests/engine/test_event_queue.cpp).
+//
+// | implementation  | push          | pop              | notes                         |
+// |-----------------|---------------|------------------|-------------------------------|
+// | heap_queue      | O(log n)      | O(log n)         | 4-ary heap (Boost.Heap)       |
+// | calendar_queue  | O(1) amortised| O(1) amortised   | buckets resized to the event  |
+// |                 |               |                  | density (Brown 1988)          |
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <boost/heap/d_ary_heap.hpp>
+
+#include "apical/engine/event.hpp"
+
+namespace apical {
+
+class event_queue {
+ public:
+  virtual ~event_queue() = default;
+  virtual void push(const event& e) = 0;
+  // Removes and returns the smallest event. Precondition: !empty().
+  virtual event pop() = 0;
+  // The smallest event. Precondition: !empty().
+  virtual const event& top() = 0;
+  virtual bool empty() const = 0;
+  virtual std::size_t size() const = 0;
+  virtual void clear() = 0;
+};
+
+class heap_queue final : public event_queue {
+ public:
+  void push(const event& e) override { heap_.push(e); }
+  event pop() override {
+    event e = heap_.top();
+    heap_.pop();
+    return e;
+  }
+  const event& top() override { return heap_.top(); }
+  bool empty() const override { return heap_.empty(); }
+  std::size_t size() const override { return heap_.size(); }
+  void clear() override { heap_.clear(); }
+
+ private:
+  struct later {
+    bool operator()(const event& a, const event& b) const { return b < a; }
+  };
+  boost::heap::d_ary_heap<event, boost::heap::arity<4>, boost::heap::compare<later>> heap_;
+};
+
+// A calendar queue (Brown 1988). Bucket k holds the events of the times
+// [k w, (k+1) w) modulo one "year" (buckets x width); each bucket is a small
+// binary heap. Events further than one year ahead wait in an overflow heap
+// and move into the buckets as time reaches them. The queue resizes itself
+// (Brown's rule): when the number of events leaves [buckets / 2, 2 buckets]
+// the bucket count doubles or halves and the width is re-estimated from the
+// spacing of the earliest events, so that buckets stay short (a few events)
+// whatever the event density. Push and pop are then O(1) amortised.
+class calendar_queue final : public event_queue {
+ public:
+  // Initial bucket width and count; with adaptive = false they stay fixed.
+  explicit calendar_queue(double bucket_width_ms = 0.1, std::size_t buckets = 1024,
+                          bool adaptive = true);
+  void push(const event& e) override;
+  event pop() override;
+  const event& top() override;
+  bool empty() const override { return size_ == 0; }
+  std::size_t size() const override { return size_; }
+  void clear() override;
+
+  double bucket_width_ms() const { return width_; }
+  std::size_t buckets() const { return buckets_.size(); }
+
+ private:
+  std::int64_t window_of(double t) const;
+  void insert(const event& e);  // into a bucket or the overflow, no resize
+  void settle();                // moves cursor_ to the bucket holding the smallest event
+  void refill_from_overflow();
+  void resize(std::size_t buckets);
+
+  double width_;
+  double inv_width_;
+  bool adaptive_;
+  std::size_t mask_;
+  std::vector<std::vector<event>> buckets_;
+  std::vector<event> overflow_;  // min-heap in event order
+  std::size_t size_ = 0;
+  std::size_t in_buckets_ = 0;
+  // Window k is the time span [k w, (k+1) w). Buckets hold only events of
+  // windows window_ .. window_ + buckets - 1 (one "year"); cursor_ is the
+  // bucket of window_. Integer windows keep the bucketing free of rounding.
+  std::int64_t window_ = 0;
+  std::size_t cursor_ = 0;
+};
+
+enum class queue_kind { heap, calendar };
+std::unique_ptr<event_queue> make_event_queue(queue_kind kind);
+queue_kind parse_queue_kind(std::string_view name);
+std::string_view to_string(queue_kind kind);
+
+}  // namespace apical

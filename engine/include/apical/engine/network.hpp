@@ -1,0 +1,61 @@
+#pragma once
+// A network: populations and the projections between them. Populations and
+// projections are numbered in the order they are added (their ids).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apical/engine/population.hpp"
+#include "apical/engine/projection.hpp"
+
+namespace apical {
+
+class network {
+ public:
+  // Takes ownership; returns the population (its id() is its index).
+  population& add(std::unique_ptr<population> p);
+
+  template <neuron_model M>
+  model_population<M>& add_population(std::string name, std::size_t size,
+                                      typename M::parameters params = {}) {
+    auto p = std::make_unique<model_population<M>>(std::move(name), size, params);
+    auto& ref = *p;
+    add(std::move(p));
+    return ref;
+  }
+
+  // Freezes `synapses` into a projection into `compartment` of `post`.
+  // Throws parameter_error if the compartment does not exist in post's model.
+  projection& connect(std::string name, const population& pre, const population& post,
+                      int compartment, std::vector<synapse> synapses);
+  projection& connect(const population& pre, const population& post, int compartment,
+                      std::vector<synapse> synapses) {
+    return connect(pre.name() + "->" + post.name(), pre, post, compartment, std::move(synapses));
+  }
+
+  std::size_t population_count() const { return populations_.size(); }
+  std::size_t projection_count() const { return projections_.size(); }
+  population& pop(std::size_t id) { return *populations_[id]; }
+  const population& pop(std::size_t id) const { return *populations_[id]; }
+  projection& proj(std::size_t id) { return *projections_[id]; }
+  const projection& proj(std::size_t id) const { return *projections_[id]; }
+  population& pop(std::string_view name);
+  const population& pop(std::string_view name) const;
+
+  // Projections whose source is population `id`, in id order.
+  const std::vector<std::uint16_t>& outgoing(std::size_t id) const { return outgoing_[id]; }
+
+  std::size_t neurons() const;
+  std::size_t synapses() const;
+  std::size_t synapse_memory_bytes() const;
+  double min_delay_ms() const;
+
+ private:
+  std::vector<std::unique_ptr<population>> populations_;
+  std::vector<std::unique_ptr<projection>> projections_;
+  std::vector<std::vector<std::uint16_t>> outgoing_;
+};
+
+}  // namespace apical

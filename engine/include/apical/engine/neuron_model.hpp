@@ -1,0 +1,85 @@
+#pragma once
+// The neuron model concept: what a model must provide to run in apical.
+//
+// A model is a struct of static functions and three nested types, following
+// the split of NEST models:
+//   parameters  what the user sets (per population), with a field table;
+//   derived     constants computed once from the parameters (and where they
+//               are validated): propagators, inverse time constants, ...;
+//   state       the per-neuron dynamic variables, with a field table.
+//
+// The engine advances each neuron lazily: only when an event reaches it. All
+// functions receive absolute times in ms. Between events the dynamics must be
+// solved in closed form (or exactly enough that the neuron does not depend on
+// how often it is advanced).
+//
+//   advance(s, d, from_ms, to_ms)  bring the state from `from_ms` to `to_ms`
+//                                  with no input in between (to >= from).
+//   receive(s, d, compartment, weight, t_ms)
+//                                  apply an instantaneous input of `weight`
+//                                  into `compartment` at the current time.
+//   next_spike(s, d, t_ms)         the time >= t_ms at which, without further
+//                                  input, the neuron will cross threshold;
+//                                  +infinity if never. Must not miss a
+//                                  crossing; see exp_sum.hpp for a root
+//                                  search that cannot.
+//   fire(s, d, t_ms)               the neuron spikes now: reset, start the
+//                                  refractory period.
+//   init(s, d, rng)                the initial state of one neuron; called in
+//                                  neuron order. A model whose neurons differ
+//                                  by index (a spike-time source replaying
+//                                  channel i) may take the index instead:
+//                                  init(s, d, rng, neuron).
+//
+// Refractoriness lives in the state (e.g. the absolute end time of the
+// refractory period), so the engine needs no knowledge of it.
+//
+// Optional, for speed: predict(s, d, t_ms) -> spike_prediction. A model may
+// return a *provisional* time instead of the exact crossing: a time up to
+// which it has proven there is no crossing (certain = false). The engine
+// then re-examines the neuron at that time (advance, predict again) instead
+// of firing it. Searching only a short horizon is much cheaper than finding
+// a crossing that later input will move anyway; spike times stay exact.
+// Without predict(), next_spike() is used and every prediction is certain.
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "apical/engine/random.hpp"
+
+namespace apical {
+
+struct spike_prediction {
+  double time_ms;
+  bool certain = true;
+};
+
+// One named, documented double field of a parameter or state struct.
+template <class Struct>
+struct field {
+  std::string_view name;
+  double Struct::*member;
+  std::string_view unit;
+  std::string_view meaning;
+};
+
+template <class M>
+concept neuron_model =
+    requires(typename M::state& s, const typename M::state& cs, const typename M::parameters& p,
+             const typename M::derived& d, double t, double w, int compartment, rng& r) {
+      { M::name } -> std::convertible_to<std::string_view>;
+      { M::compartments } -> std::convertible_to<int>;
+      { M::parameter_fields() } -> std::convertible_to<std::span<const field<typename M::parameters>>>;
+      { M::state_fields() } -> std::convertible_to<std::span<const field<typename M::state>>>;
+      { M::derive(p) } -> std::same_as<typename M::derived>;
+      requires requires { M::init(s, d, r); } || requires { M::init(s, d, r, std::uint32_t{}); };
+      M::advance(s, d, t, t);
+      M::receive(s, d, compartment, w, t);
+      { M::next_spike(cs, d, t) } -> std::convertible_to<double>;
+      M::fire(s, d, t);
+    };
+
+}  // namespace apical

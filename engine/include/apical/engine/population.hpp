@@ -1,0 +1,243 @@
+#pragma once
+// A population: neurons of one model with shared parameters.
+//
+// `population` is the type-erased interface the simulator works with (one
+// virtual call per delivery group or per spike, never per synapse);
+// `model_population<M>` implements it for any type satisfying neuron_model,
+// with the model's functions statically dispatched inside the loops.
+//
+// Lazy update invariant: neuron i's state is valid at time t_last(i). It is
+// brought forward (closed form) only when an event reaches it. After every
+// input, the model predicts its next threshold crossing. At most one crossing
+// event per neuron is live in the queue, at time queued(i) <= predicted(i):
+//   - a prediction earlier than the live event replaces it: the version is
+//     bumped (the old event becomes stale: lazy cancellation) and a new event
+//     is scheduled;
+//   - a prediction at or after the live event keeps it (no queue traffic);
+//     when it pops early, or the prediction was provisional, the neuron is
+//     re-examined instead of fired.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "apical/engine/error.hpp"
+#include "apical/engine/neuron_model.hpp"
+#include "apical/engine/random.hpp"
+#include "apical/engine/scheduler.hpp"
+
+namespace apical {
+
+class population {
+ public:
+  population(std::string name, std::size_t size) : name_(std::move(name)), size_(size) {}
+  virtual ~population() = default;
+  population(const population&) = delete;
+  population& operator=(const population&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::size_t size() const { return size_; }
+  std::uint16_t id() const { return id_; }
+  void set_id(std::uint16_t id) { id_ = id; }
+
+  virtual std::string_view model_name() const = 0;
+  virtual int compartments() const = 0;
+
+  // Puts every neuron in its initial state at time 0 (drawn from the stream
+  // derive_seed(seed, stream::initial_state, id)) and forgets predictions.
+  virtual void reset(std::uint64_t seed) = 0;
+  // Schedules the first threshold crossing of neurons [begin, end).
+  virtual void predict(std::uint32_t begin, std::uint32_t end, double t_ms, scheduler& s) = 0;
+  // Applies one delivery group: inputs of weights[k] into neuron targets[k].
+  virtual void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
+                       std::span<const float> weights, scheduler& s) = 0;
+  // A crossing event for neuron i: if `version` is current and the neuron's
+  // certain prediction is t_ms, it fires (is reset), its next crossing is
+  // predicted, and true is returned; otherwise (stale, early or provisional)
+  // false is returned after re-examining the neuron if needed.
+  virtual bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms,
+                               scheduler& s) = 0;
+
+  // Named access for recorders and configs. State values are computed at
+  // time t_ms without changing the neuron (a copy is advanced).
+  virtual std::vector<std::string_view> state_names() const = 0;
+  virtual double state_value(std::uint32_t i, std::size_t variable, double t_ms) const = 0;
+  virtual std::vector<std::string_view> parameter_names() const = 0;
+  virtual double parameter(std::string_view name) const = 0;
+  // Sets parameters by name, then re-derives the constants once (so values
+  // that constrain each other can change together); throws parameter_error
+  // for an unknown name or an invalid value, and then keeps the old values.
+  virtual void set_parameters(std::span<const std::pair<std::string, double>> values) = 0;
+  void set_parameter(std::string_view name, double value) {
+    const std::pair<std::string, double> one{std::string(name), value};
+    set_parameters({&one, 1});
+  }
+
+  std::size_t state_index(std::string_view name) const {
+    const auto names = state_names();
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name) return k;
+    std::string known;
+    for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+    throw parameter_error("population '" + name_ + "' (" + std::string(model_name()) +
+                          ") has no state variable '" + std::string(name) +
+                          "'; known: " + known);
+  }
+
+ private:
+  std::string name_;
+  std::size_t size_;
+  std::uint16_t id_ = 0;
+};
+
+// Looks a field up by name; throws parameter_error listing the known names.
+template <class Struct>
+const field<Struct>& find_field(std::span<const field<Struct>> fields, std::string_view name,
+                                std::string_view context) {
+  for (const auto& f : fields)
+    if (f.name == name) return f;
+  std::string known;
+  for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.name);
+  throw parameter_error(std::string(context) + ": unknown parameter '" + std::string(name) +
+                        "'; known: " + known);
+}
+
+template <neuron_model M>
+class model_population final : public population {
+ public:
+  using parameters = typename M::parameters;
+  using state = typename M::state;
+  using derived = typename M::derived;
+
+  model_population(std::string name, std::size_t size, parameters p = {})
+      : population(std::move(name), size), params_(p), derived_(M::derive(p)) {
+    states_.resize(size);
+    t_last_.assign(size, 0.0);
+    predicted_.assign(size, inf);
+    queued_.assign(size, inf);
+    certain_.assign(size, 1);
+    version_.assign(size, 0);
+  }
+
+  std::string_view model_name() const override { return M::name; }
+  int compartments() const override { return M::compartments; }
+
+  const parameters& params() const { return params_; }
+  const derived& constants() const { return derived_; }
+  void set_params(const parameters& p) {
+    derived_ = M::derive(p);  // validates before anything changes
+    params_ = p;
+  }
+  state& state_of(std::uint32_t i) { return states_[i]; }
+  const state& state_of(std::uint32_t i) const { return states_[i]; }
+
+  void reset(std::uint64_t seed) override {
+    rng r(derive_seed(seed, stream::initial_state, id()));
+    for (std::uint32_t i = 0; i < size(); ++i) {
+      if constexpr (requires { M::init(states_[i], derived_, r, i); })
+        M::init(states_[i], derived_, r, i);
+      else
+        M::init(states_[i], derived_, r);
+    }
+    t_last_.assign(size(), 0.0);
+    predicted_.assign(size(), inf);
+    queued_.assign(size(), inf);
+    certain_.assign(size(), 1);
+    for (auto& v : version_) ++v;  // events of a previous run become stale
+  }
+
+  void predict(std::uint32_t begin, std::uint32_t end, double t_ms, scheduler& s) override {
+    for (std::uint32_t i = begin; i < end; ++i) repredict(i, t_ms, s);
+  }
+
+  void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
+               std::span<const float> weights, scheduler& s) override {
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      const std::uint32_t i = targets[k];
+      bring_to(i, t_ms);
+      M::receive(states_[i], derived_, compartment, static_cast<double>(weights[k]), t_ms);
+      repredict(i, t_ms, s);
+    }
+  }
+
+  bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms,
+                       scheduler& s) override {
+    if (version != version_[i]) return false;
+    queued_[i] = inf;
+    bring_to(i, t_ms);
+    if (predicted_[i] != t_ms || !certain_[i]) {
+      repredict(i, t_ms, s);  // early or provisional: look again from here
+      return false;
+    }
+    M::fire(states_[i], derived_, t_ms);
+    repredict(i, t_ms, s);
+    return true;
+  }
+
+  std::vector<std::string_view> state_names() const override {
+    std::vector<std::string_view> names;
+    for (const auto& f : M::state_fields()) names.push_back(f.name);
+    return names;
+  }
+  double state_value(std::uint32_t i, std::size_t variable, double t_ms) const override {
+    state copy = states_[i];
+    if (t_ms > t_last_[i]) M::advance(copy, derived_, t_last_[i], t_ms);
+    return copy.*(M::state_fields()[variable].member);
+  }
+  std::vector<std::string_view> parameter_names() const override {
+    std::vector<std::string_view> names;
+    for (const auto& f : M::parameter_fields()) names.push_back(f.name);
+    return names;
+  }
+  double parameter(std::string_view name) const override {
+    return params_.*(find_field(M::parameter_fields(), name, M::name).member);
+  }
+  void set_parameters(std::span<const std::pair<std::string, double>> values) override {
+    parameters p = params_;
+    for (const auto& [name, value] : values)
+      p.*(find_field(M::parameter_fields(), name, M::name).member) = value;
+    set_params(p);
+  }
+
+ private:
+  static constexpr double inf = std::numeric_limits<double>::infinity();
+
+  void bring_to(std::uint32_t i, double t_ms) {
+    if (t_last_[i] < t_ms) {
+      M::advance(states_[i], derived_, t_last_[i], t_ms);
+      t_last_[i] = t_ms;
+    }
+  }
+  static spike_prediction predict(const state& st, const derived& d, double t_ms) {
+    if constexpr (requires { M::predict(st, d, t_ms); })
+      return M::predict(st, d, t_ms);
+    else
+      return {M::next_spike(st, d, t_ms), true};
+  }
+  void repredict(std::uint32_t i, double t_ms, scheduler& s) {
+    const spike_prediction p = predict(states_[i], derived_, t_ms);
+    predicted_[i] = p.time_ms;
+    certain_[i] = p.certain;
+    if (p.time_ms < queued_[i]) {
+      ++version_[i];
+      queued_[i] = p.time_ms;
+      s.schedule_crossing(id(), i, version_[i], p.time_ms);
+    }
+  }
+
+  parameters params_;
+  derived derived_;
+  std::vector<state> states_;
+  std::vector<double> t_last_;
+  std::vector<double> predicted_;     // latest prediction
+  std::vector<double> queued_;        // time of the live crossing event
+  std::vector<std::uint8_t> certain_; // predicted_ is an exact crossing
+  std::vector<std::uint32_t> version_;
+};
+
+}  // namespace apical

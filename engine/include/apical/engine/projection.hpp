@@ -1,0 +1,107 @@
+#pragma once
+// Projections: the synapses from one population to one compartment of
+// another, frozen into delay-grouped CSR arrays.
+//
+// THE main performance decision of the engine: a spike enters the queue once
+// per (spike, delay group), never once per synapse. A presynaptic row is
+// sorted by delay, and runs of equal delay form groups; when a spike's
+// delivery event for a group pops, the engine walks that group's contiguous
+// (target, weight) arrays. With one delay per projection (the usual case),
+// that is one queue entry per spike per projection, whatever the fan-out.
+//
+// Memory of the frozen projection: 4 bytes target + 4 bytes weight per
+// synapse, plus 16 bytes per delay group (delay, start) and 4 bytes per
+// presynaptic neuron. The target compartment is a property of the
+// projection (split mixed lists into one projection per compartment).
+//
+// Build in structs, run in arrays: builders produce `synapse` values, and
+// freeze() sorts them by (pre, delay, post) so the arrays (and therefore the
+// order of deliveries) do not depend on how the list was produced.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace apical {
+
+struct synapse {
+  std::uint32_t pre = 0;
+  std::uint32_t post = 0;
+  float weight = 0.0f;
+  double delay_ms = 0.0;
+};
+
+class projection {
+ public:
+  // Builds the frozen arrays. Throws parameter_error for an index out of
+  // range, a negative or NaN delay, or a non-finite weight; `name` is used in
+  // the messages.
+  projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
+             std::uint16_t post_population, std::size_t post_size, int compartment,
+             std::vector<synapse> synapses);
+
+  const std::string& name() const { return name_; }
+  std::uint16_t id() const { return id_; }
+  void set_id(std::uint16_t id) { id_ = id; }
+  std::uint16_t pre_population() const { return pre_population_; }
+  std::uint16_t post_population() const { return post_population_; }
+  std::size_t pre_size() const { return pre_size_; }
+  std::size_t post_size() const { return post_size_; }
+  int compartment() const { return compartment_; }
+  std::size_t size() const { return targets_.size(); }
+  std::size_t groups() const { return group_delay_ms_.size(); }
+
+  // Delay groups of presynaptic neuron `pre`: [first, last).
+  std::uint32_t first_group(std::uint32_t pre) const { return row_groups_[pre]; }
+  std::uint32_t last_group(std::uint32_t pre) const { return row_groups_[pre + 1]; }
+  double group_delay_ms(std::uint32_t g) const { return group_delay_ms_[g]; }
+  // Synapse indices of group g: [group_begin(g), group_end(g)).
+  std::uint64_t group_begin(std::uint32_t g) const { return group_start_[g]; }
+  std::uint64_t group_end(std::uint32_t g) const { return group_start_[g + 1]; }
+  std::span<const std::uint32_t> group_targets(std::uint32_t g) const {
+    return {targets_.data() + group_start_[g], targets_.data() + group_start_[g + 1]};
+  }
+  std::span<const float> group_weights(std::uint32_t g) const {
+    return {weights_.data() + group_start_[g], weights_.data() + group_start_[g + 1]};
+  }
+  // Synapse indices of presynaptic neuron `pre` (all its groups).
+  std::uint64_t row_begin(std::uint32_t pre) const { return group_start_[row_groups_[pre]]; }
+  std::uint64_t row_end(std::uint32_t pre) const { return group_start_[row_groups_[pre + 1]]; }
+
+  std::span<const std::uint32_t> targets() const { return targets_; }
+  // Weights are mutable: plasticity rules and trainers change them in place.
+  std::span<float> weights() { return weights_; }
+  std::span<const float> weights() const { return weights_; }
+  // The presynaptic neuron of synapse k (binary search over the rows).
+  std::uint32_t pre_of(std::uint64_t k) const;
+  double delay_of(std::uint64_t k) const;
+  double min_delay_ms() const;
+
+  // Post-to-pre index for rules that walk the synapses of a target neuron:
+  // synapse indices of post neuron j are incoming(j). Built on first request.
+  std::span<const std::uint64_t> incoming(std::uint32_t post) const;
+  void build_incoming_index() const;
+
+  // Bytes held by the frozen arrays (excluding the optional incoming index).
+  std::size_t memory_bytes() const;
+
+ private:
+  std::string name_;
+  std::uint16_t id_ = 0;
+  std::uint16_t pre_population_;
+  std::size_t pre_size_;
+  std::uint16_t post_population_;
+  std::size_t post_size_;
+  int compartment_;
+
+  std::vector<std::uint32_t> row_groups_;   // pre_size + 1
+  std::vector<double> group_delay_ms_;      // groups
+  std::vector<std::uint64_t> group_start_;  // groups + 1
+  std::vector<std::uint32_t> targets_;      // synapses
+  std::vector<float> weights_;              // synapses
+
+  mutable std::vector<std::uint64_t> incoming_start_;  // post_size + 1
+  mutable std::vector<std::uint64_t> incoming_;        // synapses
+};
+
+}  // namespace apical

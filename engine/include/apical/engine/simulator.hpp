@@ -1,0 +1,178 @@
+#pragma once
+// The simulator: one event loop over a network.
+//
+// The duty cycle, written once (simulator::run_until) and named here:
+//
+//   1. pop       take the smallest (time, sequence) event from the queue
+//   2. advance   bring the target neuron(s) to the event time in closed form
+//   3. deliver   apply the synaptic inputs of one delay group, and predict
+//                each target's next threshold crossing (scheduled lazily)
+//   4. notify    delivery listeners of the projection see each synapse
+//   5. threshold a crossing event whose prediction is still current fires
+//                the neuron (reset, refractoriness)
+//   6. emit      spike listeners see the spike; one delivery event per
+//                (outgoing projection, delay group) is scheduled
+//
+// Listeners are allocation-free delegates (delegate.hpp); the engine knows
+// nothing of what they do (recording, plasticity, learning).
+//
+// Parallel runs (threads > 1) use conservative windows of the minimum delay
+// D: every population is split into `threads` contiguous index ranges, one
+// partition per thread, each with its own queue. Within a window [t, t + D)
+// partitions are independent (no spike emitted in the window can arrive
+// before its end); at the window's end each partition imports the window's
+// spikes (exchange) and schedules the deliveries to its own neurons. The same
+// structure distributes across processes. Because events are ordered by what
+// they are, not by when they were scheduled (event.hpp), every neuron sees
+// its events in the same order for any number of threads: the spikes are
+// bit-identical.
+//
+// Threads and listeners: with threads > 1, listeners run on the thread that
+// owns the neuron concerned (the spiking neuron for spike listeners, the
+// target for delivery listeners), concurrently for neurons of different
+// partitions. A listener that writes shared state keeps one buffer per
+// partition (current_partition(), partitions()); spike_recorder does.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "apical/engine/delegate.hpp"
+#include "apical/engine/event_queue.hpp"
+#include "apical/engine/network.hpp"
+#include "apical/engine/scheduler.hpp"
+#include "apical/engine/time.hpp"
+
+namespace apical {
+
+// What a delivery listener sees: one synapse's input, after it was applied.
+struct delivery {
+  time_ms time;
+  std::uint32_t pre;
+  std::uint32_t post;
+  std::uint64_t synapse;  // index into the projection's arrays
+  float weight;
+};
+
+struct simulation_options {
+  std::uint64_t seed = 1;
+  queue_kind queue = queue_kind::heap;
+  // Worker threads (partitions). More than one needs a minimum delay > 0.
+  unsigned threads = 1;
+};
+
+struct simulation_counters {
+  std::uint64_t events = 0;             // events popped
+  std::uint64_t stale_predictions = 0;  // crossing events dropped as stale
+  std::uint64_t spikes = 0;             // spikes emitted
+  std::uint64_t synaptic_events = 0;    // synapse deliveries (inputs applied)
+};
+
+class simulator {
+ public:
+  using spike_signal = signal<time_ms, std::uint32_t>;
+  using delivery_signal = signal<const delivery&>;
+
+  // Throws parameter_error for threads == 0, or threads > 1 with a zero
+  // minimum delay.
+  explicit simulator(network& net, simulation_options options = {});
+  ~simulator();
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  // Processes every event with time < t_end, then sets now() to t_end.
+  // Throws parameter_error when t_end is before now().
+  void run_until(time_ms t_end);
+  void run(time_ms duration) { run_until(now_ + duration); }
+  time_ms now() const { return now_; }
+
+  // Back to time 0: initial states (redrawn from the seed), empty queue,
+  // first predictions scheduled, state recorders restarted. Counters and
+  // listeners are kept.
+  void reset();
+  void reset(std::uint64_t seed) {
+    options_.seed = seed;
+    reset();
+  }
+
+  // Step 5's listeners of population `population_id`: called after the
+  // neuron was reset, with the spike time and the neuron index.
+  spike_signal& on_spike(std::size_t population_id) { return spike_signals_[population_id]; }
+  // Step 4's listeners of projection `projection_id`.
+  delivery_signal& on_delivery(std::size_t projection_id) {
+    return delivery_signals_[projection_id];
+  }
+
+  // Samples state variable `variable` of the given neurons every
+  // `interval` (first sample at time 0). Returns the recorder's index.
+  std::size_t record_state(std::size_t population_id, std::string_view variable,
+                           std::vector<std::uint32_t> neurons, time_ms interval);
+  struct state_samples {
+    std::size_t population;
+    std::size_t variable;
+    std::string variable_name;
+    std::vector<std::uint32_t> neurons;
+    time_ms interval;
+    std::vector<double> times_ms;
+    std::vector<double> values;  // row per time, column per neuron
+  };
+  // The samples so far (gathered from the partitions).
+  const state_samples& state_recording(std::size_t recorder) const;
+
+  // Summed over partitions.
+  simulation_counters counters() const;
+  std::size_t partitions() const { return parts_.size(); }
+  // The partition whose thread is calling (0 outside parallel runs).
+  static std::size_t current_partition();
+  // The partition owning neuron i of population `population_id`.
+  std::size_t owner(std::size_t population_id, std::uint32_t i) const {
+    return i / chunk_[population_id];
+  }
+  // The window length of parallel runs (the minimum delay between
+  // partitions), in ms; infinite when no projection crosses partitions.
+  double window_ms() const { return window_ms_; }
+  const simulation_options& options() const { return options_; }
+  network& net() { return *net_; }
+  const network& net() const { return *net_; }
+
+ private:
+  struct sample_value {
+    double time_ms;
+    std::size_t column;
+    double value;
+  };
+  struct partition {
+    std::unique_ptr<event_queue> queue;
+    scheduler sched;
+    simulation_counters counters;
+    std::vector<std::pair<double, std::pair<std::uint16_t, std::uint32_t>>> outbox;
+    std::vector<std::vector<sample_value>> samples;  // per recorder
+    explicit partition(queue_kind q) : queue(make_event_queue(q)), sched(*queue) {}
+  };
+
+  // Processes partition p's events with time < t_end.
+  void process(std::size_t p, time_ms t_end);
+  void deliver(partition& part, std::size_t p, const event& e);
+  void fire(partition& part, std::size_t p, const event& e);
+  void sample(partition& part, std::size_t p, const event& e);
+  void schedule_deliveries(partition& part, std::size_t p, time_ms t, std::uint16_t pop,
+                           std::uint32_t neuron);
+  // The [begin, end) of neuron indices of `population_id` owned by p.
+  std::pair<std::uint32_t, std::uint32_t> range(std::size_t population_id, std::size_t p) const;
+  void run_parallel(time_ms t_end);
+
+  network* net_;
+  simulation_options options_;
+  std::vector<partition> parts_;
+  std::vector<std::uint32_t> chunk_;   // per population: neurons per partition
+  std::vector<std::uint8_t> inline_;   // per projection: delivered at the spike
+  double window_ms_ = 0.0;
+  time_ms now_;
+  std::vector<spike_signal> spike_signals_;
+  std::vector<delivery_signal> delivery_signals_;
+  std::vector<state_samples> samplers_;
+  mutable std::vector<state_samples> gathered_;
+};
+
+}  // namespace apical

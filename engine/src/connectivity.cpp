@@ -1,0 +1,164 @@
+#include "apical/engine/connectivity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "apical/engine/error.hpp"
+
+namespace apical {
+namespace {
+
+void check(const connection_options& o) {
+  if (!std::isfinite(o.weight.lo) || !std::isfinite(o.weight.hi) || o.weight.hi < o.weight.lo)
+    throw parameter_error(fmt::format("connection weight: expected finite lo <= hi, got [{}, {}]",
+                                      o.weight.lo, o.weight.hi));
+  if (!(o.delay_ms.lo >= 0.0) || !std::isfinite(o.delay_ms.hi) || o.delay_ms.hi < o.delay_ms.lo)
+    throw parameter_error(fmt::format(
+        "connection delay_ms: expected finite 0 <= lo <= hi, got [{}, {}]", o.delay_ms.lo,
+        o.delay_ms.hi));
+}
+
+synapse make(std::size_t pre, std::size_t post, const connection_options& o, rng& r) {
+  synapse s;
+  s.pre = static_cast<std::uint32_t>(pre);
+  s.post = static_cast<std::uint32_t>(post);
+  s.weight = static_cast<float>(o.weight.draw(r));
+  s.delay_ms = o.delay_ms.draw(r);
+  return s;
+}
+
+bool excluded(std::size_t pre, std::size_t post, const connection_options& o) {
+  return o.same_population && !o.autapses && pre == post;
+}
+
+// Draws k indices from [0, n) excluding `skip` (pass n for none), distinct
+// unless multapses, in increasing order. `seen` is scratch space of n bytes,
+// all zero on entry and on exit.
+void draw_indices(std::size_t n, std::size_t k, std::size_t skip, bool multapses, rng& r,
+                  std::vector<std::size_t>& out, std::vector<std::uint8_t>& seen) {
+  out.clear();
+  const std::size_t available = skip < n ? n - 1 : n;
+  if (multapses) {
+    for (std::size_t i = 0; i < k; ++i) {
+      std::size_t v = r.below(available);
+      if (skip < n && v >= skip) ++v;
+      out.push_back(v);
+    }
+  } else if (2 * k > available) {
+    // Dense: a partial Fisher-Yates over the candidates.
+    std::vector<std::size_t> pool;
+    pool.reserve(available);
+    for (std::size_t v = 0; v < n; ++v)
+      if (v != skip) pool.push_back(v);
+    for (std::size_t i = 0; i < k; ++i) std::swap(pool[i], pool[i + r.below(available - i)]);
+    out.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(k));
+  } else {
+    // Sparse: rejection of duplicates (expected < 2 draws per index).
+    while (out.size() < k) {
+      std::size_t v = r.below(available);
+      if (skip < n && v >= skip) ++v;
+      if (!seen[v]) {
+        seen[v] = 1;
+        out.push_back(v);
+      }
+    }
+    for (auto v : out) seen[v] = 0;
+  }
+  std::sort(out.begin(), out.end());
+}
+
+}  // namespace
+
+std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
+                                const connection_options& o, rng& r) {
+  check(o);
+  std::vector<synapse> out;
+  out.reserve(pre_size * post_size);
+  for (std::size_t i = 0; i < pre_size; ++i)
+    for (std::size_t j = 0; j < post_size; ++j)
+      if (!excluded(i, j, o)) out.push_back(make(i, j, o, r));
+  return out;
+}
+
+std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, rng& r) {
+  check(o);
+  std::vector<synapse> out;
+  out.reserve(size);
+  for (std::size_t i = 0; i < size; ++i) out.push_back(make(i, i, o, r));
+  return out;
+}
+
+std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
+                                       const connection_options& o, rng& r) {
+  check(o);
+  if (!(p >= 0.0 && p <= 1.0))
+    throw parameter_error(fmt::format("connection probability: expected 0 <= p <= 1, got {}", p));
+  std::vector<synapse> out;
+  out.reserve(static_cast<std::size_t>(static_cast<double>(pre_size * post_size) * p * 1.05) + 16);
+  if (p == 0.0) return out;
+  // Geometric skipping over the pre x post pairs in row-major order: the
+  // cost is proportional to the number of synapses, not of pairs.
+  const double log_q = std::log1p(-p);
+  const std::uint64_t pairs = static_cast<std::uint64_t>(pre_size) * post_size;
+  std::uint64_t idx = 0;
+  while (true) {
+    if (p < 1.0) {
+      double u;
+      do u = r.uniform();
+      while (u == 0.0);
+      const double skip = std::floor(std::log(u) / log_q);
+      if (skip >= static_cast<double>(pairs - idx)) break;
+      idx += static_cast<std::uint64_t>(skip);
+    }
+    if (idx >= pairs) break;
+    const std::size_t i = idx / post_size, j = idx % post_size;
+    if (!excluded(i, j, o)) out.push_back(make(i, j, o, r));
+    ++idx;
+  }
+  return out;
+}
+
+std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                                    const connection_options& o, rng& r) {
+  check(o);
+  const std::size_t candidates = o.same_population && !o.autapses ? pre_size - 1 : pre_size;
+  if (pre_size == 0 || (!o.multapses && k > candidates))
+    throw parameter_error(fmt::format(
+        "fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)", k,
+        candidates));
+  std::vector<synapse> out;
+  out.reserve(post_size * k);
+  std::vector<std::size_t> sources;
+  std::vector<std::uint8_t> seen(pre_size, 0);
+  for (std::size_t j = 0; j < post_size; ++j) {
+    const std::size_t skip = o.same_population && !o.autapses ? j : pre_size;
+    draw_indices(pre_size, k, skip, o.multapses, r, sources, seen);
+    for (auto i : sources) out.push_back(make(i, j, o, r));
+  }
+  return out;
+}
+
+std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                                     const connection_options& o, rng& r) {
+  check(o);
+  const std::size_t candidates = o.same_population && !o.autapses ? post_size - 1 : post_size;
+  if (post_size == 0 || (!o.multapses && k > candidates))
+    throw parameter_error(fmt::format(
+        "fixed_outdegree: out-degree {} exceeds the {} available targets (multapses off)", k,
+        candidates));
+  std::vector<synapse> out;
+  out.reserve(pre_size * k);
+  std::vector<std::size_t> targets;
+  std::vector<std::uint8_t> seen(post_size, 0);
+  for (std::size_t i = 0; i < pre_size; ++i) {
+    const std::size_t skip = o.same_population && !o.autapses ? i : post_size;
+    draw_indices(post_size, k, skip, o.multapses, r, targets, seen);
+    for (auto j : targets) out.push_back(make(i, j, o, r));
+  }
+  return out;
+}
+
+}  // namespace apical

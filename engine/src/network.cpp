@@ -1,0 +1,77 @@
+#include "apical/engine/network.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "apical/engine/error.hpp"
+
+namespace apical {
+
+population& network::add(std::unique_ptr<population> p) {
+  if (populations_.size() >= std::numeric_limits<std::uint16_t>::max())
+    throw parameter_error("network: too many populations (at most 65535)");
+  for (const auto& q : populations_)
+    if (q->name() == p->name())
+      throw parameter_error(fmt::format("network: population name '{}' is used twice", p->name()));
+  p->set_id(static_cast<std::uint16_t>(populations_.size()));
+  populations_.push_back(std::move(p));
+  outgoing_.emplace_back();
+  return *populations_.back();
+}
+
+projection& network::connect(std::string name, const population& pre, const population& post,
+                             int compartment, std::vector<synapse> synapses) {
+  if (projections_.size() >= std::numeric_limits<std::uint16_t>::max())
+    throw parameter_error("network: too many projections (at most 65535)");
+  if (pre.id() >= populations_.size() || populations_[pre.id()].get() != &pre ||
+      post.id() >= populations_.size() || populations_[post.id()].get() != &post)
+    throw parameter_error(fmt::format("projection '{}': population not in this network", name));
+  if (compartment < 0 || compartment >= post.compartments())
+    throw parameter_error(fmt::format(
+        "projection '{}': compartment {} does not exist in model '{}' (it has {})", name,
+        compartment, post.model_name(), post.compartments()));
+  auto p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(),
+                                        post.size(), compartment, std::move(synapses));
+  p->set_id(static_cast<std::uint16_t>(projections_.size()));
+  outgoing_[pre.id()].push_back(p->id());
+  projections_.push_back(std::move(p));
+  return *projections_.back();
+}
+
+population& network::pop(std::string_view name) {
+  return const_cast<population&>(static_cast<const network&>(*this).pop(name));
+}
+
+const population& network::pop(std::string_view name) const {
+  for (const auto& p : populations_)
+    if (p->name() == name) return *p;
+  throw parameter_error(fmt::format("network: no population named '{}'", name));
+}
+
+std::size_t network::neurons() const {
+  std::size_t n = 0;
+  for (const auto& p : populations_) n += p->size();
+  return n;
+}
+
+std::size_t network::synapses() const {
+  std::size_t n = 0;
+  for (const auto& p : projections_) n += p->size();
+  return n;
+}
+
+std::size_t network::synapse_memory_bytes() const {
+  std::size_t n = 0;
+  for (const auto& p : projections_) n += p->memory_bytes();
+  return n;
+}
+
+double network::min_delay_ms() const {
+  double d = std::numeric_limits<double>::infinity();
+  for (const auto& p : projections_) d = std::min(d, p->min_delay_ms());
+  return d;
+}
+
+}  // namespace apical

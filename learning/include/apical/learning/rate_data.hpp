@@ -1,0 +1,46 @@
+#pragma once
+// Labelled data for the rate trainers: contiguous float inputs (one sample
+// per row) and one uint8 label per sample, plus the conversion from 8-bit
+// images.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "apical/learning/matrix.hpp"
+
+namespace apical::learning {
+
+// A non-owning view of count samples of input_size floats each.
+struct dataset_view {
+  const float* inputs = nullptr;
+  const std::uint8_t* labels = nullptr;
+  std::size_t count = 0;
+  std::size_t input_size = 0;
+
+  dataset_view() = default;
+  dataset_view(std::span<const float> input_values, std::span<const std::uint8_t> label_values,
+               std::size_t sample_size);
+
+  const float* input(std::size_t i) const { return inputs + i * input_size; }
+  const_matrix_view input_rows(std::size_t first, std::size_t n) const {
+    return {inputs + first * input_size, n, input_size};
+  }
+  bool empty() const { return count == 0; }
+  // Throws parameter_error unless input_size matches and every label is
+  // below num_classes; `name` says which data set in the message.
+  void check(std::size_t expected_input_size, std::size_t num_classes, std::string_view name) const;
+};
+
+// Bytes 0..255 to floats in [0, 1] (x / 255).
+std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes);
+
+// Per-feature mean over samples of sample_size values (double accumulation).
+std::vector<float> feature_means(std::span<const float> values, std::size_t sample_size);
+
+// Subtracts means[j] from feature j of every sample (e.g. the training-set
+// means from both the training and the test set).
+void subtract_feature_means(std::span<float> values, std::span<const float> means);
+
+}  // namespace apical::learning

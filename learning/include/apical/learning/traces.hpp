@@ -1,0 +1,95 @@
+#pragma once
+// Spike traces for plasticity rules, decayed lazily in closed form.
+//
+// A trace of a spike train {s} with time constant tau is
+//   all_to_all:  x(t) = sum over s <= t of exp(-(t - s) / tau)   (x <- x + 1)
+//   nearest:     x(t) = exp(-(t - s_last) / tau)                  (x <- 1)
+// It is stored as its value at the owner's last spike and the time of that
+// spike; reading it at t multiplies by exp(-(t - t_last) / tau). Nothing is
+// stepped on a grid, and reading never changes it, so a trace read at an
+// exact spike time is exact up to rounding.
+//
+// THE TRACE INVARIANT. Traces belong to neurons and compartments, never to
+// synapses: one value per (neuron, time constant) on each side, shared by
+// every synapse of that neuron. A plastic projection keeps
+//   - presynaptic traces per (presynaptic neuron, delay group): the spike
+//     train of the neuron as it arrives at the synapse (spike time + delay).
+//     A projection with one delay (the usual case) has one group per neuron;
+//     synapses of one neuron with different delays see different arrival
+//     trains and so different traces;
+//   - postsynaptic traces per (postsynaptic neuron, target compartment): the
+//     spikes of the neuron as seen in the compartment the projection targets.
+// A rule reads only the traces of its synapse's presynaptic group and of its
+// synapse's postsynaptic neuron in the projection's target compartment.
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace apical::learning {
+
+enum class trace_kind {
+  all_to_all,  // every spike adds 1: every pair of spikes interacts
+  nearest,     // every spike resets to 1: only the most recent spike counts
+};
+
+struct trace_spec {
+  double tau_ms;
+  trace_kind kind;
+};
+
+template <std::size_t N>
+using trace_values = std::array<double, N>;
+
+// N traces for each of `owners` owners (neurons or delay groups). The N
+// traces of one owner jump at the same spikes, so they share one time stamp
+// and one cache line.
+template <std::size_t N>
+class trace_table {
+ public:
+  trace_table() = default;
+  trace_table(std::size_t owners, const std::array<trace_spec, N>& specs)
+      : specs_(specs), entries_(owners) {
+    for (std::size_t j = 0; j < N; ++j) inv_tau_[j] = 1.0 / specs[j].tau_ms;
+  }
+
+  std::size_t size() const { return entries_.size(); }
+  const std::array<trace_spec, N>& specs() const { return specs_; }
+
+  // The traces of `owner` at t_ms (>= the owner's last spike).
+  trace_values<N> at(std::uint32_t owner, double t_ms) const {
+    const entry& e = entries_[owner];
+    trace_values<N> v;
+    for (std::size_t j = 0; j < N; ++j) v[j] = e.value[j] * std::exp((e.t_ms - t_ms) * inv_tau_[j]);
+    return v;
+  }
+
+  // A spike of `owner` at t_ms: decay to t_ms, then jump.
+  void spike(std::uint32_t owner, double t_ms) {
+    entry& e = entries_[owner];
+    const trace_values<N> now = at(owner, t_ms);
+    for (std::size_t j = 0; j < N; ++j)
+      e.value[j] = specs_[j].kind == trace_kind::nearest ? 1.0 : now[j] + 1.0;
+    e.t_ms = t_ms;
+  }
+
+  // Every trace back to 0 (no spike seen), of all owners or of [begin, end).
+  void clear() {
+    for (auto& e : entries_) e = entry{};
+  }
+  void clear(std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) entries_[i] = entry{};
+  }
+
+ private:
+  struct entry {
+    double t_ms = 0.0;
+    trace_values<N> value{};
+  };
+  std::array<trace_spec, N> specs_{};
+  std::array<double, N> inv_tau_{};
+  std::vector<entry> entries_;
+};
+
+}  // namespace apical::learning

@@ -1,0 +1,75 @@
+#include "apical/learning/rate_data.hpp"
+
+#include <string>
+
+#include "apical/engine/error.hpp"
+
+namespace apical::learning {
+
+dataset_view::dataset_view(std::span<const float> input_values,
+                           std::span<const std::uint8_t> label_values, std::size_t sample_size)
+    : inputs(input_values.data()),
+      labels(label_values.data()),
+      count(label_values.size()),
+      input_size(sample_size) {
+  if (sample_size == 0) throw parameter_error("dataset: input_size is 0, expected >= 1");
+  if (input_values.size() != label_values.size() * sample_size) {
+    throw parameter_error("dataset: " + std::to_string(input_values.size()) + " input values for " +
+                          std::to_string(label_values.size()) + " labels, expected " +
+                          std::to_string(label_values.size() * sample_size) + " (labels x " +
+                          std::to_string(sample_size) + ")");
+  }
+}
+
+void dataset_view::check(std::size_t expected_input_size, std::size_t num_classes,
+                         std::string_view name) const {
+  if (count == 0) return;
+  if (input_size != expected_input_size) {
+    throw parameter_error(std::string(name) + ": input_size is " + std::to_string(input_size) +
+                          ", expected " + std::to_string(expected_input_size) +
+                          " (the network's input size)");
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (labels[i] >= num_classes) {
+      throw parameter_error(std::string(name) + ": label of sample " + std::to_string(i) + " is " +
+                            std::to_string(labels[i]) + ", expected < " +
+                            std::to_string(num_classes) + " (the network's output size)");
+    }
+  }
+}
+
+std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes) {
+  std::vector<float> out(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = static_cast<float>(bytes[i]) / 255.0f;
+  return out;
+}
+
+std::vector<float> feature_means(std::span<const float> values, std::size_t sample_size) {
+  if (sample_size == 0 || values.size() % sample_size != 0) {
+    throw parameter_error("feature_means: " + std::to_string(values.size()) +
+                          " values is not a multiple of sample_size " +
+                          std::to_string(sample_size));
+  }
+  const std::size_t count = values.size() / sample_size;
+  std::vector<double> sums(sample_size, 0.0);
+  for (std::size_t s = 0; s < count; ++s) {
+    for (std::size_t j = 0; j < sample_size; ++j) sums[j] += values[s * sample_size + j];
+  }
+  std::vector<float> means(sample_size, 0.0f);
+  if (count == 0) return means;
+  for (std::size_t j = 0; j < sample_size; ++j) {
+    means[j] = static_cast<float>(sums[j] / static_cast<double>(count));
+  }
+  return means;
+}
+
+void subtract_feature_means(std::span<float> values, std::span<const float> means) {
+  if (means.empty() || values.size() % means.size() != 0) {
+    throw parameter_error("subtract_feature_means: " + std::to_string(values.size()) +
+                          " values is not a multiple of the " + std::to_string(means.size()) +
+                          " means");
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] -= means[i % means.size()];
+}
+
+}  // namespace apical::learning

@@ -1,0 +1,13 @@
+#pragma once
+// The built-in neuron models: lif_delta, lif_exp, two_compartment.
+#include "apical/engine/model_registry.hpp"
+#include "apical/models/lif_delta.hpp"
+#include "apical/models/lif_exp.hpp"
+#include "apical/models/two_compartment.hpp"
+
+namespace apical::models {
+
+// Adds the built-in neuron models and the engine's spike sources.
+void register_builtin(model_registry& registry);
+
+}  // namespace apical::models

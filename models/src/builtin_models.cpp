@@ -1,0 +1,12 @@
+#include "apical/models/builtin.hpp"
+
+namespace apical::models {
+
+void register_builtin(model_registry& registry) {
+  register_sources(registry);
+  registry.add<lif_delta>();
+  registry.add<lif_exp>();
+  registry.add<two_compartment>();
+}
+
+}  // namespace apical::models

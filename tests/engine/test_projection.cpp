@@ -1,0 +1,65 @@
+#include <limits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "apical/engine/error.hpp"
+#include "apical/engine/projection.hpp"
+
+using namespace apical;
+
+TEST_CASE("freeze sorts rows by (delay, post) and groups equal delays") {
+  std::vector<synapse> s = {{1, 2, 0.5f, 2.0}, {0, 3, 0.1f, 1.0}, {1, 0, 0.7f, 1.0},
+                            {1, 1, 0.2f, 2.0}, {0, 1, 0.3f, 1.0}};
+  projection p("test", 0, 3, 1, 4, 0, s);
+  CHECK(p.size() == 5);
+  CHECK(p.groups() == 3);  // row 0: {1.0}; row 1: {1.0, 2.0}; row 2: none
+  CHECK(p.first_group(0) == 0);
+  CHECK(p.last_group(0) == 1);
+  CHECK(p.first_group(2) == p.last_group(2));
+  CHECK(p.group_delay_ms(0) == 1.0);
+  CHECK(std::vector<std::uint32_t>(p.group_targets(0).begin(), p.group_targets(0).end()) ==
+        std::vector<std::uint32_t>{1, 3});
+  const auto g = p.first_group(1);
+  CHECK(p.group_delay_ms(g) == 1.0);
+  CHECK(p.group_delay_ms(g + 1) == 2.0);
+  CHECK(std::vector<std::uint32_t>(p.group_targets(g + 1).begin(), p.group_targets(g + 1).end()) ==
+        std::vector<std::uint32_t>{1, 2});
+  CHECK(p.group_weights(g + 1)[1] == 0.5f);
+  for (std::uint64_t k = 0; k < p.size(); ++k) {
+    const auto pre = p.pre_of(k);
+    CHECK((k >= p.row_begin(pre) && k < p.row_end(pre)));
+  }
+  CHECK(p.delay_of(p.row_end(1) - 1) == 2.0);
+  CHECK(p.min_delay_ms() == 1.0);
+}
+
+TEST_CASE("incoming index lists each postsynaptic neuron's synapses") {
+  std::vector<synapse> s = {{0, 1, 1, 1}, {1, 1, 2, 1}, {2, 0, 3, 1}, {2, 1, 4, 1}};
+  projection p("test", 0, 3, 1, 2, 0, s);
+  const auto in1 = p.incoming(1);
+  CHECK(in1.size() == 3);
+  float sum = 0;
+  for (auto k : in1) sum += p.weights()[k];
+  CHECK(sum == 7.0f);
+  CHECK(p.incoming(0).size() == 1);
+}
+
+TEST_CASE("frozen projections use 8 bytes per synapse plus per-row and per-group overhead") {
+  std::vector<synapse> s;
+  for (std::uint32_t i = 0; i < 100; ++i)
+    for (std::uint32_t j = 0; j < 100; ++j) s.push_back({i, j, 1.0f, 1.5});
+  projection p("test", 0, 100, 1, 100, 0, s);
+  CHECK(p.memory_bytes() == 10000 * 8 + 101 * 4 + 100 * 8 + 101 * 8);
+}
+
+TEST_CASE("projection rejects bad synapses with the offending value") {
+  auto make = [](synapse s) { return projection("bad", 0, 2, 1, 2, 0, {s}); };
+  CHECK_THROWS_WITH_AS(make({2, 0, 1, 1}), doctest::Contains("presynaptic index 2"), parameter_error);
+  CHECK_THROWS_WITH_AS(make({0, 5, 1, 1}), doctest::Contains("postsynaptic index 5"), parameter_error);
+  CHECK_THROWS_WITH_AS(make({0, 0, 1, -0.5}), doctest::Contains("delay_ms"), parameter_error);
+  CHECK_THROWS_WITH_AS(make({0, 0, 1, std::numeric_limits<double>::quiet_NaN()}),
+                       doctest::Contains("delay_ms"), parameter_error);
+  CHECK_THROWS_WITH_AS(make({0, 0, std::numeric_limits<float>::infinity(), 1}),
+                       doctest::Contains("weight"), parameter_error);
+}
