@@ -230,26 +230,10 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
       o.autapses = p.autapses;
       o.multapses = p.multapses;
       o.same_population = &pre == &post;
-      rng r(derive_seed(spec.seed, stream::connectivity, k));
-      std::vector<synapse> syn;
-      if (p.rule == "all_to_all") syn = all_to_all(pre.size(), post.size(), o, r);
-      else if (p.rule == "one_to_one") {
-        if (pre.size() != post.size())
-          throw parameter_error(fmt::format("one_to_one needs equal sizes, got {} and {}",
-                                            pre.size(), post.size()));
-        syn = one_to_one(pre.size(), o, r);
-      } else if (p.rule == "fixed_probability")
-        syn = fixed_probability(pre.size(), post.size(), p.p, o, r);
-      else if (p.rule == "fixed_indegree")
-        syn = fixed_indegree(pre.size(), post.size(), p.k, o, r);
-      else if (p.rule == "fixed_outdegree")
-        syn = fixed_outdegree(pre.size(), post.size(), p.k, o, r);
-      else
-        throw parameter_error(fmt::format(
-            "unknown rule '{}'; known: all_to_all, one_to_one, fixed_probability, "
-            "fixed_indegree, fixed_outdegree",
-            p.rule));
-      net->connect(p.name, pre, post, p.compartment, std::move(syn));
+      const auto rule = parse_connection_rule(p.rule);
+      net->connect(p.name, pre, post, p.compartment,
+                   make_generator(rule, pre.size(), post.size(), p.p, p.k, o,
+                                  derive_seed(spec.seed, stream::connectivity, k)));
     } catch (const parameter_error& e) {
       throw parameter_error(where + ": " + e.what());
     }

@@ -1,6 +1,7 @@
 // apical simulate: run a network described in an INI file.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +26,10 @@ namespace po = boost::program_options;
 
 namespace apical::app {
 namespace {
+
+bool is_source(const population& p) {
+  return p.model_name().find("source") != std::string_view::npos;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -71,6 +76,7 @@ int run_simulate(int argc, char** argv) {
       "output,o", po::value(&output)->default_value("out"),
       "output directory for spikes.csv and summary.json")(
       "no-spikes", "do not write spikes.csv")(
+      "record-sources", "also record the spikes of source populations (Poisson drives, ...)")(
       "print-config", "print the fully resolved configuration and exit");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -107,7 +113,12 @@ int run_simulate(int argc, char** argv) {
   const auto t_build = std::chrono::steady_clock::now();
   auto net = build_network(spec, models);
   simulator sim(*net, {spec.seed, parse_queue_kind(spec.queue), threads});
-  spike_recorder spikes(sim);
+  // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
+  // drive of 20 kHz per neuron) only with --record-sources.
+  std::vector<std::size_t> recorded;
+  for (std::size_t p = 0; p < net->population_count(); ++p)
+    if (vm.count("record-sources") || !is_source(net->pop(p))) recorded.push_back(p);
+  spike_recorder spikes(sim, recorded);
   const double build_s = seconds_since(t_build);
 
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -148,7 +159,7 @@ int run_simulate(int argc, char** argv) {
     acts.push_back(activity(spikes.spikes(), p, net->pop(p).size(), 0.0, spec.duration_ms));
     if (net->pop(p).name() == "E") rate_e = acts.back().rate_hz;
     if (net->pop(p).name() == "I") rate_i = acts.back().rate_hz;
-    if (acts.back().neurons_with_cv > 0 && net->pop(p).model_name().find("source") == std::string_view::npos) {
+    if (acts.back().neurons_with_cv > 0 && !is_source(net->pop(p))) {
       cv_sum += acts.back().cv_isi * static_cast<double>(acts.back().neurons_with_cv);
       cv_n += acts.back().neurons_with_cv;
     }
@@ -169,9 +180,15 @@ int run_simulate(int argc, char** argv) {
     j.begin_object(net->pop(p).name());
     j.value("model", net->pop(p).model_name());
     j.value("size", std::uint64_t{net->pop(p).size()});
-    j.value("spikes", acts[p].spikes);
-    j.value("rate_hz", acts[p].rate_hz);
-    j.value("cv_isi", acts[p].cv_isi);
+    const bool was_recorded = std::find(recorded.begin(), recorded.end(), p) != recorded.end();
+    j.value("recorded", was_recorded);
+    if (was_recorded) {
+      j.value("spikes", acts[p].spikes);
+      j.value("rate_hz", acts[p].rate_hz);
+      j.value("cv_isi", acts[p].cv_isi);
+    } else {
+      j.null("spikes").null("rate_hz").null("cv_isi");
+    }
     j.end_object();
   }
   j.end_object();
@@ -180,7 +197,7 @@ int run_simulate(int argc, char** argv) {
 
   fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net->neurons(), net->synapses(),
              spec.duration_ms);
-  for (std::size_t p = 0; p < net->population_count(); ++p)
+  for (const auto p : recorded)
     fmt::print("  {:<12} {:>8} spikes  {:8.3f} Hz  CV {:.3f}\n", net->pop(p).name(), acts[p].spikes,
                acts[p].rate_hz, acts[p].cv_isi);
   fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",

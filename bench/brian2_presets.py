@@ -27,6 +27,8 @@ import numpy as np  # noqa: E402
 import brian2 as b2  # noqa: E402
 from brian2 import ms, mV, Hz  # noqa: E402
 
+J_EXT = 0.1 * mV  # weight of the Poisson drive of the Brunel networks
+
 
 def cv_isi(trains):
     cvs = []
@@ -81,20 +83,28 @@ def build_brunel(g, eta, scale):
                        method="exact", namespace=dict(tau=tau, theta=theta))
     P.v = "10*mV + rand() * 10*mV"
     objs = [P]
-    for pre, w, k in ((P[:n_e], j, c_e), (P[n_e:], -g * j, c_i)):
+    n = n_e + n_i
+    rng = np.random.default_rng(12345)
+    for pre, first, w, k in ((P[:n_e], 0, j, c_e), (P[n_e:], n_e, -g * j, c_i)):
         S = b2.Synapses(pre, P, on_pre="v += w_syn * int(not_refractory_post)", delay=1.5 * ms,
                         namespace=dict(w_syn=w))
-        S.connect(j="k for k in sample(N_post, size=%d)" % k) if False else None
-        # Fixed in-degree: each target draws k sources (Brian2 has no direct
-        # in-degree rule; build the index arrays here).
-        rng = np.random.default_rng(1 + k)
-        post = np.repeat(np.arange(n_e + n_i), k)
-        pre_idx = rng.integers(0, len(pre), size=len(post))
-        S.connect(i=pre_idx, j=post)
+        # Fixed in-degree, distinct sources, no autapses (as apical builds
+        # it; Brian2 has no in-degree rule, so the index arrays are drawn here).
+        pre_idx = np.empty(n * k, dtype=np.int64)
+        for target in range(n):
+            own = target - first
+            draw = rng.choice(len(pre) - (0 <= own < len(pre)), size=k, replace=False)
+            if 0 <= own < len(pre):
+                draw[draw >= own] += 1
+            pre_idx[target * k:(target + 1) * k] = draw
+        S.connect(i=pre_idx, j=np.repeat(np.arange(n), k))
         objs.append(S)
-    ext = b2.PoissonInput(P, "v", N=c_e, rate=eta * nu_thr, weight="j_ext * int(not_refractory)")
-    ext.namespace = dict(j_ext=j) if hasattr(ext, "namespace") else None
-    objs.append(ext)
+    # The Poisson drive: Brian2's PoissonInput draws a binomial count per
+    # time step (apical simulates each input spike at its exact time).
+    global J_EXT
+    J_EXT = j
+    objs.append(b2.PoissonInput(P, "v", N=c_e, rate=eta * nu_thr,
+                                weight="J_EXT * int(not_refractory)"))
     return objs, P, n_e
 
 

@@ -70,35 +70,29 @@ void draw_indices(std::size_t n, std::size_t k, std::size_t skip, bool multapses
   std::sort(out.begin(), out.end());
 }
 
-}  // namespace
 
-std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
-                                const connection_options& o, rng& r) {
-  check(o);
-  std::vector<synapse> out;
-  out.reserve(pre_size * post_size);
+template <class Emit>
+void gen_all_to_all(std::size_t pre_size, std::size_t post_size, const connection_options& o,
+                    rng& r, Emit&& emit) {
   for (std::size_t i = 0; i < pre_size; ++i)
     for (std::size_t j = 0; j < post_size; ++j)
-      if (!excluded(i, j, o)) out.push_back(make(i, j, o, r));
-  return out;
+      if (!excluded(i, j, o)) emit(make(i, j, o, r));
 }
 
-std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, rng& r) {
-  check(o);
-  std::vector<synapse> out;
-  out.reserve(size);
-  for (std::size_t i = 0; i < size; ++i) out.push_back(make(i, i, o, r));
-  return out;
+template <class Emit>
+void gen_one_to_one(std::size_t size, const connection_options& o, rng& r, Emit&& emit) {
+  for (std::size_t i = 0; i < size; ++i) emit(make(i, i, o, r));
 }
 
-std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
-                                       const connection_options& o, rng& r) {
-  check(o);
+void check_probability(double p) {
   if (!(p >= 0.0 && p <= 1.0))
     throw parameter_error(fmt::format("connection probability: expected 0 <= p <= 1, got {}", p));
-  std::vector<synapse> out;
-  out.reserve(static_cast<std::size_t>(static_cast<double>(pre_size * post_size) * p * 1.05) + 16);
-  if (p == 0.0) return out;
+}
+
+template <class Emit>
+void gen_fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
+                           const connection_options& o, rng& r, Emit&& emit) {
+  if (p == 0.0) return;
   // Geometric skipping over the pre x post pairs in row-major order: the
   // cost is proportional to the number of synapses, not of pairs.
   const double log_q = std::log1p(-p);
@@ -115,50 +109,152 @@ std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_si
     }
     if (idx >= pairs) break;
     const std::size_t i = idx / post_size, j = idx % post_size;
-    if (!excluded(i, j, o)) out.push_back(make(i, j, o, r));
+    if (!excluded(i, j, o)) emit(make(i, j, o, r));
     ++idx;
   }
+}
+
+void check_indegree(std::size_t pre_size, std::size_t k, const connection_options& o) {
+  const std::size_t candidates =
+      o.same_population && !o.autapses && pre_size > 0 ? pre_size - 1 : pre_size;
+  if ((pre_size == 0 && k > 0) || (!o.multapses && k > candidates))
+    throw parameter_error(fmt::format(
+        "fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)", k,
+        candidates));
+}
+
+template <class Emit>
+void gen_fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                        const connection_options& o, rng& r, Emit&& emit) {
+  std::vector<std::size_t> sources;
+  std::vector<std::uint8_t> seen(pre_size, 0);
+  for (std::size_t j = 0; j < post_size; ++j) {
+    const std::size_t skip = o.same_population && !o.autapses ? j : pre_size;
+    draw_indices(pre_size, k, skip, o.multapses, r, sources, seen);
+    for (auto i : sources) emit(make(i, j, o, r));
+  }
+}
+
+void check_outdegree(std::size_t post_size, std::size_t k, const connection_options& o) {
+  const std::size_t candidates =
+      o.same_population && !o.autapses && post_size > 0 ? post_size - 1 : post_size;
+  if ((post_size == 0 && k > 0) || (!o.multapses && k > candidates))
+    throw parameter_error(fmt::format(
+        "fixed_outdegree: out-degree {} exceeds the {} available targets (multapses off)", k,
+        candidates));
+}
+
+template <class Emit>
+void gen_fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
+                         const connection_options& o, rng& r, Emit&& emit) {
+  std::vector<std::size_t> targets;
+  std::vector<std::uint8_t> seen(post_size, 0);
+  for (std::size_t i = 0; i < pre_size; ++i) {
+    const std::size_t skip = o.same_population && !o.autapses ? i : post_size;
+    draw_indices(post_size, k, skip, o.multapses, r, targets, seen);
+    for (auto j : targets) emit(make(i, j, o, r));
+  }
+}
+
+}  // namespace
+
+std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
+                                const connection_options& o, rng& r) {
+  check(o);
+  std::vector<synapse> out;
+  out.reserve(pre_size * post_size);
+  gen_all_to_all(pre_size, post_size, o, r, [&](const synapse& s) { out.push_back(s); });
+  return out;
+}
+
+std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, rng& r) {
+  check(o);
+  std::vector<synapse> out;
+  out.reserve(size);
+  gen_one_to_one(size, o, r, [&](const synapse& s) { out.push_back(s); });
+  return out;
+}
+
+std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
+                                       const connection_options& o, rng& r) {
+  check(o);
+  check_probability(p);
+  std::vector<synapse> out;
+  out.reserve(static_cast<std::size_t>(static_cast<double>(pre_size * post_size) * p * 1.05) + 16);
+  gen_fixed_probability(pre_size, post_size, p, o, r, [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
 std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
                                     const connection_options& o, rng& r) {
   check(o);
-  const std::size_t candidates = o.same_population && !o.autapses ? pre_size - 1 : pre_size;
-  if (pre_size == 0 || (!o.multapses && k > candidates))
-    throw parameter_error(fmt::format(
-        "fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)", k,
-        candidates));
+  check_indegree(pre_size, k, o);
   std::vector<synapse> out;
   out.reserve(post_size * k);
-  std::vector<std::size_t> sources;
-  std::vector<std::uint8_t> seen(pre_size, 0);
-  for (std::size_t j = 0; j < post_size; ++j) {
-    const std::size_t skip = o.same_population && !o.autapses ? j : pre_size;
-    draw_indices(pre_size, k, skip, o.multapses, r, sources, seen);
-    for (auto i : sources) out.push_back(make(i, j, o, r));
-  }
+  gen_fixed_indegree(pre_size, post_size, k, o, r, [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
 std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
                                      const connection_options& o, rng& r) {
   check(o);
-  const std::size_t candidates = o.same_population && !o.autapses ? post_size - 1 : post_size;
-  if (post_size == 0 || (!o.multapses && k > candidates))
-    throw parameter_error(fmt::format(
-        "fixed_outdegree: out-degree {} exceeds the {} available targets (multapses off)", k,
-        candidates));
+  check_outdegree(post_size, k, o);
   std::vector<synapse> out;
   out.reserve(pre_size * k);
-  std::vector<std::size_t> targets;
-  std::vector<std::uint8_t> seen(post_size, 0);
-  for (std::size_t i = 0; i < pre_size; ++i) {
-    const std::size_t skip = o.same_population && !o.autapses ? i : post_size;
-    draw_indices(post_size, k, skip, o.multapses, r, targets, seen);
-    for (auto j : targets) out.push_back(make(i, j, o, r));
-  }
+  gen_fixed_outdegree(pre_size, post_size, k, o, r, [&](const synapse& s) { out.push_back(s); });
   return out;
+}
+
+connection_rule parse_connection_rule(std::string_view name) {
+  if (name == "all_to_all") return connection_rule::all_to_all;
+  if (name == "one_to_one") return connection_rule::one_to_one;
+  if (name == "fixed_probability") return connection_rule::fixed_probability;
+  if (name == "fixed_indegree") return connection_rule::fixed_indegree;
+  if (name == "fixed_outdegree") return connection_rule::fixed_outdegree;
+  throw parameter_error(fmt::format(
+      "unknown rule '{}'; known: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
+      "fixed_outdegree",
+      name));
+}
+
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size,
+                                 std::size_t post_size, double p, std::size_t k,
+                                 const connection_options& o, std::uint64_t seed) {
+  check(o);
+  switch (rule) {
+    case connection_rule::all_to_all:
+      return [=](const synapse_sink& emit) {
+        rng r(seed);
+        gen_all_to_all(pre_size, post_size, o, r, emit);
+      };
+    case connection_rule::one_to_one:
+      if (pre_size != post_size)
+        throw parameter_error(fmt::format("one_to_one needs equal sizes, got {} and {}",
+                                          pre_size, post_size));
+      return [=](const synapse_sink& emit) {
+        rng r(seed);
+        gen_one_to_one(pre_size, o, r, emit);
+      };
+    case connection_rule::fixed_probability:
+      check_probability(p);
+      return [=](const synapse_sink& emit) {
+        rng r(seed);
+        gen_fixed_probability(pre_size, post_size, p, o, r, emit);
+      };
+    case connection_rule::fixed_indegree:
+      check_indegree(pre_size, k, o);
+      return [=](const synapse_sink& emit) {
+        rng r(seed);
+        gen_fixed_indegree(pre_size, post_size, k, o, r, emit);
+      };
+    case connection_rule::fixed_outdegree:
+      check_outdegree(post_size, k, o);
+      return [=](const synapse_sink& emit) {
+        rng r(seed);
+        gen_fixed_outdegree(pre_size, post_size, k, o, r, emit);
+      };
+  }
+  throw parameter_error("unknown connection rule");
 }
 
 }  // namespace apical

@@ -23,6 +23,14 @@ population& network::add(std::unique_ptr<population> p) {
 
 projection& network::connect(std::string name, const population& pre, const population& post,
                              int compartment, std::vector<synapse> synapses) {
+  return connect(std::move(name), pre, post, compartment,
+                 [&synapses](const synapse_sink& emit) {
+                   for (const auto& s : synapses) emit(s);
+                 });
+}
+
+projection& network::connect(std::string name, const population& pre, const population& post,
+                             int compartment, const synapse_generator& generate) {
   if (projections_.size() >= std::numeric_limits<std::uint16_t>::max())
     throw parameter_error("network: too many projections (at most 65535)");
   if (pre.id() >= populations_.size() || populations_[pre.id()].get() != &pre ||
@@ -33,7 +41,7 @@ projection& network::connect(std::string name, const population& pre, const popu
         "projection '{}': compartment {} does not exist in model '{}' (it has {})", name,
         compartment, post.model_name(), post.compartments()));
   auto p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(),
-                                        post.size(), compartment, std::move(synapses));
+                                        post.size(), compartment, generate);
   p->set_id(static_cast<std::uint16_t>(projections_.size()));
   outgoing_[pre.id()].push_back(p->id());
   projections_.push_back(std::move(p));

@@ -13,6 +13,14 @@ namespace apical {
 projection::projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
                        std::uint16_t post_population, std::size_t post_size, int compartment,
                        std::vector<synapse> synapses)
+    : projection(std::move(name), pre_population, pre_size, post_population, post_size,
+                 compartment, [&synapses](const synapse_sink& emit) {
+                   for (const auto& s : synapses) emit(s);
+                 }) {}
+
+projection::projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
+                       std::uint16_t post_population, std::size_t post_size, int compartment,
+                       const synapse_generator& generate)
     : name_(std::move(name)),
       pre_population_(pre_population),
       pre_size_(pre_size),
@@ -23,7 +31,14 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
       post_size > std::numeric_limits<std::uint32_t>::max())
     throw parameter_error(
         fmt::format("projection '{}': populations are limited to 2^32 neurons", name_));
-  for (const auto& s : synapses) {
+
+  // Pass 1: validate and count the synapses of each presynaptic row.
+  std::vector<std::uint64_t> start(pre_size + 1, 0);
+  bool one_delay = true, one_weight = true;
+  double first_delay = 0.0;
+  float first_weight = 0.0f;
+  std::uint64_t count = 0;
+  generate([&](const synapse& s) {
     if (s.pre >= pre_size)
       throw parameter_error(fmt::format("projection '{}': presynaptic index {} out of range [0, {})",
                                         name_, s.pre, pre_size));
@@ -38,50 +53,79 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
       throw parameter_error(fmt::format("projection '{}': weight must be finite, got {} "
                                         "(synapse {} -> {})",
                                         name_, s.weight, s.pre, s.post));
-  }
-  // Stable counting sort by presynaptic neuron (linear time), then each row
-  // by (delay, post) where it is not already in that order.
+    if (count == 0) first_delay = s.delay_ms, first_weight = s.weight;
+    one_delay = one_delay && s.delay_ms == first_delay;
+    one_weight = one_weight && s.weight == first_weight;
+    ++start[s.pre + 1];
+    ++count;
+  });
+  for (std::size_t i = 0; i < pre_size; ++i) start[i + 1] += start[i];
+
+  // Pass 2: place every synapse in its row (a stable counting sort: the
+  // arrays never hold more than the final 8 bytes per synapse, plus 8 for
+  // the delays when they differ).
+  targets_.resize(count);
+  uniform_ = one_weight && count > 0;
+  uniform_value_ = first_weight;
+  weights_.resize(uniform_ ? 0 : count);
+  std::vector<double> delays(one_delay ? 0 : count);
   {
-    std::vector<std::uint64_t> start(pre_size + 1, 0);
-    for (const auto& s : synapses) ++start[s.pre + 1];
-    for (std::size_t i = 0; i < pre_size; ++i) start[i + 1] += start[i];
-    std::vector<synapse> sorted(synapses.size());
     std::vector<std::uint64_t> cursor(start.begin(), start.end() - 1);
-    for (const auto& s : synapses) sorted[cursor[s.pre]++] = s;
-    synapses = std::vector<synapse>();  // release before the rows are sorted
-    const auto by_delay_post = [](const synapse& a, const synapse& b) {
-      return a.delay_ms != b.delay_ms ? a.delay_ms < b.delay_ms : a.post < b.post;
-    };
-    for (std::size_t i = 0; i < pre_size; ++i) {
-      const auto b = sorted.begin() + static_cast<std::ptrdiff_t>(start[i]);
-      const auto e = sorted.begin() + static_cast<std::ptrdiff_t>(start[i + 1]);
-      if (!std::is_sorted(b, e, by_delay_post)) std::sort(b, e, by_delay_post);
-    }
-    synapses = std::move(sorted);
+    std::uint64_t seen = 0;
+    generate([&](const synapse& s) {
+      if (++seen > count || cursor[s.pre] >= start[s.pre + 1])
+        throw parameter_error(fmt::format(
+            "projection '{}': the synapse generator produced a different list on its second pass",
+            name_));
+      const auto k = cursor[s.pre]++;
+      targets_[k] = s.post;
+      if (!uniform_) weights_[k] = s.weight;
+      if (!one_delay) delays[k] = s.delay_ms;
+    });
+    if (seen != count)
+      throw parameter_error(fmt::format(
+          "projection '{}': the synapse generator produced a different list on its second pass",
+          name_));
   }
 
-  targets_.resize(synapses.size());
-  weights_.resize(synapses.size());
+  // Each row in (delay, post) order, then cut into delay groups.
+  std::vector<std::pair<std::pair<double, std::uint32_t>, float>> row;
   row_groups_.assign(pre_size + 1, 0);
-  std::size_t k = 0;
-  for (std::uint32_t pre = 0; pre < pre_size; ++pre) {
-    row_groups_[pre] = static_cast<std::uint32_t>(group_delay_ms_.size());
-    while (k < synapses.size() && synapses[k].pre == pre) {
-      if (group_delay_ms_.size() == row_groups_[pre] ||
-          group_delay_ms_.back() != synapses[k].delay_ms) {
+  for (std::size_t i = 0; i < pre_size; ++i) {
+    const std::uint64_t b = start[i], e = start[i + 1];
+    bool sorted = true;
+    for (std::uint64_t k = b + 1; sorted && k < e; ++k) {
+      const double d0 = one_delay ? first_delay : delays[k - 1];
+      const double d1 = one_delay ? first_delay : delays[k];
+      sorted = d0 < d1 || (d0 == d1 && targets_[k - 1] <= targets_[k]);
+    }
+    if (!sorted) {
+      row.clear();
+      for (std::uint64_t k = b; k < e; ++k)
+        row.push_back({{one_delay ? first_delay : delays[k], targets_[k]}, weight(k)});
+      std::stable_sort(row.begin(), row.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (std::uint64_t k = b; k < e; ++k) {
+        const auto& r = row[k - b];
+        if (!one_delay) delays[k] = r.first.first;
+        targets_[k] = r.first.second;
+        if (!uniform_) weights_[k] = r.second;
+      }
+    }
+    row_groups_[i] = static_cast<std::uint32_t>(group_delay_ms_.size());
+    for (std::uint64_t k = b; k < e; ++k) {
+      const double d = one_delay ? first_delay : delays[k];
+      if (k == b || d != group_delay_ms_.back()) {
         if (group_delay_ms_.size() == std::numeric_limits<std::uint32_t>::max())
           throw parameter_error(
               fmt::format("projection '{}': more than 2^32 delay groups", name_));
-        group_delay_ms_.push_back(synapses[k].delay_ms);
+        group_delay_ms_.push_back(d);
         group_start_.push_back(k);
       }
-      targets_[k] = synapses[k].post;
-      weights_[k] = synapses[k].weight;
-      ++k;
     }
   }
   row_groups_[pre_size] = static_cast<std::uint32_t>(group_delay_ms_.size());
-  group_start_.push_back(k);
+  group_start_.push_back(count);
 }
 
 std::uint32_t projection::pre_of(std::uint64_t k) const {

@@ -40,14 +40,19 @@ spike_recorder::~spike_recorder() {
 }
 
 const std::vector<recorded_spike>& spike_recorder::spikes() const {
+  std::size_t total = 0;
+  for (const auto& b : buffers_) total += b.size();
+  if (total == merged_.size()) return merged_;  // nothing new since the last call
   merged_.clear();
+  merged_.reserve(total);
   for (const auto& b : buffers_) merged_.insert(merged_.end(), b.begin(), b.end());
-  std::stable_sort(merged_.begin(), merged_.end(),
-                   [](const recorded_spike& a, const recorded_spike& b) {
-                     if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
-                     if (a.population != b.population) return a.population < b.population;
-                     return a.neuron < b.neuron;
-                   });
+  const auto order = [](const recorded_spike& a, const recorded_spike& b) {
+    if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
+    if (a.population != b.population) return a.population < b.population;
+    return a.neuron < b.neuron;
+  };
+  if (!std::is_sorted(merged_.begin(), merged_.end(), order))
+    std::stable_sort(merged_.begin(), merged_.end(), order);
   return merged_;
 }
 

@@ -120,26 +120,31 @@ void simulator::process(std::size_t p, time_ms t_end) {
 void simulator::deliver(partition& part, std::size_t p, const event& e) {
   const projection& pr = net_->proj(e.target);
   auto targets = pr.group_targets(e.payload);
-  auto weights = pr.group_weights(e.payload);
   std::uint64_t first = pr.group_begin(e.payload);
+  std::size_t offset = 0;
   if (parts_.size() > 1) {
     // Targets are sorted within a group: this partition's are a sub-range.
     const auto [lo, hi] = range(pr.post_population(), p);
     const auto b = std::lower_bound(targets.begin(), targets.end(), lo) - targets.begin();
     const auto en = std::lower_bound(targets.begin(), targets.end(), hi) - targets.begin();
-    targets = targets.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(en - b));
-    weights = weights.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(en - b));
-    first += static_cast<std::uint64_t>(b);
+    offset = static_cast<std::size_t>(b);
+    targets = targets.subspan(offset, static_cast<std::size_t>(en - b));
+    first += offset;
   }
   // 2-3. advance each target lazily and apply its input
-  net_->pop(pr.post_population())
-      .deliver(e.time.count(), pr.compartment(), targets, weights, part.sched);
+  auto& post = net_->pop(pr.post_population());
+  if (pr.uniform_weight()) {
+    post.deliver(e.time.count(), pr.compartment(), targets, pr.weight(0), part.sched);
+  } else {
+    post.deliver(e.time.count(), pr.compartment(), targets,
+                 pr.group_weights(e.payload).subspan(offset, targets.size()), part.sched);
+  }
   part.counters.synaptic_events += targets.size();
   // 4. notify
   const auto& listeners = delivery_signals_[e.target];
   if (!listeners.empty())
     for (std::size_t k = 0; k < targets.size(); ++k)
-      listeners.emit(delivery{e.time, e.index, targets[k], first + k, weights[k]});
+      listeners.emit(delivery{e.time, e.index, targets[k], first + k, pr.weight(first + k)});
 }
 
 void simulator::fire(partition& part, std::size_t p, const event& e) {

@@ -14,15 +14,15 @@ namespace {
 
 
 // A dense projection's synapses in (pre, post) order, so that synapse (a, b)
-// has index a * post_size + b once frozen (freeze sorts by (pre, delay,
-// post); one delay keeps this order).
-std::vector<synapse> dense(std::size_t pre_size, std::size_t post_size, double delay_ms) {
-  std::vector<synapse> s;
-  s.reserve(pre_size * post_size);
-  for (std::size_t a = 0; a < pre_size; ++a)
-    for (std::size_t b = 0; b < post_size; ++b)
-      s.push_back({static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b), 0.0f, delay_ms});
-  return s;
+// has index a * post_size + b once frozen (freeze orders by (pre, delay,
+// post); one delay keeps this order). Streamed: 784 x 800 synapse structs
+// are never held at once.
+synapse_generator dense(std::size_t pre_size, std::size_t post_size, double delay_ms) {
+  return [=](const synapse_sink& sink) {
+    for (std::size_t a = 0; a < pre_size; ++a)
+      for (std::size_t b = 0; b < post_size; ++b)
+        sink({static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b), 0.0f, delay_ms});
+  };
 }
 
 void check_dense(const projection& pr) {

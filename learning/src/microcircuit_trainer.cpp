@@ -130,17 +130,25 @@ struct microcircuit_trainer::batch_result {
 };
 
 weight_updates rate_updates_at(const batch_activity& activity, std::span<const matrix> paths,
-                               bool direct, bool output_gate) {
+                               bool direct, bool output_gate, double gate_ms) {
   const std::size_t L = activity.counts.size() - 1;
   if (paths.size() + 1 != L)
     throw parameter_error(fmt::format("rate_updates_at: {} feedback paths; expected {}",
                                       paths.size(), L - 1));
+  if (!std::isinf(gate_ms) && !(activity.window_ms > 0))
+    throw parameter_error(fmt::format(
+        "rate_updates_at: activity.window_ms is {}; expected > 0 ms with a finite gate_ms",
+        activity.window_ms));
   const std::size_t B = activity.output_error.rows();
   std::vector<matrix> delta(L);
   delta[L - 1] = activity.output_error;
-  const auto gate_by = [](matrix& d, const matrix& counts) {
-    for (std::size_t k = 0; k < d.size(); ++k)
-      if (counts.data()[k] == 0.0f) d.data()[k] = 0.0f;
+  const auto gate_by = [&](matrix& d, const matrix& counts) {
+    for (std::size_t k = 0; k < d.size(); ++k) {
+      const double n = counts.data()[k];
+      const double f = std::isinf(gate_ms) ? (n > 0 ? 1.0 : 0.0)
+                                           : -std::expm1(-n / activity.window_ms * gate_ms);
+      d.data()[k] = static_cast<float>(d.data()[k] * f);
+    }
   };
   if (output_gate) gate_by(delta[L - 1], activity.counts[L]);
   for (std::size_t w = L - 1; w-- > 0;) {
@@ -230,6 +238,7 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
     a.output_error = matrix(B, params_.layer_sizes[L]);
     a.net_error.clear();
     for (std::size_t w = 0; w < L; ++w) a.net_error.emplace_back(B, params_.layer_sizes[w + 1]);
+    a.window_ms = params_.window_ms;
   }
   std::atomic<std::size_t> next{0};
   pool_->run([&](std::size_t worker) {

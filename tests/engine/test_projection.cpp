@@ -45,12 +45,23 @@ TEST_CASE("incoming index lists each postsynaptic neuron's synapses") {
   CHECK(p.incoming(0).size() == 1);
 }
 
-TEST_CASE("frozen projections use 8 bytes per synapse plus per-row and per-group overhead") {
+TEST_CASE("frozen projections: 8 bytes per synapse, 4 with one shared weight, plus overhead") {
   std::vector<synapse> s;
   for (std::uint32_t i = 0; i < 100; ++i)
     for (std::uint32_t j = 0; j < 100; ++j) s.push_back({i, j, 1.0f, 1.5});
   projection p("test", 0, 100, 1, 100, 0, s);
-  CHECK(p.memory_bytes() == 10000 * 8 + 101 * 4 + 100 * 8 + 101 * 8);
+  const std::size_t overhead = 101 * 4 + 100 * 8 + 101 * 8;  // rows, group delays, group starts
+  CHECK(p.uniform_weight());
+  CHECK(p.memory_bytes() == 10000 * 4 + overhead);
+  CHECK(p.weight(1234) == 1.0f);
+  // Mutable access (plasticity) gives every synapse its own weight.
+  p.weights()[5] = 2.0f;
+  CHECK_FALSE(p.uniform_weight());
+  CHECK(p.weight(5) == 2.0f);
+  CHECK(p.weight(6) == 1.0f);
+  CHECK(p.memory_bytes() == 10000 * 8 + overhead);
+  s[0].weight = 0.5f;
+  CHECK_FALSE(projection("mixed", 0, 100, 1, 100, 0, s).uniform_weight());
 }
 
 TEST_CASE("projection rejects bad synapses with the offending value") {
@@ -62,4 +73,25 @@ TEST_CASE("projection rejects bad synapses with the offending value") {
                        doctest::Contains("delay_ms"), parameter_error);
   CHECK_THROWS_WITH_AS(make({0, 0, std::numeric_limits<float>::infinity(), 1}),
                        doctest::Contains("weight"), parameter_error);
+}
+
+TEST_CASE("a streamed projection equals the listed one; an unstable generator is rejected") {
+  std::vector<synapse> s = {{1, 2, 0.5f, 2.0}, {0, 3, 0.1f, 1.0}, {1, 0, 0.7f, 1.0},
+                            {1, 1, 0.2f, 2.0}, {0, 1, 0.3f, 1.0}};
+  projection listed("a", 0, 3, 1, 4, 0, s);
+  projection streamed("b", 0, 3, 1, 4, 0, [&s](const synapse_sink& emit) {
+    for (auto it = s.rbegin(); it != s.rend(); ++it) emit(*it);  // any order
+  });
+  CHECK(std::vector<std::uint32_t>(listed.targets().begin(), listed.targets().end()) ==
+        std::vector<std::uint32_t>(streamed.targets().begin(), streamed.targets().end()));
+  CHECK(std::vector<float>(listed.weights().begin(), listed.weights().end()) ==
+        std::vector<float>(streamed.weights().begin(), streamed.weights().end()));
+  CHECK(listed.groups() == streamed.groups());
+  int calls = 0;
+  CHECK_THROWS_WITH_AS(projection("c", 0, 3, 1, 4, 0,
+                                  [&calls](const synapse_sink& emit) {
+                                    emit({0, 0, 1.0f, 1.0});
+                                    if (calls++ > 0) emit({0, 1, 1.0f, 1.0});
+                                  }),
+                       doctest::Contains("second pass"), parameter_error);
 }

@@ -131,10 +131,17 @@ TEST_CASE("pyramidal_cell fires exactly when two_compartment with kappa = 0 does
     CHECK(reference.size() > 50);
     CHECK(fast == reference);  // bit-identical spike times
   }
-  SUBCASE("a suprathreshold resting potential uses two_compartment's search") {
+  SUBCASE("a suprathreshold resting potential uses two_compartment's root search") {
+    // Same spikes; the times agree to the search's rounding (the crossing
+    // is refined from a different state when inputs interrupt it).
     p.e_l_mv = -50.0;
-    CHECK(pyramidal_spikes<learning::pyramidal_cell>(p, 4) ==
-          pyramidal_spikes<apical::models::two_compartment>(p, 4));
+    const auto a = pyramidal_spikes<learning::pyramidal_cell>(p, 4);
+    const auto b = pyramidal_spikes<apical::models::two_compartment>(p, 4);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      CHECK(a[k].i == b[k].i);
+      CHECK(std::abs(a[k].t - b[k].t) < 1e-9);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 // k-th projection), so a network is a pure function of its seed.
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "apical/engine/projection.hpp"
@@ -33,6 +34,9 @@ struct connection_options {
   bool multapses = false;
 };
 
+// Each rule exists twice: as a list, and as a re-runnable generator (for
+// projection's streaming constructor; every run draws from a fresh rng
+// seeded with `seed`, so both passes see the same synapses).
 std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
                                 const connection_options& o, rng& r);
 std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, rng& r);
@@ -45,5 +49,15 @@ std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size,
 // Each presynaptic neuron sends exactly k synapses to random targets.
 std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
                                      const connection_options& o, rng& r);
+
+enum class connection_rule { all_to_all, one_to_one, fixed_probability, fixed_indegree,
+                             fixed_outdegree };
+connection_rule parse_connection_rule(std::string_view name);
+
+// A generator for `rule`; `p` is used by fixed_probability, `k` by the
+// degree rules. Parameters are checked here, before anything is generated.
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size,
+                                 std::size_t post_size, double p, std::size_t k,
+                                 const connection_options& o, std::uint64_t seed);
 
 }  // namespace apical

@@ -30,6 +30,10 @@ class network {
   // Throws parameter_error if the compartment does not exist in post's model.
   projection& connect(std::string name, const population& pre, const population& post,
                       int compartment, std::vector<synapse> synapses);
+  // Streams the synapses of a re-runnable generator (two passes; see
+  // projection.hpp): for projections too large to list.
+  projection& connect(std::string name, const population& pre, const population& post,
+                      int compartment, const synapse_generator& generate);
   projection& connect(const population& pre, const population& post, int compartment,
                       std::vector<synapse> synapses) {
     return connect(pre.name() + "->" + post.name(), pre, post, compartment, std::move(synapses));

@@ -56,6 +56,9 @@ class population {
   // Applies one delivery group: inputs of weights[k] into neuron targets[k].
   virtual void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
                        std::span<const float> weights, scheduler& s) = 0;
+  // The same, with one weight for every target.
+  virtual void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
+                       float weight, scheduler& s) = 0;
   // A crossing event for neuron i: if `version` is current and the neuron's
   // certain prediction is t_ms, it fires (is reset), its next crossing is
   // predicted, and true is returned; otherwise (stale, early or provisional)
@@ -161,6 +164,15 @@ class model_population final : public population {
       const std::uint32_t i = targets[k];
       bring_to(i, t_ms);
       M::receive(states_[i], derived_, compartment, static_cast<double>(weights[k]), t_ms);
+      repredict(i, t_ms, s);
+    }
+  }
+
+  void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
+               float weight, scheduler& s) override {
+    for (const std::uint32_t i : targets) {
+      bring_to(i, t_ms);
+      M::receive(states_[i], derived_, compartment, static_cast<double>(weight), t_ms);
       repredict(i, t_ms, s);
     }
   }

@@ -11,13 +11,17 @@
 //
 // Memory of the frozen projection: 4 bytes target + 4 bytes weight per
 // synapse, plus 16 bytes per delay group (delay, start) and 4 bytes per
-// presynaptic neuron. The target compartment is a property of the
-// projection (split mixed lists into one projection per compartment).
+// presynaptic neuron. When every synapse has the same weight (static
+// networks such as Brunel's), the weight is stored once: 4 bytes per
+// synapse. The target compartment is a property of the projection (split
+// mixed lists into one projection per compartment).
 //
-// Build in structs, run in arrays: builders produce `synapse` values, and
-// freeze() sorts them by (pre, delay, post) so the arrays (and therefore the
-// order of deliveries) do not depend on how the list was produced.
+// Build in structs, run in arrays: builders produce `synapse` values (as a
+// list, or streamed by a generator), and the constructor sorts them by
+// (pre, delay, post) so the arrays (and therefore the order of deliveries)
+// do not depend on how the list was produced.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +35,13 @@ struct synapse {
   double delay_ms = 0.0;
 };
 
+// A synapse generator calls the sink once per synapse, and must produce the
+// same list every time it is called: large projections are frozen in two
+// passes over the generator (count, then place) so that no list of synapse
+// structs is ever held in memory.
+using synapse_sink = std::function<void(const synapse&)>;
+using synapse_generator = std::function<void(const synapse_sink&)>;
+
 class projection {
  public:
   // Builds the frozen arrays. Throws parameter_error for an index out of
@@ -39,6 +50,9 @@ class projection {
   projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
              std::uint16_t post_population, std::size_t post_size, int compartment,
              std::vector<synapse> synapses);
+  projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
+             std::uint16_t post_population, std::size_t post_size, int compartment,
+             const synapse_generator& generate);
 
   const std::string& name() const { return name_; }
   std::uint16_t id() const { return id_; }
@@ -61,17 +75,30 @@ class projection {
   std::span<const std::uint32_t> group_targets(std::uint32_t g) const {
     return {targets_.data() + group_start_[g], targets_.data() + group_start_[g + 1]};
   }
+  // Per-synapse weights of group g; empty while uniform_weight().
   std::span<const float> group_weights(std::uint32_t g) const {
+    if (uniform_) return {};
     return {weights_.data() + group_start_[g], weights_.data() + group_start_[g + 1]};
   }
+  // Whether all synapses share one weight, stored once (weight(0)).
+  bool uniform_weight() const { return uniform_; }
+  float weight(std::uint64_t k) const { return uniform_ ? uniform_value_ : weights_[k]; }
   // Synapse indices of presynaptic neuron `pre` (all its groups).
   std::uint64_t row_begin(std::uint32_t pre) const { return group_start_[row_groups_[pre]]; }
   std::uint64_t row_end(std::uint32_t pre) const { return group_start_[row_groups_[pre + 1]]; }
 
   std::span<const std::uint32_t> targets() const { return targets_; }
   // Weights are mutable: plasticity rules and trainers change them in place.
-  std::span<float> weights() { return weights_; }
-  std::span<const float> weights() const { return weights_; }
+  // A uniform-weight projection allocates its per-synapse array on the
+  // first call (before a parallel run, not during it).
+  std::span<float> weights() {
+    materialize();
+    return weights_;
+  }
+  std::span<const float> weights() const {
+    materialize();
+    return weights_;
+  }
   // The presynaptic neuron of synapse k (binary search over the rows).
   std::uint32_t pre_of(std::uint64_t k) const;
   double delay_of(std::uint64_t k) const;
@@ -98,7 +125,14 @@ class projection {
   std::vector<double> group_delay_ms_;      // groups
   std::vector<std::uint64_t> group_start_;  // groups + 1
   std::vector<std::uint32_t> targets_;      // synapses
-  std::vector<float> weights_;              // synapses
+  void materialize() const {
+    if (!uniform_) return;
+    weights_.assign(targets_.size(), uniform_value_);
+    uniform_ = false;
+  }
+  mutable std::vector<float> weights_;      // synapses (empty while uniform)
+  mutable bool uniform_ = false;
+  float uniform_value_ = 0.0f;
 
   mutable std::vector<std::uint64_t> incoming_start_;  // post_size + 1
   mutable std::vector<std::uint64_t> incoming_;        // synapses

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <vector>
@@ -74,6 +75,7 @@ struct batch_activity {
   matrix output_error;
   // Net error spikes (E+ minus E-) of layer l = w + 1.
   std::vector<matrix> net_error;
+  double window_ms = 0.0;  // T, to turn counts into rates
 };
 
 // What one batch did, without changing the weights.
@@ -84,13 +86,20 @@ struct batch_measurement {
 };
 
 // The rate-level update (sum over the batch's samples, not scaled) at the
-// measured activity: delta^L = e (times 1[n^L > 0] with output_gate),
-// delta^(w+1) = (delta^(w+2) paths[w]) * 1[n^(w+1) > 0] (direct: delta^L
-// paths[w]), dW^(w+1) = delta^(w+1)^T r^w with r the counts. paths[w] is in
-// the orientation of feedback.hpp's path(): W^(w+2) itself gives BP, the
-// microcircuit's signed feedback S gives its own rate-level target.
+// measured activity:
+//   delta^L     = e                                   (times f'(n^L) with output_gate)
+//   delta^(w+1) = (delta^(w+2) paths[w]) * f'(n^(w+1))   (direct: delta^L paths[w])
+//   dW^(w+1)    = delta^(w+1)^T r^w,   r = the counts
+// paths[w] is in the orientation of feedback.hpp's path(): W^(w+2) itself
+// gives BP, the microcircuit's signed feedback S its own target.
+// f'(n) is the step 1[n > 0] of a rectifying rate unit when gate_ms is
+// infinite (the default), or the probability that a somatic gate of
+// duration gate_ms is open for a Poisson cell of rate n / T,
+// 1 - exp(-(n / T) gate_ms): what the microcircuit's gated error cells
+// compute (the step again for gate_ms >> 1 / rate).
 weight_updates rate_updates_at(const batch_activity& activity, std::span<const matrix> paths,
-                               bool direct, bool output_gate);
+                               bool direct, bool output_gate,
+                               double gate_ms = std::numeric_limits<double>::infinity());
 
 class microcircuit_trainer {
  public:

@@ -45,8 +45,9 @@
 // Delays. The whole synaptic delay is axonal: a presynaptic spike is seen
 // by the synapse when it arrives, a postsynaptic spike when it is emitted,
 // and the pair's time difference is t_post - (t_pre + delay). Events at the
-// same time are seen in the engine's (time, sequence) order, so every pair
-// of spikes is counted exactly once, in the order the engine processed it.
+// same time are seen in the engine's order (event.hpp: deliveries before
+// threshold crossings), so every pair of spikes is counted exactly once; an
+// arrival at the instant of a postsynaptic spike counts as pre before post.
 // A dendritic delay is not modelled: the engine applies a delivery's weight
 // before listeners run, so a postsynaptic spike that reached the synapse
 // later than its emission would need its own queued event to change the
@@ -54,7 +55,8 @@
 //
 // Weights evolve in double precision in the plastic projection; after every
 // change the projection's float weight (what neurons receive) is updated.
-// A weight changed from outside (a trainer) is picked up at its next update.
+// A weight changed from outside (a trainer) is picked up at its next update,
+// or at once by reload_weights().
 #include <algorithm>
 #include <array>
 #include <concepts>
