@@ -7,5 +7,7 @@ namespace apical::app {
 
 int run_simulate(int argc, char** argv);
 int run_dataset(int argc, char** argv);
+int run_train(int argc, char** argv);
+int run_evaluate(int argc, char** argv);
 
 }  // namespace apical::app

@@ -20,6 +20,8 @@ struct command {
 constexpr command commands[] = {
     {"simulate", apical::app::run_simulate, "run a network described in a configuration file"},
     {"dataset", apical::app::run_dataset, "inspect a dataset (info, show)"},
+    {"train", apical::app::run_train, "train a network on MNIST, Fashion-MNIST or CIFAR-10"},
+    {"evaluate", apical::app::run_evaluate, "test accuracy and confusion matrix of a checkpoint"},
 };
 
 void usage(std::FILE* out) {

@@ -1,5 +1,6 @@
 #include "network_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -61,6 +62,26 @@ projection_spec& projection_named(network_spec& spec, const std::string& name) {
   return spec.projections.back();
 }
 
+plasticity_spec& plasticity_named(network_spec& spec, const std::string& name,
+                                  const std::string& where) {
+  for (auto& p : spec.plasticity)
+    if (p.name == name) return p;
+  spec.plasticity.push_back({name, "", "", {}, where});
+  return spec.plasticity.back();
+}
+
+std::string joined(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
+std::vector<std::string_view> rule_names(const learning::plasticity_registry& rules) {
+  std::vector<std::string_view> names;
+  for (const auto& r : rules.rules()) names.push_back(r.name);
+  return names;
+}
+
 // Sets one key of one section; `where` locates it for messages.
 void set_key(network_spec& spec, const std::string& section, const std::string& key,
              const std::string& value, const std::string& where) {
@@ -84,11 +105,29 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
   const auto dot = section.find('.');
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
-  if (name.empty() || (kind != "population" && kind != "projection"))
+  if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity"))
     throw parameter_error(fmt::format(
-        "{}: unknown section [{}]; expected [simulation], [population.NAME] or "
-        "[projection.NAME]",
+        "{}: unknown section [{}]; expected [simulation], [population.NAME], "
+        "[projection.NAME] or [plasticity.NAME]",
         where, section));
+  if (kind == "plasticity") {
+    auto& p = plasticity_named(spec, name, where);
+    if (key == "projection") {
+      p.projection = value;
+    } else if (key == "rule") {
+      p.rule = value;
+    } else {
+      // Checked against the rule by check_plasticity, once every key is known.
+      const double v = to_double(at, value);
+      for (auto& [k, old] : p.parameters)
+        if (k == key) {
+          old = v;
+          return;
+        }
+      p.parameters.emplace_back(key, v);
+    }
+    return;
+  }
   if (kind == "population") {
     auto& p = population_named(spec, name);
     if (key == "model") {
@@ -172,7 +211,10 @@ void apply_override(network_spec& spec, const std::string& assignment) {
           trim(assignment.substr(eq + 1)), "--set");
 }
 
-std::string to_ini(const network_spec& spec, const model_registry& models) {
+namespace {
+
+std::string write_ini(const network_spec& spec, const model_registry& models,
+                      const learning::plasticity_registry* rules) {
   std::string out;
   out += fmt::format("[simulation]\nduration_ms = {}\nseed = {}\nqueue = {}\n", spec.duration_ms,
                      spec.seed, spec.queue);
@@ -197,7 +239,42 @@ std::string to_ini(const network_spec& spec, const model_registry& models) {
     out += fmt::format("compartment = {}\nautapses = {}\nmultapses = {}\n", p.compartment,
                        p.autapses, p.multapses);
   }
+  for (const auto& p : spec.plasticity) {
+    out += fmt::format("\n[plasticity.{}]\nprojection = {}\nrule = {}\n", p.name, p.projection,
+                       p.rule);
+    auto given = p.parameters;
+    const auto emit_given = [&out, &given](std::string_view name) {
+      for (auto it = given.begin(); it != given.end(); ++it)
+        if (it->first == name) {
+          out += fmt::format("{} = {}\n", it->first, it->second);
+          given.erase(it);
+          return true;
+        }
+      return false;
+    };
+    // Every parameter of the rule, in the order of its table, defaults
+    // included; then any the rule does not know (check_plasticity rejects
+    // them, but the text shows what was given).
+    if (rules != nullptr && rules->contains(p.rule))
+      for (const auto& r : rules->rules())
+        if (r.name == p.rule)
+          for (const auto& f : r.parameters)
+            if (!emit_given(f.name) && !f.required)
+              out += fmt::format("{} = {}\n", f.name, f.default_value);
+    for (const auto& [name, value] : given) out += fmt::format("{} = {}\n", name, value);
+  }
   return out;
+}
+
+}  // namespace
+
+std::string to_ini(const network_spec& spec, const model_registry& models) {
+  return write_ini(spec, models, nullptr);
+}
+
+std::string to_ini(const network_spec& spec, const model_registry& models,
+                   const learning::plasticity_registry& rules) {
+  return write_ini(spec, models, &rules);
 }
 
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models) {
@@ -239,6 +316,64 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
     }
   }
   return net;
+}
+
+void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules) {
+  for (std::size_t i = 0; i < spec.plasticity.size(); ++i) {
+    const auto& p = spec.plasticity[i];
+    const std::string section = fmt::format("{}: [plasticity.{}]", p.origin, p.name);
+    if (p.projection.empty())
+      throw parameter_error(
+          section + ": 'projection' is missing; expected the NAME of a [projection.NAME]");
+    const auto proj = std::find_if(spec.projections.begin(), spec.projections.end(),
+                                   [&p](const auto& q) { return q.name == p.projection; });
+    if (proj == spec.projections.end()) {
+      std::vector<std::string_view> known;
+      for (const auto& q : spec.projections) known.push_back(q.name);
+      throw parameter_error(fmt::format("{} projection: no [projection.{}] in this "
+                                        "configuration; expected one of: {}",
+                                        section, p.projection, joined(known)));
+    }
+    for (std::size_t e = 0; e < i; ++e)
+      if (spec.plasticity[e].projection == p.projection)
+        throw parameter_error(fmt::format(
+            "{} projection: '{}' is already plastic under [plasticity.{}]; expected at most "
+            "one rule per projection",
+            section, p.projection, spec.plasticity[e].name));
+    if (p.rule.empty())
+      throw parameter_error(fmt::format("{}: 'rule' is missing; expected one of: {}", section,
+                                        joined(rule_names(rules))));
+    if (!rules.contains(p.rule))
+      throw parameter_error(fmt::format("{} rule: unknown plasticity rule '{}'; expected one of: {}",
+                                        section, p.rule, joined(rule_names(rules))));
+    try {
+      rules.validate(p.rule, p.parameters);
+    } catch (const parameter_error& e) {
+      // The registry's message names the rule and the parameter (the key).
+      throw parameter_error(fmt::format("{}: {}", section, e.what()));
+    }
+  }
+}
+
+std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticity(
+    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules) {
+  check_plasticity(spec, rules);
+  const auto& net = sim.net();
+  std::vector<std::unique_ptr<learning::plastic_projection_base>> out;
+  for (const auto& p : spec.plasticity) {
+    std::size_t id = 0;
+    while (id < net.projection_count() && net.proj(id).name() != p.projection) ++id;
+    if (id == net.projection_count())
+      throw parameter_error(fmt::format(
+          "{}: [plasticity.{}] projection: the simulated network has no projection '{}'",
+          p.origin, p.name, p.projection));
+    try {
+      out.push_back(rules.make(sim, id, p.rule, p.parameters));
+    } catch (const parameter_error& e) {
+      throw parameter_error(fmt::format("{}: [plasticity.{}]: {}", p.origin, p.name, e.what()));
+    }
+  }
+  return out;
 }
 
 }  // namespace apical::app

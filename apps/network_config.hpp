@@ -4,7 +4,7 @@
 //   [simulation]
 //   duration_ms = 1000
 //   seed = 1
-//   queue = heap                  # heap | calendar
+//   queue = radix                 # radix | heap | calendar
 //
 //   [population.E]                # one section per population, in order
 //   model = lif_delta             # any registered model
@@ -24,6 +24,13 @@
 //   autapses = false
 //   multapses = false
 //
+//   [plasticity.EE]               # one section per plastic projection
+//   projection = EE               # a [projection.NAME] of this file
+//   rule = stdp_multiplicative    # a rule of the plasticity registry
+//   a_plus = 0.01                 # the rule's parameters by name
+//   a_minus = 0.01
+//   w_max = 0.2
+//
 // Every key can be overridden from the command line as section.key=value
 // (e.g. population.E.tau_m_ms=10). Unknown sections and keys are errors that
 // name the file and line.
@@ -38,6 +45,8 @@
 #include "apical/engine/connectivity.hpp"
 #include "apical/engine/model_registry.hpp"
 #include "apical/engine/network.hpp"
+#include "apical/engine/simulator.hpp"
+#include "apical/learning/plasticity.hpp"
 
 namespace apical::app {
 
@@ -63,12 +72,24 @@ struct projection_spec {
   bool multapses = false;
 };
 
+// A rule that makes one projection plastic. It is attached to a simulator
+// (attach_plasticity), not built into the network: the same network runs
+// static or plastic.
+struct plasticity_spec {
+  std::string name;
+  std::string projection;
+  std::string rule;
+  learning::parameter_list parameters;  // in file order
+  std::string origin;  // where its first key was set: "net.ini:12", "--set"
+};
+
 struct network_spec {
   double duration_ms = 1000.0;
   std::uint64_t seed = 1;
-  std::string queue = "heap";
+  std::string queue = "radix";
   std::vector<population_spec> populations;
   std::vector<projection_spec> projections;
+  std::vector<plasticity_spec> plasticity;
 };
 
 // Parses INI text; `source` names the file in error messages.
@@ -76,11 +97,28 @@ network_spec parse_network_config(std::istream& in, const std::string& source);
 network_spec load_network_config(const std::string& file);
 // Applies one "section.key=value" override (sections created as needed).
 void apply_override(network_spec& spec, const std::string& assignment);
-// The resolved configuration as INI (round-trips through the parser).
+// The resolved configuration as INI (round-trips through the parser). With
+// `rules`, plasticity sections list every parameter of their rule, defaults
+// included; without, the parameters given.
 std::string to_ini(const network_spec& spec, const model_registry& models);
+std::string to_ini(const network_spec& spec, const model_registry& models,
+                   const learning::plasticity_registry& rules);
 
 // Builds the network; connectivity of projection k is drawn from the stream
 // derive_seed(spec.seed, stream::connectivity, k).
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models);
+
+// Checks the [plasticity.NAME] sections without building anything: a rule of
+// `rules` with its parameters (none unknown, missing or invalid), a
+// projection of the spec, and at most one rule per projection. Throws
+// parameter_error naming the section, the key and what was expected.
+void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules);
+
+// Makes the projections named by the [plasticity.NAME] sections plastic, in
+// section order (after check_plasticity, so errors name the section; the
+// initial weights are checked against the rule's bounds here). `sim` must run
+// the network built from `spec`; the result must not outlive it.
+std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticity(
+    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules);
 
 }  // namespace apical::app

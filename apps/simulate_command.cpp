@@ -1,12 +1,16 @@
 // apical simulate: run a network described in an INI file.
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <memory>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -16,6 +20,9 @@
 #include "apical/engine/plugin.hpp"
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
+#include "apical/learning/plasticity.hpp"
+#include "apical/learning/stdp.hpp"
+#include "apical/learning/weight_recorder.hpp"
 #include "apical/models/builtin.hpp"
 #include "commands.hpp"
 #include "json_writer.hpp"
@@ -29,6 +36,12 @@ namespace {
 
 bool is_source(const population& p) {
   return p.model_name().find("source") != std::string_view::npos;
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -46,6 +59,57 @@ void write_text_file(const std::filesystem::path& file, const std::string& text)
   std::filesystem::rename(tmp, file);
 }
 
+// Final weights of one plastic projection, as summary.json reports them.
+struct weight_summary {
+  double mean = 0.0, min = 0.0, max = 0.0;
+  std::uint64_t at_w_min = 0, at_w_max = 0;  // synapses on a bound
+};
+
+weight_summary summarize_weights(const learning::plastic_projection_base& plastic) {
+  const auto w = plastic.weights();
+  weight_summary s;
+  if (w.empty()) return s;
+  double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& [name, value] : plastic.parameters()) {
+    if (name == "w_min") lo = value;
+    if (name == "w_max") hi = value;
+  }
+  s.min = s.max = w[0];
+  double sum = 0.0;
+  for (const double x : w) {
+    sum += x;
+    s.min = std::min(s.min, x);
+    s.max = std::max(s.max, x);
+    s.at_w_min += x <= lo ? 1U : 0U;
+    s.at_w_max += x >= hi ? 1U : 0U;
+  }
+  s.mean = sum / static_cast<double>(w.size());
+  return s;
+}
+
+// Up to `count` synapses of the projection, evenly spaced in synapse order.
+std::vector<std::uint64_t> weight_sample(const learning::plastic_projection_base& plastic,
+                                         std::uint64_t count) {
+  const std::uint64_t n = plastic.proj().size();
+  const std::uint64_t m = std::min(n, count);
+  std::vector<std::uint64_t> out(m);
+  for (std::uint64_t i = 0; i < m; ++i) out[i] = i * n / m;
+  return out;
+}
+
+// time_ms,projection,synapse,pre,post,weight as write_weights_csv writes it,
+// the recorders one after another.
+std::string weights_csv(const std::vector<std::unique_ptr<learning::weight_recorder>>& recorders) {
+  std::string out = "time_ms,projection,synapse,pre,post,weight\n";
+  for (const auto& r : recorders) {
+    const auto& proj = r->plastic().proj();
+    for (const auto& s : r->samples())
+      out += fmt::format("{:.17g},{},{},{},{},{:.17g}\n", s.time_ms, proj.name(), s.synapse,
+                         proj.pre_of(s.synapse), proj.targets()[s.synapse], s.weight);
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_simulate(int argc, char** argv) {
@@ -59,6 +123,8 @@ int run_simulate(int argc, char** argv) {
   double duration = -1;
   std::uint64_t seed = 0;
   unsigned threads = 1;
+  double record_weights_ms = -1;
+  std::uint64_t weight_synapses = 1000;
   opts.add_options()("help,h", "show this help")(
       "config,c", po::value(&config), "network configuration (INI; see docs/network-config.md)")(
       "preset,p", po::value(&preset), "a reference network (see below and docs/presets.md)")(
@@ -72,12 +138,19 @@ int run_simulate(int argc, char** argv) {
       "seed", po::value(&seed), "master seed (overrides the file)")(
       "threads", po::value(&threads)->default_value(1),
       "worker threads; results are identical for any number (needs delays > 0)")(
-      "queue", po::value(&queue), "event queue: heap or calendar (overrides the file)")(
+      "queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
       "output,o", po::value(&output)->default_value("out"),
       "output directory for spikes.csv and summary.json")(
       "no-spikes", "do not write spikes.csv")(
       "record-sources", "also record the spikes of source populations (Poisson drives, ...)")(
-      "print-config", "print the fully resolved configuration and exit");
+      "print-config", "print the fully resolved configuration and exit")(
+      "no-plasticity",
+      "ignore the [plasticity.*] sections: the same network with static weights")(
+      "record-weights", po::value(&record_weights_ms),
+      "write DIR/weights.csv: the weights of a sample of each plastic projection's synapses "
+      "every INTERVAL ms (0: at every change)")(
+      "weight-synapses", po::value(&weight_synapses)->default_value(1000),
+      "synapses per plastic projection that --record-weights samples (evenly spaced)");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {
@@ -105,8 +178,20 @@ int run_simulate(int argc, char** argv) {
     parse_queue_kind(queue);
     spec.queue = queue;
   }
+  // Rules by name: an explicit list, checked before the network is built.
+  learning::plasticity_registry rules;
+  learning::register_stdp(rules);
+  check_plasticity(spec, rules);
+  const bool plastic = !vm.count("no-plasticity");
+  if (vm.count("record-weights") && !(record_weights_ms >= 0 && std::isfinite(record_weights_ms)))
+    throw parameter_error(fmt::format(
+        "--record-weights: expected an interval in ms, finite and >= 0, got {}", record_weights_ms));
+  if (vm.count("record-weights") && (!plastic || spec.plasticity.empty()))
+    throw parameter_error(
+        "--record-weights: no plastic projection to record (the configuration has no "
+        "[plasticity.NAME] section, or --no-plasticity is given)");
   if (vm.count("print-config")) {
-    std::cout << to_ini(spec, models);
+    std::cout << to_ini(spec, models, rules);
     return 0;
   }
 
@@ -119,10 +204,22 @@ int run_simulate(int argc, char** argv) {
   for (std::size_t p = 0; p < net->population_count(); ++p)
     if (vm.count("record-sources") || !is_source(net->pop(p))) recorded.push_back(p);
   spike_recorder spikes(sim, recorded);
+  // Attached to the simulator, not built into the network: --no-plasticity
+  // runs the very same network.
+  std::vector<std::unique_ptr<learning::plastic_projection_base>> plastic_projections;
+  if (plastic) plastic_projections = attach_plasticity(sim, spec, rules);
+  std::vector<weight_summary> initial_weights;
+  for (const auto& p : plastic_projections) initial_weights.push_back(summarize_weights(*p));
+  std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
+  if (vm.count("record-weights"))
+    for (const auto& p : plastic_projections)
+      weight_recorders.push_back(std::make_unique<learning::weight_recorder>(
+          *p, time_ms{record_weights_ms}, weight_sample(*p, weight_synapses)));
   const double build_s = seconds_since(t_build);
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto t_sim = std::chrono::steady_clock::now();
+  const double cpu_sim0 = process_cpu_seconds();
   const double chunk_ms = std::max(1.0, spec.duration_ms / 100.0);
   while (sim.now().count() < spec.duration_ms) {
     sim.run_until(time_ms{std::min(spec.duration_ms, sim.now().count() + chunk_ms)});
@@ -136,9 +233,14 @@ int run_simulate(int argc, char** argv) {
     }
   }
   const double sim_s = seconds_since(t_sim);
+  const double sim_cpu_s = process_cpu_seconds() - cpu_sim0;
   if (tty) fmt::print(stderr, "\n");
 
   std::filesystem::create_directories(output);
+  if (!weight_recorders.empty()) {
+    for (auto& r : weight_recorders) r->flush(sim.now());
+    write_text_file(std::filesystem::path(output) / "weights.csv", weights_csv(weight_recorders));
+  }
   if (!vm.count("no-spikes")) write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
 
   json_writer j;
@@ -169,8 +271,14 @@ int run_simulate(int argc, char** argv) {
   j.value("cv_isi", cv_n > 0 ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN());
   j.value("build_s", build_s);
   j.value("sim_s", sim_s);
+  // CPU time of all threads: on a shared machine a steadier figure than wall time.
+  j.value("sim_cpu_s", sim_cpu_s);
   j.value("events_per_s", static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
   j.value("synaptic_events", std::uint64_t{sim.counters().synaptic_events});
+  // Queue traffic: events popped, and those that did not lead to a spike
+  // or delivery (superseded or provisional predictions).
+  j.value("queue_events", std::uint64_t{sim.counters().events});
+  j.value("stale_predictions", std::uint64_t{sim.counters().stale_predictions});
   j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
   j.value("bytes_per_synapse", net->synapses() > 0 ? static_cast<double>(net->synapse_memory_bytes()) /
                                                          static_cast<double>(net->synapses())
@@ -192,6 +300,33 @@ int run_simulate(int argc, char** argv) {
     j.end_object();
   }
   j.end_object();
+  // One entry per attached rule, by section name (empty with --no-plasticity).
+  j.value("plasticity_enabled", plastic);
+  j.begin_object("plasticity");
+  for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
+    const auto& p = *plastic_projections[r];
+    const auto c = p.counters();
+    const auto w = summarize_weights(p);
+    j.begin_object(spec.plasticity[r].name);
+    j.value("projection", p.proj().name());
+    j.value("rule", p.rule_name());
+    j.value("synapses", std::uint64_t{p.proj().size()});
+    // Deliveries on the plastic projection (each one an on_pre trigger).
+    j.value("plastic_synaptic_events", std::uint64_t{c.arrivals});
+    j.value("post_spikes", std::uint64_t{c.post_spikes});
+    j.value("updates", std::uint64_t{c.updates});
+    j.value("weight_initial_mean", initial_weights[r].mean);
+    j.value("weight_mean", w.mean);
+    j.value("weight_min", w.min);
+    j.value("weight_max", w.max);
+    j.value("synapses_at_w_min", w.at_w_min);
+    j.value("synapses_at_w_max", w.at_w_max);
+    j.begin_object("parameters");
+    for (const auto& [name, value] : p.parameters()) j.value(name, value);
+    j.end_object();
+    j.end_object();
+  }
+  j.end_object();
   j.end_object();
   write_text_file(std::filesystem::path(output) / "summary.json", j.str());
 
@@ -200,6 +335,14 @@ int run_simulate(int argc, char** argv) {
   for (const auto p : recorded)
     fmt::print("  {:<12} {:>8} spikes  {:8.3f} Hz  CV {:.3f}\n", net->pop(p).name(), acts[p].spikes,
                acts[p].rate_hz, acts[p].cv_isi);
+  for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
+    const auto& p = *plastic_projections[r];
+    const auto w = summarize_weights(p);
+    fmt::print("  plasticity {} ({} on {}): {} updates, weight mean {:.6g} (initially {:.6g}), "
+               "range [{:.6g}, {:.6g}]\n",
+               spec.plasticity[r].name, p.rule_name(), p.proj().name(), p.counters().updates,
+               w.mean, initial_weights[r].mean, w.min, w.max);
+  }
   fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",
              build_s, sim_s,
              static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12),

@@ -4,15 +4,25 @@ the same session, and prints a table of times, rates and ratios.
 
     /usr/bin/python3 bench/compare_brian2.py [--presets brette-bench4,cuba,brunel-c]
         [--duration MS] [--threads N] [--apical build/apps/apical] [--json FILE]
+        [--repeat N] [--no-plasticity | --plasticity-cost]
 
 Build apical first (Release: scripts/test.sh or cmake --build build).
 sim_s is the simulation alone (apical: the event loop; Brian2: the run time
 the generated program reports); build_s is network construction (apical)
 and code generation plus compilation (Brian2), reported separately.
+
+--repeat N runs apical N times and Brian2's compiled program N times; the
+table gives the minimum and the median of sim_s (on a shared machine the
+minimum is the steadier figure). --no-plasticity runs presets with
+plasticity (stdp-balanced) static in both simulators; --plasticity-cost runs
+them both ways and adds a table of what plasticity costs: the difference of
+sim_s per synaptic event, plastic minus static, each run divided by its own
+synaptic events (the plastic network fires at a slightly different rate).
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,20 +31,46 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def run_apical(binary, preset, duration, threads, seed):
-    out = tempfile.mkdtemp(prefix="apical_")
-    subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
-                    "--threads", str(threads), "--seed", str(seed), "--output", out,
-                    "--no-spikes"], check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(out, "summary.json")) as f:
-        return json.load(f)
+def run_apical(binary, preset, duration, threads, seed, static=False, repeat=1):
+    """The last run's summary, with every run's sim_s (and sim_cpu_s) in
+    sim_s_runs (sim_cpu_s_runs), sim_s the median."""
+    runs, cpu = [], []
+    for _ in range(max(1, repeat)):
+        out = tempfile.mkdtemp(prefix="apical_")
+        subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
+                        "--threads", str(threads), "--seed", str(seed), "--output", out,
+                        "--no-spikes"] + (["--no-plasticity"] if static else []),
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "summary.json")) as f:
+            r = json.load(f)
+        runs.append(r["sim_s"])
+        if "sim_cpu_s" in r:
+            cpu.append(r["sim_cpu_s"])
+    r["sim_s_runs"] = runs
+    r["sim_s"] = statistics.median(runs)
+    if cpu:
+        r["sim_cpu_s_runs"] = cpu
+    return r
 
 
-def run_brian2(preset, duration, threads, seed):
+def run_brian2(preset, duration, threads, seed, static=False, repeat=1):
     r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "brian2_presets.py"), preset,
                         "--duration", str(duration), "--threads", str(threads),
-                        "--seed", str(seed)], check=True, capture_output=True, text=True)
+                        "--seed", str(seed), "--repeat", str(repeat)]
+                       + (["--no-plasticity"] if static else []),
+                       check=True, capture_output=True, text=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def min_med(r, key="sim_s"):
+    runs = r.get(key + "_runs", [r[key]])
+    return min(runs), statistics.median(runs)
+
+
+def cost_ns(plastic, static, pick):
+    """Added seconds per synaptic event, in ns: plastic minus static."""
+    return 1e9 * (pick(plastic) / plastic["synaptic_events"]
+                  - pick(static) / static["synaptic_events"])
 
 
 def main():
@@ -45,26 +81,64 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--apical", default=os.path.join(ROOT, "build", "apps", "apical"))
     ap.add_argument("--json", default=None, help="also write all results here")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per simulator and preset")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--no-plasticity", action="store_true",
+                      help="run plastic presets with static weights")
+    mode.add_argument("--plasticity-cost", action="store_true",
+                      help="run plastic presets static and plastic, and report the difference")
     a = ap.parse_args()
     if not os.access(a.apical, os.X_OK):
         sys.exit(f"apical binary not found at {a.apical}: build it first (scripts/test.sh)")
 
-    rows, results = [], []
+    rows, results, costs = [], [], []
     for preset in a.presets.split(","):
-        print(f"running {preset} ...", file=sys.stderr)
-        ap_r = run_apical(a.apical, preset, a.duration, a.threads, a.seed)
-        br_r = run_brian2(preset, a.duration, a.threads, a.seed)
-        results.append({"preset": preset, "apical": ap_r, "brian2": br_r})
-        rows.append((preset, ap_r["sim_s"], br_r["sim_s"], br_r["sim_s"] / ap_r["sim_s"],
-                     ap_r["build_s"], br_r["build_s"], ap_r["rate_e_hz"], br_r["rate_e_hz"],
-                     ap_r["rate_i_hz"], br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
-    print(f"\n{a.duration:g} ms biological time, {a.threads} thread(s), seed {a.seed}\n")
-    print("| preset | apical sim s | Brian2 sim s | Brian2/apical | apical build s | "
+        variants = [("", a.no_plasticity)]
+        if a.plasticity_cost:
+            variants = [(" (static)", True), ("", False)]
+        runs = {}
+        for label, static in variants:
+            print(f"running {preset}{label} ...", file=sys.stderr)
+            ap_r = run_apical(a.apical, preset, a.duration, a.threads, a.seed, static, a.repeat)
+            br_r = run_brian2(preset, a.duration, a.threads, a.seed, static, a.repeat)
+            runs[static] = (ap_r, br_r)
+            results.append({"preset": preset, "static": static, "apical": ap_r, "brian2": br_r})
+            ap_min, ap_med = min_med(ap_r)
+            br_min, br_med = min_med(br_r)
+            rows.append((preset + label, ap_min, ap_med, br_min, br_med, br_min / ap_min,
+                         ap_r["build_s"], br_r["build_s"], ap_r["rate_e_hz"], br_r["rate_e_hz"],
+                         ap_r["rate_i_hz"], br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
+        if a.plasticity_cost and runs[False][0].get("plasticity"):
+            costs.append((preset, runs[True], runs[False]))
+    print(f"\n{a.duration:g} ms biological time, {a.threads} thread(s), seed {a.seed}, "
+          f"{a.repeat} run(s) each; sim s as min / median\n")
+    print("| preset | apical sim s | Brian2 sim s | Brian2/apical (min) | apical build s | "
           "Brian2 build+compile s | rate E (apical / Brian2) | rate I | CV ISI |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.3f} | {r[2]:.3f} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.1f} | "
-              f"{r[6]:.2f} / {r[7]:.2f} | {r[8]:.2f} / {r[9]:.2f} | {r[10]:.3f} / {r[11]:.3f} |")
+        print(f"| {r[0]} | {r[1]:.3f} / {r[2]:.3f} | {r[3]:.3f} / {r[4]:.3f} | {r[5]:.2f} | "
+              f"{r[6]:.2f} | {r[7]:.1f} | {r[8]:.2f} / {r[9]:.2f} | {r[10]:.2f} / {r[11]:.2f} | "
+              f"{r[12]:.3f} / {r[13]:.3f} |")
+    if costs:
+        print("\nCost of plasticity in apical: sim s per synaptic event, plastic minus static "
+              "(from the min / median runs)\n")
+        print("| preset | synaptic events | plastic synaptic events | updates | "
+              "added ns per synaptic event | added ns per plastic synaptic event | "
+              "added CPU ns per synaptic event | Brian2 plastic/static sim s (min) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for preset, (ap_s, br_s), (ap_p, br_p) in costs:
+            rule = next(iter(ap_p["plasticity"].values()))
+            share = ap_p["synaptic_events"] / rule["plastic_synaptic_events"]
+            c_min = cost_ns(ap_p, ap_s, lambda r: min_med(r)[0])
+            c_med = cost_ns(ap_p, ap_s, lambda r: min_med(r)[1])
+            cpu = "n/a"
+            if "sim_cpu_s_runs" in ap_p and "sim_cpu_s_runs" in ap_s:
+                c_cpu = cost_ns(ap_p, ap_s, lambda r: min(r["sim_cpu_s_runs"]))
+                cpu = f"{c_cpu:.1f}"
+            print(f"| {preset} | {ap_p['synaptic_events']:.4g} | "
+                  f"{rule['plastic_synaptic_events']:.4g} | {rule['updates']:.4g} | "
+                  f"{c_min:.1f} / {c_med:.1f} | {c_min * share:.1f} / {c_med * share:.1f} | "
+                  f"{cpu} | {min_med(br_p)[0] / min_med(br_s)[0]:.2f} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=2)

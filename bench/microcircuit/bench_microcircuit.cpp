@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <boost/program_options.hpp>
 
 #include "apical/datasets/encoders.hpp"
 #include "apical/datasets/loader.hpp"
@@ -49,9 +49,8 @@ std::vector<std::size_t> parse_sizes(const std::string& text, std::string_view o
       pos = 0;
     }
     if (pos != item.size() || v == 0)
-      throw apical::parameter_error(
-          fmt::format("--{}: '{}' is not a positive integer (expected e.g. 800 or 800,400)",
-                      option, item));
+      throw apical::parameter_error(fmt::format(
+          "--{}: '{}' is not a positive integer (expected e.g. 800 or 800,400)", option, item));
     out.push_back(v);
   }
   return out;
@@ -78,15 +77,25 @@ struct alignment_row {
 // A line plot of the per-layer angles against samples seen, by hand.
 void write_svg(const std::filesystem::path& path, const std::vector<alignment_row>& rows,
                std::size_t layers, std::string_view title) {
-  const double width = 720, height = 420, left = 70, right = 150, top = 40, bottom = 55;
+  const double width = 760, height = 420, left = 70, right = 190, top = 40, bottom = 55;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   double x_max = 1;
   for (const auto& r : rows) x_max = std::max(x_max, static_cast<double>(r.samples_seen));
+  // Round the axis up to 5 ticks of 1, 2 or 5 times a power of ten.
+  const double raw_step = x_max / 5.0;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw_step)));
+  double step = magnitude;
+  for (const double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * magnitude >= raw_step) {
+      step = m * magnitude;
+      break;
+    }
+  x_max = 5.0 * step;
   const double y_max = 90;
   const auto X = [&](double x) { return left + plot_w * x / x_max; };
   const auto Y = [&](double y) { return top + plot_h * (1.0 - std::min(y, y_max) / y_max); };
-  static constexpr const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
-                                            "#ff7f0e", "#8c564b"};
+  static constexpr const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c",
+                                            "#9467bd", "#ff7f0e", "#8c564b"};
   std::ofstream out(path);
   out << fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
@@ -107,31 +116,68 @@ void write_svg(const std::filesystem::path& path, const std::vector<alignment_ro
         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4:.0f}</text>\n",
         X(x), top, top + plot_h, top + plot_h + 18, x);
   }
-  out << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
-                     "stroke=\"black\"/>\n",
-                     left, top, plot_w, plot_h);
-  out << fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">training samples seen</text>\n",
-                     left + plot_w / 2, height - 12);
-  out << fmt::format("<text x=\"18\" y=\"{0}\" transform=\"rotate(-90 18 {0})\" "
-                     "text-anchor=\"middle\">angle to BP (degrees)</text>\n",
-                     top + plot_h / 2);
+  out << fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
+      "stroke=\"black\"/>\n",
+      left, top, plot_w, plot_h);
+  out << fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">training samples seen</text>\n",
+      left + plot_w / 2, height - 12);
+  out << fmt::format(
+      "<text x=\"18\" y=\"{0}\" transform=\"rotate(-90 18 {0})\" "
+      "text-anchor=\"middle\">angle to BP (degrees)</text>\n",
+      top + plot_h / 2);
   for (std::size_t w = 0; w < layers; ++w) {
-    std::string points;
-    for (const auto& r : rows)
-      if (std::isfinite(r.angle_deg[w]))
-        points += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(r.samples_seen)),
-                              Y(r.angle_deg[w]));
     const char* colour = colours[w % 6];
-    out << fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                       colour, points);
-    const double ly = top + 16 + 18.0 * static_cast<double>(w);
+    for (const bool own : {false, true}) {
+      std::string points;
+      for (const auto& r : rows) {
+        const double a = own ? r.own_angle_deg[w] : r.angle_deg[w];
+        if (std::isfinite(a))
+          points += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(r.samples_seen)), Y(a));
+      }
+      out << fmt::format(
+          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} points=\"{}\"/>\n",
+          colour, own ? 1.0 : 1.5, own ? " stroke-dasharray=\"4 3\" opacity=\"0.7\"" : "", points);
+    }
+    const double ly = top + 16 + 36.0 * static_cast<double>(w);
     out << fmt::format(
         "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
-        "stroke-width=\"2\"/>\n<text x=\"{4}\" y=\"{5:.1f}\">W{6} ({7})</text>\n",
+        "stroke-width=\"2\"/>\n<text x=\"{4}\" y=\"{5:.1f}\">W{6} vs BP</text>\n"
+        "<line x1=\"{0}\" y1=\"{7:.1f}\" x2=\"{2}\" y2=\"{7:.1f}\" stroke=\"{3}\" "
+        "stroke-dasharray=\"4 3\"/>\n<text x=\"{4}\" y=\"{8:.1f}\">W{6} vs own rate</text>\n",
         left + plot_w + 10, ly, left + plot_w + 30, colour, left + plot_w + 36, ly + 4, w + 1,
-        w + 1 == layers ? "output" : "hidden");
+        ly + 16, ly + 20);
   }
   out << "</svg>\n";
+}
+
+// Reads an alignment.csv written by this program.
+std::vector<alignment_row> read_alignment_csv(const std::filesystem::path& path,
+                                              std::size_t& layers) {
+  std::ifstream in(path);
+  if (!in) throw apical::file_error(fmt::format("{}: cannot open", path.string()));
+  std::string line;
+  std::getline(in, line);
+  const auto header = split(line);
+  if (header.size() < 6 || (header.size() - 4) % 2 != 0)
+    throw apical::file_error(fmt::format(
+        "{}: header has {} columns; expected epoch,batch,samples_seen,batch_accuracy and two "
+        "angle columns per layer",
+        path.string(), header.size()));
+  layers = (header.size() - 4) / 2;
+  std::vector<alignment_row> rows;
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    if (f.size() != header.size()) continue;
+    alignment_row r{std::stoul(f[0]), std::stoul(f[1]), std::stoul(f[2]), {}, {}, std::stod(f[3])};
+    for (std::size_t w = 0; w < layers; ++w) {
+      r.angle_deg.push_back(std::stod(f[4 + 2 * w]));
+      r.own_angle_deg.push_back(std::stod(f[5 + 2 * w]));
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 struct reference_result {
@@ -178,6 +224,7 @@ reference_result run_reference(const std::string& name, const std::vector<std::s
 }  // namespace
 
 int main(int argc, char** argv) try {
+  const learning::microcircuit_params d;  // the library's defaults
   po::options_description opts("bench_microcircuit options");
   // clang-format off
   opts.add_options()
@@ -188,29 +235,29 @@ int main(int argc, char** argv) try {
     ("epochs", po::value<std::size_t>()->default_value(1), "training epochs")
     ("hidden", po::value<std::string>()->default_value("800"), "hidden sizes, e.g. 800 or 500,300")
     ("threads", po::value<std::size_t>()->default_value(2), "worker threads")
-    ("chunks", po::value<std::size_t>()->default_value(4), "accumulation chunks per batch")
-    ("batch", po::value<std::size_t>()->default_value(32), "mini-batch size")
+    ("chunks", po::value<std::size_t>()->default_value(d.chunks), "accumulation chunks per batch")
+    ("batch", po::value<std::size_t>()->default_value(d.batch_size), "mini-batch size")
     ("feedback", po::value<std::string>()->default_value("sign-concordant"),
      "sign-concordant, random, symmetric or direct")
     ("magnitude", po::value<std::string>()->default_value("random"), "random or uniform")
-    ("window", po::value<double>()->default_value(50), "presentation window (ms)")
+    ("window", po::value<double>()->default_value(d.window_ms), "presentation window (ms)")
     ("phase", po::value<std::string>()->default_value("concurrent"), "concurrent or after-settle")
-    ("settle", po::value<double>()->default_value(0), "settle time (ms) with after-settle")
+    ("settle", po::value<double>()->default_value(d.settle_ms), "settle time (ms) with after-settle")
     ("encoder", po::value<std::string>()->default_value("poisson"), "poisson or regular (datasets encoders)")
-    ("rate", po::value<double>()->default_value(100), "input rate for intensity 1 (Hz)")
-    ("teacher-on", po::value<double>()->default_value(200), "teacher rate of the label (Hz)")
-    ("teacher-off", po::value<double>()->default_value(0), "teacher rate of the others (Hz)")
-    ("eta", po::value<double>()->default_value(0.01), "learning rate per apical event (mV)")
+    ("rate", po::value<double>()->default_value(d.input_rate_hz), "input rate for intensity 1 (Hz)")
+    ("teacher-on", po::value<double>()->default_value(d.teacher_on_hz), "teacher rate of the label (Hz)")
+    ("teacher-off", po::value<double>()->default_value(d.teacher_off_hz), "teacher rate of the others (Hz)")
+    ("eta", po::value<double>()->default_value(d.learning_rate), "learning rate per apical event (mV)")
     ("eta-scale", po::value<std::string>()->default_value(""), "per-layer eta multipliers, e.g. 1,0.5")
-    ("tau-x", po::value<double>()->default_value(10), "presynaptic trace time constant (ms)")
-    ("tau-g", po::value<double>()->default_value(20), "somatic gate time (ms)")
-    ("tau-s", po::value<double>()->default_value(20), "P somatic membrane time constant (ms)")
-    ("t-ref", po::value<double>()->default_value(2), "P refractory period (ms)")
-    ("init-gain", po::value<double>()->default_value(1), "forward initialisation gain")
-    ("feedback-weight", po::value<double>()->default_value(1), "mean feedback magnitude (mV)")
-    ("symmetric-gain", po::value<double>()->default_value(1), "symmetric feedback gain")
-    ("theta", po::value<double>()->default_value(1), "error cell threshold (mV)")
-    ("output-weight", po::value<double>()->default_value(1), "teacher / output -> error weight (mV)")
+    ("tau-x", po::value<double>()->default_value(d.tau_x_ms), "presynaptic trace time constant (ms)")
+    ("tau-g", po::value<double>()->default_value(d.tau_g_ms), "somatic gate time (ms)")
+    ("tau-s", po::value<double>()->default_value(d.pyramidal.tau_s_ms), "P somatic membrane time constant (ms)")
+    ("t-ref", po::value<double>()->default_value(d.pyramidal.t_ref_ms), "P refractory period (ms)")
+    ("init-gain", po::value<double>()->default_value(d.init_gain), "forward initialisation gain")
+    ("feedback-weight", po::value<double>()->default_value(d.feedback_weight_mv), "mean feedback magnitude (mV)")
+    ("symmetric-gain", po::value<double>()->default_value(d.symmetric_gain), "symmetric feedback gain")
+    ("theta", po::value<double>()->default_value(d.error_theta_mv), "error cell threshold (mV)")
+    ("output-weight", po::value<double>()->default_value(d.output_error_weight_mv), "teacher / output -> error weight (mV)")
     ("manhattan", po::bool_switch(), "sign (Manhattan) steps")
     ("w-max", po::value<double>()->default_value(std::numeric_limits<double>::infinity()), "weight bound |W| <= w-max (mV)")
     ("seed", po::value<std::uint64_t>()->default_value(1), "seed")
@@ -219,13 +266,22 @@ int main(int argc, char** argv) try {
     ("references", po::value<std::string>()->default_value(""), "reference trainers to run: bp,fa,dfa,scfa")
     ("ref-lr", po::value<double>()->default_value(0.01), "reference trainers' learning rate")
     ("ref-epochs", po::value<std::size_t>()->default_value(0), "reference epochs (0: same as --epochs)")
-    ("skip-microcircuit", po::bool_switch(), "run only the references");
+    ("skip-microcircuit", po::bool_switch(), "run only the references")
+    ("replot", po::value<std::string>(), "only redraw DIR/alignment.svg from DIR/alignment.csv");
   // clang-format on
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, opts), vm);
   po::notify(vm);
   if (vm.count("help")) {
     std::cout << opts << "\n";
+    return 0;
+  }
+  if (vm.count("replot")) {
+    const std::filesystem::path dir = vm["replot"].as<std::string>();
+    std::size_t layers = 0;
+    const auto rows = read_alignment_csv(dir / "alignment.csv", layers);
+    write_svg(dir / "alignment.svg", rows, layers,
+              fmt::format("microcircuit ({}) update vs BP, MNIST", dir.filename().string()));
     return 0;
   }
 
@@ -240,6 +296,7 @@ int main(int argc, char** argv) try {
   const learning::dataset_view test(test_inputs, data.test.labels(), n_in);
   fmt::print("data: {} training and {} test samples of {} values ({})\n", train.count, test.count,
              n_in, data.location.folder.string());
+  std::fflush(stdout);
 
   std::vector<std::size_t> sizes{n_in};
   for (auto h : parse_sizes(vm["hidden"].as<std::string>(), "hidden")) sizes.push_back(h);
@@ -268,7 +325,8 @@ int main(int argc, char** argv) try {
     p.teacher_on_hz = vm["teacher-on"].as<double>();
     p.teacher_off_hz = vm["teacher-off"].as<double>();
     p.learning_rate = vm["eta"].as<double>();
-    for (const auto& s : split(vm["eta-scale"].as<std::string>())) p.layer_rate_scale.push_back(std::stod(s));
+    for (const auto& s : split(vm["eta-scale"].as<std::string>()))
+      p.layer_rate_scale.push_back(std::stod(s));
     p.tau_x_ms = vm["tau-x"].as<double>();
     p.tau_g_ms = vm["tau-g"].as<double>();
     p.pyramidal.tau_s_ms = vm["tau-s"].as<double>();
@@ -313,9 +371,10 @@ int main(int argc, char** argv) try {
                     "apical_updates\n";
     }
     std::size_t seen = 0;
-    fmt::print("microcircuit {} feedback={} window={} ms, rate={} Hz, eta={}, batch={}, threads={}\n",
-               arch, learning::to_string(p.feedback), p.window_ms, p.input_rate_hz,
-               p.learning_rate, p.batch_size, threads);
+    fmt::print(
+        "microcircuit {} feedback={} window={} ms, rate={} Hz, eta={}, batch={}, threads={}\n",
+        arch, learning::to_string(p.feedback), p.window_ms, p.input_rate_hz, p.learning_rate,
+        p.batch_size, threads);
     for (std::size_t e = 0; e < epochs; ++e) {
       learning::microcircuit_trainer::batch_callback on_batch;
       if (align_every > 0) {
@@ -344,11 +403,12 @@ int main(int argc, char** argv) try {
           m.epoch, m.train_error, m.train_accuracy, m.test_accuracy, ev.silent, m.seconds,
           m.samples_per_second, static_cast<double>(ev.count) / ev.seconds, m.input_spikes,
           m.hidden_spikes, m.output_spikes, m.error_spikes, m.apical_updates);
+      std::fflush(stdout);
       if (!rows.empty()) {
         std::string last;
         for (std::size_t w = 0; w < L; ++w)
-          last += fmt::format(" W{}: {:.1f} deg (own target {:.1f})", w + 1, rows.back().angle_deg[w],
-                              rows.back().own_angle_deg[w]);
+          last += fmt::format(" W{}: {:.1f} deg (own target {:.1f})", w + 1,
+                              rows.back().angle_deg[w], rows.back().own_angle_deg[w]);
         fmt::print("  last alignment with BP:{}\n", last);
       }
       if (epochs_csv)
@@ -360,7 +420,8 @@ int main(int argc, char** argv) try {
     if (!out_dir.empty() && !rows.empty()) {
       std::ofstream csv(out_dir / "alignment.csv");
       csv << "epoch,batch,samples_seen,batch_accuracy";
-      for (std::size_t w = 0; w < L; ++w) csv << fmt::format(",angle_bp_w{0},angle_own_w{0}", w + 1);
+      for (std::size_t w = 0; w < L; ++w)
+        csv << fmt::format(",angle_bp_w{0},angle_own_w{0}", w + 1);
       csv << "\n";
       for (const auto& r : rows) {
         csv << fmt::format("{},{},{},{}", r.epoch, r.batch, r.samples_seen, r.batch_accuracy);
@@ -369,7 +430,8 @@ int main(int argc, char** argv) try {
         csv << "\n";
       }
       write_svg(out_dir / "alignment.svg", rows, L,
-                fmt::format("microcircuit ({}) update vs BP, MNIST {}", learning::to_string(p.feedback), arch));
+                fmt::format("microcircuit ({}) update vs BP, MNIST {}",
+                            learning::to_string(p.feedback), arch));
     }
   }
 
@@ -382,6 +444,7 @@ int main(int argc, char** argv) try {
                                    threads, seed);
       fmt::print("reference {} {}: test acc {:.4f} after {} epochs ({:.1f} s)\n", r.name, arch,
                  r.accuracy, ref_epochs, r.seconds);
+      std::fflush(stdout);
     }
   }
   return 0;

@@ -161,12 +161,85 @@ void calendar_queue::clear() {
   in_buckets_ = 0;
 }
 
+std::uint64_t radix_queue::bits(double t) {
+  // Order-preserving map of doubles to unsigned integers.
+  const auto b = std::bit_cast<std::uint64_t>(t);
+  return (b >> 63) != 0 ? ~b : b | (std::uint64_t{1} << 63);
+}
+
+std::size_t radix_queue::bucket_of(std::uint64_t key) const {
+  return key == last_ ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(key ^ last_));
+}
+
+void radix_queue::push(const event& e) {
+  const std::uint64_t key = bits(e.time.count());
+  if (size_ > 0 && key < last_) {
+    // Before the current minimum: re-key everything from the new time.
+    std::vector<event> all;
+    all.reserve(size_ + 1);
+    for (auto& b : buckets_) {
+      all.insert(all.end(), b.begin(), b.end());
+      b.clear();
+    }
+    last_ = key;
+    for (const auto& x : all) buckets_[bucket_of(bits(x.time.count()))].push_back(x);
+    auto& zero = buckets_[0];
+    std::sort(zero.begin(), zero.end(), later{});
+  } else if (size_ == 0) {
+    last_ = key;
+  }
+  const std::size_t b = bucket_of(key);
+  if (b == 0) {
+    // Bucket 0 is kept sorted, latest first, so pops take from its back.
+    auto& zero = buckets_[0];
+    zero.insert(std::upper_bound(zero.begin(), zero.end(), e, later{}), e);
+  } else {
+    buckets_[b].push_back(e);
+  }
+  ++size_;
+}
+
+void radix_queue::settle() {
+  if (!buckets_[0].empty()) return;
+  std::size_t b = 1;
+  while (buckets_[b].empty()) ++b;
+  auto& from = buckets_[b];
+  std::uint64_t lowest = bits(from[0].time.count());
+  for (const auto& x : from) lowest = std::min(lowest, bits(x.time.count()));
+  last_ = lowest;
+  for (const auto& x : from) buckets_[bucket_of(bits(x.time.count()))].push_back(x);
+  from.clear();
+  auto& zero = buckets_[0];
+  if (zero.size() > 1) std::sort(zero.begin(), zero.end(), later{});
+}
+
+const event& radix_queue::top() {
+  settle();
+  return buckets_[0].back();
+}
+
+event radix_queue::pop() {
+  settle();
+  auto& zero = buckets_[0];
+  const event e = zero.back();
+  zero.pop_back();
+  --size_;
+  return e;
+}
+
+void radix_queue::clear() {
+  for (auto& b : buckets_) b.clear();
+  size_ = 0;
+}
+
 std::unique_ptr<event_queue> make_event_queue(queue_kind kind) {
   switch (kind) {
     case queue_kind::heap:
       return std::make_unique<heap_queue>();
     case queue_kind::calendar:
       return std::make_unique<calendar_queue>();
+    case queue_kind::radix:
+      return std::make_unique<radix_queue>();
   }
   return std::make_unique<heap_queue>();
 }
@@ -174,11 +247,21 @@ std::unique_ptr<event_queue> make_event_queue(queue_kind kind) {
 queue_kind parse_queue_kind(std::string_view name) {
   if (name == "heap") return queue_kind::heap;
   if (name == "calendar") return queue_kind::calendar;
-  throw parameter_error("queue: expected 'heap' or 'calendar', got '" + std::string(name) + "'");
+  if (name == "radix") return queue_kind::radix;
+  throw parameter_error("queue: expected 'heap', 'calendar' or 'radix', got '" +
+                        std::string(name) + "'");
 }
 
 std::string_view to_string(queue_kind kind) {
-  return kind == queue_kind::heap ? "heap" : "calendar";
+  switch (kind) {
+    case queue_kind::heap:
+      return "heap";
+    case queue_kind::calendar:
+      return "calendar";
+    case queue_kind::radix:
+      return "radix";
+  }
+  return "heap";
 }
 
 }  // namespace apical

@@ -12,7 +12,6 @@
 namespace apical::learning {
 namespace {
 
-
 // A dense projection's synapses in (pre, post) order, so that synapse (a, b)
 // has index a * post_size + b once frozen (freeze orders by (pre, delay,
 // post); one delay keeps this order). Streamed: 784 x 800 synapse structs
@@ -66,14 +65,15 @@ std::vector<matrix> draw_feedback(const microcircuit_params& p) {
       out.emplace_back();
       continue;
     }
-    const std::size_t n_src = p.feedback == feedback_mode::direct ? p.layer_sizes[L]
-                                                                  : p.layer_sizes[w + 2];
+    const std::size_t n_src =
+        p.feedback == feedback_mode::direct ? p.layer_sizes[L] : p.layer_sizes[w + 2];
     matrix m(n_src, p.layer_sizes[w + 1]);
     rng r(derive_seed(p.seed, stream::connectivity, w));
     const double f = p.feedback_weight_mv;
     for (float& x : m.values()) {
       if (p.feedback == feedback_mode::sign_concordant) {
-        x = static_cast<float>(p.magnitude == sign_magnitude::uniform ? f : r.uniform(0.0, 2.0 * f));
+        x = static_cast<float>(p.magnitude == sign_magnitude::uniform ? f
+                                                                      : r.uniform(0.0, 2.0 * f));
       } else {  // random (FA) and direct (DFA): random magnitude, random sign
         const double magnitude = r.uniform(0.0, 2.0 * f);
         x = static_cast<float>(r.below(2) == 0 ? magnitude : -magnitude);
@@ -115,8 +115,8 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
   input_ = &net_.add_population<spike_time_source>("input", n[0]);
   layout_.input = input_->id();
   for (std::size_t w = 0; w < L; ++w) {
-    auto& pyr = net_.add_population<pyramidal_cell>(fmt::format("P{}", w + 1), n[w + 1],
-                                                     p.pyramidal);
+    auto& pyr =
+        net_.add_population<pyramidal_cell>(fmt::format("P{}", w + 1), n[w + 1], p.pyramidal);
     layout_.pyramidal.push_back(pyr.id());
     pyramidal_.push_back(&pyr);
     error_cell::parameters e;
@@ -125,8 +125,8 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
     e.gated = p.layer_gated(w) ? 1.0 : 0.0;
     e.gate_ms = p.tau_g_ms;
     e.open_from_ms = t_e;
-    e.v_init_min_mv = 0.0;
-    e.v_init_max_mv = p.error_dither ? p.error_theta_mv : 0.0;
+    e.dither = p.error_dither ? 1.0 : 0.0;
+    e.pair_size = static_cast<double>(n[w + 1]);
     auto& err = net_.add_population<error_cell>(fmt::format("E{}", w + 1), 2 * n[w + 1], e);
     layout_.error.push_back(err.id());
     error_.push_back(&err);
@@ -194,7 +194,8 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
       compare.push_back({k, minus, wo, p.error_delay_ms});
     }
     const population& out_err = net_.pop(layout_.error[L - 1]);
-    layout_.teach = net_.connect("teach", *teacher_, out_err, error_cell::drive, std::move(teach)).id();
+    layout_.teach =
+        net_.connect("teach", *teacher_, out_err, error_cell::drive, std::move(teach)).id();
     layout_.compare = net_.connect("compare", net_.pop(layout_.pyramidal[L - 1]), out_err,
                                    error_cell::drive, std::move(compare))
                           .id();
@@ -205,9 +206,9 @@ void microcircuit_network::set_forward(std::size_t w, const_matrix_view weights)
   auto& pr = net_.proj(layout_.forward.at(w));
   const std::size_t n_post = pr.post_size(), n_pre = pr.pre_size();
   if (weights.rows != n_post || weights.cols != n_pre)
-    throw parameter_error(fmt::format(
-        "microcircuit: weights of layer {} are {}x{}; expected {}x{} (post x pre)", w + 1,
-        weights.rows, weights.cols, n_post, n_pre));
+    throw parameter_error(
+        fmt::format("microcircuit: weights of layer {} are {}x{}; expected {}x{} (post x pre)",
+                    w + 1, weights.rows, weights.cols, n_post, n_pre));
   auto out = pr.weights();
   for (std::size_t i = 0; i < n_post; ++i) {
     const float* row = weights.row(i);

@@ -66,11 +66,21 @@ void require(bool ok, std::string_view field, double value, std::string_view exp
 
 }  // namespace
 
-std::string_view to_string(feedback_mode m) { return name_of(m, feedback_names); }
-std::string_view to_string(error_phase p) { return name_of(p, phase_names); }
-std::string_view to_string(somatic_gate g) { return name_of(g, gate_names); }
-std::string_view to_string(update_schedule s) { return name_of(s, schedule_names); }
-std::string_view to_string(sample_transition t) { return name_of(t, transition_names); }
+std::string_view to_string(feedback_mode m) {
+  return name_of(m, feedback_names);
+}
+std::string_view to_string(error_phase p) {
+  return name_of(p, phase_names);
+}
+std::string_view to_string(somatic_gate g) {
+  return name_of(g, gate_names);
+}
+std::string_view to_string(update_schedule s) {
+  return name_of(s, schedule_names);
+}
+std::string_view to_string(sample_transition t) {
+  return name_of(t, transition_names);
+}
 
 feedback_mode parse_feedback_mode(std::string_view name, std::string_view field) {
   return parse_name(name, field, feedback_names);
@@ -96,18 +106,19 @@ void microcircuit_params::validate() const {
         layer_sizes.size()));
   for (std::size_t l = 0; l < layer_sizes.size(); ++l)
     if (layer_sizes[l] == 0 || layer_sizes[l] > (1u << 24))
-      throw parameter_error(fmt::format(
-          "microcircuit: parameter 'layer_sizes[{}]' is {}; expected 1 to 16777216", l,
-          layer_sizes[l]));
+      throw parameter_error(
+          fmt::format("microcircuit: parameter 'layer_sizes[{}]' is {}; expected 1 to 16777216", l,
+                      layer_sizes[l]));
   require(pyramidal.kappa == 0.0, "pyramidal.kappa", pyramidal.kappa,
           "0 (apical input must not drive the soma)");
   models::two_compartment::derive(pyramidal);  // throws naming the field
   require(error_theta_mv > 0 && std::isfinite(error_theta_mv), "error_theta_mv", error_theta_mv,
           "a finite value > 0 mV");
   require(error_tau_m_ms > 0, "error_tau_m_ms", error_tau_m_ms, "> 0 ms (inf: no leak)");
-  require(init_gain >= 0 && std::isfinite(init_gain), "init_gain", init_gain, "a finite value >= 0");
-  require(feedforward_delay_ms >= 0 && std::isfinite(feedforward_delay_ms),
-          "feedforward_delay_ms", feedforward_delay_ms, "a finite delay >= 0 ms");
+  require(init_gain >= 0 && std::isfinite(init_gain), "init_gain", init_gain,
+          "a finite value >= 0");
+  require(feedforward_delay_ms >= 0 && std::isfinite(feedforward_delay_ms), "feedforward_delay_ms",
+          feedforward_delay_ms, "a finite delay >= 0 ms");
   require(feedback_weight_mv >= 0 && std::isfinite(feedback_weight_mv), "feedback_weight_mv",
           feedback_weight_mv, "a finite value >= 0 mV");
   require(std::isfinite(symmetric_gain), "symmetric_gain", symmetric_gain, "a finite value");
@@ -146,6 +157,11 @@ void microcircuit_params::validate() const {
           ">= w_min_mv (inf: unbounded)");
   require(threads >= 1 && threads <= 256, "threads", static_cast<double>(threads), "1 to 256");
   require(chunks >= 1 && chunks <= 4096, "chunks", static_cast<double>(chunks), "1 to 4096");
+  if (pair_coupling && !feedback_inhibition)
+    throw parameter_error(
+        "microcircuit: parameter 'pair_coupling' needs 'feedback_inhibition': a coupled E+/E- "
+        "pair is a stable counter only while its two cells get opposite drives (else their "
+        "potentials grow together until the coupling makes them fire each other without end)");
   if (schedule == update_schedule::online && threads != 1)
     throw parameter_error(fmt::format(
         "microcircuit: parameter 'threads' is {}; expected 1 with schedule 'online' (every "

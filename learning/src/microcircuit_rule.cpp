@@ -27,14 +27,13 @@ apical_hebbian_rule::apical_hebbian_rule(const projection& basal, double tau_x_m
       gate_time_ms_(n_post_, 0.0) {
   for (std::uint32_t g = 0; g < basal.groups(); ++g)
     if (basal.group_delay_ms(g) != delay_ms_)
-      throw parameter_error("apical_hebbian_rule: projection '" + basal.name() +
-                            "' has delays " + std::to_string(delay_ms_) + " and " +
+      throw parameter_error("apical_hebbian_rule: projection '" + basal.name() + "' has delays " +
+                            std::to_string(delay_ms_) + " and " +
                             std::to_string(basal.group_delay_ms(g)) +
                             " ms; expected one delay for all basal synapses");
 }
 
-void apical_hebbian_rule::begin_sample(std::span<float> dw, std::span<float> weights,
-                                       double eta) {
+void apical_hebbian_rule::begin_sample(std::span<float> dw, std::span<float> weights, double eta) {
   std::fill(y_.begin(), y_.end(), 0.0f);
   t_ref_ms_ = 0.0;
   head_ = count_ = 0;
@@ -44,12 +43,13 @@ void apical_hebbian_rule::begin_sample(std::span<float> dw, std::span<float> wei
   continue_sample(dw, weights, eta, 0.0);
 }
 
-void apical_hebbian_rule::continue_sample(std::span<float> dw, std::span<float> weights,
-                                          double eta, double shift_ms) {
+void apical_hebbian_rule::continue_sample(std::span<float> dw, std::span<float> weights, double eta,
+                                          double shift_ms) {
   // The clock restarts at 0: move every stored time back by shift_ms.
   if (shift_ms != 0.0) {
     t_ref_ms_ -= shift_ms;
-    for (std::size_t k = 0; k < count_; ++k) queue_[(head_ + k) & (queue_.size() - 1)].t_ms -= shift_ms;
+    for (std::size_t k = 0; k < count_; ++k)
+      queue_[(head_ + k) & (queue_.size() - 1)].t_ms -= shift_ms;
     for (auto& t : last_spike_ms_) t -= shift_ms;
     for (auto& t : gate_time_ms_) t -= shift_ms;
   }
@@ -101,7 +101,8 @@ void apical_hebbian_rule::on_somatic_spike(time_ms t, std::uint32_t neuron) {
 
 double apical_hebbian_rule::gate(std::uint32_t post, double t_ms) const {
   if (!gated_) return 1.0;
-  if (gate_kind_ == somatic_gate::window) return t_ms - last_spike_ms_[post] <= tau_g_ms_ ? 1.0 : 0.0;
+  if (gate_kind_ == somatic_gate::window)
+    return t_ms - last_spike_ms_[post] <= tau_g_ms_ ? 1.0 : 0.0;
   return gate_value_[post] * std::exp(-(t_ms - gate_time_ms_[post]) * inv_tau_g_);
 }
 

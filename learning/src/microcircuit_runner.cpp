@@ -118,7 +118,8 @@ void microcircuit_runner::encode(std::span<const float> input, std::uint64_t see
     for (const float x : input) {
       const double rate = std::clamp(static_cast<double>(x), 0.0, 1.0) * rate_per_ms;
       if (rate > 0) {
-        for (double t = gen.exponential(1.0 / rate); t < p.window_ms; t += gen.exponential(1.0 / rate))
+        for (double t = gen.exponential(1.0 / rate); t < p.window_ms;
+             t += gen.exponential(1.0 / rate))
           r.times_ms.push_back(t);
       }
       r.offsets.push_back(r.times_ms.size());
@@ -204,7 +205,8 @@ sample_outcome microcircuit_runner::present(std::span<const float> input, int la
     throw parameter_error(fmt::format("microcircuit: sample {} has label {}; expected 0 to {}",
                                       sample_index, label, p.layer_sizes[L] - 1));
   if (!dw.empty() && dw.size() != L)
-    throw parameter_error(fmt::format("microcircuit: {} update buffers; expected {}", dw.size(), L));
+    throw parameter_error(
+        fmt::format("microcircuit: {} update buffers; expected {}", dw.size(), L));
   set_mode(training);
   encode(input, seed, sample_index);
   make_teacher(label, seed, sample_index);
@@ -227,8 +229,10 @@ sample_outcome microcircuit_runner::present(std::span<const float> input, int la
       weights = circuit_.net().proj(circuit_.layout().forward[w]).weights();
       eta = p.layer_rate(w);
     }
-    if (carry) rules_[w]->continue_sample(target, weights, eta, shift);
-    else rules_[w]->begin_sample(target, weights, eta);
+    if (carry)
+      rules_[w]->continue_sample(target, weights, eta, shift);
+    else
+      rules_[w]->begin_sample(target, weights, eta);
   }
   const double t_e = p.error_start_ms();
   for (auto& c : pyramidal_) c.begin_sample(t_e);

@@ -133,8 +133,8 @@ weight_updates rate_updates_at(const batch_activity& activity, std::span<const m
                                bool direct, bool output_gate, double gate_ms) {
   const std::size_t L = activity.counts.size() - 1;
   if (paths.size() + 1 != L)
-    throw parameter_error(fmt::format("rate_updates_at: {} feedback paths; expected {}",
-                                      paths.size(), L - 1));
+    throw parameter_error(
+        fmt::format("rate_updates_at: {} feedback paths; expected {}", paths.size(), L - 1));
   if (!std::isinf(gate_ms) && !(activity.window_ms > 0))
     throw parameter_error(fmt::format(
         "rate_updates_at: activity.window_ms is {}; expected > 0 ms with a finite gate_ms",
@@ -155,9 +155,9 @@ weight_updates rate_updates_at(const batch_activity& activity, std::span<const m
     const matrix& upper = direct ? delta[L - 1] : delta[w + 1];
     const matrix& path = paths[w];
     if (path.rows() != upper.cols() || path.cols() != activity.counts[w + 1].cols())
-      throw parameter_error(fmt::format(
-          "rate_updates_at: path {} is {}x{}; expected {}x{}", w, path.rows(), path.cols(),
-          upper.cols(), activity.counts[w + 1].cols()));
+      throw parameter_error(fmt::format("rate_updates_at: path {} is {}x{}; expected {}x{}", w,
+                                        path.rows(), path.cols(), upper.cols(),
+                                        activity.counts[w + 1].cols()));
     delta[w] = matrix(B, path.cols());
     matmul(upper, path, delta[w]);
     gate_by(delta[w], activity.counts[w + 1]);
@@ -190,8 +190,10 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
   const std::size_t L = num_layers();
   chunk_dw_.resize(params_.chunks);
   for (auto& c : chunk_dw_)
-    for (std::size_t w = 0; w < L; ++w) c.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
-  for (std::size_t w = 0; w < L; ++w) sum_dw_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
+    for (std::size_t w = 0; w < L; ++w)
+      c.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
+  for (std::size_t w = 0; w < L; ++w)
+    sum_dw_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
   pool_ = std::make_unique<pool>(params_.threads);
 }
 
@@ -394,7 +396,8 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
   const auto start = std::chrono::steady_clock::now();
   microcircuit_epoch_metrics m;
   m.epoch = epochs_done_;
-  const auto order = shuffled(data.count, derive_seed(params_.seed, stream::training, epochs_done_));
+  const auto order =
+      shuffled(data.count, derive_seed(params_.seed, stream::training, epochs_done_));
   const std::uint64_t seed = encoder_seed(params_.seed, epochs_done_);
   if (params_.schedule == update_schedule::online) {
     train_online(data, order, seed, m);
@@ -483,8 +486,8 @@ batch_measurement microcircuit_trainer::measure_batch(dataset_view data,
   data.check(params_.layer_sizes[0], params_.layer_sizes[L], "measured batch");
   for (const std::size_t i : indices)
     if (i >= data.count)
-      throw parameter_error(fmt::format("measure_batch: index {} is out of range; the data has {} samples",
-                                        i, data.count));
+      throw parameter_error(fmt::format(
+          "measure_batch: index {} is out of range; the data has {} samples", i, data.count));
   batch_measurement m;
   batch_result result;
   result.activity = &m.activity;

@@ -19,6 +19,7 @@ std::vector<std::unique_ptr<event_queue>> all_queues() {
   q.push_back(std::make_unique<calendar_queue>());
   q.push_back(std::make_unique<calendar_queue>(1.0, 8, false));  // tiny year: overflow
   q.push_back(std::make_unique<calendar_queue>(0.001, 16));      // resizes often
+  q.push_back(std::make_unique<radix_queue>());
   return q;
 }
 
@@ -117,6 +118,7 @@ TEST_CASE("clear empties a queue") {
 TEST_CASE("queue kinds parse by name and reject others") {
   CHECK(parse_queue_kind("heap") == queue_kind::heap);
   CHECK(parse_queue_kind("calendar") == queue_kind::calendar);
+  CHECK(parse_queue_kind("radix") == queue_kind::radix);
   CHECK_THROWS_WITH_AS(parse_queue_kind("fifo"), doctest::Contains("'fifo'"), parameter_error);
   CHECK_THROWS_AS(calendar_queue(0.0), parameter_error);
   CHECK_THROWS_AS(calendar_queue(0.1, 1000), parameter_error);

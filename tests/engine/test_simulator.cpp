@@ -147,9 +147,11 @@ TEST_CASE("identical runs give identical spike trains, for every queue") {
   const auto a = run_random(17, queue_kind::heap);
   const auto b = run_random(17, queue_kind::heap);
   const auto c = run_random(17, queue_kind::calendar);
+  const auto d = run_random(17, queue_kind::radix);
   REQUIRE(a.size() > 1000);
   CHECK(a == b);
   CHECK(a == c);
+  CHECK(a == d);
   CHECK(run_random(18, queue_kind::heap) != a);
 }
 

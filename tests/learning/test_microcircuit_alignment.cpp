@@ -162,15 +162,16 @@ TEST_CASE("rate_updates_at is the reference trainers' update at the same activit
 }
 
 TEST_CASE("sign-concordant microcircuit: hidden update aligns with rate SC-FA (same B)") {
-  const auto res = compare(learning::feedback_mode::sign_concordant,
-                           [](const learning::microcircuit_trainer& t, const learning::batch_activity& a) {
-                             // SC-FA from the reference code: M from the microcircuit, the
-                             // signs from the current W^2 (feedback.hpp).
-                             const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
-                             const learning::feedback fb(net, algorithm::scfa, t.feedback_fixed());
-                             const std::vector<matrix> paths{fb.path(net, 0)};
-                             return learning::rate_updates_at(a, paths, false, false);
-                           });
+  const auto res =
+      compare(learning::feedback_mode::sign_concordant,
+              [](const learning::microcircuit_trainer& t, const learning::batch_activity& a) {
+                // SC-FA from the reference code: M from the microcircuit, the
+                // signs from the current W^2 (feedback.hpp).
+                const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
+                const learning::feedback fb(net, algorithm::scfa, t.feedback_fixed());
+                const std::vector<matrix> paths{fb.path(net, 0)};
+                return learning::rate_updates_at(a, paths, false, false);
+              });
   MESSAGE("SC-FA: hidden cosine " << res.hidden_cosine << ", output cosine " << res.output_cosine
                                   << ", active hidden " << res.active_fraction);
   CHECK(res.active_fraction > 0.2);
@@ -180,29 +181,29 @@ TEST_CASE("sign-concordant microcircuit: hidden update aligns with rate SC-FA (s
 }
 
 TEST_CASE("symmetric microcircuit: hidden update aligns with BP") {
-  const auto res = compare(learning::feedback_mode::symmetric,
-                           [](const learning::microcircuit_trainer& t, const learning::batch_activity& a) {
-                             const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
-                             const learning::feedback fb(net, {algorithm::bp});
-                             const std::vector<matrix> paths{fb.path(net, 0)};  // W^2 itself
-                             return learning::rate_updates_at(a, paths, false, false);
-                           });
+  const auto res =
+      compare(learning::feedback_mode::symmetric,
+              [](const learning::microcircuit_trainer& t, const learning::batch_activity& a) {
+                const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
+                const learning::feedback fb(net, {algorithm::bp});
+                const std::vector<matrix> paths{fb.path(net, 0)};  // W^2 itself
+                return learning::rate_updates_at(a, paths, false, false);
+              });
   MESSAGE("BP: hidden cosine " << res.hidden_cosine << ", output cosine " << res.output_cosine);
   CHECK(res.hidden_cosine >= 0.9);
   CHECK(res.output_cosine >= 0.95);
 }
 
 TEST_CASE("random microcircuit: hidden update aligns with FA, direct with DFA") {
-  for (const auto& [mode, algo] :
-       {std::pair{learning::feedback_mode::random, algorithm::fa},
-        std::pair{learning::feedback_mode::direct, algorithm::dfa}}) {
-    const auto res = compare(mode, [algo](const learning::microcircuit_trainer& t,
-                                          const learning::batch_activity& a) {
-      const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
-      const learning::feedback fb(net, algo, t.feedback_fixed());
-      const std::vector<matrix> paths{fb.path(net, 0)};
-      return learning::rate_updates_at(a, paths, algo == algorithm::dfa, false);
-    });
+  for (const auto& [mode, algo] : {std::pair{learning::feedback_mode::random, algorithm::fa},
+                                   std::pair{learning::feedback_mode::direct, algorithm::dfa}}) {
+    const auto res = compare(
+        mode, [algo](const learning::microcircuit_trainer& t, const learning::batch_activity& a) {
+          const auto net = rate_twin(t.params().layer_sizes, t.all_weights());
+          const learning::feedback fb(net, algo, t.feedback_fixed());
+          const std::vector<matrix> paths{fb.path(net, 0)};
+          return learning::rate_updates_at(a, paths, algo == algorithm::dfa, false);
+        });
     MESSAGE(learning::to_string(algo) << ": hidden cosine " << res.hidden_cosine);
     CHECK(res.hidden_cosine >= 0.9);
   }
@@ -225,8 +226,8 @@ TEST_CASE("a short somatic gate is a soft f'(u): 1 - exp(-rate tau_g)") {
         return soft;
       },
       30.0);
-  MESSAGE("soft f': hidden cosine " << res.hidden_cosine << " (soft vs step targets: "
-                                    << step_cosine << ")");
+  MESSAGE("soft f': hidden cosine " << res.hidden_cosine
+                                    << " (soft vs step targets: " << step_cosine << ")");
   CHECK(res.hidden_cosine >= 0.9);
   CHECK(step_cosine < 0.9);  // the gate's shape matters at this rate
 }

@@ -70,7 +70,8 @@ std::vector<spike> pyramidal_spikes(const typename M::parameters& p, std::uint64
   net.connect(apical_src, cells, M::apical, apical);
   apical::simulator sim(net, {seed});
   spike_log log;
-  sim.on_spike(cells.id()).connect(apical::simulator::spike_signal::slot::bind<&spike_log::on_spike>(log));
+  sim.on_spike(cells.id())
+      .connect(apical::simulator::spike_signal::slot::bind<&spike_log::on_spike>(log));
   sim.run_until(time_ms{500.0});
   return log.spikes;
 }
@@ -158,8 +159,8 @@ TEST_CASE("pyramidal_cell keeps the apical potential of its last apical input") 
   CHECK(s.t_a_ms == 15.0);
   CHECK(s.v_s_mv == p.v_init_min_mv);  // the soma never sees it
   p.kappa = 0.5;
-  CHECK_THROWS_WITH_AS(learning::pyramidal_cell::derive(p),
-                       doctest::Contains("'kappa' must be 0"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(learning::pyramidal_cell::derive(p), doctest::Contains("'kappa' must be 0"),
+                       apical::parameter_error);
 }
 
 TEST_CASE("error_cell counts its net drive in units of theta") {
@@ -206,7 +207,7 @@ TEST_CASE("a dithered error cell's mean count is drive / theta") {
   // S = 2.3 theta: an undithered cell always gives 2 spikes; with V0 drawn
   // from [0, theta) the count is 2 or 3 with mean 2.3 exactly.
   learning::error_cell::parameters p;
-  p.v_init_max_mv = p.theta_mv;
+  p.dither = 1.0;
   std::vector<error_bench::input> in;
   for (int k = 0; k < 23; ++k) in.push_back({1.0 + 0.5 * k, 0, learning::error_cell::drive, 0.1f});
   const int trials = 1000;
@@ -251,6 +252,42 @@ TEST_CASE("an E+/E- pair coupled by theta counts the net drive, not its excursio
   CHECK(alone.count(1) == 0);
 }
 
+TEST_CASE("a dithered coupled pair stays a stable, unbiased signed counter") {
+  // Complementary dither keeps V+ + V- below theta: no runaway however the
+  // drive moves, marginals uniform (the mean net count is S / theta for a
+  // drive of S = +-2.3 theta), and the net count always within one of S.
+  learning::error_cell::parameters p;
+  p.dither = 1.0;
+  p.pair_size = 1.0;
+  for (const float sign : {1.0f, -1.0f}) {
+    double sum = 0.0;
+    const int trials = 500;
+    for (int t = 0; t < trials; ++t) {
+      std::vector<error_bench::input> in;
+      apical::rng g(1000 + t);
+      double s = 0.0, time = 1.0;
+      // A random walk of steps theta / 2, then the drift to S = 2.3 theta.
+      for (int k = 0; k < 40; ++k, time += 0.5) {
+        const float w = g.below(2) == 0 ? 0.5f : -0.5f;
+        s += w;
+        in.push_back({time, 0, learning::error_cell::drive, w});
+        in.push_back({time, 1, learning::error_cell::drive, -w});
+      }
+      const auto last = static_cast<float>(sign * 2.3 - s);
+      in.push_back({time, 0, learning::error_cell::drive, last});
+      in.push_back({time, 1, learning::error_cell::drive, -last});
+      error_bench b(2, p, in, true, 50 + t);
+      b.sim->run_until(time_ms{time + 1.0});
+      const double net = static_cast<double>(b.count(0)) - static_cast<double>(b.count(1));
+      CHECK(b.log.spikes.size() < 60);  // bounded: one spike per level crossing
+      CHECK(std::abs(net - sign * 2.3) < 1.0);
+      sum += net;
+    }
+    // Bernoulli(0.3) standard error over 500 trials: 0.02; 4 sigma.
+    CHECK(std::abs(sum / 500 - sign * 2.3) < 0.082);
+  }
+}
+
 TEST_CASE("error_cell rejects parameters out of their domain, naming them") {
   learning::error_cell::parameters p;
   p.theta_mv = 0.0;
@@ -261,7 +298,7 @@ TEST_CASE("error_cell rejects parameters out of their domain, naming them") {
   CHECK_THROWS_WITH_AS(learning::error_cell::derive(p), doctest::Contains("'gated' must be 0 or 1"),
                        apical::parameter_error);
   p = {};
-  p.v_init_max_mv = 2.0;
-  CHECK_THROWS_WITH_AS(learning::error_cell::derive(p), doctest::Contains("'v_init_max_mv'"),
+  p.pair_size = 2.5;
+  CHECK_THROWS_WITH_AS(learning::error_cell::derive(p), doctest::Contains("'pair_size'"),
                        apical::parameter_error);
 }

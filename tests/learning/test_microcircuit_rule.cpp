@@ -92,7 +92,8 @@ std::vector<matrix> naive_updates(const learning::microcircuit_params& p,
       }
       for (const auto& s : pre) {
         const double arrival = s.t + p.feedforward_delay_ms;
-        if (arrival <= t) m(i, s.i) += static_cast<float>(sign * g * std::exp(-(t - arrival) / p.tau_x_ms));
+        if (arrival <= t)
+          m(i, s.i) += static_cast<float>(sign * g * std::exp(-(t - arrival) / p.tau_x_ms));
       }
     }
     dw.push_back(std::move(m));
@@ -157,8 +158,8 @@ TEST_CASE("online updates add the same steps straight into the weights") {
     runner.circuit().get_forward(l, after);
     double worst = 0.0;
     for (std::size_t k = 0; k < after.size(); ++k)
-      worst = std::max(worst, std::abs((after.data()[k] - w[l].data()[k]) -
-                                       p.learning_rate * dw[l].data()[k]));
+      worst = std::max(
+          worst, std::abs((after.data()[k] - w[l].data()[k]) - p.learning_rate * dw[l].data()[k]));
     // Weight changes within the sample alter later spikes only slightly.
     CHECK(worst <= 0.05 * p.learning_rate * max_abs(dw[l]));
   }
@@ -169,7 +170,7 @@ namespace {
 // One layer (30 inputs -> 4 outputs), error phase after a 100 ms settle so
 // the traces are stationary; inputs at known Poisson rates r_j.
 struct delta_rule_measurement {
-  double relative_error = 0.0;       // |mean dW - tau_x r (n_target - n)| / |tau_x r (n_target - n)|
+  double relative_error = 0.0;  // |mean dW - tau_x r (n_target - n)| / |tau_x r (n_target - n)|
   double deviation_vs_weight = 0.0;  // correlation of (mean dW - delta rule) with W
   double exact_fraction = 0.0;       // trials where E+ - E- = n_target - n within 1, every unit
 };
@@ -196,7 +197,8 @@ delta_rule_measurement measure_delta_rule(double error_delay_ms, int trials) {
   for (int t = 0; t < trials; ++t) {
     std::vector<matrix> dw{matrix(4, 30)};
     runner.present(x, t % 4, 100 + t, 0, dw);
-    for (std::size_t k = 0; k < dw[0].size(); ++k) mean_dw.data()[k] += dw[0].data()[k] / static_cast<float>(trials);
+    for (std::size_t k = 0; k < dw[0].size(); ++k)
+      mean_dw.data()[k] += dw[0].data()[k] / static_cast<float>(trials);
     bool all = true;
     for (std::size_t k = 0; k < 4; ++k) {
       const double e = static_cast<double>(runner.target_counts()[k]) - runner.late_counts(0)[k];
@@ -245,8 +247,7 @@ TEST_CASE("output layer alone: the mean update is the delta rule of the spike co
   // (a Hebbian correlation the rate rule does not have; it shrinks with the
   // fan-in: 5 % for 300 inputs). Measured: 24 %, correlation -0.8.
   const auto fast = measure_delta_rule(0.5, trials);
-  MESSAGE("error delay 0.5 ms: relative error " << fast.relative_error
-                                                << ", correlation with W "
+  MESSAGE("error delay 0.5 ms: relative error " << fast.relative_error << ", correlation with W "
                                                 << fast.deviation_vs_weight);
   CHECK(fast.relative_error < 0.35);
   CHECK(fast.deviation_vs_weight < -0.6);

@@ -60,7 +60,8 @@ constexpr std::size_t train_count = 800, test_count = 400;
 constexpr std::size_t train_count = 400, test_count = 200;
 #endif
 
-bool same_weights(const learning::microcircuit_trainer& a, const learning::microcircuit_trainer& b) {
+bool same_weights(const learning::microcircuit_trainer& a,
+                  const learning::microcircuit_trainer& b) {
   for (std::size_t w = 0; w < a.num_layers(); ++w)
     if (!(a.weights(w) == b.weights(w))) return false;
   return true;
@@ -93,7 +94,8 @@ TEST_CASE("the microcircuit learns two Gaussian classes from chance to > 95 %") 
 
 TEST_CASE("same seed, same weights after training, for 1 and 2 threads") {
   const gaussian_task train(train_count / 4, 1);
-  for (const auto transition : {learning::sample_transition::reset, learning::sample_transition::decay}) {
+  for (const auto transition :
+       {learning::sample_transition::reset, learning::sample_transition::decay}) {
     CAPTURE(learning::to_string(transition));
     auto p = task_params();
     p.between_samples = transition;
@@ -113,7 +115,8 @@ TEST_CASE("same seed, same weights after training, for 1 and 2 threads") {
 
 TEST_CASE("per-sample and online schedules learn the task too") {
   const gaussian_task train(train_count / 2, 1), test(test_count, 2);
-  for (const auto schedule : {learning::update_schedule::per_sample, learning::update_schedule::online}) {
+  for (const auto schedule :
+       {learning::update_schedule::per_sample, learning::update_schedule::online}) {
     CAPTURE(learning::to_string(schedule));
     auto p = task_params();
     p.schedule = schedule;
@@ -187,11 +190,13 @@ TEST_CASE("weights in and out (checkpoints)") {
 
   auto bad = a.all_weights();
   bad[1] = matrix(3, 20);
-  CHECK_THROWS_WITH_AS(b.set_weights(bad), doctest::Contains("weights of layer 2 are 3x20; expected 2x20"),
+  CHECK_THROWS_WITH_AS(b.set_weights(bad),
+                       doctest::Contains("weights of layer 2 are 3x20; expected 2x20"),
                        apical::parameter_error);
   bad = a.all_weights();
   bad[0](1, 2) = std::numeric_limits<float>::quiet_NaN();
-  CHECK_THROWS_WITH_AS(b.set_weights(bad), doctest::Contains("entry (1, 2)"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(b.set_weights(bad), doctest::Contains("entry (1, 2)"),
+                       apical::parameter_error);
   CHECK_THROWS_AS(b.set_weights({}), apical::parameter_error);
 }
 
@@ -201,7 +206,8 @@ TEST_CASE("microcircuit parameters are validated, naming the field") {
   CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'layer_sizes'"), apical::parameter_error);
   p = task_params();
   p.pyramidal.kappa = 0.3;
-  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'pyramidal.kappa'"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'pyramidal.kappa'"),
+                       apical::parameter_error);
   p = task_params();
   p.threads = 2;
   p.schedule = learning::update_schedule::online;
@@ -218,8 +224,10 @@ TEST_CASE("microcircuit parameters are validated, naming the field") {
   CHECK_THROWS_WITH_AS(learning::microcircuit_trainer{p}, doctest::Contains("'tau_x_ms'"),
                        apical::parameter_error);
 
-  CHECK(learning::parse_feedback_mode("sign-concordant") == learning::feedback_mode::sign_concordant);
-  CHECK(learning::parse_feedback_mode("sign_concordant") == learning::feedback_mode::sign_concordant);
+  CHECK(learning::parse_feedback_mode("sign-concordant") ==
+        learning::feedback_mode::sign_concordant);
+  CHECK(learning::parse_feedback_mode("sign_concordant") ==
+        learning::feedback_mode::sign_concordant);
   CHECK(learning::parse_feedback_mode("direct") == learning::feedback_mode::direct);
   CHECK(learning::to_string(learning::feedback_mode::symmetric) == "symmetric");
   CHECK_THROWS_WITH_AS(learning::parse_feedback_mode("bp", "--feedback"),

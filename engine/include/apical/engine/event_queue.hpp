@@ -9,6 +9,10 @@
 // | heap_queue      | O(log n)      | O(log n)         | 4-ary heap (Boost.Heap)       |
 // | calendar_queue  | O(1) amortised| O(1) amortised   | buckets resized to the event  |
 // |                 |               |                  | density (Brown 1988)          |
+// | radix_queue     | O(1)          | O(log T) amort.  | monotone: keyed on the bits   |
+// |                 |               |                  | of the time (Ahuja et al.     |
+// |                 |               |                  | 1990); the default            |
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -99,7 +103,35 @@ class calendar_queue final : public event_queue {
   std::size_t cursor_ = 0;
 };
 
-enum class queue_kind { heap, calendar };
+// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990) on the 64 bits of the
+// event time. Bucket b holds the events whose time bits first differ from
+// those of the last popped time at bit b-1 (bucket 0: the same time). A
+// push is an append; a pop refills bucket 0 from the lowest non-empty bucket
+// when needed, and each event moves down at most 64 times over its life.
+// It relies on the simulator's monotonicity (nothing is scheduled before
+// the current time); an earlier push is still handled, by rebuilding.
+// Bucket 0 (events at the current time; thousands when many neurons are
+// re-examined at the same instant) is kept sorted, smallest last.
+class radix_queue final : public event_queue {
+ public:
+  void push(const event& e) override;
+  event pop() override;
+  const event& top() override;
+  bool empty() const override { return size_ == 0; }
+  std::size_t size() const override { return size_; }
+  void clear() override;
+
+ private:
+  static std::uint64_t bits(double t);
+  std::size_t bucket_of(std::uint64_t key) const;
+  void settle();  // refills bucket 0 (sorted, smallest last) when empty
+
+  std::array<std::vector<event>, 65> buckets_;
+  std::uint64_t last_ = 0;  // time bits of the last settled minimum
+  std::size_t size_ = 0;
+};
+
+enum class queue_kind { heap, calendar, radix };
 std::unique_ptr<event_queue> make_event_queue(queue_kind kind);
 queue_kind parse_queue_kind(std::string_view name);
 std::string_view to_string(queue_kind kind);

@@ -57,7 +57,7 @@ struct delivery {
 
 struct simulation_options {
   std::uint64_t seed = 1;
-  queue_kind queue = queue_kind::heap;
+  queue_kind queue = queue_kind::radix;
   // Worker threads (partitions). More than one needs a minimum delay > 0.
   unsigned threads = 1;
 };

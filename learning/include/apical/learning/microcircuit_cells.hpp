@@ -20,12 +20,21 @@
 // loses the overshoot at every reset; a perfect integrator with reset by
 // subtraction is a sigma-delta quantiser: after any monotone drive S its
 // count is floor((S + V0) / theta), and with the initial potential V0 drawn
-// uniformly from [0, theta) (the microcircuit's default) its mean is S / theta
-// exactly. The gate is the spiking form of f'(u): error drive arriving while
-// the unit's pyramidal cell has been silent for longer than gate_ms is
-// dropped, not stored. Inputs can only raise V at input times and V only
-// decays between them, so a crossing happens only at an input: next_spike is
-// "now" or never, and no root search is needed.
+// uniformly from [0, theta) (dither) its mean is S / theta exactly. The gate
+// is the spiking form of f'(u): error drive arriving while the unit's
+// pyramidal cell has been silent for longer than gate_ms is dropped, not
+// stored. Inputs can only raise V at input times and V only decays between
+// them, so a crossing happens only at an input: next_spike is "now" or
+// never, and no root search is needed.
+//
+// Pairs. Cells i and pair_size + i are the E+ and E- of one unit; when their
+// spikes excite each other by theta (the microcircuit's pair coupling) and
+// their drives are opposite, V+ + V- stays at its initial value C, and the
+// pair is a signed counter of the net drive. It is stable only for C < theta
+// (for C >= theta a spike of one can push the other over threshold, and it
+// back, without end). So a dithered pair starts at V+ = U, V- = theta (1 -
+// 1e-9) - U with one U ~ U[0, theta): each marginal is still uniform (counts
+// unbiased in both directions) and C < theta.
 //
 // | name          | unit | default | meaning                                   |
 // |---------------|------|---------|-------------------------------------------|
@@ -35,8 +44,9 @@
 // | gate_ms       | ms   | 20      | how long a gate input keeps the gate open |
 // | open_from_ms  | ms   | 0       | inputs to compartments 0 and 2 before it  |
 // |               |      |         | are dropped (the error phase starts)      |
-// | v_init_min_mv | mV   | 0       | initial V drawn uniformly from            |
-// | v_init_max_mv | mV   | 0       |   [v_init_min_mv, v_init_max_mv)          |
+// | dither        | 1    | 0       | 1: initial V uniform in [0, theta)        |
+// | pair_size     | 1    | 0       | > 0: cells i, pair_size + i are a pair    |
+// |               |      |         | with complementary dither (see Pairs)     |
 //
 // State: v_mv, gate_until_ms.
 #include <algorithm>
@@ -67,8 +77,8 @@ struct error_cell {
     double gated = 0.0;
     double gate_ms = 20.0;
     double open_from_ms = 0.0;
-    double v_init_min_mv = 0.0;
-    double v_init_max_mv = 0.0;
+    double dither = 0.0;
+    double pair_size = 0.0;
   };
   struct derived {
     parameters p;
@@ -86,8 +96,8 @@ struct error_cell {
         {"gated", &parameters::gated, "1", "1: drive needs an open gate"},
         {"gate_ms", &parameters::gate_ms, "ms", "gate open time after a gate input"},
         {"open_from_ms", &parameters::open_from_ms, "ms", "inputs before are dropped"},
-        {"v_init_min_mv", &parameters::v_init_min_mv, "mV", "lower bound of the initial V"},
-        {"v_init_max_mv", &parameters::v_init_max_mv, "mV", "upper bound of the initial V"}};
+        {"dither", &parameters::dither, "1", "1: initial V uniform in [0, theta)"},
+        {"pair_size", &parameters::pair_size, "1", "cells i and pair_size + i are a pair"}};
     return f;
   }
   static std::span<const field<state>> state_fields() {
@@ -111,18 +121,28 @@ struct error_cell {
     require(p.gated == 0.0 || p.gated == 1.0, "gated", p.gated, "must be 0 or 1");
     require(p.gate_ms >= 0, "gate_ms", p.gate_ms, "must be >= 0");
     require(p.open_from_ms >= 0, "open_from_ms", p.open_from_ms, "must be >= 0 (inf: closed)");
-    require(std::isfinite(p.v_init_min_mv) && p.v_init_min_mv < p.theta_mv, "v_init_min_mv",
-            p.v_init_min_mv, "must be finite and below theta_mv");
-    require(std::isfinite(p.v_init_max_mv) && p.v_init_max_mv <= p.theta_mv &&
-                p.v_init_max_mv >= p.v_init_min_mv,
-            "v_init_max_mv", p.v_init_max_mv, "must be in [v_init_min_mv, theta_mv]");
+    require(p.dither == 0.0 || p.dither == 1.0, "dither", p.dither, "must be 0 or 1");
+    require(
+        p.pair_size >= 0 && p.pair_size < 4294967296.0 && p.pair_size == std::floor(p.pair_size),
+        "pair_size", p.pair_size, "must be a whole number >= 0");
     return {p, std::isfinite(p.tau_m_ms)};
   }
 
-  static void init(state& s, const derived& d, rng& r) {
-    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv ? d.p.v_init_min_mv
-                                                    : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+  // Neuron order; a pair's two cells draw their U from the same stream,
+  // derived from the population's without advancing it.
+  static void init(state& s, const derived& d, rng& r, std::uint32_t neuron) {
     s.gate_until_ms = -std::numeric_limits<double>::infinity();
+    s.v_mv = 0.0;
+    if (d.p.dither == 0.0) return;
+    const auto pairs = static_cast<std::uint64_t>(d.p.pair_size);
+    if (pairs == 0) {
+      s.v_mv = r.uniform(0.0, d.p.theta_mv);
+      return;
+    }
+    rng population_stream = r;  // a copy: r itself is not advanced
+    rng pair(derive_seed(population_stream(), neuron % pairs));
+    const double u = pair.uniform(0.0, d.p.theta_mv);
+    s.v_mv = neuron < pairs ? u : d.p.theta_mv * (1.0 - 1e-9) - u;
   }
 
   static void advance(state& s, const derived& d, double from_ms, double to_ms) {
@@ -225,8 +245,8 @@ struct pyramidal_cell {
   static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
     if (compartment == apical) {
       const auto& p = d.p;
-      s.v_a_mv = p.e_a_mv + (s.v_a_mv - p.e_a_mv) * std::exp(-(t_ms - s.t_a_ms) / p.tau_a_ms) +
-                 weight;
+      s.v_a_mv =
+          p.e_a_mv + (s.v_a_mv - p.e_a_mv) * std::exp(-(t_ms - s.t_a_ms) / p.tau_a_ms) + weight;
       s.t_a_ms = t_ms;
     } else if (t_ms >= s.ref_until_ms) {
       s.v_s_mv += weight;

@@ -60,8 +60,8 @@ class apical_hebbian_rule {
   // `basal` is the layer's forward projection; its synapses must share one
   // delay (parameter_error otherwise). `gated`: whether the somatic gate
   // applies.
-  apical_hebbian_rule(const projection& basal, double tau_x_ms, somatic_gate gate,
-                      double tau_g_ms, bool gated);
+  apical_hebbian_rule(const projection& basal, double tau_x_ms, somatic_gate gate, double tau_g_ms,
+                      bool gated);
 
   std::size_t pre_size() const { return n_pre_; }
   std::size_t post_size() const { return n_post_; }
@@ -73,8 +73,7 @@ class apical_hebbian_rule {
   // The same without clearing the traces and gates (between_samples = decay):
   // the sample's clock starts at 0 again, shift_ms after the previous one's
   // 0, and every stored time moves back by shift_ms.
-  void continue_sample(std::span<float> dw, std::span<float> weights, double eta,
-                       double shift_ms);
+  void continue_sample(std::span<float> dw, std::span<float> weights, double eta, double shift_ms);
 
   // Hooks, named after their trigger; each says when it runs in the duty
   // cycle. Step 6 (emit) of a spike of the presynaptic population: its

@@ -44,18 +44,18 @@
 namespace apical::learning {
 
 struct microcircuit_epoch_metrics {
-  std::size_t epoch = 0;             // 0-based, over every train_epoch call
-  std::size_t samples = 0;           // trained on
-  double train_error = 0.0;          // mean spiking error per sample (before each update)
-  double train_accuracy = 0.0;       // readout during the training presentations
-  double test_accuracy = 0.0;        // after the epoch (train() with a test set; else 0)
-  double seconds = 0.0;              // wall time of the training (evaluation excluded)
-  double samples_per_second = 0.0;   // samples / seconds
-  double hidden_spikes = 0.0;        // P spikes per sample, all hidden layers
-  double output_spikes = 0.0;        // P spikes per sample, output layer
-  double error_spikes = 0.0;         // E+ and E- spikes per sample, all layers
-  double input_spikes = 0.0;         // input spikes per sample
-  double apical_updates = 0.0;       // error spikes that changed weights, per sample
+  std::size_t epoch = 0;            // 0-based, over every train_epoch call
+  std::size_t samples = 0;          // trained on
+  double train_error = 0.0;         // mean spiking error per sample (before each update)
+  double train_accuracy = 0.0;      // readout during the training presentations
+  double test_accuracy = 0.0;       // after the epoch (train() with a test set; else 0)
+  double seconds = 0.0;             // wall time of the training (evaluation excluded)
+  double samples_per_second = 0.0;  // samples / seconds
+  double hidden_spikes = 0.0;       // P spikes per sample, all hidden layers
+  double output_spikes = 0.0;       // P spikes per sample, output layer
+  double error_spikes = 0.0;        // E+ and E- spikes per sample, all layers
+  double input_spikes = 0.0;        // input spikes per sample
+  double apical_updates = 0.0;      // error spikes that changed weights, per sample
 };
 
 struct microcircuit_evaluation {

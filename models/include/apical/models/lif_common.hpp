@@ -29,6 +29,14 @@ inline double drive_kernel(double tau_x, double tau_m, double dt) {
   return tau_x / (tau_x - tau_m) * std::exp(-dt / tau_m) * std::expm1(dt / tau_m - dt / tau_x);
 }
 
+// The same from exponentials already computed (e_x = exp(-dt/tau_x), e_m =
+// exp(-dt/tau_m)): the plain difference, unless the time constants are so
+// close (`close`) that it would cancel.
+inline double drive_kernel(double e_x, double e_m, bool close, double tau_x, double tau_m,
+                           double dt) {
+  return close ? drive_kernel(tau_x, tau_m, dt) : tau_x / (tau_x - tau_m) * (e_x - e_m);
+}
+
 // The coefficient of exp(-s/tau_x) in the membrane trajectory contributed
 // by a drive of initial value x0.
 inline double drive_amplitude(double x0, double tau_x, double tau_m) {

@@ -52,6 +52,7 @@ struct lif_delta {
     // Crossings further away than this are reported provisionally: most are
     // moved by later input before they happen (see predict()).
     double horizon_ms = 0.0;
+    double decay_h = 0.0;  // exp(-horizon_ms / tau_m_ms)
   };
   struct state {
     double v_mv = 0.0;
@@ -85,7 +86,7 @@ struct lif_delta {
             "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
     require(p.v_init_min_mv <= p.v_init_max_mv, name, "v_init_min_mv", p.v_init_min_mv,
             "must be <= v_init_max_mv");
-    return {p, 0.25 * p.tau_m_ms};
+    return {p, p.tau_m_ms, std::exp(-1.0)};
   }
 
   static void init(state& s, const derived& d, rng& r) {
@@ -119,11 +120,16 @@ struct lif_delta {
     return start + d.p.tau_m_ms * std::log((d.p.e_l_mv - v0) / (d.p.e_l_mv - d.p.v_th_mv));
   }
 
+  // Exact within the horizon, provisional beyond it; V at the end of the
+  // horizon tells which, so the logarithm is only taken when needed.
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
-    const double t = next_spike(s, d, t_ms);
-    if (t == inf) return {inf, true};
-    const double until = std::max(t_ms, s.ref_until_ms) + d.horizon_ms;
-    return t <= until ? spike_prediction{t, true} : spike_prediction{until, false};
+    double start = t_ms, v0 = s.v_mv;
+    if (t_ms < s.ref_until_ms) start = s.ref_until_ms, v0 = d.p.v_reset_mv;
+    if (v0 >= d.p.v_th_mv) return {start, true};
+    if (d.p.e_l_mv <= d.p.v_th_mv) return {inf, true};
+    if (d.p.e_l_mv + (v0 - d.p.e_l_mv) * d.decay_h < d.p.v_th_mv)
+      return {start + d.horizon_ms, false};
+    return {start + d.p.tau_m_ms * std::log((d.p.e_l_mv - v0) / (d.p.e_l_mv - d.p.v_th_mv)), true};
   }
 
   static void fire(state& s, const derived& d, double t_ms) {

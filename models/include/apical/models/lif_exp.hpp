@@ -62,6 +62,9 @@ struct lif_exp {
     // each time constant over the horizon bounds the trajectory cheaply.
     double horizon_ms = 0.0;
     double decay_m = 0.0, decay_e = 0.0, decay_i = 0.0;
+    // Synaptic time constants within 0.1 % of tau_m: their kernel needs the
+    // cancellation-free form (see drive_kernel).
+    bool close_e = false, close_i = false;
   };
   struct state {
     double v_mv = 0.0;
@@ -110,6 +113,8 @@ struct lif_exp {
     d.decay_m = std::exp(-d.horizon_ms / p.tau_m_ms);
     d.decay_e = std::exp(-d.horizon_ms / p.tau_e_ms);
     d.decay_i = std::exp(-d.horizon_ms / p.tau_i_ms);
+    d.close_e = std::abs(p.tau_e_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
+    d.close_i = std::abs(p.tau_i_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
     return d;
   }
 
@@ -120,14 +125,17 @@ struct lif_exp {
   }
 
   // Free (non-refractory) evolution of V over dt; currents at their start values.
-  static double free_v(const state& s, const parameters& p, double dt) {
-    return p.e_l_mv + (s.v_mv - p.e_l_mv) * std::exp(-dt / p.tau_m_ms) +
-           s.i_e_mv * drive_kernel(p.tau_e_ms, p.tau_m_ms, dt) +
-           s.i_i_mv * drive_kernel(p.tau_i_ms, p.tau_m_ms, dt);
-  }
-  static void decay_currents(state& s, const parameters& p, double dt) {
-    s.i_e_mv *= std::exp(-dt / p.tau_e_ms);
-    s.i_i_mv *= std::exp(-dt / p.tau_i_ms);
+  // Free (non-refractory) evolution over dt, from three exponentials.
+  static void free_evolution(state& s, const derived& d, double dt) {
+    const auto& p = d.p;
+    const double e_m = std::exp(-dt / p.tau_m_ms);
+    const double e_e = std::exp(-dt / p.tau_e_ms);
+    const double e_i = std::exp(-dt / p.tau_i_ms);
+    s.v_mv = p.e_l_mv + (s.v_mv - p.e_l_mv) * e_m +
+             s.i_e_mv * drive_kernel(e_e, e_m, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
+             s.i_i_mv * drive_kernel(e_i, e_m, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
+    s.i_e_mv *= e_e;
+    s.i_i_mv *= e_i;
   }
 
   static void advance(state& s, const derived& d, double from_ms, double to_ms) {
@@ -135,14 +143,14 @@ struct lif_exp {
     if (from_ms < s.ref_until_ms) {
       // Clamped until the end of refractoriness (or to_ms); currents decay.
       const double until = std::min(to_ms, s.ref_until_ms);
-      decay_currents(s, p, until - from_ms);
+      s.i_e_mv *= std::exp(-(until - from_ms) / p.tau_e_ms);
+      s.i_i_mv *= std::exp(-(until - from_ms) / p.tau_i_ms);
       s.v_mv = p.v_reset_mv;
       from_ms = until;
     }
     const double dt = to_ms - from_ms;
     if (dt <= 0) return;
-    s.v_mv = free_v(s, p, dt);
-    decay_currents(s, p, dt);
+    free_evolution(s, d, dt);
   }
 
   static void receive(state& s, const derived&, int, double weight, double) {

@@ -1,0 +1,381 @@
+// apical train: train a network on MNIST, Fashion-MNIST or CIFAR-10 with the
+// spiking microcircuit or a reference trainer; write metrics, checkpoints and
+// pictures to the output folder (docs/training.md).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "apical/datasets/loader.hpp"
+#include "apical/engine/error.hpp"
+#include "commands.hpp"
+#include "train_checkpoint.hpp"
+#include "train_config.hpp"
+#include "train_files.hpp"
+#include "train_metrics.hpp"
+#include "train_model.hpp"
+#include "train_plots.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace apical::app {
+namespace {
+
+std::string duration_text(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto total = static_cast<long long>(std::llround(s));
+  if (total >= 3600) return fmt::format("{}h{:02}m", total / 3600, total / 60 % 60);
+  if (total >= 60) return fmt::format("{}m{:02}s", total / 60, total % 60);
+  return fmt::format("{}s", total);
+}
+
+// The progress of a run: on a terminal, one line on stderr redrawn a few
+// times a second (epoch, samples/s, running accuracy, ETA of the run);
+// either way one line per finished epoch on stdout.
+class progress_display {
+ public:
+  progress_display(std::size_t epochs, std::size_t samples)
+      : tty_(isatty(STDERR_FILENO) != 0), epochs_(epochs), samples_(samples) {}
+
+  void begin_epoch(std::size_t epoch) {
+    epoch_ = epoch;
+    start_ = last_draw_ = std::chrono::steady_clock::now();
+  }
+
+  void update(std::size_t done, std::size_t correct) {
+    if (!tty_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < samples_ && now - last_draw_ < std::chrono::milliseconds(150)) return;
+    last_draw_ = now;
+    const double wall = std::chrono::duration<double>(now - start_).count();
+    const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
+    const double left = static_cast<double>(samples_ - std::min(done, samples_)) +
+                        static_cast<double>(samples_) * static_cast<double>(epochs_ - epoch_);
+    fmt::print(stderr, "\r\033[Kepoch {}/{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}",
+               epoch_, epochs_, done, samples_, rate,
+               done ? 100.0 * static_cast<double>(correct) / static_cast<double>(done) : 0.0,
+               rate > 0 ? duration_text(left / rate) : "?");
+    std::fflush(stderr);
+  }
+
+  void end_epoch(const epoch_record& r) {
+    if (tty_) fmt::print(stderr, "\r\033[K");
+    std::string line = fmt::format("epoch {}/{}: train accuracy {:.4f}, test accuracy {:.4f}, loss {:.4g}",
+                                   r.epoch, epochs_, r.train_accuracy, r.test_accuracy, r.train_loss);
+    if (std::isfinite(r.spikes_per_sample))
+      line += fmt::format(", {:.0f} spikes/sample", r.spikes_per_sample);
+    for (std::size_t l = 0; l < r.alignment_deg.size(); ++l)
+      line += fmt::format("{}{:.1f}", l == 0 ? ", angle to BP " : "/", r.alignment_deg[l]);
+    if (!r.alignment_deg.empty()) line += " deg";
+    line += fmt::format(", {:.1f} s ({:.0f} samples/s)", r.wall_s, r.samples_per_s);
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  }
+
+ private:
+  bool tty_;
+  std::size_t epochs_, samples_;
+  std::size_t epoch_ = 0;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+// --resume with no value, or --resume FILE.
+struct resume_request {
+  bool requested = false;
+  fs::path file;  // empty: OUTPUT/checkpoint.bin
+};
+
+void check_identity(const train_config& run, const train_config& stored, const std::string& file) {
+  const auto a = identity_entries(run), b = identity_entries(stored);
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (a[i].second != b[i].second)
+      throw parameter_error(fmt::format(
+          "{}: field '{}': the checkpoint was trained with {} = {}, this run asks for {} (resume "
+          "with the checkpoint's settings, or start afresh with --overwrite)",
+          file, a[i].first, a[i].first, b[i].second, a[i].second));
+}
+
+datasets::loaded_dataset load_data(const train_config& c) {
+  datasets::load_options opts;
+  opts.max_train = c.train_samples ? c.train_samples : datasets::all_items;
+  opts.max_test = c.test_samples ? c.test_samples : datasets::all_items;
+  datasets::data_search search;
+  search.data_dir = c.data_dir;
+  search.source_dir = datasets::build_source_dir();
+  return datasets::load_dataset(datasets::parse_dataset_id(c.dataset), search, opts);
+}
+
+run_summary summary_of(const train_config& c, const prepared_data& d) {
+  run_summary s;
+  s.dataset = c.dataset;
+  s.algo = std::string(to_string(c.algo));
+  s.arch = arch_to_string(c.arch);
+  s.train_samples = d.train_labels.size();
+  s.test_samples = d.test_labels.size();
+  s.layers = c.arch.size() - 1;
+  return s;
+}
+
+// A reference trainer trained on the same data as the main run, with the
+// rate settings of the run when it is a rate run, else the dataset's rate
+// defaults.
+comparison_run compare_run(const train_config& main, train_algo algo,
+                           const datasets::loaded_dataset& data) {
+  train_config c = is_rate(main.algo) ? main : default_config(main.dataset, algo);
+  c.algo = algo;
+  c.feedback = implied_feedback(algo);
+  c.arch = main.arch;
+  c.seed = main.seed;
+  c.threads = main.threads;
+  c.epochs = main.epochs;
+  c.train_samples = main.train_samples;
+  c.test_samples = main.test_samples;
+  validate(c);
+  const prepared_data d = prepare_data(data, c.input);
+  auto model = make_model(c);
+  comparison_run run;
+  run.algo = std::string(to_string(algo));
+  run.initial_test_accuracy = model->evaluate(d.test()).accuracy;
+  std::vector<alignment_point> unused;
+  while (model->epochs_done() < c.epochs) {
+    epoch_record r = model->train_epoch(d.train(), {}, unused);
+    r.epoch = model->epochs_done();
+    const auto e = model->evaluate(d.test());
+    r.test_accuracy = e.accuracy;
+    r.test_loss = e.loss;
+    fmt::print("  {} epoch {}/{}: test accuracy {:.4f} ({:.1f} s)\n", run.algo, r.epoch, c.epochs,
+               r.test_accuracy, r.wall_s);
+    std::fflush(stdout);
+    run.epochs.push_back(r);
+  }
+  return run;
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  po::options_description keys("configuration keys (also INI keys; [rate] and [microcircuit] keys "
+                               "are written rate.KEY / microcircuit.KEY here)");
+  for (const auto& k : config_keys())
+    keys.add_options()(k.name.c_str(), po::value<std::string>()->value_name("V"), k.help.c_str());
+  std::string config_file, resume_file;
+  po::options_description general(
+      "apical train: train a network on MNIST, Fashion-MNIST or CIFAR-10\n\n"
+      "usage: apical train [--config FILE] [--dataset D] [--arch 784-800-10] [--algo A] "
+      "[--epochs N] [options]\n"
+      "       apical train --resume [FILE] [--epochs N]   continue an interrupted run\n\n"
+      "options");
+  general.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config_file)->value_name("FILE"),
+      "read keys from an INI file (command-line keys win)")(
+      "resume", po::value(&resume_file)->implicit_value("")->value_name("FILE"),
+      "continue from FILE, or from OUTPUT/checkpoint.bin; --epochs is the total to reach")(
+      "overwrite", "start afresh even if the output folder holds a checkpoint")(
+      "print-config", "print the resolved configuration and exit");
+  po::options_description all;
+  all.add(general).add(keys);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+  if (vm.count("help")) {
+    std::cout << general << "\n" << keys
+              << "\nDefaults depend on the dataset and algo (docs/training.md); --print-config "
+                 "shows them.\n";
+    return 0;
+  }
+  po::notify(vm);
+
+  // Precedence: command line, then --config, then the checkpoint.
+  key_values given;
+  for (const auto& k : config_keys())
+    if (vm.count(k.name)) given.emplace(k.name, vm[k.name].as<std::string>());
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) throw file_error(fmt::format("{}: cannot be opened (--config)", config_file));
+    for (auto& [k, v] : read_ini_values(in, config_file)) given.emplace(k, v);
+  }
+  resume_request resume;
+  resume.requested = vm.count("resume") > 0;
+  resume.file = resume_file;
+  if (resume.requested && vm.count("overwrite"))
+    throw parameter_error("--resume and --overwrite: give one of them, not both");
+
+  std::optional<checkpoint> saved;
+  std::optional<train_config> saved_config;
+  fs::path checkpoint_file;
+  if (resume.requested) {
+    if (!resume.file.empty()) {
+      checkpoint_file = resume.file;
+      // A checkpoint continues in its own folder unless told otherwise.
+      if (!given.count("output"))
+        given.emplace("output", checkpoint_file.has_parent_path() ? checkpoint_file.parent_path().string() : ".");
+    } else {
+      checkpoint_file = fs::path(resolve_config(given).output) / "checkpoint.bin";
+    }
+    if (!fs::exists(checkpoint_file))
+      throw file_error(fmt::format("{}: no checkpoint to resume from (train without --resume to "
+                                   "start a run)",
+                                   checkpoint_file.string()));
+    saved = load_checkpoint(checkpoint_file);
+    std::istringstream ini(saved->config_ini);
+    key_values stored = read_ini_values(ini, checkpoint_file.string() + " (stored configuration)");
+    saved_config = resolve_config(stored);
+    if (identity_hash(*saved_config) != saved->config_hash)
+      throw file_error(fmt::format("{}: field 'config_hash': does not match the stored "
+                                   "configuration; the checkpoint is corrupt",
+                                   checkpoint_file.string()));
+    stored.erase("output");
+    for (auto& [k, v] : stored) given.emplace(k, v);
+  }
+
+  train_config cfg = resolve_config(given);
+  // A changed identity key is named as such, before the checks of the
+  // values together (a changed algo would otherwise read as a feedback
+  // that does not fit it).
+  if (saved_config) check_identity(cfg, *saved_config, checkpoint_file.string());
+  validate(cfg);
+  if (vm.count("print-config")) {
+    std::cout << to_ini(cfg);
+    return 0;
+  }
+
+  const fs::path dir = cfg.output;
+  const fs::path own_checkpoint = dir / "checkpoint.bin";
+  if (!resume.requested && !vm.count("overwrite") && fs::exists(own_checkpoint))
+    throw parameter_error(fmt::format(
+        "{}: holds the checkpoint of an earlier run; continue it with --resume, or replace it "
+        "with --overwrite",
+        own_checkpoint.string()));
+
+  const auto t_load = std::chrono::steady_clock::now();
+  const datasets::loaded_dataset data = load_data(cfg);
+  check_against_data(cfg, data.train.shape().size(), data.train.class_count());
+  if (data.train.empty())
+    throw parameter_error(fmt::format("{}: the training set is empty", cfg.dataset));
+  const prepared_data prepared =
+      prepare_data(data, cfg.input, saved ? saved->input_means : std::vector<float>{});
+  const run_summary run = summary_of(cfg, prepared);
+  fs::create_directories(dir);
+  fmt::print("{} {} on {}: {} training, {} test samples from {} ({:.1f} s)\n", run.algo, run.arch,
+             run.dataset, run.train_samples, run.test_samples, data.location.folder.string(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
+
+  auto model = make_model(cfg);
+  training_history history;
+  if (saved) {
+    model->restore(*saved, checkpoint_file.string());
+    history = saved->history;
+    fmt::print("resuming after epoch {} from {}\n", model->epochs_done(), checkpoint_file.string());
+  }
+  write_file_atomically(dir / "config.ini", to_ini(cfg));
+
+  const auto save_state = [&] {
+    checkpoint c;
+    model->save(c);
+    c.dataset = cfg.dataset;
+    c.algo = std::string(to_string(cfg.algo));
+    c.arch = arch_to_string(cfg.arch);
+    c.config_hash = identity_hash(cfg);
+    c.config_ini = to_ini(cfg);
+    c.seed = cfg.seed;
+    c.input_means = prepared.input_means;
+    c.history = history;
+    save_checkpoint(c, own_checkpoint);
+  };
+  const std::vector<comparison_run> no_comparison;
+
+  if (!saved && !prepared.test_labels.empty())
+    history.initial_test_accuracy = model->evaluate(prepared.test()).accuracy;
+  if (model->epochs_done() >= cfg.epochs)
+    fmt::print("already trained {} of {} epochs; raise --epochs to train further\n",
+               model->epochs_done(), cfg.epochs);
+  progress_display progress(cfg.epochs, prepared.train_labels.size());
+  while (model->epochs_done() < cfg.epochs) {
+    progress.begin_epoch(model->epochs_done() + 1);
+    epoch_record r = model->train_epoch(
+        prepared.train(), [&](std::size_t done, std::size_t correct) { progress.update(done, correct); },
+        history.alignment);
+    r.epoch = model->epochs_done();
+    if (!prepared.test_labels.empty()) {
+      const auto e = model->evaluate(prepared.test());
+      r.test_accuracy = e.accuracy;
+      r.test_loss = e.loss;
+    }
+    history.epochs.push_back(r);
+    save_state();
+    write_metrics_csv(dir / "metrics.csv", run, history);
+    write_metrics_json(dir / "metrics.json", run, history, no_comparison);
+    write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
+    progress.end_epoch(r);
+  }
+
+  std::vector<comparison_run> comparisons;
+  if (!cfg.compare.empty()) fmt::print("training the comparison runs on the same data\n");
+  for (const auto algo : cfg.compare) comparisons.push_back(compare_run(cfg, algo, data));
+
+  write_metrics_csv(dir / "metrics.csv", run, history);
+  write_metrics_json(dir / "metrics.json", run, history, comparisons);
+  std::vector<std::string> pictures{"accuracy.svg"};
+  write_accuracy_chart(dir / "accuracy.svg", run, history, comparisons);
+  if (cfg.weight_images > 0 && cfg.arch.size() > 2) {
+    write_weight_images(dir / "weights.svg", model->first_layer_weights(), prepared.shape,
+                        cfg.weight_images,
+                        fmt::format("incoming weights of the first {} hidden units ({}, {} epochs)",
+                                    std::min(cfg.weight_images, cfg.arch[1]), run.algo,
+                                    model->epochs_done()));
+    pictures.emplace_back("weights.svg");
+    // What training changed: the initial weights are a function of the seed.
+    learning::matrix change = model->first_layer_weights();
+    const auto fresh = make_model(cfg);
+    const learning::matrix& initial = fresh->first_layer_weights();
+    for (std::size_t i = 0; i < change.size(); ++i) change.data()[i] -= initial.data()[i];
+    write_weight_images(dir / "weight_changes.svg", change, prepared.shape, cfg.weight_images,
+                        fmt::format("learned change of the first {} hidden units' weights ({}, {} "
+                                    "epochs)",
+                                    std::min(cfg.weight_images, cfg.arch[1]), run.algo,
+                                    model->epochs_done()));
+    pictures.emplace_back("weight_changes.svg");
+  }
+  if (cfg.algo == train_algo::microcircuit) {
+    if (cfg.alignment && !history.alignment.empty()) {
+      write_alignment_chart(dir / "alignment.svg", history, run.layers);
+      pictures.emplace_back("alignment.svg");
+    }
+    if (!prepared.test_labels.empty()) {
+      const std::size_t s = std::min(cfg.raster_sample, prepared.test_labels.size() - 1);
+      const int label = prepared.test_labels[s];
+      const auto groups = model->record(
+          {prepared.test_inputs.data() + s * prepared.input_size, prepared.input_size}, label, s);
+      if (!groups.empty()) {
+        write_raster(dir / "raster.svg", groups, cfg.circuit.window_ms,
+                     fmt::format("test sample {} (label {}) presented with its teacher", s,
+                                 prepared.class_names.at(static_cast<std::size_t>(label))));
+        pictures.emplace_back("raster.svg");
+      }
+    }
+  }
+
+  if (!history.epochs.empty()) {
+    const auto& last = history.epochs.back();
+    fmt::print("test accuracy {:.4f} after {} epochs ({} test samples)\n", last.test_accuracy,
+               last.epoch, run.test_samples);
+  }
+  for (const auto& c : comparisons)
+    if (!c.epochs.empty())
+      fmt::print("  {} test accuracy {:.4f}\n", c.algo, c.epochs.back().test_accuracy);
+  std::string list;
+  for (const auto& p : pictures) list += " " + p;
+  fmt::print("wrote {}/: metrics.csv metrics.json config.ini checkpoint.bin{}\n", dir.string(), list);
+  return 0;
+}
+
+}  // namespace apical::app

@@ -1,0 +1,99 @@
+#pragma once
+// The models `apical train` and `apical evaluate` work with, behind one
+// interface: a rate network trained by a reference trainer (BP, FA, DFA,
+// SC-FA) or the spiking microcircuit. Each trains one epoch at a time,
+// evaluates, predicts, and moves its whole state in and out of a
+// checkpoint.
+//
+// Determinism. Epoch e (0-based, counted over the run and its resumptions)
+// visits the training samples in the order of
+// rng(derive_seed(seed, stream::training, e)), the order of
+// reference_trainer::train and microcircuit_trainer::train_epoch; the
+// microcircuit also encodes with (seed, e). Everything else a run depends on
+// is in the checkpoint, so epochs 0..n-1, a checkpoint, and epochs n..m-1
+// give the weights of epochs 0..m-1 in one go, bit for bit.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apical/datasets/loader.hpp"
+#include "apical/learning/matrix.hpp"
+#include "apical/learning/rate_data.hpp"
+#include "train_checkpoint.hpp"
+#include "train_config.hpp"
+#include "train_metrics.hpp"
+
+namespace apical::app {
+
+// A dataset turned into network inputs: floats (input_scaling) and labels.
+struct prepared_data {
+  std::vector<float> train_inputs, test_inputs;
+  std::vector<std::uint8_t> train_labels, test_labels;
+  std::size_t input_size = 0;
+  datasets::image_shape shape;
+  std::vector<std::string> class_names;
+  std::vector<float> input_means;  // subtracted from every sample (centred); else empty
+
+  learning::dataset_view train() const { return {train_inputs, train_labels, input_size}; }
+  learning::dataset_view test() const { return {test_inputs, test_labels, input_size}; }
+};
+
+// `means`, when non-empty, replaces the training-set means of centred inputs
+// (a checkpoint's, so evaluation needs no training data).
+prepared_data prepare_data(const datasets::loaded_dataset& data, input_scaling scaling,
+                           const std::vector<float>& means = {});
+
+struct evaluation_result {
+  double accuracy = 0.0;
+  double loss = not_measured;
+};
+
+// Called during an epoch with the samples trained so far and how many of
+// them the network classified correctly.
+using progress_callback = std::function<void(std::size_t done, std::size_t correct)>;
+
+// The spikes of one presentation, population by population (microcircuit).
+struct raster_group {
+  std::string name;
+  std::size_t neurons = 0;
+  std::vector<std::pair<double, std::uint32_t>> spikes;  // (time ms, neuron)
+};
+
+class train_model {
+ public:
+  virtual ~train_model() = default;
+
+  virtual std::size_t epochs_done() const = 0;
+  // One epoch over `data`; appends alignment measurements when the model
+  // makes them. The record's test fields are left unmeasured.
+  virtual epoch_record train_epoch(learning::dataset_view data, const progress_callback& progress,
+                                   std::vector<alignment_point>& alignment) = 0;
+  virtual evaluation_result evaluate(learning::dataset_view data) = 0;
+  // The predicted class of every sample; -1 where the network gave none
+  // (a silent microcircuit output).
+  virtual std::vector<int> predict(learning::dataset_view data) = 0;
+
+  virtual const learning::matrix& first_layer_weights() const = 0;
+  // The spikes of one sample presented with its label (microcircuit; an
+  // empty list for rate models).
+  virtual std::vector<raster_group> record(std::span<const float> input, int label,
+                                           std::uint64_t sample_index) {
+    (void)input, (void)label, (void)sample_index;
+    return {};
+  }
+
+  // Weights, optimiser state, feedback, epoch count into / out of c.
+  virtual void save(checkpoint& c) const = 0;
+  // Throws file_error naming `file` and the field that does not fit.
+  virtual void restore(const checkpoint& c, const std::string& file) = 0;
+};
+
+// A fresh model for the configuration (validate() it first).
+std::unique_ptr<train_model> make_model(const train_config& c);
+
+}  // namespace apical::app
