@@ -43,7 +43,9 @@ class json_writer {
     quote(v);
     return *this;
   }
-  json_writer& value(std::string_view key, const char* v) { return value(key, std::string_view(v)); }
+  json_writer& value(std::string_view key, const char* v) {
+    return value(key, std::string_view(v));
+  }
   json_writer& null(std::string_view key) {
     prefix(key);
     out_ += "null";
@@ -85,10 +87,18 @@ class json_writer {
     out_ += '"';
     for (char c : s) {
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\t': out_ += "\\t"; break;
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20)
             out_ += fmt::format("\\u{:04x}", static_cast<int>(c));

@@ -3,8 +3,8 @@
 #include <exception>
 #include <string_view>
 
-#include <boost/program_options/errors.hpp>
 #include <fmt/format.h>
+#include <boost/program_options/errors.hpp>
 
 #include "apical/engine/error.hpp"
 #include "commands.hpp"

@@ -106,10 +106,10 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
   if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity"))
-    throw parameter_error(fmt::format(
-        "{}: unknown section [{}]; expected [simulation], [population.NAME], "
-        "[projection.NAME] or [plasticity.NAME]",
-        where, section));
+    throw parameter_error(
+        fmt::format("{}: unknown section [{}]; expected [simulation], [population.NAME], "
+                    "[projection.NAME] or [plasticity.NAME]",
+                    where, section));
   if (kind == "plasticity") {
     auto& p = plasticity_named(spec, name, where);
     if (key == "projection") {
@@ -323,16 +323,17 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
     const auto& p = spec.plasticity[i];
     const std::string section = fmt::format("{}: [plasticity.{}]", p.origin, p.name);
     if (p.projection.empty())
-      throw parameter_error(
-          section + ": 'projection' is missing; expected the NAME of a [projection.NAME]");
+      throw parameter_error(section +
+                            ": 'projection' is missing; expected the NAME of a [projection.NAME]");
     const auto proj = std::find_if(spec.projections.begin(), spec.projections.end(),
                                    [&p](const auto& q) { return q.name == p.projection; });
     if (proj == spec.projections.end()) {
       std::vector<std::string_view> known;
       for (const auto& q : spec.projections) known.push_back(q.name);
-      throw parameter_error(fmt::format("{} projection: no [projection.{}] in this "
-                                        "configuration; expected one of: {}",
-                                        section, p.projection, joined(known)));
+      throw parameter_error(
+          fmt::format("{} projection: no [projection.{}] in this "
+                      "configuration; expected one of: {}",
+                      section, p.projection, joined(known)));
     }
     for (std::size_t e = 0; e < i; ++e)
       if (spec.plasticity[e].projection == p.projection)
@@ -344,8 +345,9 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
       throw parameter_error(fmt::format("{}: 'rule' is missing; expected one of: {}", section,
                                         joined(rule_names(rules))));
     if (!rules.contains(p.rule))
-      throw parameter_error(fmt::format("{} rule: unknown plasticity rule '{}'; expected one of: {}",
-                                        section, p.rule, joined(rule_names(rules))));
+      throw parameter_error(
+          fmt::format("{} rule: unknown plasticity rule '{}'; expected one of: {}", section, p.rule,
+                      joined(rule_names(rules))));
     try {
       rules.validate(p.rule, p.parameters);
     } catch (const parameter_error& e) {
@@ -365,8 +367,8 @@ std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticit
     while (id < net.projection_count() && net.proj(id).name() != p.projection) ++id;
     if (id == net.projection_count())
       throw parameter_error(fmt::format(
-          "{}: [plasticity.{}] projection: the simulated network has no projection '{}'",
-          p.origin, p.name, p.projection));
+          "{}: [plasticity.{}] projection: the simulated network has no projection '{}'", p.origin,
+          p.name, p.projection));
     try {
       out.push_back(rules.make(sim, id, p.rule, p.parameters));
     } catch (const parameter_error& e) {

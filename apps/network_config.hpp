@@ -80,7 +80,7 @@ struct plasticity_spec {
   std::string projection;
   std::string rule;
   learning::parameter_list parameters;  // in file order
-  std::string origin;  // where its first key was set: "net.ini:12", "--set"
+  std::string origin;                   // where its first key was set: "net.ini:12", "--set"
 };
 
 struct network_spec {

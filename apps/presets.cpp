@@ -30,9 +30,8 @@ network_spec brette(bool cuba) {
   network_spec s;
   s.duration_ms = 1000;
   const std::string model = cuba ? "lif_exp" : "lif_delta";
-  params p{{"tau_m_ms", 20},      {"e_l_mv", -49},     {"v_th_mv", -50},
-           {"v_reset_mv", -60},   {"t_ref_ms", 5},     {"v_init_min_mv", -60},
-           {"v_init_max_mv", -50}};
+  params p{{"tau_m_ms", 20}, {"e_l_mv", -49},        {"v_th_mv", -50},      {"v_reset_mv", -60},
+           {"t_ref_ms", 5},  {"v_init_min_mv", -60}, {"v_init_max_mv", -50}};
   if (cuba) {
     p.emplace_back("tau_e_ms", 5);
     p.emplace_back("tau_i_ms", 10);
@@ -42,7 +41,10 @@ network_spec brette(bool cuba) {
   const double we = cuba ? 1.62 : 0.25, wi = cuba ? -9.0 : -2.25;
   for (const auto& [name, pre, post, w] :
        std::vector<std::tuple<std::string, std::string, std::string, double>>{
-           {"EE", "E", "E", we}, {"EI", "E", "I", we}, {"IE", "I", "E", wi}, {"II", "I", "I", wi}}) {
+           {"EE", "E", "E", we},
+           {"EI", "E", "I", we},
+           {"IE", "I", "E", wi},
+           {"II", "I", "I", wi}}) {
     auto pr = proj(name, pre, post, "fixed_probability", w, 0.1);
     pr.p = 0.02;
     s.projections.push_back(pr);
@@ -68,9 +70,8 @@ network_spec brunel(double g, double eta, double scale) {
   const auto c_e = static_cast<std::size_t>(std::llround(1000 * scale));
   const auto c_i = static_cast<std::size_t>(std::llround(250 * scale));
   const double j = 0.1 / scale, theta = 20.0, tau = 20.0, delay = 1.5;
-  const params p{{"tau_m_ms", tau},   {"e_l_mv", 0},        {"v_th_mv", theta},
-                 {"v_reset_mv", 10},  {"t_ref_ms", 2},      {"v_init_min_mv", 10},
-                 {"v_init_max_mv", 20}};
+  const params p{{"tau_m_ms", tau}, {"e_l_mv", 0},         {"v_th_mv", theta},   {"v_reset_mv", 10},
+                 {"t_ref_ms", 2},   {"v_init_min_mv", 10}, {"v_init_max_mv", 20}};
   s.populations.push_back({"E", "lif_delta", n_e, p});
   s.populations.push_back({"I", "lif_delta", n_i, p});
   // C_E independent Poisson inputs of rate eta * nu_thr each, merged into one

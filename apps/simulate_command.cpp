@@ -87,7 +87,8 @@ weight_summary summarize_weights(const learning::plastic_projection_base& plasti
   return s;
 }
 
-// Up to `count` synapses of the projection, evenly spaced in synapse order.
+// Up to `count` synapses of the projection, evenly spaced in synapse order
+// (none when count is 0: the recorder then takes all).
 std::vector<std::uint64_t> weight_sample(const learning::plastic_projection_base& plastic,
                                          std::uint64_t count) {
   const std::uint64_t n = plastic.proj().size();
@@ -150,7 +151,7 @@ int run_simulate(int argc, char** argv) {
       "write DIR/weights.csv: the weights of a sample of each plastic projection's synapses "
       "every INTERVAL ms (0: at every change)")(
       "weight-synapses", po::value(&weight_synapses)->default_value(1000),
-      "synapses per plastic projection that --record-weights samples (evenly spaced)");
+      "synapses per plastic projection that --record-weights samples (evenly spaced; 0: all)");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {

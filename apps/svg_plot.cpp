@@ -194,8 +194,8 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
       pen_down = true;
     }
     if (!d.empty())
-      s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{}/>\n", d,
-                       color, l.dashed ? " stroke-dasharray=\"6 4\"" : "");
+      s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", d,
+                       color, l.stroke_width, l.dashed ? " stroke-dasharray=\"6 4\"" : "");
     if (l.markers)
       for (std::size_t i = 0; i < std::min(l.x.size(), l.y.size()); ++i)
         if (std::isfinite(l.x[i]) && std::isfinite(l.y[i]))
@@ -263,7 +263,7 @@ std::string heatmap(const heatmap_options& o, const std::vector<std::vector<doub
 }
 
 std::string raster(const std::string& title, double t_max_ms, const std::vector<raster_band>& bands) {
-  const double left = 90, right = 30, top = 44, gap = 10, bottom = 50, width = 860;
+  const double left = 130, right = 30, top = 44, gap = 10, bottom = 50, width = 900;
   double height = top + bottom;
   for (const auto& b : bands) height += b.height + gap;
   const double pw = width - left - right;
@@ -282,7 +282,7 @@ std::string raster(const std::string& title, double t_max_ms, const std::vector<
               fmt::format("{} cells, {} spikes", b.neurons, b.spikes.size()), 9, "end",
               "fill=\"#666\"");
     const double row = b.height / static_cast<double>(std::max<std::size_t>(b.neurons, 1));
-    const double mark = std::max(row, 1.2);
+    const double mark = std::max(row, 3.0);
     std::string d;
     for (const auto& [t, n] : b.spikes) {
       if (t < 0 || t > t_max) continue;
@@ -290,7 +290,7 @@ std::string raster(const std::string& title, double t_max_ms, const std::vector<
                        y + row * static_cast<double>(n) + (row - mark) / 2, mark);
     }
     if (!d.empty())
-      s += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.4\" fill=\"none\"/>\n", d, color);
+      s += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.6\" fill=\"none\"/>\n", d, color);
     y += b.height + gap;
   }
   for (const double t : ticks(0, t_max)) {

@@ -25,6 +25,7 @@ struct series {
   std::string color;      // empty: palette(index)
   bool dashed = false;
   bool markers = true;
+  double stroke_width = 2;
 };
 
 struct chart_options {

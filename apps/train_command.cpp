@@ -31,6 +31,8 @@ namespace fs = std::filesystem;
 namespace apical::app {
 namespace {
 
+std::string epochs_text(std::size_t n) { return fmt::format("{} epoch{}", n, n == 1 ? "" : "s"); }
+
 std::string duration_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   const auto total = static_cast<long long>(std::llround(s));
@@ -329,9 +331,9 @@ int run_train(int argc, char** argv) {
   if (cfg.weight_images > 0 && cfg.arch.size() > 2) {
     write_weight_images(dir / "weights.svg", model->first_layer_weights(), prepared.shape,
                         cfg.weight_images,
-                        fmt::format("incoming weights of the first {} hidden units ({}, {} epochs)",
+                        fmt::format("incoming weights of the first {} hidden units ({}, {})",
                                     std::min(cfg.weight_images, cfg.arch[1]), run.algo,
-                                    model->epochs_done()));
+                                    epochs_text(model->epochs_done())));
     pictures.emplace_back("weights.svg");
     // What training changed: the initial weights are a function of the seed.
     learning::matrix change = model->first_layer_weights();
@@ -339,10 +341,9 @@ int run_train(int argc, char** argv) {
     const learning::matrix& initial = fresh->first_layer_weights();
     for (std::size_t i = 0; i < change.size(); ++i) change.data()[i] -= initial.data()[i];
     write_weight_images(dir / "weight_changes.svg", change, prepared.shape, cfg.weight_images,
-                        fmt::format("learned change of the first {} hidden units' weights ({}, {} "
-                                    "epochs)",
+                        fmt::format("learned change of the first {} hidden units' weights ({}, {})",
                                     std::min(cfg.weight_images, cfg.arch[1]), run.algo,
-                                    model->epochs_done()));
+                                    epochs_text(model->epochs_done())));
     pictures.emplace_back("weight_changes.svg");
   }
   if (cfg.algo == train_algo::microcircuit) {
@@ -366,8 +367,8 @@ int run_train(int argc, char** argv) {
 
   if (!history.epochs.empty()) {
     const auto& last = history.epochs.back();
-    fmt::print("test accuracy {:.4f} after {} epochs ({} test samples)\n", last.test_accuracy,
-               last.epoch, run.test_samples);
+    fmt::print("test accuracy {:.4f} after {} ({} test samples)\n", last.test_accuracy,
+               epochs_text(last.epoch), run.test_samples);
   }
   for (const auto& c : comparisons)
     if (!c.epochs.empty())

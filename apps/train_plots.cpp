@@ -53,7 +53,7 @@ void write_alignment_chart(const std::filesystem::path& file, const training_his
     batch.name = fmt::format("layer {} (batches)", l + 1);
     batch.color = svg::palette(l);
     batch.markers = false;
-    batch.dashed = true;
+    batch.stroke_width = 1;
     for (const auto& p : h.alignment) {
       batch.x.push_back(p.position);
       batch.y.push_back(l < p.angles_deg.size() ? p.angles_deg[l] : not_measured);

@@ -16,9 +16,9 @@ void check(const connection_options& o) {
     throw parameter_error(fmt::format("connection weight: expected finite lo <= hi, got [{}, {}]",
                                       o.weight.lo, o.weight.hi));
   if (!(o.delay_ms.lo >= 0.0) || !std::isfinite(o.delay_ms.hi) || o.delay_ms.hi < o.delay_ms.lo)
-    throw parameter_error(fmt::format(
-        "connection delay_ms: expected finite 0 <= lo <= hi, got [{}, {}]", o.delay_ms.lo,
-        o.delay_ms.hi));
+    throw parameter_error(
+        fmt::format("connection delay_ms: expected finite 0 <= lo <= hi, got [{}, {}]",
+                    o.delay_ms.lo, o.delay_ms.hi));
 }
 
 synapse make(std::size_t pre, std::size_t post, const connection_options& o, rng& r) {
@@ -70,7 +70,6 @@ void draw_indices(std::size_t n, std::size_t k, std::size_t skip, bool multapses
   std::sort(out.begin(), out.end());
 }
 
-
 template <class Emit>
 void gen_all_to_all(std::size_t pre_size, std::size_t post_size, const connection_options& o,
                     rng& r, Emit&& emit) {
@@ -118,9 +117,9 @@ void check_indegree(std::size_t pre_size, std::size_t k, const connection_option
   const std::size_t candidates =
       o.same_population && !o.autapses && pre_size > 0 ? pre_size - 1 : pre_size;
   if ((pre_size == 0 && k > 0) || (!o.multapses && k > candidates))
-    throw parameter_error(fmt::format(
-        "fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)", k,
-        candidates));
+    throw parameter_error(
+        fmt::format("fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)",
+                    k, candidates));
 }
 
 template <class Emit>
@@ -217,9 +216,9 @@ connection_rule parse_connection_rule(std::string_view name) {
       name));
 }
 
-synapse_generator make_generator(connection_rule rule, std::size_t pre_size,
-                                 std::size_t post_size, double p, std::size_t k,
-                                 const connection_options& o, std::uint64_t seed) {
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                 double p, std::size_t k, const connection_options& o,
+                                 std::uint64_t seed) {
   check(o);
   switch (rule) {
     case connection_rule::all_to_all:
@@ -229,8 +228,8 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size,
       };
     case connection_rule::one_to_one:
       if (pre_size != post_size)
-        throw parameter_error(fmt::format("one_to_one needs equal sizes, got {} and {}",
-                                          pre_size, post_size));
+        throw parameter_error(
+            fmt::format("one_to_one needs equal sizes, got {} and {}", pre_size, post_size));
       return [=](const synapse_sink& emit) {
         rng r(seed);
         gen_one_to_one(pre_size, o, r, emit);

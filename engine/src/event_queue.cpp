@@ -248,8 +248,8 @@ queue_kind parse_queue_kind(std::string_view name) {
   if (name == "heap") return queue_kind::heap;
   if (name == "calendar") return queue_kind::calendar;
   if (name == "radix") return queue_kind::radix;
-  throw parameter_error("queue: expected 'heap', 'calendar' or 'radix', got '" +
-                        std::string(name) + "'");
+  throw parameter_error("queue: expected 'heap', 'calendar' or 'radix', got '" + std::string(name) +
+                        "'");
 }
 
 std::string_view to_string(queue_kind kind) {

@@ -33,8 +33,10 @@ double refine(const exp_sum& f, double a, double b, double tolerance) {
   double x = b;
   for (int i = 0; i < 200 && b - a > tolerance; ++i) {
     const double fx = f(x);
-    if (fx >= 0) b = x;
-    else a = x;
+    if (fx >= 0)
+      b = x;
+    else
+      a = x;
     const double slope = f.derivative(x);
     double next = slope > 0 ? x - fx / slope : 0.5 * (a + b);
     if (!(next > a && next < b)) next = 0.5 * (a + b);
@@ -69,23 +71,25 @@ double first_crossing(const exp_sum& f, double tolerance_ms, double max_s) {
   std::size_t pos_terms = 0, neg_terms = 0;
   for (std::size_t k = 0; k < f.terms; ++k) {
     max_tau = std::max(max_tau, f.tau_ms[k]);
-    if (f.amplitude[k] > 0) pos_sum += f.amplitude[k], ++pos_terms;
-    else neg_sum -= f.amplitude[k], ++neg_terms;
+    if (f.amplitude[k] > 0)
+      pos_sum += f.amplitude[k], ++pos_terms;
+    else
+      neg_sum -= f.amplitude[k], ++neg_terms;
   }
   double horizon = 0.0;
   if (f.constant < 0) {
     // sum of positive terms <= |c| once every positive term <= |c| / pos_terms.
     for (std::size_t k = 0; k < f.terms; ++k)
       if (f.amplitude[k] > 0)
-        horizon = std::max(horizon, f.tau_ms[k] * std::log(f.amplitude[k] * double(pos_terms) /
-                                                            -f.constant));
+        horizon = std::max(
+            horizon, f.tau_ms[k] * std::log(f.amplitude[k] * double(pos_terms) / -f.constant));
   } else if (f.constant > 0) {
     // f > 0 once the negative terms are below c.
     for (std::size_t k = 0; k < f.terms; ++k)
       if (f.amplitude[k] < 0)
-        horizon = std::max(horizon, f.tau_ms[k] * std::log(-f.amplitude[k] * double(neg_terms) /
-                                                            f.constant) +
-                                        f.tau_ms[k]);
+        horizon = std::max(
+            horizon,
+            f.tau_ms[k] * std::log(-f.amplitude[k] * double(neg_terms) / f.constant) + f.tau_ms[k]);
   } else {
     horizon = 50.0 * max_tau;  // c == 0: approaches threshold asymptotically
   }

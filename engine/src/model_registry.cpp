@@ -10,7 +10,8 @@ namespace apical {
 
 void model_registry::add(std::string model_name, factory make) {
   if (factories_.contains(model_name))
-    throw parameter_error(fmt::format("model registry: model '{}' is registered twice", model_name));
+    throw parameter_error(
+        fmt::format("model registry: model '{}' is registered twice", model_name));
   factories_.emplace(std::move(model_name), std::move(make));
 }
 

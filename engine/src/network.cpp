@@ -23,10 +23,9 @@ population& network::add(std::unique_ptr<population> p) {
 
 projection& network::connect(std::string name, const population& pre, const population& post,
                              int compartment, std::vector<synapse> synapses) {
-  return connect(std::move(name), pre, post, compartment,
-                 [&synapses](const synapse_sink& emit) {
-                   for (const auto& s : synapses) emit(s);
-                 });
+  return connect(std::move(name), pre, post, compartment, [&synapses](const synapse_sink& emit) {
+    for (const auto& s : synapses) emit(s);
+  });
 }
 
 projection& network::connect(std::string name, const population& pre, const population& post,
@@ -37,9 +36,9 @@ projection& network::connect(std::string name, const population& pre, const popu
       post.id() >= populations_.size() || populations_[post.id()].get() != &post)
     throw parameter_error(fmt::format("projection '{}': population not in this network", name));
   if (compartment < 0 || compartment >= post.compartments())
-    throw parameter_error(fmt::format(
-        "projection '{}': compartment {} does not exist in model '{}' (it has {})", name,
-        compartment, post.model_name(), post.compartments()));
+    throw parameter_error(
+        fmt::format("projection '{}': compartment {} does not exist in model '{}' (it has {})",
+                    name, compartment, post.model_name(), post.compartments()));
   auto p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(),
                                         post.size(), compartment, generate);
   p->set_id(static_cast<std::uint16_t>(projections_.size()));

@@ -13,8 +13,8 @@ namespace apical {
 projection::projection(std::string name, std::uint16_t pre_population, std::size_t pre_size,
                        std::uint16_t post_population, std::size_t post_size, int compartment,
                        std::vector<synapse> synapses)
-    : projection(std::move(name), pre_population, pre_size, post_population, post_size,
-                 compartment, [&synapses](const synapse_sink& emit) {
+    : projection(std::move(name), pre_population, pre_size, post_population, post_size, compartment,
+                 [&synapses](const synapse_sink& emit) {
                    for (const auto& s : synapses) emit(s);
                  }) {}
 
@@ -40,8 +40,8 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
   std::uint64_t count = 0;
   generate([&](const synapse& s) {
     if (s.pre >= pre_size)
-      throw parameter_error(fmt::format("projection '{}': presynaptic index {} out of range [0, {})",
-                                        name_, s.pre, pre_size));
+      throw parameter_error(fmt::format(
+          "projection '{}': presynaptic index {} out of range [0, {})", name_, s.pre, pre_size));
     if (s.post >= post_size)
       throw parameter_error(fmt::format(
           "projection '{}': postsynaptic index {} out of range [0, {})", name_, s.post, post_size));
@@ -50,9 +50,10 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
           "projection '{}': delay_ms must be finite and >= 0, got {} (synapse {} -> {})", name_,
           s.delay_ms, s.pre, s.post));
     if (!std::isfinite(s.weight))
-      throw parameter_error(fmt::format("projection '{}': weight must be finite, got {} "
-                                        "(synapse {} -> {})",
-                                        name_, s.weight, s.pre, s.post));
+      throw parameter_error(
+          fmt::format("projection '{}': weight must be finite, got {} "
+                      "(synapse {} -> {})",
+                      name_, s.weight, s.pre, s.post));
     if (count == 0) first_delay = s.delay_ms, first_weight = s.weight;
     one_delay = one_delay && s.delay_ms == first_delay;
     one_weight = one_weight && s.weight == first_weight;
@@ -117,8 +118,7 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
       const double d = one_delay ? first_delay : delays[k];
       if (k == b || d != group_delay_ms_.back()) {
         if (group_delay_ms_.size() == std::numeric_limits<std::uint32_t>::max())
-          throw parameter_error(
-              fmt::format("projection '{}': more than 2^32 delay groups", name_));
+          throw parameter_error(fmt::format("projection '{}': more than 2^32 delay groups", name_));
         group_delay_ms_.push_back(d);
         group_start_.push_back(k);
       }
@@ -132,8 +132,8 @@ std::uint32_t projection::pre_of(std::uint64_t k) const {
   // The group holding k, then the row holding the group.
   const auto g = static_cast<std::uint32_t>(
       std::upper_bound(group_start_.begin(), group_start_.end(), k) - group_start_.begin() - 1);
-  return static_cast<std::uint32_t>(
-      std::upper_bound(row_groups_.begin(), row_groups_.end(), g) - row_groups_.begin() - 1);
+  return static_cast<std::uint32_t>(std::upper_bound(row_groups_.begin(), row_groups_.end(), g) -
+                                    row_groups_.begin() - 1);
 }
 
 double projection::delay_of(std::uint64_t k) const {

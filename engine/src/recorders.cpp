@@ -14,8 +14,8 @@ namespace apical {
 
 spike_recorder::spike_recorder(simulator& sim) : sim_(&sim), buffers_(sim.partitions()) {
   for (std::size_t p = 0; p < sim.net().population_count(); ++p) {
-    hooks_.push_back(std::make_unique<population_hook>(
-        population_hook{this, static_cast<std::uint16_t>(p)}));
+    hooks_.push_back(
+        std::make_unique<population_hook>(population_hook{this, static_cast<std::uint16_t>(p)}));
     sim.on_spike(p).connect(
         simulator::spike_signal::slot::bind<&population_hook::on_spike>(*hooks_.back()));
   }
@@ -26,8 +26,8 @@ spike_recorder::spike_recorder(simulator& sim, std::vector<std::size_t> populati
   for (auto p : population_ids) {
     if (p >= sim.net().population_count())
       throw parameter_error(fmt::format("spike_recorder: population id {} out of range", p));
-    hooks_.push_back(std::make_unique<population_hook>(
-        population_hook{this, static_cast<std::uint16_t>(p)}));
+    hooks_.push_back(
+        std::make_unique<population_hook>(population_hook{this, static_cast<std::uint16_t>(p)}));
     sim.on_spike(p).connect(
         simulator::spike_signal::slot::bind<&population_hook::on_spike>(*hooks_.back()));
   }
@@ -84,8 +84,8 @@ struct file_closer {
 std::unique_ptr<std::FILE, file_closer> open_for_writing(const std::filesystem::path& file) {
   std::unique_ptr<std::FILE, file_closer> f(std::fopen(file.c_str(), "w"));
   if (!f)
-    throw file_error(fmt::format("{}: cannot open for writing: {}", file.string(),
-                                 std::strerror(errno)));
+    throw file_error(
+        fmt::format("{}: cannot open for writing: {}", file.string(), std::strerror(errno)));
   return f;
 }
 void finish(std::unique_ptr<std::FILE, file_closer> f, const std::filesystem::path& file) {

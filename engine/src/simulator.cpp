@@ -16,7 +16,9 @@ namespace {
 thread_local std::size_t this_partition = 0;
 }
 
-std::size_t simulator::current_partition() { return this_partition; }
+std::size_t simulator::current_partition() {
+  return this_partition;
+}
 
 simulator::simulator(network& net, simulation_options options)
     : net_(&net),
@@ -62,7 +64,8 @@ std::pair<std::uint32_t, std::uint32_t> simulator::range(std::size_t population_
   const auto n = static_cast<std::uint32_t>(net_->pop(population_id).size());
   const std::uint32_t c = chunk_[population_id];
   const auto lo = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::uint64_t{c} * p));
-  const auto hi = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::uint64_t{c} * (p + 1)));
+  const auto hi =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::uint64_t{c} * (p + 1)));
   return {lo, hi};
 }
 
@@ -288,14 +291,15 @@ std::size_t simulator::record_state(std::size_t population_id, std::string_view 
         fmt::format("record_state: population id {} out of range", population_id));
   const auto& pop = net_->pop(population_id);
   if (!(interval.count() > 0.0) || !interval.is_finite())
-    throw parameter_error(fmt::format("record_state: interval must be > 0 ms, got {}",
-                                      interval.count()));
+    throw parameter_error(
+        fmt::format("record_state: interval must be > 0 ms, got {}", interval.count()));
   if (neurons.empty()) throw parameter_error("record_state: no neurons given");
   for (auto i : neurons)
     if (i >= pop.size())
-      throw parameter_error(fmt::format("record_state: neuron {} out of range for population '{}' "
-                                        "of size {}",
-                                        i, pop.name(), pop.size()));
+      throw parameter_error(
+          fmt::format("record_state: neuron {} out of range for population '{}' "
+                      "of size {}",
+                      i, pop.name(), pop.size()));
   if (samplers_.size() >= std::numeric_limits<std::uint16_t>::max())
     throw parameter_error("record_state: too many recorders");
   const std::size_t var = pop.state_index(variable);

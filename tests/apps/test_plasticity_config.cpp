@@ -131,14 +131,18 @@ a_minus = 0.021
 w_max = 1
 )";
 
-std::string small_plastic() { return std::string(small_static) + stdp_section; }
+std::string small_plastic() {
+  return std::string(small_static) + stdp_section;
+}
 
 // "net.ini:N" for the line of small_plastic() on which `text` starts.
 std::string where(const std::string& text) {
   const auto all = small_plastic();
   const auto at = all.find(text);
   REQUIRE(at != std::string::npos);
-  return "net.ini:" + std::to_string(1 + std::count(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  return "net.ini:" +
+         std::to_string(
+             1 + std::count(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
 }
 
 std::string read_file(const std::filesystem::path& file) {
@@ -153,8 +157,8 @@ std::filesystem::path simulate(const std::filesystem::path& dir, const std::stri
   const auto ini = dir / (tag + ".ini");
   std::ofstream(ini) << config;
   const auto out = dir / tag;
-  std::vector<std::string> args = {"simulate", "--config",   ini.string(),
-                                   "--output", out.string(), "--duration", "150"};
+  std::vector<std::string> args = {"simulate",   "--config",   ini.string(), "--output",
+                                   out.string(), "--duration", "150"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -201,9 +205,9 @@ TEST_CASE("plasticity sections parse, take overrides, print and check") {
 
   // A section made from the command line alone.
   auto cli = parse(small_static);
-  for (const auto* o : {"plasticity.x.projection=EI", "plasticity.x.rule=stdp_multiplicative",
-                        "plasticity.x.a_plus=0.01", "plasticity.x.a_minus=0.01",
-                        "plasticity.x.w_max=1"})
+  for (const auto* o :
+       {"plasticity.x.projection=EI", "plasticity.x.rule=stdp_multiplicative",
+        "plasticity.x.a_plus=0.01", "plasticity.x.a_minus=0.01", "plasticity.x.w_max=1"})
     apply_override(cli, o);
   REQUIRE(cli.plasticity.size() == 1);
   CHECK(cli.plasticity[0].origin == "--set");
@@ -227,7 +231,8 @@ TEST_CASE("every plasticity error names the section and the key") {
     REQUIRE(!message.empty());
     for (const auto& part : expected) CHECK(message.find(part) != std::string::npos);
   };
-  const std::string section = where("projection = EE\nrule = stdp_additive") + ": [plasticity.stdp]";
+  const std::string section =
+      where("projection = EE\nrule = stdp_additive") + ": [plasticity.stdp]";
   const auto plastic = small_plastic();
   fails(plastic, {"plasticity.stdp.rule=stdp_addtive"},
         {section, "rule", "'stdp_addtive'", "stdp_additive, stdp_additive_nearest"});
@@ -247,9 +252,9 @@ TEST_CASE("every plasticity error names the section and the key") {
         {"[plasticity.again]", "'EE' is already plastic under [plasticity.stdp]"});
 
   // Syntax errors name the file and line, as for every section.
-  const std::string bad_line = "net.ini:" +
-                               std::to_string(std::count(plastic.begin(), plastic.end(), '\n') + 1) +
-                               ": [plasticity.stdp] a_minus";
+  const std::string bad_line =
+      "net.ini:" + std::to_string(std::count(plastic.begin(), plastic.end(), '\n') + 1) +
+      ": [plasticity.stdp] a_minus";
   CHECK_THROWS_WITH_AS(parse(plastic + "a_minus = lots\n"), doctest::Contains(bad_line.c_str()),
                        parameter_error);
   CHECK_THROWS_WITH_AS(parse("[plasticity]\nrule = stdp_additive\n"),
@@ -297,8 +302,8 @@ TEST_CASE("a plastic network from a configuration changes its weights within bou
   }
   CHECK(changed > w.size() * 9 / 10);
   const auto [lo, hi] = std::minmax_element(w.begin(), w.end());
-  MESSAGE("E->E weights after 300 ms: [" << *lo << ", " << *hi << "], "
-                                         << spikes.spikes().size() << " spikes");
+  MESSAGE("E->E weights after 300 ms: [" << *lo << ", " << *hi << "], " << spikes.spikes().size()
+                                         << " spikes");
   CHECK(*hi - *lo > 0.05);
 }
 
@@ -309,8 +314,8 @@ TEST_CASE("apical simulate: --no-plasticity runs the static network, spike for s
   const auto plastic = simulate(dir, small_plastic(), "plastic", {"--record-weights", "50"});
   const auto off = simulate(dir, small_plastic(), "off", {"--no-plasticity"});
   const auto fixed = simulate(dir, small_static, "static");
-  const auto two_threads = simulate(dir, small_plastic(), "threads",
-                                    {"--record-weights", "50", "--threads", "2"});
+  const auto two_threads =
+      simulate(dir, small_plastic(), "threads", {"--record-weights", "50", "--threads", "2"});
 
   CHECK(read_file(off / "spikes.csv") == read_file(fixed / "spikes.csv"));
   CHECK(read_file(plastic / "spikes.csv") != read_file(fixed / "spikes.csv"));
@@ -319,9 +324,9 @@ TEST_CASE("apical simulate: --no-plasticity runs the static network, spike for s
 
   const auto summary = read_file(plastic / "summary.json");
   for (const auto* key :
-       {"\"plasticity_enabled\": true", "\"plasticity\": {", "\"stdp\": {", "\"projection\": \"EE\"",
-        "\"rule\": \"stdp_additive\"", "\"plastic_synaptic_events\"", "\"updates\"",
-        "\"weight_mean\"", "\"weight_min\"", "\"weight_max\"", "\"events_per_s\""})
+       {"\"plasticity_enabled\": true", "\"plasticity\": {", "\"stdp\": {",
+        "\"projection\": \"EE\"", "\"rule\": \"stdp_additive\"", "\"plastic_synaptic_events\"",
+        "\"updates\"", "\"weight_mean\"", "\"weight_min\"", "\"weight_max\"", "\"events_per_s\""})
     CHECK_MESSAGE(summary.find(key) != std::string::npos, key);
   const auto summary_off = read_file(off / "summary.json");
   CHECK(summary_off.find("\"plasticity_enabled\": false") != std::string::npos);

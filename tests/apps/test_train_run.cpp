@@ -180,3 +180,53 @@ TEST_CASE("checkpoints are never overwritten silently; bad ones are rejected by 
   CHECK_THROWS_WITH_AS(train(with(base_args(fresh_dir("bad")), {"--epochs", "0"})),
                        doctest::Contains("epochs: is 0"), apical::parameter_error);
 }
+
+TEST_CASE("smoke: the spiking microcircuit on MNIST learns well above chance; its pictures") {
+  if (!have_mnist()) return;
+#if defined(APICAL_SANITIZED) || !defined(NDEBUG)
+  const std::vector<std::string> size{"--arch", "784-30-10", "--train-samples", "500",
+                                      "--test-samples", "300"};
+  constexpr double expected = 0.3;
+#else
+  const std::vector<std::string> size{"--arch", "784-100-10", "--train-samples", "2000",
+                                      "--test-samples", "1000"};
+  constexpr double expected = 0.5;
+#endif
+  const fs::path dir = fresh_dir("microcircuit");
+  CHECK(train(with(size, {"--algo", "microcircuit", "--epochs", "1", "--seed", "3", "--threads", "2",
+                          "--output", dir.string(), "--weight-images", "16"})) == 0);
+  const std::string json = app::read_file(dir / "metrics.json");
+  const double acc = json_number(json, "final_test_accuracy");
+  MESSAGE("microcircuit, 1 epoch: test accuracy " << acc << " (chance 0.1)");
+  CHECK(acc > expected);
+  CHECK(acc <= 1.0);
+  CHECK(json.find("\"spikes_per_sample\": null") == std::string::npos);
+  for (const char* f : {"accuracy.svg", "alignment.svg", "raster.svg", "weights.svg", "weight_changes.svg"})
+    CHECK_MESSAGE(fs::exists(dir / f), f);
+  const std::string raster = app::read_file(dir / "raster.svg");
+  for (const char* pop : {">input<", ">P1<", ">E1<", ">P2<", ">E2<", ">teacher<"})
+    CHECK_MESSAGE(raster.find(pop) != std::string::npos, pop);
+}
+
+TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weights") {
+  if (!have_mnist()) return;
+  const auto args = [](const fs::path& d) {
+    return std::vector<std::string>{"--algo", "microcircuit", "--arch", "784-20-10", "--train-samples",
+                                    "300", "--test-samples", "100", "--seed", "5", "--threads", "2",
+                                    "--output", d.string(), "--weight-images", "0"};
+  };
+  const fs::path whole = fresh_dir("mc_whole"), split = fresh_dir("mc_split");
+  CHECK(train(with(args(whole), {"--epochs", "2"})) == 0);
+  CHECK(train(with(args(split), {"--epochs", "1"})) == 0);
+  CHECK(train({"--resume", (split / "checkpoint.bin").string(), "--epochs", "2"}) == 0);
+  const auto a = app::load_checkpoint(whole / "checkpoint.bin");
+  const auto b = app::load_checkpoint(split / "checkpoint.bin");
+  CHECK(a.weights == b.weights);
+  REQUIRE(b.history.epochs.size() == 2);
+  CHECK(a.history.epochs[1].train_accuracy == b.history.epochs[1].train_accuracy);
+  CHECK(a.history.epochs[1].train_loss == b.history.epochs[1].train_loss);
+  CHECK(a.history.epochs[1].spikes_per_sample == b.history.epochs[1].spikes_per_sample);
+  CHECK(a.history.epochs[1].test_accuracy == b.history.epochs[1].test_accuracy);
+  CHECK(a.history.epochs[1].alignment_deg == b.history.epochs[1].alignment_deg);
+  CHECK(a.history.alignment.size() == b.history.alignment.size());
+}

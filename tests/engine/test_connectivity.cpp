@@ -89,7 +89,8 @@ TEST_CASE("builders are pure functions of the seed") {
   const auto x = fixed_probability(200, 200, 0.1, o, a);
   const auto y = fixed_probability(200, 200, 0.1, o, b);
   REQUIRE(x.size() == y.size());
-  for (std::size_t k = 0; k < x.size(); ++k) CHECK((x[k].pre == y[k].pre && x[k].post == y[k].post));
+  for (std::size_t k = 0; k < x.size(); ++k)
+    CHECK((x[k].pre == y[k].pre && x[k].post == y[k].post));
 }
 
 TEST_CASE("builders reject impossible requests") {

@@ -9,7 +9,9 @@ struct counter {
   int total = 0;
   void add(int k) { total += k; }
 };
-void add_twice(counter& c, int k) { c.total += 2 * k; }
+void add_twice(counter& c, int k) {
+  c.total += 2 * k;
+}
 }  // namespace
 
 TEST_CASE("signals call every connected delegate, and disconnect removes one") {

@@ -9,8 +9,11 @@
 using namespace apical;
 
 TEST_CASE("freeze sorts rows by (delay, post) and groups equal delays") {
-  std::vector<synapse> s = {{1, 2, 0.5f, 2.0}, {0, 3, 0.1f, 1.0}, {1, 0, 0.7f, 1.0},
-                            {1, 1, 0.2f, 2.0}, {0, 1, 0.3f, 1.0}};
+  std::vector<synapse> s = {{1, 2, 0.5f, 2.0},
+                            {0, 3, 0.1f, 1.0},
+                            {1, 0, 0.7f, 1.0},
+                            {1, 1, 0.2f, 2.0},
+                            {0, 1, 0.3f, 1.0}};
   projection p("test", 0, 3, 1, 4, 0, s);
   CHECK(p.size() == 5);
   CHECK(p.groups() == 3);  // row 0: {1.0}; row 1: {1.0, 2.0}; row 2: none
@@ -66,8 +69,10 @@ TEST_CASE("frozen projections: 8 bytes per synapse, 4 with one shared weight, pl
 
 TEST_CASE("projection rejects bad synapses with the offending value") {
   auto make = [](synapse s) { return projection("bad", 0, 2, 1, 2, 0, {s}); };
-  CHECK_THROWS_WITH_AS(make({2, 0, 1, 1}), doctest::Contains("presynaptic index 2"), parameter_error);
-  CHECK_THROWS_WITH_AS(make({0, 5, 1, 1}), doctest::Contains("postsynaptic index 5"), parameter_error);
+  CHECK_THROWS_WITH_AS(make({2, 0, 1, 1}), doctest::Contains("presynaptic index 2"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(make({0, 5, 1, 1}), doctest::Contains("postsynaptic index 5"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(make({0, 0, 1, -0.5}), doctest::Contains("delay_ms"), parameter_error);
   CHECK_THROWS_WITH_AS(make({0, 0, 1, std::numeric_limits<double>::quiet_NaN()}),
                        doctest::Contains("delay_ms"), parameter_error);
@@ -76,8 +81,11 @@ TEST_CASE("projection rejects bad synapses with the offending value") {
 }
 
 TEST_CASE("a streamed projection equals the listed one; an unstable generator is rejected") {
-  std::vector<synapse> s = {{1, 2, 0.5f, 2.0}, {0, 3, 0.1f, 1.0}, {1, 0, 0.7f, 1.0},
-                            {1, 1, 0.2f, 2.0}, {0, 1, 0.3f, 1.0}};
+  std::vector<synapse> s = {{1, 2, 0.5f, 2.0},
+                            {0, 3, 0.1f, 1.0},
+                            {1, 0, 0.7f, 1.0},
+                            {1, 1, 0.2f, 2.0},
+                            {0, 1, 0.3f, 1.0}};
   projection listed("a", 0, 3, 1, 4, 0, s);
   projection streamed("b", 0, 3, 1, 4, 0, [&s](const synapse_sink& emit) {
     for (auto it = s.rbegin(); it != s.rend(); ++it) emit(*it);  // any order

@@ -35,5 +35,6 @@ TEST_CASE("distributions have the right moments") {
   CHECK(se / n == doctest::Approx(2.0).epsilon(0.02));
   CHECK(std::abs(sn / n) < 0.01);
   CHECK(sn2 / n == doctest::Approx(1.0).epsilon(0.02));
-  for (auto h : below_hits) CHECK(static_cast<double>(h) == doctest::Approx(n / 10.0).epsilon(0.03));
+  for (auto h : below_hits)
+    CHECK(static_cast<double>(h) == doctest::Approx(n / 10.0).epsilon(0.03));
 }

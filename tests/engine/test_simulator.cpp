@@ -173,7 +173,9 @@ TEST_CASE("parallel runs: state samples and delivery listeners per partition") {
   spike_recorder rec(sim);
   const auto r = sim.record_state(1, "v", {0, 150, 199}, time_ms{1.0});
   std::vector<std::uint64_t> per_partition(2, 0);
-  auto count = [&per_partition](const delivery&) { ++per_partition[simulator::current_partition()]; };
+  auto count = [&per_partition](const delivery&) {
+    ++per_partition[simulator::current_partition()];
+  };
   sim.on_delivery(0).connect(simulator::delivery_signal::slot::from(count));
   for (int k = 0; k < 4; ++k) sim.run(time_ms{50});
   CHECK(rec.spikes() == run_random(8, queue_kind::heap));
@@ -207,7 +209,8 @@ TEST_CASE("zero-delay links inside a partition are delivered inline, in parallel
     // A one-to-one zero-delay drive: every link stays inside a partition.
     auto& drive = net->add_population<poisson_source>("D", 200, {.rate_hz = 300.0});
     rng g(1);
-    net->connect(drive, net->pop(1), 0, one_to_one(200, {.delay_ms = value_spec::constant(0.0)}, g));
+    net->connect(drive, net->pop(1), 0,
+                 one_to_one(200, {.delay_ms = value_spec::constant(0.0)}, g));
     return net;
   };
   auto run = [&](unsigned threads) {

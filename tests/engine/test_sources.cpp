@@ -37,7 +37,8 @@ TEST_CASE("poisson_source: rate and exponential intervals") {
 
 TEST_CASE("poisson_source respects start and stop") {
   network net;
-  net.add_population<poisson_source>("P", 50, {.rate_hz = 200.0, .start_ms = 10.0, .stop_ms = 30.0});
+  net.add_population<poisson_source>("P", 50,
+                                     {.rate_hz = 200.0, .start_ms = 10.0, .stop_ms = 30.0});
   simulator sim(net);
   spike_recorder rec(sim);
   sim.run(time_ms{100});
@@ -52,7 +53,8 @@ TEST_CASE("regular_source: evenly spaced, exact times") {
   spike_recorder rec(sim);
   sim.run(time_ms{100});
   REQUIRE(rec.spikes().size() == 4);  // 5.5, 30.5, 55.5, 80.5
-  for (std::size_t k = 0; k < 4; ++k) CHECK(rec.spikes()[k].time_ms == 5.5 + 25.0 * static_cast<double>(k));
+  for (std::size_t k = 0; k < 4; ++k)
+    CHECK(rec.spikes()[k].time_ms == 5.5 + 25.0 * static_cast<double>(k));
 }
 
 TEST_CASE("spike_time_source replays a raster exactly; reset replays it again") {

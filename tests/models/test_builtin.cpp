@@ -35,15 +35,21 @@ namespace {
 std::vector<recorded_spike> small_bench4(queue_kind q, unsigned threads = 1) {
   using models::lif_delta;
   network net;
-  const lif_delta::parameters p{.tau_m_ms = 20, .e_l_mv = -49, .v_th_mv = -50, .v_reset_mv = -60,
-                                .t_ref_ms = 5, .v_init_min_mv = -60, .v_init_max_mv = -50};
+  const lif_delta::parameters p{.tau_m_ms = 20,
+                                .e_l_mv = -49,
+                                .v_th_mv = -50,
+                                .v_reset_mv = -60,
+                                .t_ref_ms = 5,
+                                .v_init_min_mv = -60,
+                                .v_init_max_mv = -50};
   auto& e = net.add_population<lif_delta>("E", 320, p);
   auto& i = net.add_population<lif_delta>("I", 80, p);
   const std::uint64_t seed = 12345;
   std::uint64_t k = 0;
   auto connect = [&](population& a, population& b, double w) {
     rng r(derive_seed(seed, stream::connectivity, k++));
-    connection_options o{.weight = value_spec::constant(w), .delay_ms = value_spec::constant(0.2),
+    connection_options o{.weight = value_spec::constant(w),
+                         .delay_ms = value_spec::constant(0.2),
                          .same_population = &a == &b};
     net.connect(a, b, 0, fixed_probability(a.size(), b.size(), 0.1, o, r));
   };

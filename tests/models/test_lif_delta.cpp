@@ -22,9 +22,8 @@ std::shared_ptr<spike_raster> raster(std::initializer_list<double> times) {
 
 TEST_CASE("lif_delta: free membrane decay follows the exponential") {
   network net;
-  net.add_population<lif_delta>("N", 1,
-                                {.e_l_mv = -70, .v_th_mv = -50, .v_init_min_mv = -55,
-                                 .v_init_max_mv = -55});
+  net.add_population<lif_delta>(
+      "N", 1, {.e_l_mv = -70, .v_th_mv = -50, .v_init_min_mv = -55, .v_init_max_mv = -55});
   simulator sim(net);
   for (double t : {0.0, 1.0, 7.5, 20.0, 100.0})
     CHECK(net.pop(0).state_value(0, 0, t) ==
@@ -37,8 +36,13 @@ TEST_CASE("lif_delta: f-I curve equals the closed-form rate") {
   for (double e_l : {-49.0, -45.0, -30.0, 0.0}) {
     network net;
     net.add_population<lif_delta>("N", 1,
-                                  {.tau_m_ms = 20, .e_l_mv = e_l, .v_th_mv = -50, .v_reset_mv = -60,
-                                   .t_ref_ms = 5, .v_init_min_mv = -60, .v_init_max_mv = -60});
+                                  {.tau_m_ms = 20,
+                                   .e_l_mv = e_l,
+                                   .v_th_mv = -50,
+                                   .v_reset_mv = -60,
+                                   .t_ref_ms = 5,
+                                   .v_init_min_mv = -60,
+                                   .v_init_max_mv = -60});
     simulator sim(net);
     spike_recorder rec(sim);
     sim.run(time_ms{2000});
@@ -73,9 +77,14 @@ TEST_CASE("lif_delta: threshold crossing after an input matches the analytic tim
   // the crossing to t_in + tau ln((E_L - V(t_in) - w) / (E_L - V_th)).
   network net;
   auto& src = net.add_population<spike_time_source>("S", 1, {raster({3.0})});
-  auto& n = net.add_population<lif_delta>(
-      "N", 1, {.tau_m_ms = 10, .e_l_mv = -40, .v_th_mv = -50, .v_reset_mv = -60,
-               .t_ref_ms = 1, .v_init_min_mv = -65, .v_init_max_mv = -65});
+  auto& n = net.add_population<lif_delta>("N", 1,
+                                          {.tau_m_ms = 10,
+                                           .e_l_mv = -40,
+                                           .v_th_mv = -50,
+                                           .v_reset_mv = -60,
+                                           .t_ref_ms = 1,
+                                           .v_init_min_mv = -65,
+                                           .v_init_max_mv = -65});
   net.connect(src, n, 0, {{0, 0, 4.0f, 0.5}});
   simulator sim(net);
   spike_recorder rec(sim, {1});

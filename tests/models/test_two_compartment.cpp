@@ -25,7 +25,8 @@ std::vector<recorded_spike> run(double kappa, bool apical_input) {
   auto& apical_src = net.add_population<spike_time_source>("A", 1, {raster({5, 10, 15, 20, 25})});
   auto& p = net.add_population<two_compartment>("P", 1, {.kappa = kappa});
   rng r(1);
-  net.connect(basal_src, p, two_compartment::basal, all_to_all(20, 1, {.weight = value_spec::constant(3.0)}, r));
+  net.connect(basal_src, p, two_compartment::basal,
+              all_to_all(20, 1, {.weight = value_spec::constant(3.0)}, r));
   if (apical_input) net.connect(apical_src, p, two_compartment::apical, {{0, 0, 8.0f, 0.0}});
   simulator sim(net, {.seed = 4});
   spike_recorder rec(sim, {2});
@@ -54,7 +55,8 @@ TEST_CASE("two_compartment: apical potential decays and drives the soma in close
   sim.run(time_ms{1.0 + 1e-12});
   for (double s : {0.5, 3.0, 12.0}) {
     CHECK(p.state_value(0, 1, 1.0 + s) == doctest::Approx(-70 + w * std::exp(-s / tau_a)));
-    const double vs = kappa * w * tau_a / (tau_a - tau_s) * (std::exp(-s / tau_a) - std::exp(-s / tau_s));
+    const double vs =
+        kappa * w * tau_a / (tau_a - tau_s) * (std::exp(-s / tau_a) - std::exp(-s / tau_s));
     CHECK(p.state_value(0, 0, 1.0 + s) == doctest::Approx(-70 + vs).epsilon(1e-12));
   }
   sim.run(time_ms{100});

@@ -50,14 +50,19 @@ std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size,
 std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
                                      const connection_options& o, rng& r);
 
-enum class connection_rule { all_to_all, one_to_one, fixed_probability, fixed_indegree,
-                             fixed_outdegree };
+enum class connection_rule {
+  all_to_all,
+  one_to_one,
+  fixed_probability,
+  fixed_indegree,
+  fixed_outdegree
+};
 connection_rule parse_connection_rule(std::string_view name);
 
 // A generator for `rule`; `p` is used by fixed_probability, `k` by the
 // degree rules. Parameters are checked here, before anything is generated.
-synapse_generator make_generator(connection_rule rule, std::size_t pre_size,
-                                 std::size_t post_size, double p, std::size_t k,
-                                 const connection_options& o, std::uint64_t seed);
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                 double p, std::size_t k, const connection_options& o,
+                                 std::uint64_t seed);
 
 }  // namespace apical

@@ -43,8 +43,8 @@
 // Without predict(), next_spike() is used and every prediction is certain.
 #include <array>
 #include <concepts>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -67,19 +67,23 @@ struct field {
 };
 
 template <class M>
-concept neuron_model =
-    requires(typename M::state& s, const typename M::state& cs, const typename M::parameters& p,
-             const typename M::derived& d, double t, double w, int compartment, rng& r) {
-      { M::name } -> std::convertible_to<std::string_view>;
-      { M::compartments } -> std::convertible_to<int>;
-      { M::parameter_fields() } -> std::convertible_to<std::span<const field<typename M::parameters>>>;
-      { M::state_fields() } -> std::convertible_to<std::span<const field<typename M::state>>>;
-      { M::derive(p) } -> std::same_as<typename M::derived>;
-      requires requires { M::init(s, d, r); } || requires { M::init(s, d, r, std::uint32_t{}); };
-      M::advance(s, d, t, t);
-      M::receive(s, d, compartment, w, t);
-      { M::next_spike(cs, d, t) } -> std::convertible_to<double>;
-      M::fire(s, d, t);
-    };
+concept neuron_model = requires(typename M::state& s, const typename M::state& cs,
+                                const typename M::parameters& p, const typename M::derived& d,
+                                double t, double w, int compartment, rng& r) {
+  { M::name } -> std::convertible_to<std::string_view>;
+  { M::compartments } -> std::convertible_to<int>;
+  { M::parameter_fields() } -> std::convertible_to<std::span<const field<typename M::parameters>>>;
+  { M::state_fields() } -> std::convertible_to<std::span<const field<typename M::state>>>;
+  { M::derive(p) } -> std::same_as<typename M::derived>;
+  requires requires {
+    M::init(s, d, r);
+  } || requires {
+    M::init(s, d, r, std::uint32_t{});
+  };
+  M::advance(s, d, t, t);
+  M::receive(s, d, compartment, w, t);
+  { M::next_spike(cs, d, t) } -> std::convertible_to<double>;
+  M::fire(s, d, t);
+};
 
 }  // namespace apical

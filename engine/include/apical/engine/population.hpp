@@ -88,8 +88,7 @@ class population {
     std::string known;
     for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
     throw parameter_error("population '" + name_ + "' (" + std::string(model_name()) +
-                          ") has no state variable '" + std::string(name) +
-                          "'; known: " + known);
+                          ") has no state variable '" + std::string(name) + "'; known: " + known);
   }
 
  private:
@@ -168,8 +167,8 @@ class model_population final : public population {
     }
   }
 
-  void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
-               float weight, scheduler& s) override {
+  void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets, float weight,
+               scheduler& s) override {
     for (const std::uint32_t i : targets) {
       bring_to(i, t_ms);
       M::receive(states_[i], derived_, compartment, static_cast<double>(weight), t_ms);
@@ -177,8 +176,7 @@ class model_population final : public population {
     }
   }
 
-  bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms,
-                       scheduler& s) override {
+  bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms, scheduler& s) override {
     if (version != version_[i]) return false;
     queued_[i] = inf;
     bring_to(i, t_ms);
@@ -246,9 +244,9 @@ class model_population final : public population {
   derived derived_;
   std::vector<state> states_;
   std::vector<double> t_last_;
-  std::vector<double> predicted_;     // latest prediction
-  std::vector<double> queued_;        // time of the live crossing event
-  std::vector<std::uint8_t> certain_; // predicted_ is an exact crossing
+  std::vector<double> predicted_;      // latest prediction
+  std::vector<double> queued_;         // time of the live crossing event
+  std::vector<std::uint8_t> certain_;  // predicted_ is an exact crossing
   std::vector<std::uint32_t> version_;
 };
 

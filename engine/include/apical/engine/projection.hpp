@@ -130,7 +130,7 @@ class projection {
     weights_.assign(targets_.size(), uniform_value_);
     uniform_ = false;
   }
-  mutable std::vector<float> weights_;      // synapses (empty while uniform)
+  mutable std::vector<float> weights_;  // synapses (empty while uniform)
   mutable bool uniform_ = false;
   float uniform_value_ = 0.0f;
 

@@ -165,8 +165,8 @@ class simulator {
   network* net_;
   simulation_options options_;
   std::vector<partition> parts_;
-  std::vector<std::uint32_t> chunk_;   // per population: neurons per partition
-  std::vector<std::uint8_t> inline_;   // per projection: delivered at the spike
+  std::vector<std::uint32_t> chunk_;  // per population: neurons per partition
+  std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
   double window_ms_ = 0.0;
   time_ms now_;
   std::vector<spike_signal> spike_signals_;

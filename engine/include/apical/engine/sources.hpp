@@ -176,10 +176,9 @@ struct spike_time_source {
         const auto times = r.channel(c);
         for (std::size_t k = 0; k < times.size(); ++k)
           if (!(times[k] >= 0.0) || !std::isfinite(times[k]) || (k > 0 && times[k] < times[k - 1]))
-            throw parameter_error(
-                "spike_time_source: channel " + std::to_string(c) + " spike " +
-                std::to_string(k) + " has time " + std::to_string(times[k]) +
-                " ms; times must be finite, >= 0 and sorted ascending");
+            throw parameter_error("spike_time_source: channel " + std::to_string(c) + " spike " +
+                                  std::to_string(k) + " has time " + std::to_string(times[k]) +
+                                  " ms; times must be finite, >= 0 and sorted ascending");
       }
     }
     return {p.raster};

@@ -40,8 +40,12 @@ class time_ms {
 };
 
 namespace literals {
-constexpr time_ms operator""_ms(long double ms) { return time_ms{static_cast<double>(ms)}; }
-constexpr time_ms operator""_ms(unsigned long long ms) { return time_ms{static_cast<double>(ms)}; }
+constexpr time_ms operator""_ms(long double ms) {
+  return time_ms{static_cast<double>(ms)};
+}
+constexpr time_ms operator""_ms(unsigned long long ms) {
+  return time_ms{static_cast<double>(ms)};
+}
 }  // namespace literals
 
 }  // namespace apical

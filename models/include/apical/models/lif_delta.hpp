@@ -90,8 +90,9 @@ struct lif_delta {
   }
 
   static void init(state& s, const derived& d, rng& r) {
-    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv ? d.p.v_init_min_mv
-                                                    : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
+                 ? d.p.v_init_min_mv
+                 : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
     s.ref_until_ms = -inf;
   }
 

@@ -120,8 +120,9 @@ struct lif_exp {
 
   static void init(state& s, const derived& d, rng& r) {
     s = state{};
-    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv ? d.p.v_init_min_mv
-                                                    : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
+                 ? d.p.v_init_min_mv
+                 : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
   }
 
   // Free (non-refractory) evolution of V over dt; currents at their start values.

@@ -156,10 +156,9 @@ struct two_compartment {
       t0 = s.ref_until_ms;
     }
     exp_sum f;
-    const double a = p.kappa == 0
-                         ? 0.0
-                         : drive_amplitude(p.kappa * (start.v_a_mv - p.e_a_mv), p.tau_a_ms,
-                                           p.tau_s_ms);
+    const double a =
+        p.kappa == 0 ? 0.0
+                     : drive_amplitude(p.kappa * (start.v_a_mv - p.e_a_mv), p.tau_a_ms, p.tau_s_ms);
     f.constant = p.e_l_mv - p.v_th_mv;
     f.add(start.v_s_mv - p.e_l_mv - a, p.tau_s_ms);
     f.add(a, p.tau_a_ms);
