@@ -82,7 +82,7 @@ int run_evaluate(int argc, char** argv) {
   if (!dir.empty()) fs::create_directories(dir);
   write_file_atomically(dir / "confusion.csv", confusion_csv(m));
   write_confusion_svg(dir / "confusion.svg", m,
-                      fmt::format("{} {} after {} epochs: test accuracy {:.2f}%",
+                      fmt::format("{} {} after {} epoch(s): test accuracy {:.2f}%",
                                   to_string(cfg.algo), arch_to_string(cfg.arch),
                                   saved.epochs_done, 100.0 * m.accuracy()));
   json_writer j;
@@ -98,7 +98,7 @@ int run_evaluate(int argc, char** argv) {
   j.end_object();
   write_file_atomically(dir / "evaluation.json", j.str());
 
-  fmt::print("{} {} on {} after {} epochs: test accuracy {:.4f} ({}/{})\n\n", to_string(cfg.algo),
+  fmt::print("{} {} on {} after {} epoch(s): test accuracy {:.4f} ({}/{})\n\n", to_string(cfg.algo),
              arch_to_string(cfg.arch), cfg.dataset, saved.epochs_done, m.accuracy(), m.correct,
              m.total);
   fmt::print("{}\n", confusion_text(m));

@@ -44,14 +44,19 @@ double hold_ns(event_queue& q, std::size_t n, std::size_t steps, bool delays) {
 
 int main(int argc, char** argv) {
   const std::size_t steps = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2'000'000;
-  fmt::print("| workload | pending events | heap_queue ns/step | calendar_queue ns/step |\n");
-  fmt::print("|---|---|---|---|\n");
+  fmt::print(
+      "| workload | pending events | heap_queue ns/step | calendar_queue ns/step | "
+      "radix_queue ns/step |\n");
+  fmt::print("|---|---|---|---|---|\n");
   for (bool delays : {false, true})
     for (std::size_t n : {1'000, 10'000, 100'000, 1'000'000}) {
       heap_queue h;
       calendar_queue c;
+      radix_queue x;
       const double th = hold_ns(h, n, steps, delays);
       const double tc = hold_ns(c, n, steps, delays);
-      fmt::print("| {} | {} | {:.1f} | {:.1f} |\n", delays ? "delays" : "exponential", n, th, tc);
+      const double tx = hold_ns(x, n, steps, delays);
+      fmt::print("| {} | {} | {:.1f} | {:.1f} | {:.1f} |\n", delays ? "delays" : "exponential", n,
+                 th, tc, tx);
     }
 }

@@ -91,3 +91,23 @@ TEST_CASE("brunel-c: about 37 Hz, irregular, identical on two threads") {
   CHECK(a.e.cv_isi == doctest::Approx(0.41).epsilon(0.3));
 #endif
 }
+
+TEST_CASE("every preset runs, briefly") {
+  const auto models = builtin();
+  for (const auto& p : presets()) {
+    const std::string name(p.name);
+#ifdef APICAL_SANITIZED
+    if (name.rfind("brunel", 0) == 0 && name != "brunel-scaled") continue;
+#endif
+    const double scale = name == "brunel-scaled" ? 0.1 : 1.0;
+    CAPTURE(name);
+    auto spec = make_preset(name, scale);
+    auto net = build_network(spec, models);
+    simulator sim(*net, {.seed = 2});
+    spike_recorder rec(sim, {0});
+    sim.run(time_ms{20});
+    CHECK(net->neurons() > 0);
+    // Every preset's excitatory population is active within 20 ms.
+    CHECK(!rec.spikes().empty());
+  }
+}
