@@ -120,7 +120,9 @@ int run_simulate(int argc, char** argv) {
       "       apical simulate --preset NAME [options]\n\noptions");
   std::string config, preset, output = "out", queue;
   double scale = 1.0;
-  std::vector<std::string> overrides, plugin_files;
+  std::vector<std::string> overrides, plugin_files, record_state;
+  unsigned record_neurons = 10;
+  double record_interval_ms = 0.1;
   double duration = -1;
   std::uint64_t seed = 0;
   unsigned threads = 1;
@@ -143,6 +145,13 @@ int run_simulate(int argc, char** argv) {
       "output,o", po::value(&output)->default_value("out"),
       "output directory for spikes.csv and summary.json")(
       "no-spikes", "do not write spikes.csv")(
+      "record-state", po::value(&record_state)->composing(),
+      "sample a state variable, POPULATION.VARIABLE (repeatable), e.g. E.v_mv; written to "
+      "DIR/state_POPULATION_VARIABLE.csv")(
+      "record-neurons", po::value(&record_neurons)->default_value(10),
+      "how many neurons (the first ones) --record-state samples")(
+      "record-interval", po::value(&record_interval_ms)->default_value(0.1),
+      "sampling interval of --record-state in ms")(
       "record-sources", "also record the spikes of source populations (Poisson drives, ...)")(
       "print-config", "print the fully resolved configuration and exit")(
       "no-plasticity",
@@ -205,6 +214,24 @@ int run_simulate(int argc, char** argv) {
   for (std::size_t p = 0; p < net->population_count(); ++p)
     if (vm.count("record-sources") || !is_source(net->pop(p))) recorded.push_back(p);
   spike_recorder spikes(sim, recorded);
+  std::vector<std::pair<std::string, std::size_t>> samplers;  // file stem, recorder
+  for (const auto& what : record_state) {
+    const auto dot = what.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == what.size())
+      throw parameter_error(fmt::format(
+          "--record-state '{}': expected POPULATION.VARIABLE, e.g. E.v_mv", what));
+    const auto& pop = net->pop(std::string_view(what).substr(0, dot));
+    std::vector<std::uint32_t> neurons;
+    for (std::uint32_t i = 0; i < std::min<std::size_t>(record_neurons, pop.size()); ++i)
+      neurons.push_back(i);
+    try {
+      samplers.emplace_back(
+          fmt::format("state_{}_{}", pop.name(), what.substr(dot + 1)),
+          sim.record_state(pop.id(), what.substr(dot + 1), neurons, time_ms{record_interval_ms}));
+    } catch (const parameter_error& e) {
+      throw parameter_error(fmt::format("--record-state '{}': {}", what, e.what()));
+    }
+  }
   // Attached to the simulator, not built into the network: --no-plasticity
   // runs the very same network.
   std::vector<std::unique_ptr<learning::plastic_projection_base>> plastic_projections;
@@ -243,6 +270,9 @@ int run_simulate(int argc, char** argv) {
     write_text_file(std::filesystem::path(output) / "weights.csv", weights_csv(weight_recorders));
   }
   if (!vm.count("no-spikes")) write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
+  for (const auto& [stem, recorder] : samplers)
+    write_state_csv(std::filesystem::path(output) / (stem + ".csv"), *net,
+                    sim.state_recording(recorder));
 
   json_writer j;
   j.begin_object();

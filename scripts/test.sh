@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures, builds (warnings are errors) and runs the whole test suite.
+# Installs the dependencies if missing, configures, builds (warnings are
+# errors) and runs the whole test suite.
 #   scripts/test.sh                  Release build in build/
 #   scripts/test.sh --sanitize       Debug build with ASan + UBSan in build-sanitize/
 # Extra arguments after -- go to ctest (e.g. -- -R engine).
@@ -15,6 +16,7 @@ if [[ "${1:-}" == "--sanitize" ]]; then
 fi
 [[ "${1:-}" == "--" ]] && shift
 
+scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$build" -DAPICAL_WERROR=ON "${flags[@]}"
 cmake --build "$build" -j "$jobs"

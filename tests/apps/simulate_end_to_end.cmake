@@ -23,6 +23,25 @@ if(NOT EXISTS ${OUT}/spikes.csv)
   message(FATAL_ERROR "spikes.csv was not written")
 endif()
 
+# State recording: 10 neurons of E, every 0.5 ms over 200 ms.
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 200 --output ${OUT}/state
+                        --record-state E.v_mv --record-interval 0.5 --no-spikes
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${OUT}/state/state_E_v_mv.csv)
+  message(FATAL_ERROR "--record-state failed: ${err}")
+endif()
+file(STRINGS ${OUT}/state/state_E_v_mv.csv rows)
+list(LENGTH rows n)
+if(NOT n EQUAL 4001)  # header + 400 samples x 10 neurons
+  message(FATAL_ERROR "state_E_v_mv.csv has ${n} lines, expected 4001")
+endif()
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 10 --output ${OUT}/bad
+                        --record-state E.voltage
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "v_mv")
+  message(FATAL_ERROR "an unknown state variable was not rejected with the known names: ${err}")
+endif()
+
 # Same seed, same spikes: a second run gives a byte-identical spikes.csv.
 execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 200 --output ${OUT}/again
                 RESULT_VARIABLE rc OUTPUT_QUIET)
