@@ -194,8 +194,9 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
       pen_down = true;
     }
     if (!d.empty())
-      s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", d,
-                       color, l.stroke_width, l.dashed ? " stroke-dasharray=\"6 4\"" : "");
+      s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}{}/>\n", d,
+                       color, l.stroke_width, l.dashed ? " stroke-dasharray=\"6 4\"" : "",
+                       l.stroke_width < 1.5 ? " stroke-opacity=\"0.7\"" : "");
     if (l.markers)
       for (std::size_t i = 0; i < std::min(l.x.size(), l.y.size()); ++i)
         if (std::isfinite(l.x[i]) && std::isfinite(l.y[i]))
@@ -227,11 +228,11 @@ std::string heatmap(const heatmap_options& o, const std::vector<std::vector<doub
       if (std::isfinite(v)) hi = std::max(hi, v);
   }
   const double left = 110, top = 64, right = 30, bottom = 70;
-  const double width = left + o.cell * static_cast<double>(cols) + right;
+  const double width = std::max(left + o.cell * static_cast<double>(cols) + right,
+                                 40.0 + 9.5 * static_cast<double>(o.title.size()));
   const double height = top + o.cell * static_cast<double>(rows) + bottom;
   std::string s = header(std::max(width, 320.0), height);
-  s += text(left + o.cell * static_cast<double>(cols) / 2, 24, o.title, 16, "middle",
-            "font-weight=\"bold\"");
+  s += text(width / 2, 24, o.title, 16, "middle", "font-weight=\"bold\"");
   s += text(left + o.cell * static_cast<double>(cols) / 2, 46, o.col_label, 12, "middle");
   s += fmt::format("<text x=\"16\" y=\"{0:.1f}\" font-size=\"12\" text-anchor=\"middle\" "
                    "transform=\"rotate(-90 16 {0:.1f})\">{1}</text>\n",

@@ -192,6 +192,11 @@ std::string encode_checkpoint(const checkpoint& c) {
     w.f64(a.position);
     w.doubles(a.angles_deg);
   }
+  w.u64(c.history.train_curve.size());
+  for (const auto& p : c.history.train_curve) {
+    w.f64(p.position);
+    w.f64(p.accuracy);
+  }
   std::string& out = w.out();
   const std::uint64_t payload = out.size() - payload_begin;
   for (int i = 0; i < 8; ++i)
@@ -261,6 +266,13 @@ checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
     a.position = r.f64("history.alignment.position");
     a.angles_deg = r.doubles("history.alignment.angles_deg");
     c.history.alignment.push_back(std::move(a));
+  }
+  const std::uint64_t curve = r.count("history.train_curve", 16);
+  for (std::uint64_t p = 0; p < curve; ++p) {
+    curve_point cp;
+    cp.position = r.f64("history.train_curve.position");
+    cp.accuracy = r.f64("history.train_curve.accuracy");
+    c.history.train_curve.push_back(cp);
   }
   if (r.pos() != end)
     r.fail("history", fmt::format("{} bytes left over after the last field; expected none", end - r.pos()));

@@ -22,7 +22,8 @@
 //   velocity         u64 count, matrices (rate SGD momentum; empty when stateless)
 //   bias_velocity    u64 count, f32 arrays
 //   feedback         u64 count, matrices: the fixed feedback parts
-//   history          initial_test_accuracy f64, epoch records, alignment points
+//   history          initial_test_accuracy f64, epoch records, alignment
+//                    points, train-curve points
 //   checksum         u64     FNV-1a over every byte after the magic
 // A reader checks the magic, the version, the length (truncation), the
 // checksum (corruption), then every field, and throws apical::file_error

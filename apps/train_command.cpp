@@ -150,7 +150,9 @@ comparison_run compare_run(const train_config& main, train_algo algo,
   run.initial_test_accuracy = model->evaluate(d.test()).accuracy;
   std::vector<alignment_point> unused;
   while (model->epochs_done() < c.epochs) {
-    epoch_record r = model->train_epoch(d.train(), {}, unused);
+    curve_recorder curve(run.train_curve, model->epochs_done(), d.train_labels.size());
+    epoch_record r = model->train_epoch(
+        d.train(), [&](std::size_t done, std::size_t correct) { curve(done, correct); }, unused);
     r.epoch = model->epochs_done();
     const auto e = model->evaluate(d.test());
     r.test_accuracy = e.accuracy;
@@ -303,8 +305,13 @@ int run_train(int argc, char** argv) {
   progress_display progress(cfg.epochs, prepared.train_labels.size());
   while (model->epochs_done() < cfg.epochs) {
     progress.begin_epoch(model->epochs_done() + 1);
+    curve_recorder curve(history.train_curve, model->epochs_done(), prepared.train_labels.size());
     epoch_record r = model->train_epoch(
-        prepared.train(), [&](std::size_t done, std::size_t correct) { progress.update(done, correct); },
+        prepared.train(),
+        [&](std::size_t done, std::size_t correct) {
+          curve(done, correct);
+          progress.update(done, correct);
+        },
         history.alignment);
     r.epoch = model->epochs_done();
     if (!prepared.test_labels.empty()) {

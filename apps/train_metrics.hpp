@@ -34,10 +34,38 @@ struct alignment_point {
   std::vector<double> angles_deg;
 };
 
+// The train accuracy of the samples of one stretch of an epoch (about 1/50
+// of it), ending at a fractional epoch position.
+struct curve_point {
+  double position = 0.0;
+  double accuracy = 0.0;
+};
+
 struct training_history {
   double initial_test_accuracy = not_measured;  // before any training
   std::vector<epoch_record> epochs;
   std::vector<alignment_point> alignment;
+  std::vector<curve_point> train_curve;
+};
+
+// Collects curve_points from the (done, correct) progress of an epoch.
+class curve_recorder {
+ public:
+  curve_recorder(std::vector<curve_point>& out, std::size_t epoch_index, std::size_t samples)
+      : out_(out), epoch_(epoch_index), samples_(samples),
+        stride_(samples / 50 > 0 ? samples / 50 : 1) {}
+  void operator()(std::size_t done, std::size_t correct) {
+    if (done <= done_ || (done - done_ < stride_ && done < samples_)) return;
+    out_.push_back({static_cast<double>(epoch_) + static_cast<double>(done) / static_cast<double>(samples_),
+                    static_cast<double>(correct - correct_) / static_cast<double>(done - done_)});
+    done_ = done;
+    correct_ = correct;
+  }
+
+ private:
+  std::vector<curve_point>& out_;
+  std::size_t epoch_, samples_, stride_;
+  std::size_t done_ = 0, correct_ = 0;
 };
 
 // Test accuracy of a reference trainer trained on the same data (--compare).
@@ -45,6 +73,7 @@ struct comparison_run {
   std::string algo;
   double initial_test_accuracy = not_measured;
   std::vector<epoch_record> epochs;
+  std::vector<curve_point> train_curve;
 };
 
 struct run_summary {

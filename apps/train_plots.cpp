@@ -28,12 +28,29 @@ void write_accuracy_chart(const std::filesystem::path& file, const run_summary& 
     }
     return s;
   };
+  // The train accuracy, stretch by stretch of each epoch: a thin line.
+  const auto stretches = [](std::string name, const std::vector<curve_point>& points, std::string color) {
+    svg::series s;
+    s.name = std::move(name);
+    s.color = std::move(color);
+    s.markers = false;
+    s.stroke_width = 1;
+    for (const auto& p : points) {
+      s.x.push_back(p.position);
+      s.y.push_back(p.accuracy);
+    }
+    return s;
+  };
   std::vector<svg::series> lines;
   lines.push_back(curve(run.algo + " test", h.initial_test_accuracy, h.epochs, true, svg::palette(0), false));
-  lines.push_back(curve(run.algo + " train", h.initial_test_accuracy, h.epochs, false, svg::palette(0), true));
-  for (std::size_t k = 0; k < compare.size(); ++k)
+  if (!h.train_curve.empty()) lines.push_back(stretches(run.algo + " train", h.train_curve, svg::palette(0)));
+  else lines.push_back(curve(run.algo + " train", h.initial_test_accuracy, h.epochs, false, svg::palette(0), true));
+  for (std::size_t k = 0; k < compare.size(); ++k) {
     lines.push_back(curve(compare[k].algo + " test", compare[k].initial_test_accuracy, compare[k].epochs,
                           true, svg::palette(k + 1), false));
+    if (!compare[k].train_curve.empty())
+      lines.push_back(stretches(compare[k].algo + " train", compare[k].train_curve, svg::palette(k + 1)));
+  }
   svg::chart_options o;
   o.title = fmt::format("{} {} on {} ({} training samples)", run.algo, run.arch, run.dataset,
                         run.train_samples);

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -51,6 +53,7 @@ app::checkpoint sample_checkpoint() {
   c.history.epochs.push_back(e);
   c.history.initial_test_accuracy = 0.1;
   c.history.alignment.push_back({0.5, {1.0, 2.0}});
+  c.history.train_curve.push_back({0.02, 0.25});
   return c;
 }
 
@@ -169,6 +172,8 @@ TEST_CASE("a checkpoint round-trips, and truncation or corruption is reported by
   CHECK(back.history.epochs.size() == 1);
   CHECK(back.history.epochs[0].alignment_deg == c.history.epochs[0].alignment_deg);
   CHECK(back.history.alignment[0].angles_deg == c.history.alignment[0].angles_deg);
+  CHECK(back.history.train_curve.size() == 1);
+  CHECK(back.history.train_curve[0].accuracy == 0.25);
   CHECK(std::isnan(back.history.epochs[0].test_loss));
 
   using apical::file_error;
@@ -251,5 +256,15 @@ TEST_CASE("the rate model's epochs are reference_trainer::train's, with and with
     auto wrong = app::make_model(other);
     CHECK_THROWS_WITH_AS(wrong->restore(saved, "ck.bin"), doctest::Contains("ck.bin: field 'weights[0]'"),
                          apical::file_error);
+  }
+}
+
+TEST_CASE("the example training configurations are valid") {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(APICAL_SOURCE_DIR) + "/examples/train")) {
+    if (entry.path().extension() != ".ini") continue;
+    CAPTURE(entry.path().string());
+    std::ifstream in(entry.path());
+    const auto c = app::resolve_config(app::read_ini_values(in, entry.path().string()));
+    CHECK_NOTHROW(app::validate(c));
   }
 }
