@@ -4,8 +4,8 @@
 #include <iostream>
 #include <sstream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
@@ -29,9 +29,9 @@ int run_evaluate(int argc, char** argv) {
       "[--output DIR]\n\noptions");
   std::string checkpoint_file, data_dir, output;
   std::size_t test_samples = 0, threads = 0;
-  opts.add_options()("help,h", "show this help")(
-      "checkpoint", po::value(&checkpoint_file)->value_name("FILE"),
-      "checkpoint.bin written by apical train")(
+  opts.add_options()("help,h", "show this help")("checkpoint",
+                                                 po::value(&checkpoint_file)->value_name("FILE"),
+                                                 "checkpoint.bin written by apical train")(
       "data-dir", po::value(&data_dir)->value_name("DIR"),
       "folder holding the dataset (default: the training run's, else the usual search)")(
       "test-samples", po::value(&test_samples)->value_name("N"),
@@ -46,7 +46,8 @@ int run_evaluate(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
-  if (checkpoint_file.empty()) throw parameter_error("evaluate: --checkpoint FILE is required (see --help)");
+  if (checkpoint_file.empty())
+    throw parameter_error("evaluate: --checkpoint FILE is required (see --help)");
   if (!fs::exists(checkpoint_file))
     throw file_error(fmt::format("{}: no such checkpoint (--checkpoint)", checkpoint_file));
 
@@ -59,9 +60,10 @@ int run_evaluate(int argc, char** argv) {
   const train_config cfg = resolve_config(given);
   validate(cfg);
   if (identity_hash(cfg) != saved.config_hash)
-    throw file_error(fmt::format("{}: field 'config_hash': does not match the stored "
-                                 "configuration; the checkpoint is corrupt",
-                                 checkpoint_file));
+    throw file_error(
+        fmt::format("{}: field 'config_hash': does not match the stored "
+                    "configuration; the checkpoint is corrupt",
+                    checkpoint_file));
 
   datasets::load_options load;
   load.max_train = 0;  // the test set is enough: centred inputs use the stored means
@@ -81,10 +83,10 @@ int run_evaluate(int argc, char** argv) {
   const fs::path dir = output.empty() ? fs::path(checkpoint_file).parent_path() : fs::path(output);
   if (!dir.empty()) fs::create_directories(dir);
   write_file_atomically(dir / "confusion.csv", confusion_csv(m));
-  write_confusion_svg(dir / "confusion.svg", m,
-                      fmt::format("{} {} after {} epoch(s): test accuracy {:.2f}%",
-                                  to_string(cfg.algo), arch_to_string(cfg.arch),
-                                  saved.epochs_done, 100.0 * m.accuracy()));
+  write_confusion_svg(
+      dir / "confusion.svg", m,
+      fmt::format("{} {} after {} epoch(s): test accuracy {:.2f}%", to_string(cfg.algo),
+                  arch_to_string(cfg.arch), saved.epochs_done, 100.0 * m.accuracy()));
   json_writer j;
   j.begin_object();
   j.value("checkpoint", checkpoint_file);

@@ -18,7 +18,8 @@ constexpr const char* font = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-
 
 std::string header(double width, double height) {
   return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+      "width=\"{0:.0f}\" height=\"{1:.0f}\" "
       "viewBox=\"0 0 {0:.0f} {1:.0f}\" {2}>\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       width, height, font);
@@ -26,8 +27,9 @@ std::string header(double width, double height) {
 
 std::string text(double x, double y, std::string_view s, double size = 12,
                  std::string_view anchor = "start", std::string_view extra = "") {
-  return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{}\" text-anchor=\"{}\"{}{}>{}</text>\n",
-                     x, y, size, anchor, extra.empty() ? "" : " ", extra, escape(s));
+  return fmt::format(
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{}\" text-anchor=\"{}\"{}{}>{}</text>\n", x, y,
+      size, anchor, extra.empty() ? "" : " ", extra, escape(s));
 }
 
 // About `target` round tick values covering [lo, hi]: steps of 1, 2 or 5
@@ -86,8 +88,8 @@ void chunk(std::string& out, const char* type, const std::string& data) {
   put_u32(out, static_cast<std::uint32_t>(data.size()));
   const std::string body = std::string(type, 4) + data;
   out += body;
-  put_u32(out, static_cast<std::uint32_t>(
-                   crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+  put_u32(out, static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body.data()),
+                                                static_cast<uInt>(body.size()))));
 }
 
 std::string base64(std::string_view bytes) {
@@ -97,7 +99,8 @@ std::string base64(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
     std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 1 < bytes.size())
+      v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
     if (i + 2 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 2]);
     out.push_back(table[(v >> 18) & 63]);
     out.push_back(table[(v >> 12) & 63]);
@@ -119,12 +122,23 @@ std::string escape(std::string_view s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -160,26 +174,31 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
   std::string s = header(o.width, o.height);
   s += text(o.width / 2 - right / 2 + left / 2, 26, o.title, 16, "middle", "font-weight=\"bold\"");
   for (const double t : ticks(y_lo, y_hi)) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
-                     left, py(t), left + pw, py(t));
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
+        left, py(t), left + pw, py(t));
     s += text(left - 8, py(t) + 4, tick_label(t), 11, "end");
   }
   for (const double t : ticks(x_lo, x_hi)) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
-                     px(t), top, px(t), top + ph);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
+        px(t), top, px(t), top + ph);
     s += text(px(t), top + ph + 18, tick_label(t), 11, "middle");
   }
-  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
-                   "stroke=\"#444\"/>\n",
-                   left, top, pw, ph);
+  s += fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+      "stroke=\"#444\"/>\n",
+      left, top, pw, ph);
   s += text(left + pw / 2, o.height - 14, o.x_label, 13, "middle");
-  s += fmt::format("<text x=\"18\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\" "
-                   "transform=\"rotate(-90 18 {:.1f})\">{}</text>\n",
-                   top + ph / 2, top + ph / 2, escape(o.y_label));
+  s += fmt::format(
+      "<text x=\"18\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\" "
+      "transform=\"rotate(-90 18 {:.1f})\">{}</text>\n",
+      top + ph / 2, top + ph / 2, escape(o.y_label));
 
-  s += fmt::format("<clipPath id=\"plot\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
-                   "height=\"{:.1f}\"/></clipPath>\n<g clip-path=\"url(#plot)\">\n",
-                   left - 4, top - 4, pw + 8, ph + 8);
+  s += fmt::format(
+      "<clipPath id=\"plot\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
+      "height=\"{:.1f}\"/></clipPath>\n<g clip-path=\"url(#plot)\">\n",
+      left - 4, top - 4, pw + 8, ph + 8);
   for (std::size_t k = 0; k < lines.size(); ++k) {
     const auto& l = lines[k];
     const std::string color = l.color.empty() ? palette(k) : l.color;
@@ -208,10 +227,11 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
   for (std::size_t k = 0; k < lines.size(); ++k) {
     const double y = top + 12 + 22 * static_cast<double>(k);
     const std::string color = lines[k].color.empty() ? palette(k) : lines[k].color;
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
-                     "stroke-width=\"2.5\"{4}/>\n",
-                     left + pw + 14, y, left + pw + 40, color,
-                     lines[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
+        "stroke-width=\"2.5\"{4}/>\n",
+        left + pw + 14, y, left + pw + 40, color,
+        lines[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
     s += text(left + pw + 46, y + 4, lines[k].name, 12);
   }
   s += "</svg>\n";
@@ -229,14 +249,15 @@ std::string heatmap(const heatmap_options& o, const std::vector<std::vector<doub
   }
   const double left = 110, top = 64, right = 30, bottom = 70;
   const double width = std::max(left + o.cell * static_cast<double>(cols) + right,
-                                 40.0 + 9.5 * static_cast<double>(o.title.size()));
+                                40.0 + 9.5 * static_cast<double>(o.title.size()));
   const double height = top + o.cell * static_cast<double>(rows) + bottom;
   std::string s = header(std::max(width, 320.0), height);
   s += text(width / 2, 24, o.title, 16, "middle", "font-weight=\"bold\"");
   s += text(left + o.cell * static_cast<double>(cols) / 2, 46, o.col_label, 12, "middle");
-  s += fmt::format("<text x=\"16\" y=\"{0:.1f}\" font-size=\"12\" text-anchor=\"middle\" "
-                   "transform=\"rotate(-90 16 {0:.1f})\">{1}</text>\n",
-                   top + o.cell * static_cast<double>(rows) / 2, escape(o.row_label));
+  s += fmt::format(
+      "<text x=\"16\" y=\"{0:.1f}\" font-size=\"12\" text-anchor=\"middle\" "
+      "transform=\"rotate(-90 16 {0:.1f})\">{1}</text>\n",
+      top + o.cell * static_cast<double>(rows) / 2, escape(o.row_label));
   for (std::size_t r = 0; r < rows; ++r) {
     const double y = top + o.cell * static_cast<double>(r);
     if (r < o.row_names.size()) s += text(left - 6, y + o.cell / 2 + 4, o.row_names[r], 11, "end");
@@ -244,9 +265,10 @@ std::string heatmap(const heatmap_options& o, const std::vector<std::vector<doub
       const double x = left + o.cell * static_cast<double>(c);
       const double v = values[r][c];
       const double f = hi > 0 && std::isfinite(v) ? v / hi : 0.0;
-      s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                       "fill=\"{}\" stroke=\"white\"/>\n",
-                       x, y, o.cell, o.cell, hex(sequential(f)));
+      s += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+          "fill=\"{}\" stroke=\"white\"/>\n",
+          x, y, o.cell, o.cell, hex(sequential(f)));
       if (o.annotate && std::isfinite(v))
         s += text(x + o.cell / 2, y + o.cell / 2 + 4, tick_label(v), o.cell >= 36 ? 11 : 9,
                   "middle", f > 0.55 ? "fill=\"white\"" : "fill=\"#222\"");
@@ -255,15 +277,17 @@ std::string heatmap(const heatmap_options& o, const std::vector<std::vector<doub
   for (std::size_t c = 0; c < cols && c < o.col_names.size(); ++c) {
     const double x = left + o.cell * (static_cast<double>(c) + 0.5);
     const double y = top + o.cell * static_cast<double>(rows) + 14;
-    s += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" font-size=\"11\" text-anchor=\"end\" "
-                     "transform=\"rotate(-40 {0:.1f} {1:.1f})\">{2}</text>\n",
-                     x, y, escape(o.col_names[c]));
+    s += fmt::format(
+        "<text x=\"{0:.1f}\" y=\"{1:.1f}\" font-size=\"11\" text-anchor=\"end\" "
+        "transform=\"rotate(-40 {0:.1f} {1:.1f})\">{2}</text>\n",
+        x, y, escape(o.col_names[c]));
   }
   s += "</svg>\n";
   return s;
 }
 
-std::string raster(const std::string& title, double t_max_ms, const std::vector<raster_band>& bands) {
+std::string raster(const std::string& title, double t_max_ms,
+                   const std::vector<raster_band>& bands) {
   const double left = 130, right = 30, top = 44, gap = 10, bottom = 50, width = 900;
   double height = top + bottom;
   for (const auto& b : bands) height += b.height + gap;
@@ -275,9 +299,10 @@ std::string raster(const std::string& title, double t_max_ms, const std::vector<
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const auto& b = bands[k];
     const std::string color = palette(k);
-    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                     "fill=\"#fafafa\" stroke=\"#bbb\"/>\n",
-                     left, y, pw, b.height);
+    s += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+        "fill=\"#fafafa\" stroke=\"#bbb\"/>\n",
+        left, y, pw, b.height);
     s += text(left - 8, y + b.height / 2, b.name, 12, "end");
     s += text(left - 8, y + b.height / 2 + 14,
               fmt::format("{} cells, {} spikes", b.neurons, b.spikes.size()), 9, "end",
@@ -291,13 +316,15 @@ std::string raster(const std::string& title, double t_max_ms, const std::vector<
                        y + row * static_cast<double>(n) + (row - mark) / 2, mark);
     }
     if (!d.empty())
-      s += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.6\" fill=\"none\"/>\n", d, color);
+      s += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.6\" fill=\"none\"/>\n", d,
+                       color);
     y += b.height + gap;
   }
   for (const double t : ticks(0, t_max)) {
     const double x = left + t / t_max * pw;
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#444\"/>\n",
-                     x, y - gap, y - gap + 5);
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#444\"/>\n", x,
+        y - gap, y - gap + 5);
     s += text(x, y - gap + 18, tick_label(t), 11, "middle");
   }
   s += text(left + pw / 2, height - 12, "time (ms)", 13, "middle");
@@ -307,8 +334,8 @@ std::string raster(const std::string& title, double t_max_ms, const std::vector<
 
 std::string png_rgb(std::span<const std::uint8_t> rgb, std::size_t width, std::size_t height) {
   if (rgb.size() != width * height * 3)
-    throw parameter_error(fmt::format("png_rgb: {} bytes for a {}x{} image; expected {}", rgb.size(),
-                                      width, height, width * height * 3));
+    throw parameter_error(fmt::format("png_rgb: {} bytes for a {}x{} image; expected {}",
+                                      rgb.size(), width, height, width * height * 3));
   // Each row is preceded by filter type 0 (none).
   std::string raw;
   raw.reserve(height * (width * 3 + 1));
@@ -319,7 +346,8 @@ std::string png_rgb(std::span<const std::uint8_t> rgb, std::size_t width, std::s
   uLongf size = compressBound(static_cast<uLong>(raw.size()));
   std::string packed(size, '\0');
   if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
-                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()), 9) != Z_OK)
+                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                9) != Z_OK)
     throw parameter_error("png_rgb: zlib could not compress the image");
   packed.resize(size);
   std::string out = "\x89PNG\r\n\x1a\n";
@@ -345,15 +373,17 @@ std::string image_grid(const image_grid_options& o, const std::vector<std::vecto
   for (std::size_t k = 0; k < n; ++k) {
     const auto& v = images[k];
     if (v.size() != o.channels * plane)
-      throw parameter_error(fmt::format("image_grid: image {} has {} values; expected {} ({}x{}x{})",
-                                        k, v.size(), o.channels * plane, o.channels, o.height, o.width));
+      throw parameter_error(
+          fmt::format("image_grid: image {} has {} values; expected {} ({}x{}x{})", k, v.size(),
+                      o.channels * plane, o.channels, o.height, o.width));
     float lo = 0, hi = 0, amax = 0;
     if (!v.empty()) {
       lo = *std::min_element(v.begin(), v.end());
       hi = *std::max_element(v.begin(), v.end());
       amax = std::max(std::abs(lo), std::abs(hi));
     }
-    const std::size_t ox = pad + (k % cols) * (tile_w + pad), oy = pad + (k / cols) * (tile_h + pad);
+    const std::size_t ox = pad + (k % cols) * (tile_w + pad),
+                      oy = pad + (k / cols) * (tile_h + pad);
     for (std::size_t r = 0; r < o.height; ++r) {
       for (std::size_t c = 0; c < o.width; ++c) {
         std::array<std::uint8_t, 3> px{};
@@ -379,11 +409,13 @@ std::string image_grid(const image_grid_options& o, const std::vector<std::vecto
   const double height = top + static_cast<double>(img_h) + bottom;
   std::string s = header(width, height);
   s += text(width / 2, 26, o.title, 16, "middle", "font-weight=\"bold\"");
-  s += fmt::format("<image x=\"{:.1f}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" "
-                   "style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,{}\"/>\n",
-                   (width - static_cast<double>(img_w)) / 2, top, img_w, img_h,
-                   base64(png_rgb(rgb, img_w, img_h)));
-  if (!o.caption.empty()) s += text(width / 2, height - 12, o.caption, 11, "middle", "fill=\"#444\"");
+  s += fmt::format(
+      "<image x=\"{:.1f}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" "
+      "style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,{}\"/>\n",
+      (width - static_cast<double>(img_w)) / 2, top, img_w, img_h,
+      base64(png_rgb(rgb, img_w, img_h)));
+  if (!o.caption.empty())
+    s += text(width / 2, height - 12, o.caption, 11, "middle", "fill=\"#444\"");
   s += "</svg>\n";
   return s;
 }

@@ -56,10 +56,11 @@ struct raster_band {
   std::string name;
   std::size_t neurons = 0;
   std::vector<std::pair<double, std::uint32_t>> spikes;  // (time ms, neuron)
-  double height = 100;                                    // px
+  double height = 100;                                   // px
 };
 
-std::string raster(const std::string& title, double t_max_ms, const std::vector<raster_band>& bands);
+std::string raster(const std::string& title, double t_max_ms,
+                   const std::vector<raster_band>& bands);
 
 struct image_grid_options {
   std::string title;

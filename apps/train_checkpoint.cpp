@@ -70,8 +70,8 @@ class reader {
   }
   void need(std::string_view field, std::uint64_t n) {
     if (n > end_ - pos_)
-      fail(field, fmt::format("needs {} bytes, only {} remain; the file is truncated or corrupt",
-                              n, end_ - pos_));
+      fail(field, fmt::format("needs {} bytes, only {} remain; the file is truncated or corrupt", n,
+                              end_ - pos_));
   }
   std::uint64_t raw(std::string_view field, int n) {
     need(field, static_cast<std::uint64_t>(n));
@@ -115,8 +115,8 @@ class reader {
     const std::uint64_t rows = u64(field + ".rows");
     const std::uint64_t cols = u64(field + ".cols");
     if (rows > max_items || cols > max_items || rows * cols > (end_ - pos_) / 4)
-      fail(field, fmt::format("a {}x{} matrix does not fit in the {} bytes that remain", rows,
-                              cols, end_ - pos_));
+      fail(field, fmt::format("a {}x{} matrix does not fit in the {} bytes that remain", rows, cols,
+                              end_ - pos_));
     learning::matrix m(rows, cols);
     floats(field, m.data(), m.size());
     return m;
@@ -144,8 +144,7 @@ void write_epoch(writer& w, const epoch_record& e) {
   w.u64(e.epoch);
   w.u64(e.samples);
   for (const double v : {e.train_accuracy, e.train_loss, e.test_accuracy, e.test_loss,
-                         e.spikes_per_sample, e.input_spikes_per_sample, e.wall_s,
-                         e.samples_per_s})
+                         e.spikes_per_sample, e.input_spikes_per_sample, e.wall_s, e.samples_per_s})
     w.f64(v);
   w.doubles(e.alignment_deg);
 }
@@ -155,8 +154,7 @@ epoch_record read_epoch(reader& r, const std::string& field) {
   e.epoch = r.u64(field + ".epoch");
   e.samples = r.u64(field + ".samples");
   for (double* v : {&e.train_accuracy, &e.train_loss, &e.test_accuracy, &e.test_loss,
-                    &e.spikes_per_sample, &e.input_spikes_per_sample, &e.wall_s,
-                    &e.samples_per_s})
+                    &e.spikes_per_sample, &e.input_spikes_per_sample, &e.wall_s, &e.samples_per_s})
     *v = r.f64(field);
   e.alignment_deg = r.doubles(field + ".alignment_deg");
   return e;
@@ -200,7 +198,8 @@ std::string encode_checkpoint(const checkpoint& c) {
   std::string& out = w.out();
   const std::uint64_t payload = out.size() - payload_begin;
   for (int i = 0; i < 8; ++i)
-    out[payload_begin - 8 + static_cast<std::size_t>(i)] = static_cast<char>((payload >> (8 * i)) & 0xff);
+    out[payload_begin - 8 + static_cast<std::size_t>(i)] =
+        static_cast<char>((payload >> (8 * i)) & 0xff);
   w.u64(fnv1a(std::string_view(out).substr(sizeof magic)));
   return std::move(out);
 }
@@ -212,31 +211,36 @@ checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
         "{}: field 'magic': not an apical training checkpoint (expected the bytes \"APTRAIN\\0\")",
         file));
   if (bytes.size() < header + 8)
-    throw file_error(fmt::format("{}: field 'version': the file ends after {} bytes; it is truncated",
-                                 file, bytes.size()));
+    throw file_error(fmt::format(
+        "{}: field 'version': the file ends after {} bytes; it is truncated", file, bytes.size()));
   reader head(bytes, sizeof magic, header, file);
   const std::uint32_t version = head.u32("version");
   if (version != checkpoint_version)
-    throw file_error(fmt::format("{}: field 'version': is {}; expected {} (written by another "
-                                 "version of apical?)",
-                                 file, version, checkpoint_version));
+    throw file_error(
+        fmt::format("{}: field 'version': is {}; expected {} (written by another "
+                    "version of apical?)",
+                    file, version, checkpoint_version));
   const std::uint64_t payload = head.u64("payload_bytes");
   if (payload > bytes.size() - header - 8)
-    throw file_error(fmt::format("{}: field 'payload_bytes': {} bytes of data announced, {} "
-                                 "present; the file is truncated",
-                                 file, payload, bytes.size() - header - 8));
+    throw file_error(
+        fmt::format("{}: field 'payload_bytes': {} bytes of data announced, {} "
+                    "present; the file is truncated",
+                    file, payload, bytes.size() - header - 8));
   if (payload < bytes.size() - header - 8)
-    throw file_error(fmt::format("{}: field 'payload_bytes': {} bytes of data announced, but the "
-                                 "file holds {} more bytes; it is corrupt",
-                                 file, payload, bytes.size() - header - 8 - payload));
+    throw file_error(
+        fmt::format("{}: field 'payload_bytes': {} bytes of data announced, but the "
+                    "file holds {} more bytes; it is corrupt",
+                    file, payload, bytes.size() - header - 8 - payload));
   const std::size_t end = header + payload;
   reader tail(bytes, end, end + 8, file);
   const std::uint64_t stored = tail.u64("checksum");
-  const std::uint64_t actual = fnv1a(std::string_view(bytes).substr(sizeof magic, end - sizeof magic));
+  const std::uint64_t actual =
+      fnv1a(std::string_view(bytes).substr(sizeof magic, end - sizeof magic));
   if (stored != actual)
-    throw file_error(fmt::format("{}: field 'checksum': is {:016x}, the data gives {:016x}; the "
-                                 "file is corrupt",
-                                 file, stored, actual));
+    throw file_error(
+        fmt::format("{}: field 'checksum': is {:016x}, the data gives {:016x}; the "
+                    "file is corrupt",
+                    file, stored, actual));
 
   reader r(bytes, header, end, file);
   checkpoint c;
@@ -275,11 +279,13 @@ checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
     c.history.train_curve.push_back(cp);
   }
   if (r.pos() != end)
-    r.fail("history", fmt::format("{} bytes left over after the last field; expected none", end - r.pos()));
+    r.fail("history",
+           fmt::format("{} bytes left over after the last field; expected none", end - r.pos()));
   if (c.history.epochs.size() != c.epochs_done)
-    throw file_error(fmt::format("{}: field 'history.epochs': {} records for {} epochs done; "
-                                 "expected one per epoch",
-                                 file, c.history.epochs.size(), c.epochs_done));
+    throw file_error(
+        fmt::format("{}: field 'history.epochs': {} records for {} epochs done; "
+                    "expected one per epoch",
+                    file, c.history.epochs.size(), c.epochs_done));
   return c;
 }
 

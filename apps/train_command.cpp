@@ -12,8 +12,8 @@
 #include <optional>
 #include <sstream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
@@ -31,7 +31,9 @@ namespace fs = std::filesystem;
 namespace apical::app {
 namespace {
 
-std::string epochs_text(std::size_t n) { return fmt::format("{} epoch{}", n, n == 1 ? "" : "s"); }
+std::string epochs_text(std::size_t n) {
+  return fmt::format("{} epoch{}", n, n == 1 ? "" : "s");
+}
 
 std::string duration_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -63,7 +65,8 @@ class progress_display {
     const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
     const double left = static_cast<double>(samples_ - std::min(done, samples_)) +
                         static_cast<double>(samples_) * static_cast<double>(epochs_ - epoch_);
-    fmt::print(stderr, "\r\033[Kepoch {}/{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}",
+    fmt::print(stderr,
+               "\r\033[Kepoch {}/{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}",
                epoch_, epochs_, done, samples_, rate,
                done ? 100.0 * static_cast<double>(correct) / static_cast<double>(done) : 0.0,
                rate > 0 ? duration_text(left / rate) : "?");
@@ -72,8 +75,9 @@ class progress_display {
 
   void end_epoch(const epoch_record& r) {
     if (tty_) fmt::print(stderr, "\r\033[K");
-    std::string line = fmt::format("epoch {}/{}: train accuracy {:.4f}, test accuracy {:.4f}, loss {:.4g}",
-                                   r.epoch, epochs_, r.train_accuracy, r.test_accuracy, r.train_loss);
+    std::string line =
+        fmt::format("epoch {}/{}: train accuracy {:.4f}, test accuracy {:.4f}, loss {:.4g}",
+                    r.epoch, epochs_, r.train_accuracy, r.test_accuracy, r.train_loss);
     if (std::isfinite(r.spikes_per_sample))
       line += fmt::format(", {:.0f} spikes/sample", r.spikes_per_sample);
     for (std::size_t l = 0; l < r.alignment_deg.size(); ++l)
@@ -168,8 +172,9 @@ comparison_run compare_run(const train_config& main, train_algo algo,
 }  // namespace
 
 int run_train(int argc, char** argv) {
-  po::options_description keys("configuration keys (also INI keys; [rate] and [microcircuit] keys "
-                               "are written rate.KEY / microcircuit.KEY here)");
+  po::options_description keys(
+      "configuration keys (also INI keys; [rate] and [microcircuit] keys "
+      "are written rate.KEY / microcircuit.KEY here)");
   for (const auto& k : config_keys())
     keys.add_options()(k.name.c_str(), po::value<std::string>()->value_name("V"), k.help.c_str());
   std::string config_file, resume_file;
@@ -191,7 +196,8 @@ int run_train(int argc, char** argv) {
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
   if (vm.count("help")) {
-    std::cout << general << "\n" << keys
+    std::cout << general << "\n"
+              << keys
               << "\nDefaults depend on the dataset and algo (docs/training.md); --print-config "
                  "shows them.\n";
     return 0;
@@ -221,22 +227,26 @@ int run_train(int argc, char** argv) {
       checkpoint_file = resume.file;
       // A checkpoint continues in its own folder unless told otherwise.
       if (!given.count("output"))
-        given.emplace("output", checkpoint_file.has_parent_path() ? checkpoint_file.parent_path().string() : ".");
+        given.emplace("output", checkpoint_file.has_parent_path()
+                                    ? checkpoint_file.parent_path().string()
+                                    : ".");
     } else {
       checkpoint_file = fs::path(resolve_config(given).output) / "checkpoint.bin";
     }
     if (!fs::exists(checkpoint_file))
-      throw file_error(fmt::format("{}: no checkpoint to resume from (train without --resume to "
-                                   "start a run)",
-                                   checkpoint_file.string()));
+      throw file_error(
+          fmt::format("{}: no checkpoint to resume from (train without --resume to "
+                      "start a run)",
+                      checkpoint_file.string()));
     saved = load_checkpoint(checkpoint_file);
     std::istringstream ini(saved->config_ini);
     key_values stored = read_ini_values(ini, checkpoint_file.string() + " (stored configuration)");
     saved_config = resolve_config(stored);
     if (identity_hash(*saved_config) != saved->config_hash)
-      throw file_error(fmt::format("{}: field 'config_hash': does not match the stored "
-                                   "configuration; the checkpoint is corrupt",
-                                   checkpoint_file.string()));
+      throw file_error(
+          fmt::format("{}: field 'config_hash': does not match the stored "
+                      "configuration; the checkpoint is corrupt",
+                      checkpoint_file.string()));
     stored.erase("output");
     for (auto& [k, v] : stored) given.emplace(k, v);
   }
@@ -382,7 +392,8 @@ int run_train(int argc, char** argv) {
       fmt::print("  {} test accuracy {:.4f}\n", c.algo, c.epochs.back().test_accuracy);
   std::string list;
   for (const auto& p : pictures) list += " " + p;
-  fmt::print("wrote {}/: metrics.csv metrics.json config.ini checkpoint.bin{}\n", dir.string(), list);
+  fmt::print("wrote {}/: metrics.csv metrics.json config.ini checkpoint.bin{}\n", dir.string(),
+             list);
   return 0;
 }
 

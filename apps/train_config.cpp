@@ -3,12 +3,12 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <istream>
+#include <limits>
 #include <sstream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
@@ -26,7 +26,8 @@ constexpr std::array<std::pair<std::string_view, train_algo>, 5> algo_names{{
 
 std::string trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -55,7 +56,8 @@ bool parse_bool(std::string_view key, std::string_view text) {
   const std::string t = trimmed(text);
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
-  throw parameter_error(fmt::format("{}: '{}' is not a boolean; expected true or false", key, text));
+  throw parameter_error(
+      fmt::format("{}: '{}' is not a boolean; expected true or false", key, text));
 }
 
 // Shortest text that reads back to the same double.
@@ -63,7 +65,9 @@ std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{}", v);
 }
-std::string boolean(bool b) { return b ? "true" : "false"; }
+std::string boolean(bool b) {
+  return b ? "true" : "false";
+}
 
 std::vector<double> parse_doubles(std::string_view key, std::string_view text) {
   std::vector<double> out;
@@ -100,9 +104,8 @@ std::vector<train_algo> parse_compare(std::string_view key, std::string_view tex
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = t.find(',', start);
-    const std::string name =
-        trimmed(std::string_view(t).substr(start, comma == std::string::npos ? std::string::npos
-                                                                             : comma - start));
+    const std::string name = trimmed(std::string_view(t).substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start));
     const train_algo a = parse_train_algo(name, key);
     if (!is_rate(a))
       throw parameter_error(fmt::format(
@@ -162,11 +165,15 @@ std::vector<config_key> make_keys() {
   k.push_back(key(
       "train-samples", "train on the first N training samples (0: all)", true,
       [](const train_config& c) { return std::to_string(c.train_samples); },
-      [](train_config& c, std::string_view v) { c.train_samples = parse_count("train-samples", v); }));
+      [](train_config& c, std::string_view v) {
+        c.train_samples = parse_count("train-samples", v);
+      }));
   k.push_back(key(
       "test-samples", "test on the first N test samples (0: all)", false,
       [](const train_config& c) { return std::to_string(c.test_samples); },
-      [](train_config& c, std::string_view v) { c.test_samples = parse_count("test-samples", v); }));
+      [](train_config& c, std::string_view v) {
+        c.test_samples = parse_count("test-samples", v);
+      }));
   // The model and the algorithm.
   k.push_back(key(
       "arch", "layer sizes, input-hidden...-output, e.g. 784-800-10", true,
@@ -193,16 +200,19 @@ std::vector<config_key> make_keys() {
       "epochs", "total epochs (a resumed run continues up to this count)", false,
       [](const train_config& c) { return std::to_string(c.epochs); },
       [](train_config& c, std::string_view v) { c.epochs = parse_count("epochs", v); }));
-  k.push_back(real_key("learning-rate", "SGD step (rate) or eta in mV (microcircuit)",
-                       [](auto& c) -> auto& { return c.learning_rate; }));
+  k.push_back(real_key(
+      "learning-rate", "SGD step (rate) or eta in mV (microcircuit)",
+      [](auto& c) -> auto& { return c.learning_rate; }));
   k.push_back(key(
       "batch-size", "samples per weight update", true,
       [](const train_config& c) { return std::to_string(c.batch_size); },
       [](train_config& c, std::string_view v) { c.batch_size = parse_count("batch-size", v); }));
-  k.push_back(real_key("momentum", "SGD momentum in [0, 1) (rate trainers)",
-                       [](auto& c) -> auto& { return c.momentum; }));
-  k.push_back(real_key("weight-decay", "L2 decay on weights (rate trainers)",
-                       [](auto& c) -> auto& { return c.weight_decay; }));
+  k.push_back(real_key(
+      "momentum", "SGD momentum in [0, 1) (rate trainers)",
+      [](auto& c) -> auto& { return c.momentum; }));
+  k.push_back(real_key(
+      "weight-decay", "L2 decay on weights (rate trainers)",
+      [](auto& c) -> auto& { return c.weight_decay; }));
   k.push_back(key(
       "input", "input scaling: unit (x / 255) or centred (minus the training means; rate only)",
       true, [](const train_config& c) { return std::string(to_string(c.input)); },
@@ -227,24 +237,34 @@ std::vector<config_key> make_keys() {
   k.push_back(key(
       "raster-sample", "test sample shown in raster.svg (microcircuit)", false,
       [](const train_config& c) { return std::to_string(c.raster_sample); },
-      [](train_config& c, std::string_view v) { c.raster_sample = parse_count("raster-sample", v); }));
+      [](train_config& c, std::string_view v) {
+        c.raster_sample = parse_count("raster-sample", v);
+      }));
   k.push_back(key(
       "weight-images", "hidden units shown in weights.svg (0: none)", false,
       [](const train_config& c) { return std::to_string(c.weight_images); },
-      [](train_config& c, std::string_view v) { c.weight_images = parse_count("weight-images", v); }));
+      [](train_config& c, std::string_view v) {
+        c.weight_images = parse_count("weight-images", v);
+      }));
 
   // [rate]
   k.push_back(key(
       "rate.hidden_activation", "relu, sigmoid, clipped_relu or identity", true,
-      [](const train_config& c) { return std::string(learning::to_string(c.rate_net.hidden_activation)); },
+      [](const train_config& c) {
+        return std::string(learning::to_string(c.rate_net.hidden_activation));
+      },
       [](train_config& c, std::string_view v) {
-        c.rate_net.hidden_activation = learning::parse_activation(trimmed(v), "rate.hidden_activation");
+        c.rate_net.hidden_activation =
+            learning::parse_activation(trimmed(v), "rate.hidden_activation");
       }));
   k.push_back(key(
       "rate.output_activation", "output f with the mse loss", true,
-      [](const train_config& c) { return std::string(learning::to_string(c.rate_net.output_activation)); },
+      [](const train_config& c) {
+        return std::string(learning::to_string(c.rate_net.output_activation));
+      },
       [](train_config& c, std::string_view v) {
-        c.rate_net.output_activation = learning::parse_activation(trimmed(v), "rate.output_activation");
+        c.rate_net.output_activation =
+            learning::parse_activation(trimmed(v), "rate.output_activation");
       }));
   k.push_back(key(
       "rate.loss", "mse or softmax_cross_entropy", true,
@@ -258,21 +278,25 @@ std::vector<config_key> make_keys() {
       [](train_config& c, std::string_view v) {
         c.rate_net.init = learning::parse_weight_init(trimmed(v), "rate.init");
       }));
-  k.push_back(real_key("rate.init_gain", "scale of the initial weights",
-                       [](auto& c) -> auto& { return c.rate_net.init_gain; }));
-  k.push_back(bool_key("rate.bias", "whether units have biases",
-                       [](auto& c) -> auto& { return c.rate_net.bias; }));
-  k.push_back(real_key("rate.feedback_scale", "scale of random feedback (fa, dfa, scfa)",
-                       [](auto& c) -> auto& { return c.rate.feedback_scale; }));
+  k.push_back(real_key(
+      "rate.init_gain", "scale of the initial weights",
+      [](auto& c) -> auto& { return c.rate_net.init_gain; }));
+  k.push_back(bool_key(
+      "rate.bias", "whether units have biases", [](auto& c) -> auto& { return c.rate_net.bias; }));
+  k.push_back(real_key(
+      "rate.feedback_scale", "scale of random feedback (fa, dfa, scfa)",
+      [](auto& c) -> auto& { return c.rate.feedback_scale; }));
 
   // [microcircuit]
   const auto mc = [&k](std::string name, std::string help, auto member) {
-    k.push_back(real_key("microcircuit." + name, std::move(help),
-                         [member](auto& c) -> auto& { return c.circuit.*member; }));
+    k.push_back(real_key(
+        "microcircuit." + name,
+        std::move(help), [member](auto& c) -> auto& { return c.circuit.*member; }));
   };
   const auto mcb = [&k](std::string name, std::string help, auto member) {
-    k.push_back(bool_key("microcircuit." + name, std::move(help),
-                         [member](auto& c) -> auto& { return c.circuit.*member; }));
+    k.push_back(bool_key(
+        "microcircuit." + name,
+        std::move(help), [member](auto& c) -> auto& { return c.circuit.*member; }));
   };
   mc("window_ms", "presentation window T of one sample (ms)", &lm::window_ms);
   mc("input_rate_hz", "Poisson rate of an input of value 1 (Hz)", &lm::input_rate_hz);
@@ -282,9 +306,11 @@ std::vector<config_key> make_keys() {
   mc("init_gain", "initial weights U(-a, a), a = gain 15 mV sqrt(3 / fan_in)", &lm::init_gain);
   mc("feedback_weight_mv", "mean feedback magnitude (mV)", &lm::feedback_weight_mv);
   mc("symmetric_gain", "symmetric feedback B = gain W^T", &lm::symmetric_gain);
-  mcb("feedback_inhibition", "feedback also inhibits the partner error cell", &lm::feedback_inhibition);
+  mcb("feedback_inhibition", "feedback also inhibits the partner error cell",
+      &lm::feedback_inhibition);
   mcb("pair_coupling", "E+ and E- excite each other", &lm::pair_coupling);
-  mcb("gate_error_cells", "hidden error cells gated by their pyramidal cell", &lm::gate_error_cells);
+  mcb("gate_error_cells", "hidden error cells gated by their pyramidal cell",
+      &lm::gate_error_cells);
   mcb("output_gate", "also gate the output error cells", &lm::output_gate);
   mc("error_theta_mv", "error-cell threshold (mV)", &lm::error_theta_mv);
   mc("error_tau_m_ms", "error-cell leak (ms; inf: a perfect counter)", &lm::error_tau_m_ms);
@@ -302,7 +328,9 @@ std::vector<config_key> make_keys() {
   mc("settle_ms", "start of the error window with after-settle (ms)", &lm::settle_ms);
   k.push_back(key(
       "microcircuit.between_samples", "reset or decay", true,
-      [](const train_config& c) { return std::string(learning::to_string(c.circuit.between_samples)); },
+      [](const train_config& c) {
+        return std::string(learning::to_string(c.circuit.between_samples));
+      },
       [](train_config& c, std::string_view v) {
         c.circuit.between_samples =
             learning::parse_sample_transition(trimmed(v), "microcircuit.between_samples");
@@ -378,28 +406,41 @@ train_algo parse_train_algo(std::string_view name, std::string_view field) {
       "{}: unknown algorithm '{}'; expected microcircuit, bp, fa, dfa or scfa", field, name));
 }
 
-bool is_rate(train_algo a) { return a != train_algo::microcircuit; }
+bool is_rate(train_algo a) {
+  return a != train_algo::microcircuit;
+}
 
 learning::algorithm rate_algorithm(train_algo a) {
   switch (a) {
-    case train_algo::fa: return learning::algorithm::fa;
-    case train_algo::dfa: return learning::algorithm::dfa;
-    case train_algo::scfa: return learning::algorithm::scfa;
-    default: return learning::algorithm::bp;
+    case train_algo::fa:
+      return learning::algorithm::fa;
+    case train_algo::dfa:
+      return learning::algorithm::dfa;
+    case train_algo::scfa:
+      return learning::algorithm::scfa;
+    default:
+      return learning::algorithm::bp;
   }
 }
 
 learning::feedback_mode implied_feedback(train_algo a) {
   switch (a) {
-    case train_algo::fa: return learning::feedback_mode::random;
-    case train_algo::dfa: return learning::feedback_mode::direct;
-    case train_algo::scfa: return learning::feedback_mode::sign_concordant;
-    case train_algo::bp: return learning::feedback_mode::symmetric;
-    default: return learning::feedback_mode::sign_concordant;
+    case train_algo::fa:
+      return learning::feedback_mode::random;
+    case train_algo::dfa:
+      return learning::feedback_mode::direct;
+    case train_algo::scfa:
+      return learning::feedback_mode::sign_concordant;
+    case train_algo::bp:
+      return learning::feedback_mode::symmetric;
+    default:
+      return learning::feedback_mode::sign_concordant;
   }
 }
 
-std::string_view to_string(input_scaling s) { return s == input_scaling::unit ? "unit" : "centred"; }
+std::string_view to_string(input_scaling s) {
+  return s == input_scaling::unit ? "unit" : "centred";
+}
 
 std::string arch_to_string(const std::vector<std::size_t>& sizes) {
   std::string s;
@@ -413,8 +454,8 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
   std::size_t start = 0;
   while (true) {
     const std::size_t dash = t.find_first_of("-x,", start);
-    const std::string part = trimmed(
-        std::string_view(t).substr(start, dash == std::string::npos ? std::string::npos : dash - start));
+    const std::string part = trimmed(std::string_view(t).substr(
+        start, dash == std::string::npos ? std::string::npos : dash - start));
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
     if (part.empty() || ec != std::errc() || end != part.data() + part.size() || n == 0)
@@ -530,7 +571,8 @@ void validate(const train_config& c) {
     throw parameter_error(
         fmt::format("weight-decay: is {}; expected a finite value >= 0", c.weight_decay));
   if (c.output.empty()) throw parameter_error("output: is empty; expected a folder");
-  if (c.arch.size() < 2) throw parameter_error("arch: expected at least an input and an output size");
+  if (c.arch.size() < 2)
+    throw parameter_error("arch: expected at least an input and an output size");
   if (is_rate(c.algo)) {
     if (c.feedback != implied_feedback(c.algo))
       throw parameter_error(fmt::format(
@@ -569,9 +611,9 @@ void validate(const train_config& c) {
 
 void check_against_data(const train_config& c, std::size_t input_size, std::size_t classes) {
   if (c.arch.front() != input_size || c.arch.back() != classes)
-    throw parameter_error(fmt::format(
-        "arch: {} does not fit {} ({} inputs, {} classes); expected {}-...-{}",
-        arch_to_string(c.arch), c.dataset, input_size, classes, input_size, classes));
+    throw parameter_error(
+        fmt::format("arch: {} does not fit {} ({} inputs, {} classes); expected {}-...-{}",
+                    arch_to_string(c.arch), c.dataset, input_size, classes, input_size, classes));
 }
 
 std::string to_ini(const train_config& c) {
@@ -582,9 +624,12 @@ std::string to_ini(const train_config& c) {
     const std::string name = dot == std::string::npos ? k.name : k.name.substr(dot + 1);
     const std::string line =
         fmt::format("{}{}= {}\n", name, std::string(width(name), ' '), k.get(c));
-    if (dot == std::string::npos) top += line;
-    else if (k.name.rfind("rate.", 0) == 0) rate += line;
-    else circuit += line;
+    if (dot == std::string::npos)
+      top += line;
+    else if (k.name.rfind("rate.", 0) == 0)
+      rate += line;
+    else
+      circuit += line;
   }
   return "# apical train: the resolved configuration (apical train --config FILE reads it)\n" +
          top + "\n[rate]\n" + rate + "\n[microcircuit]\n" + circuit;
@@ -619,9 +664,9 @@ key_values read_ini_values(std::istream& in, const std::string& source) {
 train_config resolve_config(const key_values& given) {
   const auto dataset = given.find("dataset");
   const auto algo = given.find("algo");
-  train_config c = default_config(dataset == given.end() ? "mnist" : trimmed(dataset->second),
-                                  algo == given.end() ? default_algo
-                                                      : parse_train_algo(trimmed(algo->second), "algo"));
+  train_config c = default_config(
+      dataset == given.end() ? "mnist" : trimmed(dataset->second),
+      algo == given.end() ? default_algo : parse_train_algo(trimmed(algo->second), "algo"));
   for (const auto& k : config_keys()) {
     const auto v = given.find(k.name);
     if (v != given.end()) k.set(c, v->second);

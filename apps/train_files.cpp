@@ -18,7 +18,8 @@ namespace apical::app {
 void write_file_atomically(const std::filesystem::path& file, std::string_view bytes) {
   const std::filesystem::path tmp = file.string() + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw file_error(fmt::format("{}: cannot be written: {}", tmp.string(), std::strerror(errno)));
+  if (!f)
+    throw file_error(fmt::format("{}: cannot be written: {}", tmp.string(), std::strerror(errno)));
   const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
                        std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   const int saved = errno;

@@ -11,7 +11,9 @@ namespace apical::app {
 namespace {
 
 // An empty CSV field for what was not measured.
-std::string field(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string(); }
+std::string field(double v) {
+  return std::isfinite(v) ? fmt::format("{}", v) : std::string();
+}
 
 void epochs_json(json_writer& j, const std::vector<epoch_record>& epochs) {
   for (const auto& e : epochs) {

@@ -14,15 +14,15 @@ namespace apical::app {
 inline constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();
 
 struct epoch_record {
-  std::size_t epoch = 0;             // 1-based: epochs trained when this was measured
-  std::size_t samples = 0;           // trained on in this epoch
-  double train_accuracy = 0.0;       // fraction, measured during training (before each step)
-  double train_loss = 0.0;           // rate: the loss; microcircuit: the spiking error
-  double test_accuracy = not_measured;  // after the epoch
-  double test_loss = not_measured;      // rate only
+  std::size_t epoch = 0;                    // 1-based: epochs trained when this was measured
+  std::size_t samples = 0;                  // trained on in this epoch
+  double train_accuracy = 0.0;              // fraction, measured during training (before each step)
+  double train_loss = 0.0;                  // rate: the loss; microcircuit: the spiking error
+  double test_accuracy = not_measured;      // after the epoch
+  double test_loss = not_measured;          // rate only
   double spikes_per_sample = not_measured;  // microcircuit: P and E spikes, all layers
   double input_spikes_per_sample = not_measured;
-  double wall_s = 0.0;          // training, evaluation excluded
+  double wall_s = 0.0;  // training, evaluation excluded
   double samples_per_s = 0.0;
   std::vector<double> alignment_deg;  // microcircuit: mean angle to BP per layer
 };
@@ -52,12 +52,15 @@ struct training_history {
 class curve_recorder {
  public:
   curve_recorder(std::vector<curve_point>& out, std::size_t epoch_index, std::size_t samples)
-      : out_(out), epoch_(epoch_index), samples_(samples),
+      : out_(out),
+        epoch_(epoch_index),
+        samples_(samples),
         stride_(samples / 50 > 0 ? samples / 50 : 1) {}
   void operator()(std::size_t done, std::size_t correct) {
     if (done <= done_ || (done - done_ < stride_ && done < samples_)) return;
-    out_.push_back({static_cast<double>(epoch_) + static_cast<double>(done) / static_cast<double>(samples_),
-                    static_cast<double>(correct - correct_) / static_cast<double>(done - done_)});
+    out_.push_back(
+        {static_cast<double>(epoch_) + static_cast<double>(done) / static_cast<double>(samples_),
+         static_cast<double>(correct - correct_) / static_cast<double>(done - done_)});
     done_ = done;
     correct_ = correct;
   }

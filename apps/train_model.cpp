@@ -49,7 +49,8 @@ void check_shape(const matrix& m, std::size_t rows, std::size_t cols, const std:
 void check_count(std::size_t have, std::size_t want, const std::string& file,
                  const std::string& field) {
   if (have != want)
-    throw file_error(fmt::format("{}: field '{}': has {} entries; expected {}", file, field, have, want));
+    throw file_error(
+        fmt::format("{}: field '{}': has {} entries; expected {}", file, field, have, want));
 }
 
 int argmax(const float* v, std::size_t n) {
@@ -111,9 +112,8 @@ class rate_model final : public train_model {
         loss_sum += stats.loss_sum;
         correct += stats.correct;
       } else {
-        const auto before =
-            learning::evaluate(net_, learning::dataset_view(inputs.values(), labels, width),
-                               params_.threads);
+        const auto before = learning::evaluate(
+            net_, learning::dataset_view(inputs.values(), labels, width), params_.threads);
         loss_sum += before.loss * static_cast<double>(n);
         correct += static_cast<std::size_t>(std::llround(before.accuracy * static_cast<double>(n)));
         sgd_step(trainer_.compute_updates(net_, inputs, targets));
@@ -181,8 +181,8 @@ class rate_model final : public train_model {
                   fmt::format("biases[{}]", w));
       for (const float x : c.weights[w].values())
         if (!std::isfinite(x))
-          throw file_error(fmt::format("{}: field 'weights[{}]': holds {}; expected finite values",
-                                       file, w, x));
+          throw file_error(
+              fmt::format("{}: field 'weights[{}]': holds {}; expected finite values", file, w, x));
     }
     if (stateful_) {
       check_count(c.velocity.size(), layers, file, "velocity");
@@ -301,8 +301,8 @@ class microcircuit_model final : public train_model {
     }
     const auto m = trainer_.train_epoch(data, on_batch);
     if (progress) {
-      progress(m.samples,
-               static_cast<std::size_t>(std::llround(m.train_accuracy * static_cast<double>(m.samples))));
+      progress(m.samples, static_cast<std::size_t>(
+                              std::llround(m.train_accuracy * static_cast<double>(m.samples))));
     }
     epoch_record r;
     r.samples = m.samples;
@@ -314,8 +314,8 @@ class microcircuit_model final : public train_model {
     r.samples_per_s = m.samples_per_second;
     if (alignment_) {
       for (std::size_t l = 0; l < layers; ++l)
-        r.alignment_deg.push_back(angle_count[l] ? angle_sum[l] / static_cast<double>(angle_count[l])
-                                                 : not_measured);
+        r.alignment_deg.push_back(
+            angle_count[l] ? angle_sum[l] / static_cast<double>(angle_count[l]) : not_measured);
     }
     return r;
   }
@@ -401,7 +401,8 @@ class microcircuit_model final : public train_model {
 
   void restore(const checkpoint& c, const std::string& file) override {
     if (c.kind != "microcircuit")
-      throw file_error(fmt::format("{}: field 'kind': is '{}'; expected 'microcircuit'", file, c.kind));
+      throw file_error(
+          fmt::format("{}: field 'kind': is '{}'; expected 'microcircuit'", file, c.kind));
     const std::size_t layers = trainer_.num_layers();
     check_count(c.weights.size(), layers, file, "weights");
     for (std::size_t w = 0; w < layers; ++w)

@@ -29,7 +29,8 @@ void write_accuracy_chart(const std::filesystem::path& file, const run_summary& 
     return s;
   };
   // The train accuracy, stretch by stretch of each epoch: a thin line.
-  const auto stretches = [](std::string name, const std::vector<curve_point>& points, std::string color) {
+  const auto stretches = [](std::string name, const std::vector<curve_point>& points,
+                            std::string color) {
     svg::series s;
     s.name = std::move(name);
     s.color = std::move(color);
@@ -42,14 +43,19 @@ void write_accuracy_chart(const std::filesystem::path& file, const run_summary& 
     return s;
   };
   std::vector<svg::series> lines;
-  lines.push_back(curve(run.algo + " test", h.initial_test_accuracy, h.epochs, true, svg::palette(0), false));
-  if (!h.train_curve.empty()) lines.push_back(stretches(run.algo + " train", h.train_curve, svg::palette(0)));
-  else lines.push_back(curve(run.algo + " train", h.initial_test_accuracy, h.epochs, false, svg::palette(0), true));
+  lines.push_back(
+      curve(run.algo + " test", h.initial_test_accuracy, h.epochs, true, svg::palette(0), false));
+  if (!h.train_curve.empty())
+    lines.push_back(stretches(run.algo + " train", h.train_curve, svg::palette(0)));
+  else
+    lines.push_back(curve(run.algo + " train", h.initial_test_accuracy, h.epochs, false,
+                          svg::palette(0), true));
   for (std::size_t k = 0; k < compare.size(); ++k) {
-    lines.push_back(curve(compare[k].algo + " test", compare[k].initial_test_accuracy, compare[k].epochs,
-                          true, svg::palette(k + 1), false));
+    lines.push_back(curve(compare[k].algo + " test", compare[k].initial_test_accuracy,
+                          compare[k].epochs, true, svg::palette(k + 1), false));
     if (!compare[k].train_curve.empty())
-      lines.push_back(stretches(compare[k].algo + " train", compare[k].train_curve, svg::palette(k + 1)));
+      lines.push_back(
+          stretches(compare[k].algo + " train", compare[k].train_curve, svg::palette(k + 1)));
   }
   svg::chart_options o;
   o.title = fmt::format("{} {} on {} ({} training samples)", run.algo, run.arch, run.dataset,
@@ -123,13 +129,15 @@ void write_weight_images(const std::filesystem::path& file, const learning::matr
   o.width = shape.width;
   o.columns = 8;
   o.scale = 3;
-  o.caption = shape.channels == 3
-                  ? "each unit's weights scaled to its own range, shown as RGB"
-                  : "blue: negative, red: positive weights; each unit scaled to its own largest |w|";
+  o.caption =
+      shape.channels == 3
+          ? "each unit's weights scaled to its own range, shown as RGB"
+          : "blue: negative, red: positive weights; each unit scaled to its own largest |w|";
   write_file_atomically(file, svg::image_grid(o, images));
 }
 
-confusion_matrix make_confusion(std::span<const std::uint8_t> labels, std::span<const int> predicted,
+confusion_matrix make_confusion(std::span<const std::uint8_t> labels,
+                                std::span<const int> predicted,
                                 const std::vector<std::string>& classes) {
   confusion_matrix m;
   m.classes = classes;
@@ -139,7 +147,8 @@ confusion_matrix make_confusion(std::span<const std::uint8_t> labels, std::span<
     const std::size_t truth = labels[s];
     if (truth >= k) continue;
     const int p = predicted[s];
-    const std::size_t col = p >= 0 && static_cast<std::size_t>(p) < k ? static_cast<std::size_t>(p) : k;
+    const std::size_t col =
+        p >= 0 && static_cast<std::size_t>(p) < k ? static_cast<std::size_t>(p) : k;
     ++m.counts[truth][col];
     m.has_none = m.has_none || col == k;
     m.correct += col == truth ? 1 : 0;

@@ -48,7 +48,8 @@ struct confusion_matrix {
   }
 };
 
-confusion_matrix make_confusion(std::span<const std::uint8_t> labels, std::span<const int> predicted,
+confusion_matrix make_confusion(std::span<const std::uint8_t> labels,
+                                std::span<const int> predicted,
                                 const std::vector<std::string>& classes);
 std::string confusion_csv(const confusion_matrix& m);
 std::string confusion_text(const confusion_matrix& m);

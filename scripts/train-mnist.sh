@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trains the spiking microcircuit (784-100-10, sign-concordant feedback) on
-# MNIST for one epoch, and the rate reference trainers BP, FA, DFA and SC-FA
+# MNIST for three epochs, and the rate reference trainers BP, FA, DFA and SC-FA
 # on the same data for comparison; prints the test accuracies and writes the
 # metrics, the checkpoint and the pictures (accuracy, alignment with BP,
 # spike raster, learned weights, confusion matrix) to out/mnist.
-# About three minutes on two cores. MNIST must be found (docs/datasets.md;
+# Training takes about three minutes on two cores. MNIST must be found (docs/datasets.md;
 # scripts/fetch-data.sh mnist fetches it).
 #   scripts/train-mnist.sh [extra apical train options, e.g. --train-samples 10000]
 set -euo pipefail
@@ -21,7 +21,7 @@ if ! build/apps/apical dataset info --dataset mnist >/dev/null 2>&1; then
 fi
 
 echo
-echo "== apical train: the microcircuit on MNIST, 1 epoch (and BP, FA, DFA, SC-FA for comparison)"
+echo "== apical train: the microcircuit on MNIST, 3 epochs (and BP, FA, DFA, SC-FA for comparison)"
 build/apps/apical train --config examples/train/mnist-microcircuit.ini \
     --compare bp,fa,dfa,scfa --threads "$jobs" --output out/mnist --overwrite "$@"
 

@@ -119,23 +119,29 @@ TEST_CASE("every key round-trips through config.ini") {
 
 TEST_CASE("bad train options are rejected with a message naming the key") {
   using apical::parameter_error;
-  CHECK_THROWS_WITH_AS(resolved({{"algo", "hebb"}}), doctest::Contains("algo: unknown algorithm 'hebb'"),
+  CHECK_THROWS_WITH_AS(resolved({{"algo", "hebb"}}),
+                       doctest::Contains("algo: unknown algorithm 'hebb'"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"dataset", "imagenet"}}), doctest::Contains("dataset"),
                        parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"dataset", "imagenet"}}), doctest::Contains("dataset"), parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"epochs", "0"}}), doctest::Contains("epochs: is 0"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"epochs", "0"}}), doctest::Contains("epochs: is 0"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"epochs", "-3"}}), doctest::Contains("epochs"), parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"learning-rate", "-0.1"}}), doctest::Contains("learning-rate: is -0.1"),
-                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"learning-rate", "-0.1"}}),
+                       doctest::Contains("learning-rate: is -0.1"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"learning-rate", "fast"}}),
                        doctest::Contains("learning-rate: 'fast' is not a number"), parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"momentum", "1"}}), doctest::Contains("momentum"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"momentum", "1"}}), doctest::Contains("momentum"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"weight-decay", "-1"}}), doctest::Contains("weight-decay"),
                        parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"batch-size", "0"}}), doctest::Contains("batch-size"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"batch-size", "0"}}), doctest::Contains("batch-size"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"arch", "784"}}), doctest::Contains("arch"), parameter_error);
-  CHECK_THROWS_WITH_AS(resolved({{"arch", "784-ten-10"}}), doctest::Contains("arch"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"arch", "784-ten-10"}}), doctest::Contains("arch"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"algo", "fa"}, {"feedback", "direct"}}),
-                       doctest::Contains("feedback: 'direct' does not fit algo 'fa'"), parameter_error);
+                       doctest::Contains("feedback: 'direct' does not fit algo 'fa'"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"}, {"input", "centred"}}),
                        doctest::Contains("input"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"}, {"microcircuit.window_ms", "-5"}}),
@@ -147,8 +153,8 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        doctest::Contains("rate.hidden_activation"), parameter_error);
   // An architecture that does not fit the data.
   const auto c = resolved({{"arch", "100-10"}});
-  CHECK_THROWS_WITH_AS(app::check_against_data(c, 784, 10), doctest::Contains("arch: 100-10 does not fit mnist"),
-                       parameter_error);
+  CHECK_THROWS_WITH_AS(app::check_against_data(c, 784, 10),
+                       doctest::Contains("arch: 100-10 does not fit mnist"), parameter_error);
   // Unknown keys in a configuration file name the file and the key.
   std::istringstream ini("epochs = 2\nlearning_rate = 0.1\n");
   CHECK_THROWS_WITH_AS(app::read_ini_values(ini, "my.ini"),
@@ -158,7 +164,7 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        doctest::Contains("unknown key 'rate.activation'"), parameter_error);
 }
 
-TEST_CASE("a checkpoint round-trips, and truncation or corruption is reported by field") {
+TEST_CASE("a checkpoint round-trips and truncation or corruption is reported by field") {
   const auto c = sample_checkpoint();
   const std::string bytes = app::encode_checkpoint(c);
   const auto back = app::decode_checkpoint(bytes, "ck.bin");
@@ -191,11 +197,11 @@ TEST_CASE("a checkpoint round-trips, and truncation or corruption is reported by
   }
   std::string version = bytes;
   version[8] = 9;
-  CHECK_THROWS_WITH_AS(app::decode_checkpoint(version, "ck.bin"), doctest::Contains("field 'version'"),
-                       file_error);
+  CHECK_THROWS_WITH_AS(app::decode_checkpoint(version, "ck.bin"),
+                       doctest::Contains("field 'version'"), file_error);
 }
 
-TEST_CASE("SVG charts: lines, heatmap, raster and an embedded PNG") {
+TEST_CASE("SVG charts: lines and heatmap and raster and an embedded PNG") {
   app::svg::chart_options o;
   o.title = "a < b & c";
   const std::string chart =
@@ -204,8 +210,8 @@ TEST_CASE("SVG charts: lines, heatmap, raster and an embedded PNG") {
   CHECK(chart.find("a &lt; b &amp; c") != std::string::npos);
   CHECK(chart.find("<path d=\"M") != std::string::npos);
   CHECK(chart.find("</svg>") != std::string::npos);
-  const std::string map = app::svg::heatmap({"confusion", "true", "predicted", {"0", "1"}, {"0", "1"}},
-                                            {{5, 1}, {0, 4}});
+  const std::string map = app::svg::heatmap(
+      {"confusion", "true", "predicted", {"0", "1"}, {"0", "1"}}, {{5, 1}, {0, 4}});
   CHECK(map.find(">5</text>") != std::string::npos);
   const std::string r = app::svg::raster("sample", 50, {{"P1", 3, {{1.0, 0}, {20.0, 2}}, 60}});
   CHECK(r.find("M") != std::string::npos);
@@ -217,7 +223,7 @@ TEST_CASE("SVG charts: lines, heatmap, raster and an embedded PNG") {
   CHECK(grid.find("data:image/png;base64,") != std::string::npos);
 }
 
-TEST_CASE("the rate model's epochs are reference_trainer::train's, with and without momentum") {
+TEST_CASE("the rate model's epochs are reference_trainer::train's with and without momentum") {
   const blobs data(300);
   for (const double momentum : {0.0, 0.9}) {
     CAPTURE(momentum);
@@ -254,13 +260,14 @@ TEST_CASE("the rate model's epochs are reference_trainer::train's, with and with
     auto other = c;
     other.arch = {6, 5, 3};
     auto wrong = app::make_model(other);
-    CHECK_THROWS_WITH_AS(wrong->restore(saved, "ck.bin"), doctest::Contains("ck.bin: field 'weights[0]'"),
-                         apical::file_error);
+    CHECK_THROWS_WITH_AS(wrong->restore(saved, "ck.bin"),
+                         doctest::Contains("ck.bin: field 'weights[0]'"), apical::file_error);
   }
 }
 
 TEST_CASE("the example training configurations are valid") {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(APICAL_SOURCE_DIR) + "/examples/train")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(APICAL_SOURCE_DIR) + "/examples/train")) {
     if (entry.path().extension() != ".ini") continue;
     CAPTURE(entry.path().string());
     std::ifstream in(entry.path());

@@ -47,8 +47,9 @@ int train(std::vector<std::string> args, const char* command = "train") {
   args.insert(args.begin(), command);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return command == std::string("train") ? app::run_train(static_cast<int>(argv.size()), argv.data())
-                                         : app::run_evaluate(static_cast<int>(argv.size()), argv.data());
+  return command == std::string("train")
+             ? app::run_train(static_cast<int>(argv.size()), argv.data())
+             : app::run_evaluate(static_cast<int>(argv.size()), argv.data());
 }
 
 fs::path fresh_dir(const std::string& name) {
@@ -65,8 +66,9 @@ double json_number(const std::string& text, const std::string& key) {
 }
 
 std::vector<std::string> base_args(const fs::path& dir, const char* arch = hidden_arch) {
-  return {"--dataset", "mnist", "--arch", arch, "--train-samples", train_samples,
-          "--test-samples", "1000", "--seed", "3", "--output", dir.string(), "--threads", "2"};
+  return {"--dataset",   "mnist",          "--arch",    arch,     "--train-samples",
+          train_samples, "--test-samples", "1000",      "--seed", "3",
+          "--output",    dir.string(),     "--threads", "2"};
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
@@ -76,24 +78,26 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 
 }  // namespace
 
-TEST_CASE("smoke: BP on MNIST learns well above chance in one epoch; metrics.json") {
+TEST_CASE("smoke: BP on MNIST learns well above chance in one epoch and writes metrics.json") {
   if (!have_mnist()) return;
   const fs::path dir = fresh_dir("smoke");
   CHECK(train(with(base_args(dir), {"--algo", "bp", "--epochs", "1"})) == 0);
   const std::string json = app::read_file(dir / "metrics.json");
   const double acc = json_number(json, "final_test_accuracy");
   MESSAGE("BP " << std::string(hidden_arch) << ", " << std::string(train_samples)
-                 << " samples, 1 epoch: test accuracy " << acc);
+                << " samples, 1 epoch: test accuracy " << acc);
   CHECK(acc >= 0.0);
   CHECK(acc <= 1.0);
   CHECK(acc > smoke_accuracy);
   CHECK(json_number(json, "initial_test_accuracy") < 0.3);
-  for (const char* f : {"metrics.csv", "config.ini", "checkpoint.bin", "accuracy.svg", "weights.svg"})
+  for (const char* f :
+       {"metrics.csv", "config.ini", "checkpoint.bin", "accuracy.svg", "weights.svg"})
     CHECK_MESSAGE(fs::exists(dir / f), f);
   CHECK(app::read_file(dir / "metrics.csv").find("epoch,train_accuracy,test_accuracy") == 0);
 
   // evaluate: the checkpoint's accuracy, and a confusion matrix.
-  CHECK(train({"--checkpoint", (dir / "checkpoint.bin").string(), "--test-samples", "1000"}, "evaluate") == 0);
+  CHECK(train({"--checkpoint", (dir / "checkpoint.bin").string(), "--test-samples", "1000"},
+              "evaluate") == 0);
   const std::string eval = app::read_file(dir / "evaluation.json");
   CHECK(json_number(eval, "test_accuracy") == doctest::Approx(acc));
   const std::string confusion = app::read_file(dir / "confusion.csv");
@@ -101,7 +105,7 @@ TEST_CASE("smoke: BP on MNIST learns well above chance in one epoch; metrics.jso
   CHECK(fs::exists(dir / "confusion.svg"));
 }
 
-TEST_CASE("resume: 1 epoch + 1 resumed epoch equals 2 epochs, bit for bit") {
+TEST_CASE("resume: 1 epoch + 1 resumed epoch equals 2 epochs bit for bit") {
   if (!have_mnist()) return;
   // Momentum makes the optimiser state part of what must be carried over.
   for (const char* momentum : {"0", "0.5"}) {
@@ -136,7 +140,7 @@ TEST_CASE("resume: 1 epoch + 1 resumed epoch equals 2 epochs, bit for bit") {
   }
 }
 
-TEST_CASE("checkpoints are never overwritten silently; bad ones are rejected by field") {
+TEST_CASE("checkpoints are never overwritten silently and bad ones are rejected by field") {
   if (!have_mnist()) return;
   const fs::path dir = fresh_dir("guard");
   const auto args = with(base_args(dir), {"--algo", "bp", "--epochs", "1", "--weight-images", "0"});
@@ -144,15 +148,18 @@ TEST_CASE("checkpoints are never overwritten silently; bad ones are rejected by 
   const std::string good = app::read_file(dir / "checkpoint.bin");
 
   // A fresh run into a folder holding a checkpoint.
-  CHECK_THROWS_WITH_AS(train(args), doctest::Contains("checkpoint.bin: holds the checkpoint of an earlier run"),
+  CHECK_THROWS_WITH_AS(train(args),
+                       doctest::Contains("checkpoint.bin: holds the checkpoint of an earlier run"),
                        apical::parameter_error);
   CHECK(app::read_file(dir / "checkpoint.bin") == good);
 
   // Resuming with another architecture, algorithm or dataset.
-  CHECK_THROWS_WITH_AS(train({"--resume", "--output", dir.string(), "--arch", "784-20-10", "--epochs", "2"}),
-                       doctest::Contains("field 'arch'"), apical::parameter_error);
-  CHECK_THROWS_WITH_AS(train({"--resume", "--output", dir.string(), "--algo", "dfa", "--epochs", "2"}),
-                       doctest::Contains("field 'algo'"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(
+      train({"--resume", "--output", dir.string(), "--arch", "784-20-10", "--epochs", "2"}),
+      doctest::Contains("field 'arch'"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(
+      train({"--resume", "--output", dir.string(), "--algo", "dfa", "--epochs", "2"}),
+      doctest::Contains("field 'algo'"), apical::parameter_error);
   CHECK_THROWS_WITH_AS(
       train({"--resume", "--output", dir.string(), "--dataset", "fashion-mnist", "--epochs", "2"}),
       doctest::Contains("field 'dataset'"), apical::parameter_error);
@@ -176,32 +183,35 @@ TEST_CASE("checkpoints are never overwritten silently; bad ones are rejected by 
   CHECK(train(with(args, {"--overwrite"})) == 0);
   // Bad options are rejected before anything is written.
   CHECK_THROWS_WITH_AS(train(base_args(fresh_dir("bad"), "784-100-9")),
-                       doctest::Contains("arch: 784-100-9 does not fit mnist"), apical::parameter_error);
+                       doctest::Contains("arch: 784-100-9 does not fit mnist"),
+                       apical::parameter_error);
   CHECK_THROWS_WITH_AS(train(with(base_args(fresh_dir("bad")), {"--epochs", "0"})),
                        doctest::Contains("epochs: is 0"), apical::parameter_error);
 }
 
-TEST_CASE("smoke: the spiking microcircuit on MNIST learns well above chance; its pictures") {
+TEST_CASE(
+    "smoke: the spiking microcircuit on MNIST learns well above chance and draws its pictures") {
   if (!have_mnist()) return;
 #if defined(APICAL_SANITIZED) || !defined(NDEBUG)
-  const std::vector<std::string> size{"--arch", "784-30-10", "--train-samples", "500",
-                                      "--test-samples", "300"};
-  constexpr double expected = 0.3;
+  const std::vector<std::string> size{"--arch", "784-30-10",      "--train-samples",
+                                      "1000",   "--test-samples", "300"};
+  constexpr double expected = 0.35;
 #else
-  const std::vector<std::string> size{"--arch", "784-100-10", "--train-samples", "2000",
-                                      "--test-samples", "1000"};
+  const std::vector<std::string> size{"--arch", "784-100-10",     "--train-samples",
+                                      "2000",   "--test-samples", "1000"};
   constexpr double expected = 0.5;
 #endif
   const fs::path dir = fresh_dir("microcircuit");
-  CHECK(train(with(size, {"--algo", "microcircuit", "--epochs", "1", "--seed", "3", "--threads", "2",
-                          "--output", dir.string(), "--weight-images", "16"})) == 0);
+  CHECK(train(with(size, {"--algo", "microcircuit", "--epochs", "1", "--seed", "3", "--threads",
+                          "2", "--output", dir.string(), "--weight-images", "16"})) == 0);
   const std::string json = app::read_file(dir / "metrics.json");
   const double acc = json_number(json, "final_test_accuracy");
   MESSAGE("microcircuit, 1 epoch: test accuracy " << acc << " (chance 0.1)");
   CHECK(acc > expected);
   CHECK(acc <= 1.0);
   CHECK(json.find("\"spikes_per_sample\": null") == std::string::npos);
-  for (const char* f : {"accuracy.svg", "alignment.svg", "raster.svg", "weights.svg", "weight_changes.svg"})
+  for (const char* f :
+       {"accuracy.svg", "alignment.svg", "raster.svg", "weights.svg", "weight_changes.svg"})
     CHECK_MESSAGE(fs::exists(dir / f), f);
   const std::string raster = app::read_file(dir / "raster.svg");
   for (const char* pop : {">input<", ">P1<", ">E1<", ">P2<", ">E2<", ">teacher<"})
@@ -211,9 +221,10 @@ TEST_CASE("smoke: the spiking microcircuit on MNIST learns well above chance; it
 TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weights") {
   if (!have_mnist()) return;
   const auto args = [](const fs::path& d) {
-    return std::vector<std::string>{"--algo", "microcircuit", "--arch", "784-20-10", "--train-samples",
-                                    "300", "--test-samples", "100", "--seed", "5", "--threads", "2",
-                                    "--output", d.string(), "--weight-images", "0"};
+    return std::vector<std::string>{
+        "--algo",         "microcircuit", "--arch",          "784-20-10", "--train-samples", "300",
+        "--test-samples", "100",          "--seed",          "5",         "--threads",       "2",
+        "--output",       d.string(),     "--weight-images", "0"};
   };
   const fs::path whole = fresh_dir("mc_whole"), split = fresh_dir("mc_split");
   CHECK(train(with(args(whole), {"--epochs", "2"})) == 0);

@@ -64,7 +64,7 @@ TEST_CASE("fixed_outdegree: exact out-degree") {
   for (int k : out) CHECK(k == 30);
 }
 
-TEST_CASE("all_to_all and one_to_one; uniform weights and delays stay in range") {
+TEST_CASE("all_to_all and one_to_one, uniform weights and delays stay in range") {
   rng r(1);
   connection_options o;
   o.weight = value_spec::uniform(0.5, 1.5);

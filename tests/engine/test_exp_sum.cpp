@@ -40,7 +40,7 @@ TEST_CASE("single exponential: closed-form root") {
   CHECK(std::abs(first_crossing(f) - expected) <= 1e-9);
 }
 
-TEST_CASE("already above threshold crosses at 0; never-reaching sums return infinity") {
+TEST_CASE("already above threshold crosses at 0, never-reaching sums return infinity") {
   exp_sum up;
   up.constant = 0.5;
   CHECK(first_crossing(up) == 0.0);

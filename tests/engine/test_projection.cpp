@@ -80,7 +80,7 @@ TEST_CASE("projection rejects bad synapses with the offending value") {
                        doctest::Contains("weight"), parameter_error);
 }
 
-TEST_CASE("a streamed projection equals the listed one; an unstable generator is rejected") {
+TEST_CASE("a streamed projection equals the listed one, an unstable generator is rejected") {
   std::vector<synapse> s = {{1, 2, 0.5f, 2.0},
                             {0, 3, 0.1f, 1.0},
                             {1, 0, 0.7f, 1.0},

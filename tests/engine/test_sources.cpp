@@ -57,7 +57,7 @@ TEST_CASE("regular_source: evenly spaced, exact times") {
     CHECK(rec.spikes()[k].time_ms == 5.5 + 25.0 * static_cast<double>(k));
 }
 
-TEST_CASE("spike_time_source replays a raster exactly; reset replays it again") {
+TEST_CASE("spike_time_source replays a raster exactly, reset replays it again") {
   auto raster = std::make_shared<spike_raster>();
   const double c0[] = {0.125, 3.3333333333333335, 7.0};
   const double c1[] = {2.0};

@@ -88,7 +88,7 @@ TEST_CASE("change records replay every change, the same for any number of thread
   }
 }
 
-TEST_CASE("the CSV holds the samples; bad requests are errors") {
+TEST_CASE("the CSV holds the samples, bad requests are errors") {
   setup a;
   simulator sim(a.net, {.seed = 3});
   auto plastic = make_plasticity(sim, a.id, "stdp_additive", params);
