@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "apical/engine/error.hpp"
+#include "apical/engine/exp_sum.hpp"
+#include "apical/engine/neuron_model.hpp"
 
 namespace apical::models {
 
@@ -41,6 +43,29 @@ inline double drive_kernel(double e_x, double e_m, bool close, double tau_x, dou
 // by a drive of initial value x0.
 inline double drive_amplitude(double x0, double tau_x, double tau_m) {
   return x0 * tau_x / (tau_x - tau_m);
+}
+
+// The prediction for a trajectory f (V - V_th from time t0 on) that is
+// searched over [0, horizon] only: exact there, provisional (t0 + horizon)
+// beyond. Two bounds decide most cases without a search: positive terms are
+// largest at 0 and negative ones smallest at the horizon, whose decay
+// factor decay_of(tau) the model precomputes.
+template <class DecayOf>
+spike_prediction predict_within(const exp_sum& f, double t0, double horizon_ms, DecayOf decay_of) {
+  double ever = f.constant, soon = f.constant;  // upper bounds on [0, inf) and [0, horizon]
+  for (std::size_t k = 0; k < f.terms; ++k) {
+    const double a = f.amplitude[k];
+    if (a > 0) {
+      ever += a;
+      soon += a;
+    } else {
+      soon += a * decay_of(f.tau_ms[k]);
+    }
+  }
+  if (ever < 0) return {inf, true};
+  if (soon < 0) return {t0 + horizon_ms, false};
+  const double x = first_crossing(f, 1e-10, horizon_ms);
+  return x < inf ? spike_prediction{t0 + x, true} : spike_prediction{t0 + horizon_ms, false};
 }
 
 }  // namespace apical::models

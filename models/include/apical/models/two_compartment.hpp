@@ -175,20 +175,8 @@ struct two_compartment {
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
     double t0;
     const exp_sum f = trajectory(s, d, t_ms, t0);
-    double ever = f.constant, soon = f.constant;
-    for (std::size_t k = 0; k < f.terms; ++k) {
-      const double a = f.amplitude[k];
-      if (a > 0) {
-        ever += a;
-        soon += a;
-      } else {
-        soon += a * (f.tau_ms[k] == d.p.tau_s_ms ? d.decay_s : d.decay_a);
-      }
-    }
-    if (ever < 0) return {inf, true};
-    if (soon < 0) return {t0 + d.horizon_ms, false};
-    const double x = first_crossing(f, 1e-10, d.horizon_ms);
-    return x < inf ? spike_prediction{t0 + x, true} : spike_prediction{t0 + d.horizon_ms, false};
+    return predict_within(f, t0, d.horizon_ms,
+                          [&d](double tau) { return tau == d.p.tau_s_ms ? d.decay_s : d.decay_a; });
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
