@@ -19,6 +19,7 @@
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
 #include "commands.hpp"
+#include "svg_plot.hpp"
 
 namespace po = boost::program_options;
 namespace ds = apical::datasets;
@@ -118,28 +119,6 @@ std::string colour(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
   return fmt::format("#{:02x}{:02x}{:02x}", r, g, b);
 }
 
-std::string escape_xml(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // The image as one rect per pixel (grey, or RGB from the three planes), and
 // beside it the raster: one tick per spike, channels top to bottom.
@@ -166,7 +145,7 @@ std::string render_svg(std::span<const std::uint8_t> image, ds::image_shape shap
       width, height);
   svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"15\">{}</text>\n", margin, margin,
-                     escape_xml(o.title));
+                     svg::escape(o.title));
 
   const double top = title_h + margin;
   const std::size_t plane = shape.height * shape.width;
