@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to the main job: installs the
 # dependencies, builds apical, and, when MNIST is found, trains the spiking
-# microcircuit on it (scripts/train-mnist.sh: about three minutes on two
+# microcircuit on it (scripts/train-mnist.sh: four to six minutes on two
 # cores; accuracy, checkpoint and pictures in out/mnist). Without MNIST it
 # simulates the Brette et al. (2007) benchmark-4 network instead
 # (out/bench4) and says how to fetch the data.
