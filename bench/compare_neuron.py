@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs the Brette et al. (2007) benchmark-4 network in apical and in NEURON
-(exact, event-driven; bench/neuron_bench4.py) in the same session and prints
+(exact, event-driven; bench/neuron_bench4.py) in the same run and prints
 times, rates and the ratio.
 
     /usr/bin/python3 bench/compare_neuron.py [--duration MS] [--repeat N]
