@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs reference networks in apical and in Brian2's C++ standalone mode, in
-in the same run, and prints a table of times, rates and ratios.
+the same run, and prints a table of times, rates and ratios.
 
     /usr/bin/python3 bench/compare_brian2.py [--presets brette-bench4,cuba,brunel-c]
         [--duration MS] [--threads N] [--apical build/apps/apical] [--json FILE]
