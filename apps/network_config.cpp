@@ -47,6 +47,17 @@ bool to_bool(const std::string& where, const std::string& text) {
   throw parameter_error(fmt::format("{}: expected true or false, got '{}'", where, text));
 }
 
+// Sets `key` in a list of named values, keeping the first position of a key.
+void set_named(std::vector<std::pair<std::string, double>>& values, const std::string& key,
+               double value) {
+  for (auto& [k, old] : values)
+    if (k == key) {
+      old = value;
+      return;
+    }
+  values.emplace_back(key, value);
+}
+
 population_spec& population_named(network_spec& spec, const std::string& name) {
   for (auto& p : spec.populations)
     if (p.name == name) return p;
@@ -97,8 +108,7 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
       parse_queue_kind(value);
       spec.queue = value;
     } else {
-      throw parameter_error(
-          fmt::format("{}: unknown key; known: duration_ms, seed, queue", at));
+      throw parameter_error(fmt::format("{}: unknown key; known: duration_ms, seed, queue", at));
     }
     return;
   }
@@ -118,13 +128,7 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
       p.rule = value;
     } else {
       // Checked against the rule by check_plasticity, once every key is known.
-      const double v = to_double(at, value);
-      for (auto& [k, old] : p.parameters)
-        if (k == key) {
-          old = v;
-          return;
-        }
-      p.parameters.emplace_back(key, v);
+      set_named(p.parameters, key, to_double(at, value));
     }
     return;
   }
@@ -135,34 +139,40 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
     } else if (key == "size") {
       p.size = to_count(at, value);
     } else {
-      const double v = to_double(at, value);
-      for (auto& [k, old] : p.parameters)
-        if (k == key) {
-          old = v;
-          return;
-        }
-      p.parameters.emplace_back(key, v);  // checked against the model when built
+      set_named(p.parameters, key, to_double(at, value));  // checked against the model when built
     }
     return;
   }
   auto& p = projection_named(spec, name);
-  if (key == "pre") p.pre = value;
-  else if (key == "post") p.post = value;
-  else if (key == "rule") p.rule = value;
-  else if (key == "p") p.p = to_double(at, value);
-  else if (key == "k") p.k = to_count(at, value);
-  else if (key == "weight") p.weight = to_double(at, value);
-  else if (key == "weight_max") p.weight_max = to_double(at, value);
-  else if (key == "delay_ms") p.delay_ms = to_double(at, value);
-  else if (key == "delay_max_ms") p.delay_max_ms = to_double(at, value);
-  else if (key == "compartment") p.compartment = static_cast<int>(to_count(at, value));
-  else if (key == "autapses") p.autapses = to_bool(at, value);
-  else if (key == "multapses") p.multapses = to_bool(at, value);
+  if (key == "pre")
+    p.pre = value;
+  else if (key == "post")
+    p.post = value;
+  else if (key == "rule")
+    p.rule = value;
+  else if (key == "p")
+    p.p = to_double(at, value);
+  else if (key == "k")
+    p.k = to_count(at, value);
+  else if (key == "weight")
+    p.weight = to_double(at, value);
+  else if (key == "weight_max")
+    p.weight_max = to_double(at, value);
+  else if (key == "delay_ms")
+    p.delay_ms = to_double(at, value);
+  else if (key == "delay_max_ms")
+    p.delay_max_ms = to_double(at, value);
+  else if (key == "compartment")
+    p.compartment = static_cast<int>(to_count(at, value));
+  else if (key == "autapses")
+    p.autapses = to_bool(at, value);
+  else if (key == "multapses")
+    p.multapses = to_bool(at, value);
   else
-    throw parameter_error(fmt::format(
-        "{}: unknown key; known: pre, post, rule, p, k, weight, weight_max, delay_ms, "
-        "delay_max_ms, compartment, autapses, multapses",
-        at));
+    throw parameter_error(
+        fmt::format("{}: unknown key; known: pre, post, rule, p, k, weight, weight_max, delay_ms, "
+                    "delay_max_ms, compartment, autapses, multapses",
+                    at));
 }
 
 }  // namespace
@@ -207,8 +217,8 @@ void apply_override(network_spec& spec, const std::string& assignment) {
     throw parameter_error(fmt::format(
         "--set '{}': expected section.key=value, e.g. population.E.tau_m_ms=10", assignment));
   set_key(spec, trim(assignment.substr(0, last_dot)),
-          trim(assignment.substr(last_dot + 1, eq - last_dot - 1)),
-          trim(assignment.substr(eq + 1)), "--set");
+          trim(assignment.substr(last_dot + 1, eq - last_dot - 1)), trim(assignment.substr(eq + 1)),
+          "--set");
 }
 
 namespace {
@@ -227,8 +237,8 @@ std::string write_ini(const network_spec& spec, const model_registry& models,
       out += fmt::format("{} = {}\n", name, pop->parameter(name));
   }
   for (const auto& p : spec.projections) {
-    out += fmt::format("\n[projection.{}]\npre = {}\npost = {}\nrule = {}\n", p.name, p.pre,
-                       p.post, p.rule);
+    out += fmt::format("\n[projection.{}]\npre = {}\npost = {}\nrule = {}\n", p.name, p.pre, p.post,
+                       p.rule);
     if (p.rule == "fixed_probability") out += fmt::format("p = {}\n", p.p);
     if (p.rule == "fixed_indegree" || p.rule == "fixed_outdegree")
       out += fmt::format("k = {}\n", p.k);

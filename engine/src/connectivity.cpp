@@ -113,13 +113,21 @@ void gen_fixed_probability(std::size_t pre_size, std::size_t post_size, double p
   }
 }
 
+// A fixed degree k drawn from `available` candidates (one fewer without
+// autapses inside one population).
+void check_degree(std::string_view rule, std::string_view degree, std::string_view candidates,
+                  std::size_t available, std::size_t k, const connection_options& o) {
+  const std::size_t n =
+      o.same_population && !o.autapses && available > 0 ? available - 1 : available;
+  if ((available == 0 && k > 0) || (!o.multapses && k > n))
+    throw parameter_error(fmt::format("{}: {} {} exceeds the {} available {} (multapses off)", rule,
+                                      degree, k, n, candidates));
+}
 void check_indegree(std::size_t pre_size, std::size_t k, const connection_options& o) {
-  const std::size_t candidates =
-      o.same_population && !o.autapses && pre_size > 0 ? pre_size - 1 : pre_size;
-  if ((pre_size == 0 && k > 0) || (!o.multapses && k > candidates))
-    throw parameter_error(
-        fmt::format("fixed_indegree: in-degree {} exceeds the {} available sources (multapses off)",
-                    k, candidates));
+  check_degree("fixed_indegree", "in-degree", "sources", pre_size, k, o);
+}
+void check_outdegree(std::size_t post_size, std::size_t k, const connection_options& o) {
+  check_degree("fixed_outdegree", "out-degree", "targets", post_size, k, o);
 }
 
 template <class Emit>
@@ -132,15 +140,6 @@ void gen_fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t
     draw_indices(pre_size, k, skip, o.multapses, r, sources, seen);
     for (auto i : sources) emit(make(i, j, o, r));
   }
-}
-
-void check_outdegree(std::size_t post_size, std::size_t k, const connection_options& o) {
-  const std::size_t candidates =
-      o.same_population && !o.autapses && post_size > 0 ? post_size - 1 : post_size;
-  if ((post_size == 0 && k > 0) || (!o.multapses && k > candidates))
-    throw parameter_error(fmt::format(
-        "fixed_outdegree: out-degree {} exceeds the {} available targets (multapses off)", k,
-        candidates));
 }
 
 template <class Emit>

@@ -159,21 +159,12 @@ class model_population final : public population {
 
   void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets,
                std::span<const float> weights, scheduler& s) override {
-    for (std::size_t k = 0; k < targets.size(); ++k) {
-      const std::uint32_t i = targets[k];
-      bring_to(i, t_ms);
-      M::receive(states_[i], derived_, compartment, static_cast<double>(weights[k]), t_ms);
-      repredict(i, t_ms, s);
-    }
+    deliver_each(t_ms, compartment, targets, s, [&weights](std::size_t k) { return weights[k]; });
   }
 
   void deliver(double t_ms, int compartment, std::span<const std::uint32_t> targets, float weight,
                scheduler& s) override {
-    for (const std::uint32_t i : targets) {
-      bring_to(i, t_ms);
-      M::receive(states_[i], derived_, compartment, static_cast<double>(weight), t_ms);
-      repredict(i, t_ms, s);
-    }
+    deliver_each(t_ms, compartment, targets, s, [weight](std::size_t) { return weight; });
   }
 
   bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms, scheduler& s) override {
@@ -216,6 +207,18 @@ class model_population final : public population {
 
  private:
   static constexpr double inf = std::numeric_limits<double>::infinity();
+
+  // Steps 2-3 of the duty cycle for one delivery group (the synapse loop).
+  template <class WeightOf>
+  void deliver_each(double t_ms, int compartment, std::span<const std::uint32_t> targets,
+                    scheduler& s, WeightOf weight_of) {
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      const std::uint32_t i = targets[k];
+      bring_to(i, t_ms);
+      M::receive(states_[i], derived_, compartment, static_cast<double>(weight_of(k)), t_ms);
+      repredict(i, t_ms, s);
+    }
+  }
 
   void bring_to(std::uint32_t i, double t_ms) {
     if (t_last_[i] < t_ms) {
