@@ -26,9 +26,10 @@ int run_evaluate(int argc, char** argv) {
   po::options_description opts(
       "apical evaluate: test accuracy and confusion matrix of a checkpoint\n\n"
       "usage: apical evaluate --checkpoint FILE [--data-dir DIR] [--test-samples N] "
-      "[--output DIR]\n\noptions");
+      "[--test-window-ms MS] [--output DIR]\n\noptions");
   std::string checkpoint_file, data_dir, output;
   std::size_t test_samples = 0, threads = 0;
+  double test_window_ms = 0.0;
   opts.add_options()("help,h", "show this help")("checkpoint",
                                                  po::value(&checkpoint_file)->value_name("FILE"),
                                                  "checkpoint.bin written by apical train")(
@@ -37,6 +38,9 @@ int run_evaluate(int argc, char** argv) {
       "test-samples", po::value(&test_samples)->value_name("N"),
       "evaluate the first N test samples (default: all)")(
       "threads", po::value(&threads)->value_name("N"), "worker threads (default: the run's)")(
+      "test-window-ms", po::value(&test_window_ms)->value_name("MS"),
+      "microcircuit: present each test sample for MS ms (default: the run's "
+      "microcircuit.test_window_ms)")(
       "output,o", po::value(&output)->value_name("DIR"),
       "folder for confusion.csv, confusion.svg and evaluation.json (default: the checkpoint's)");
   po::variables_map vm;
@@ -57,12 +61,14 @@ int run_evaluate(int argc, char** argv) {
   given["test-samples"] = std::to_string(test_samples);
   if (vm.count("data-dir")) given["data-dir"] = data_dir;
   if (vm.count("threads")) given["threads"] = std::to_string(threads);
+  if (vm.count("test-window-ms"))
+    given["microcircuit.test_window_ms"] = fmt::format("{}", test_window_ms);
   const train_config cfg = resolve_config(given);
   validate(cfg);
   if (identity_hash(cfg) != saved.config_hash)
     throw file_error(
         fmt::format("{}: field 'config_hash': does not match the stored "
-                    "configuration; the checkpoint is corrupt",
+                    "configuration; the checkpoint is corrupt or from another version of apical",
                     checkpoint_file));
 
   datasets::load_options load;

@@ -134,7 +134,7 @@ run_summary summary_of(const train_config& c, const prepared_data& d) {
 
 // A reference trainer trained on the same data as the main run, with the
 // rate settings of the run when it is a rate run, else the dataset's rate
-// defaults.
+// defaults (and the run's learning-rate decay).
 comparison_run compare_run(const train_config& main, train_algo algo,
                            const datasets::loaded_dataset& data) {
   train_config c = is_rate(main.algo) ? main : default_config(main.dataset, algo);
@@ -144,6 +144,7 @@ comparison_run compare_run(const train_config& main, train_algo algo,
   c.seed = main.seed;
   c.threads = main.threads;
   c.epochs = main.epochs;
+  c.lr_decay = main.lr_decay;  // the same schedule, relative to each one's step
   c.train_samples = main.train_samples;
   c.test_samples = main.test_samples;
   validate(c);
@@ -245,7 +246,7 @@ int run_train(int argc, char** argv) {
     if (identity_hash(*saved_config) != saved->config_hash)
       throw file_error(
           fmt::format("{}: field 'config_hash': does not match the stored "
-                      "configuration; the checkpoint is corrupt",
+                      "configuration; the checkpoint is corrupt or from another version of apical",
                       checkpoint_file.string()));
     stored.erase("output");
     for (auto& [k, v] : stored) given.emplace(k, v);

@@ -208,6 +208,10 @@ std::vector<config_key> make_keys() {
       [](const train_config& c) { return std::to_string(c.batch_size); },
       [](train_config& c, std::string_view v) { c.batch_size = parse_count("batch-size", v); }));
   k.push_back(real_key(
+      "lr-decay",
+      "learning-rate factor per epoch: epoch e (from 0) steps with learning-rate x lr-decay^e",
+      [](auto& c) -> auto& { return c.lr_decay; }));
+  k.push_back(real_key(
       "momentum", "SGD momentum in [0, 1) (rate trainers)",
       [](auto& c) -> auto& { return c.momentum; }));
   k.push_back(real_key(
@@ -299,6 +303,14 @@ std::vector<config_key> make_keys() {
         std::move(help), [member](auto& c) -> auto& { return c.circuit.*member; }));
   };
   mc("window_ms", "presentation window T of one sample (ms)", &lm::window_ms);
+  // Evaluation only: it changes test accuracy, never the trained weights.
+  k.push_back(key(
+      "microcircuit.test_window_ms",
+      "presentation window of a test sample (ms; 0: window_ms); longer averages out input noise",
+      false, [](const train_config& c) { return number(c.circuit.test_window_ms); },
+      [](train_config& c, std::string_view v) {
+        c.circuit.test_window_ms = parse_double("microcircuit.test_window_ms", v);
+      }));
   mc("input_rate_hz", "Poisson rate of an input of value 1 (Hz)", &lm::input_rate_hz);
   mc("teacher_on_hz", "teacher rate of the label's output unit (Hz)", &lm::teacher_on_hz);
   mc("teacher_off_hz", "teacher rate of the other output units (Hz)", &lm::teacher_off_hz);
@@ -565,6 +577,8 @@ void validate(const train_config& c) {
   if (!(c.learning_rate > 0.0) || !std::isfinite(c.learning_rate))
     throw parameter_error(
         fmt::format("learning-rate: is {}; expected a finite value > 0", c.learning_rate));
+  if (!(c.lr_decay > 0.0 && c.lr_decay <= 1.0))
+    throw parameter_error(fmt::format("lr-decay: is {}; expected a value in (0, 1]", c.lr_decay));
   if (!(c.momentum >= 0.0 && c.momentum < 1.0))
     throw parameter_error(fmt::format("momentum: is {}; expected a value in [0, 1)", c.momentum));
   if (!(c.weight_decay >= 0.0) || !std::isfinite(c.weight_decay))

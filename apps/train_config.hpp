@@ -77,6 +77,7 @@ struct train_config {
   std::uint64_t seed = 1;
   std::size_t train_samples = 0;  // 0: all
   double learning_rate = 0.01;
+  double lr_decay = 1.0;  // epoch e steps with learning_rate * lr_decay^e
   std::size_t batch_size = 32;
   double momentum = 0.0;
   double weight_decay = 0.0;

@@ -60,6 +60,13 @@ int argmax(const float* v, std::size_t n) {
   return static_cast<int>(best);
 }
 
+// The step of epoch e (0-based, counted over resumes): base * decay^e.
+struct learning_rate_schedule {
+  double base = 0.0;
+  double decay = 1.0;
+  double at(std::size_t epoch) const { return base * std::pow(decay, static_cast<double>(epoch)); }
+};
+
 // ---------------------------------------------------------------------------
 // A rate network and a reference trainer.
 //
@@ -76,7 +83,8 @@ class rate_model final : public train_model {
       : params_(c.rate_trainer_settings()),
         net_(c.rate_network_settings()),
         trainer_(net_, params_),
-        stateful_(params_.momentum != 0.0 || params_.weight_decay != 0.0) {
+        stateful_(params_.momentum != 0.0 || params_.weight_decay != 0.0),
+        schedule_{c.learning_rate, c.lr_decay} {
     if (stateful_) {
       for (std::size_t w = 0; w < net_.num_layers(); ++w) {
         velocity_.emplace_back(net_.weights(w).rows(), net_.weights(w).cols());
@@ -90,6 +98,8 @@ class rate_model final : public train_model {
   epoch_record train_epoch(learning::dataset_view data, const progress_callback& progress,
                            std::vector<alignment_point>&) override {
     data.check(net_.input_size(), net_.output_size(), "training set");
+    params_.learning_rate = schedule_.at(epochs_done_);
+    trainer_.set_learning_rate(params_.learning_rate);
     const auto start = std::chrono::steady_clock::now();
     const std::size_t count = data.count, width = data.input_size;
     const auto order = epoch_order(count, params_.seed, epochs_done_);
@@ -251,12 +261,13 @@ class rate_model final : public train_model {
     }
   }
 
-  learning::trainer_params params_;
+  learning::trainer_params params_;  // learning_rate: the current epoch's
   learning::rate_network net_;
   learning::reference_trainer trainer_;
   bool stateful_ = false;
   std::vector<matrix> velocity_;
   std::vector<std::vector<float>> bias_velocity_;
+  learning_rate_schedule schedule_;
   std::size_t epochs_done_ = 0;
 };
 
@@ -265,13 +276,17 @@ class rate_model final : public train_model {
 class microcircuit_model final : public train_model {
  public:
   explicit microcircuit_model(const train_config& c)
-      : params_(c.microcircuit_settings()), trainer_(params_), alignment_(c.alignment) {}
+      : params_(c.microcircuit_settings()),
+        trainer_(params_),
+        alignment_(c.alignment),
+        schedule_{c.learning_rate, c.lr_decay} {}
 
   std::size_t epochs_done() const override { return trainer_.epochs_done(); }
 
   epoch_record train_epoch(learning::dataset_view data, const progress_callback& progress,
                            std::vector<alignment_point>& alignment) override {
     const std::size_t epoch = trainer_.epochs_done();
+    trainer_.set_learning_rate(schedule_.at(epoch));
     const std::size_t batch_size =
         params_.schedule == learning::update_schedule::per_sample ? 1 : params_.batch_size;
     const std::size_t batches = (data.count + batch_size - 1) / batch_size;
@@ -431,6 +446,7 @@ class microcircuit_model final : public train_model {
   learning::microcircuit_params params_;
   learning::microcircuit_trainer trainer_;
   bool alignment_ = true;
+  learning_rate_schedule schedule_;
 };
 
 }  // namespace

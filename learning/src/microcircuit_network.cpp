@@ -115,8 +115,8 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
   input_ = &net_.add_population<spike_time_source>("input", n[0]);
   layout_.input = input_->id();
   for (std::size_t w = 0; w < L; ++w) {
-    auto& pyr =
-        net_.add_population<pyramidal_cell>(fmt::format("P{}", w + 1), n[w + 1], p.pyramidal);
+    auto& pyr = static_cast<pyramidal_population&>(net_.add(
+        std::make_unique<pyramidal_population>(fmt::format("P{}", w + 1), n[w + 1], p.pyramidal)));
     layout_.pyramidal.push_back(pyr.id());
     pyramidal_.push_back(&pyr);
     error_cell::parameters e;

@@ -130,6 +130,12 @@ void microcircuit_params::validate() const {
           "output_error_weight_mv", output_error_weight_mv, "a finite value > 0 mV");
   require(window_ms > 0 && std::isfinite(window_ms), "window_ms", window_ms,
           "a finite window > 0 ms");
+  require(test_window_ms >= 0 && std::isfinite(test_window_ms), "test_window_ms", test_window_ms,
+          "a finite window >= 0 ms (0: window_ms)");
+  if (test_window_ms != 0.0 && encoder)
+    throw parameter_error(
+        "microcircuit: parameter 'test_window_ms' needs the built-in Poisson encoder (a custom "
+        "encoder's spike trains have the length it gives them); expected 0");
   require(settle_ms >= 0 && (phase == error_phase::concurrent || settle_ms < window_ms),
           "settle_ms", settle_ms, "in [0, window_ms) ms");
   require(input_rate_hz >= 0 && std::isfinite(input_rate_hz), "input_rate_hz", input_rate_hz,

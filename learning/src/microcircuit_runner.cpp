@@ -118,7 +118,7 @@ void microcircuit_runner::encode(std::span<const float> input, std::uint64_t see
     for (const float x : input) {
       const double rate = std::clamp(static_cast<double>(x), 0.0, 1.0) * rate_per_ms;
       if (rate > 0) {
-        for (double t = gen.exponential(1.0 / rate); t < p.window_ms;
+        for (double t = gen.exponential(1.0 / rate); t < window_ms_;
              t += gen.exponential(1.0 / rate))
           r.times_ms.push_back(t);
       }
@@ -143,11 +143,11 @@ void microcircuit_runner::make_teacher(int label, std::uint64_t seed, std::uint6
       if (p.teacher_regular) {
         for (std::size_t m = 0;; ++m) {
           const double t = t0 + (static_cast<double>(m) + 0.5) * interval;
-          if (t >= p.window_ms) break;
+          if (t >= window_ms_) break;
           r.times_ms.push_back(t);
         }
       } else {
-        for (double t = t0 + gen.exponential(interval); t < p.window_ms;
+        for (double t = t0 + gen.exponential(interval); t < window_ms_;
              t += gen.exponential(interval))
           r.times_ms.push_back(t);
       }
@@ -159,11 +159,14 @@ void microcircuit_runner::make_teacher(int label, std::uint64_t seed, std::uint6
 }
 
 void microcircuit_runner::save_state() {
-  const double t = params().window_ms;
+  const double t = window_ms_;
+  saved_end_ms_ = t;
   saved_pyramidal_.resize(rules_.size());
   saved_error_.resize(rules_.size());
   for (std::size_t w = 0; w < rules_.size(); ++w) {
-    read_states(circuit_.pyramidal(w), t, saved_pyramidal_[w]);
+    const auto& pyr = circuit_.pyramidal(w);
+    saved_pyramidal_[w].resize(pyr.size());
+    for (std::uint32_t i = 0; i < pyr.size(); ++i) saved_pyramidal_[w][i] = pyr.state_at(i, t);
     read_states(circuit_.error(w), t, saved_error_[w]);
   }
 }
@@ -175,7 +178,7 @@ void microcircuit_runner::restore_state() {
   // kappa = 0 and error cells that cross only at inputs, "no crossing"
   // stays the right prediction.
   const auto& p = params();
-  const double end = p.window_ms, start = p.window_ms + p.gap_ms;
+  const double end = saved_end_ms_, start = saved_end_ms_ + p.gap_ms;
   for (std::size_t w = 0; w < rules_.size(); ++w) {
     auto& pyr = circuit_.pyramidal(w);
     for (std::uint32_t i = 0; i < pyr.size(); ++i) {
@@ -183,7 +186,7 @@ void microcircuit_runner::restore_state() {
       pyramidal_cell::advance(s, pyr.constants(), end, start);
       s.t_a_ms -= start;
       s.ref_until_ms -= start;
-      pyr.state_of(i) = s;
+      pyr.set_state(i, s, 0.0);
     }
     auto& err = circuit_.error(w);
     for (std::uint32_t i = 0; i < err.size(); ++i) {
@@ -208,13 +211,14 @@ sample_outcome microcircuit_runner::present(std::span<const float> input, int la
     throw parameter_error(
         fmt::format("microcircuit: {} update buffers; expected {}", dw.size(), L));
   set_mode(training);
+  window_ms_ = p.presentation_ms(training);
   encode(input, seed, sample_index);
   make_teacher(label, seed, sample_index);
 
   sim_->reset(derive_seed(seed, stream::initial_state, sample_index));
   const bool carry = p.between_samples == sample_transition::decay && carry_;
   if (carry) restore_state();
-  const double shift = p.window_ms + p.gap_ms;
+  const double shift = saved_end_ms_ + p.gap_ms;
   for (std::size_t w = 0; w < L; ++w) {
     std::span<float> target, weights;
     double eta = 0.0;
@@ -238,7 +242,7 @@ sample_outcome microcircuit_runner::present(std::span<const float> input, int la
   for (auto& c : pyramidal_) c.begin_sample(t_e);
   for (auto& c : error_) c.begin_sample(t_e);
 
-  sim_->run_until(time_ms{p.window_ms});
+  sim_->run_until(time_ms{window_ms_});
 
   if (p.between_samples == sample_transition::decay) {
     save_state();

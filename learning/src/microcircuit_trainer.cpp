@@ -317,6 +317,14 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
   });
 }
 
+void microcircuit_trainer::set_learning_rate(double eta) {
+  if (!(eta >= 0.0) || !std::isfinite(eta))
+    throw parameter_error(
+        fmt::format("microcircuit: learning rate {}; expected a finite value >= 0", eta));
+  params_.learning_rate = eta;
+  for (auto& r : runners_) r->set_learning_rate(eta);
+}
+
 void microcircuit_trainer::apply_update(std::size_t batch_samples) {
   for (std::size_t w = 0; w < weights_.size(); ++w) {
     float* W = weights_[w].data();

@@ -189,6 +189,13 @@ weight_updates reference_trainer::compute_updates(const rate_network& net, const
   return compute_updates(net, inputs, targets);
 }
 
+void reference_trainer::set_learning_rate(double learning_rate) {
+  if (!(learning_rate > 0.0) || !std::isfinite(learning_rate))
+    throw parameter_error("reference_trainer: learning rate " + std::to_string(learning_rate) +
+                          "; expected a finite value > 0");
+  params_.learning_rate = learning_rate;
+}
+
 void reference_trainer::apply_updates(rate_network& net, const weight_updates& updates) {
   check_network(net);
   if (updates.weights.size() != net.num_layers() || updates.biases.size() != net.num_layers()) {

@@ -134,6 +134,12 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"weight-decay", "-1"}}), doctest::Contains("weight-decay"),
                        parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"lr-decay", "0"}}), doctest::Contains("lr-decay: is 0"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"lr-decay", "1.5"}}), doctest::Contains("lr-decay"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"}, {"microcircuit.test_window_ms", "-1"}}),
+                       doctest::Contains("test_window_ms"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"batch-size", "0"}}), doctest::Contains("batch-size"),
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"arch", "784"}}), doctest::Contains("arch"), parameter_error);

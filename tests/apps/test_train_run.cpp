@@ -218,13 +218,15 @@ TEST_CASE(
     CHECK_MESSAGE(raster.find(pop) != std::string::npos, pop);
 }
 
+// With a decaying learning rate: the resumed epoch must take the second
+// epoch's step, not the first's.
 TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weights") {
   if (!have_mnist()) return;
   const auto args = [](const fs::path& d) {
     return std::vector<std::string>{
         "--algo",         "microcircuit", "--arch",          "784-20-10", "--train-samples", "300",
         "--test-samples", "100",          "--seed",          "5",         "--threads",       "2",
-        "--output",       d.string(),     "--weight-images", "0"};
+        "--output",       d.string(),     "--weight-images", "0",         "--lr-decay",      "0.5"};
   };
   const fs::path whole = fresh_dir("mc_whole"), split = fresh_dir("mc_split");
   CHECK(train(with(args(whole), {"--epochs", "2"})) == 0);

@@ -15,6 +15,7 @@
 #include "apical/engine/sources.hpp"
 #include "apical/learning/microcircuit_cells.hpp"
 #include "apical/models/two_compartment.hpp"
+#include "spike_fixtures.hpp"
 
 namespace {
 
@@ -23,26 +24,8 @@ using apical::spike_raster;
 using apical::synapse;
 using apical::time_ms;
 
-// Poisson spike trains on `channels` channels over [0, duration).
-std::shared_ptr<spike_raster> poisson_raster(std::size_t channels, double rate_hz,
-                                             double duration_ms, std::uint64_t seed) {
-  auto r = std::make_shared<spike_raster>();
-  apical::rng gen(seed);
-  for (std::size_t c = 0; c < channels; ++c) {
-    std::vector<double> times;
-    for (double t = gen.exponential(1000.0 / rate_hz); t < duration_ms;
-         t += gen.exponential(1000.0 / rate_hz))
-      times.push_back(t);
-    r->add_channel(times);
-  }
-  return r;
-}
-
-struct spike {
-  double t;
-  std::uint32_t i;
-  friend bool operator==(const spike&, const spike&) = default;
-};
+using apical::test::poisson_raster;
+using apical::test::spike;
 
 struct spike_log {
   std::vector<spike> spikes;

@@ -249,3 +249,47 @@ TEST_CASE("data that does not fit the network is rejected") {
   const std::vector<std::uint8_t> bad_label{5};
   CHECK_THROWS_AS(t.evaluate({ok, bad_label, 40}), apical::parameter_error);
 }
+
+TEST_CASE("test_window_ms lengthens evaluation presentations only") {
+  auto p = task_params();
+  p.test_window_ms = 4 * p.window_ms;
+  learning::microcircuit_runner runner(p);
+  const std::vector<float> input(40, 0.5f);
+  // Evaluation: inputs over [0, 4 T), 4 x the spikes of a training window.
+  runner.present(input, -1, 1, 0);
+  const double evaluation = static_cast<double>(runner.input_raster().total_spikes());
+  for (std::size_t c = 0; c < runner.input_raster().channels(); ++c)
+    for (const double t : runner.input_raster().channel(c)) CHECK(t < p.test_window_ms);
+  // Training: the training window.
+  runner.present(input, 1, 1, 0);
+  const double training = static_cast<double>(runner.input_raster().total_spikes());
+  for (std::size_t c = 0; c < runner.input_raster().channels(); ++c)
+    for (const double t : runner.input_raster().channel(c)) CHECK(t < p.window_ms);
+  // 40 channels at 100 Hz: 400 expected spikes in T = 100 ms, 1600 in 4 T.
+  CHECK(training == doctest::Approx(400).epsilon(0.2));
+  CHECK(evaluation == doctest::Approx(1600).epsilon(0.1));
+
+  p.test_window_ms = -1.0;
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'test_window_ms'"),
+                       apical::parameter_error);
+  p.test_window_ms = 200.0;
+  p.encoder = [](std::span<const float>, std::uint64_t, std::uint64_t, apical::spike_raster&) {};
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("built-in Poisson encoder"),
+                       apical::parameter_error);
+}
+
+TEST_CASE("set_learning_rate: eta 0 leaves the weights alone, bad values are refused") {
+  const gaussian_task data(64, 9);
+  learning::microcircuit_trainer t(task_params());
+  const auto before = t.all_weights();
+  t.set_learning_rate(0.0);
+  t.train_epoch(data.view());
+  CHECK(t.all_weights() == before);
+  t.set_learning_rate(0.2);
+  t.train_epoch(data.view());
+  CHECK_FALSE(t.all_weights() == before);
+  CHECK(t.params().learning_rate == 0.2);
+  CHECK_THROWS_AS(t.set_learning_rate(-1.0), apical::parameter_error);
+  CHECK_THROWS_AS(t.set_learning_rate(std::numeric_limits<double>::infinity()),
+                  apical::parameter_error);
+}

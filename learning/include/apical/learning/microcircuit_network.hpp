@@ -4,8 +4,8 @@
 //
 // Populations, in the order they are added (their ids):
 //   input         spike_time_source, n_0 channels (one sample's encoding)
-//   P<l>, E<l>    for l = 1..L: pyramidal cells (pyramidal_cell: the
-//                 two_compartment model with kappa = 0, n_l) and
+//   P<l>, E<l>    for l = 1..L: pyramidal cells (pyramidal_population:
+//                 the two_compartment model with kappa = 0, n_l) and
 //                 error cells (error_cell, 2 n_l: E+_i is cell i, E-_i is
 //                 cell n_l + i)
 //   teacher       spike_time_source, n_L (T_k fires at the target rate)
@@ -52,6 +52,7 @@
 #include "apical/learning/matrix.hpp"
 #include "apical/learning/microcircuit_cells.hpp"
 #include "apical/learning/microcircuit_params.hpp"
+#include "apical/learning/pyramidal_population.hpp"
 
 namespace apical::learning {
 
@@ -97,10 +98,12 @@ class microcircuit_network {
   const network& net() const { return net_; }
   const microcircuit_layout& layout() const { return layout_; }
   const microcircuit_params& params() const { return params_; }
+  // The only parameter that may change after construction (a schedule).
+  void set_learning_rate(double eta) { params_.learning_rate = eta; }
 
   model_population<spike_time_source>& input() { return *input_; }
   model_population<spike_time_source>& teacher() { return *teacher_; }
-  model_population<pyramidal_cell>& pyramidal(std::size_t w) { return *pyramidal_[w]; }
+  pyramidal_population& pyramidal(std::size_t w) { return *pyramidal_[w]; }
   model_population<error_cell>& error(std::size_t w) { return *error_[w]; }
 
   // W^(w+1) (n_(w+1) x n_w) into the forward projection.
@@ -116,7 +119,7 @@ class microcircuit_network {
   microcircuit_layout layout_;
   model_population<spike_time_source>* input_ = nullptr;
   model_population<spike_time_source>* teacher_ = nullptr;
-  std::vector<model_population<pyramidal_cell>*> pyramidal_;
+  std::vector<pyramidal_population*> pyramidal_;
   std::vector<model_population<error_cell>*> error_;
 };
 

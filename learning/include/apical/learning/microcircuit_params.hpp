@@ -12,61 +12,70 @@
 // 100 Hz for a white pixel; bench/microcircuit/README.md); learning_rate and
 // init_gain depend on the input rates and the window.
 //
+// clang-format off
 // name                   | unit | default          | meaning
-// -----------------------|------|------------------|------------------------------------------
-// layer_sizes            | 1    | (none)           | input, hidden..., output; >= 2 entries, each
-// >= 1 pyramidal              |      | tau_s 20 ms ...  | two_compartment parameters of every P
-// cell
-//                        |      |                  | (kappa must be 0)
+// -----------------------|------|------------------|---------------------------------------------
+// layer_sizes            | 1    | (none)           | input, hidden..., output; >= 2 entries, >= 1
+// pyramidal              |      | tau_s 20 ms ...  | two_compartment parameters of every P cell
+//                        |      |                  | (kappa must be 0, e_l below v_th)
 // error_theta_mv         | mV   | 1                | error-cell threshold (one count = theta)
 // error_tau_m_ms         | ms   | inf              | error-cell leak (inf: a perfect counter)
-// error_dither           | -    | true             | error cells start at V ~ U[0, theta): unbiased
-// counts
-//                        |      |                  | (the two cells of a pair complementary;
-//                        error_cell)
-// init_gain              | 1    | 2                | W ~ U(-a, a), a = init_gain * (v_th - e_l) *
-// sqrt(3 / fan_in) feedforward_delay_ms   | ms   | 1                | P^(l-1) -> P^l basal delay
-// feedback               | -    | sign_concordant  | sign_concordant, random (FA), symmetric (BP),
-// direct (DFA) magnitude              | -    | random           | sign_concordant magnitudes:
-// random (frSF) or uniform (uSF) feedback_weight_mv     | mV   | 1                | mean feedback
-// magnitude |B| (random: U[0, 2 f); uniform: f;
-//                        |      |                  | random/direct signs: |B| ~ U[0, 2 f), sign
-//                        +-1)
-// symmetric_gain         | 1    | 1                | symmetric: B = symmetric_gain * W^T (mV per
-// mV) feedback_inhibition    | -    | true             | each feedback synapse also inhibits the
-// partner cell pair_coupling          | -    | true             | E+ and E- excite each other by
-// theta (signed counter;
-//                        |      |                  | needs feedback_inhibition)
-// gate_error_cells       | -    | true             | hidden error cells are gated by their P cell
-// (f'(u)) output_gate            | -    | false            | also gate the output error cells and
-// the output rule error_delay_ms         | ms   | 0.5              | feedback, teacher and
-// output-comparison delay local_delay_ms         | ms   | 0.1              | E -> apical P, P -> E
-// gate, E+ <-> E- delay output_error_weight_mv | mV   | 1                | T_k and P_k -> E+-_k
-// weight magnitude window_ms              | ms   | 50               | presentation window T of one
-// sample error_phase            | -    | concurrent       | concurrent: error window [0, T);
-// after_settle: [settle_ms, T) settle_ms              | ms   | 0                | start of the
-// error window with after_settle input_rate_hz          | Hz   | 100              | built-in
-// Poisson encoder: rate = clamp(x, 0, 1) * this teacher_on_hz          | Hz   | 200              |
-// teacher rate of the label's output unit teacher_off_hz         | Hz   | 0                |
-// teacher rate of the other output units teacher_regular        | -    | true             | teacher
-// spikes evenly spaced (else Poisson) between_samples        | -    | reset            | reset:
-// every sample starts from the initial state;
-//                        |      |                  | decay: from the previous sample's state of the
-//                        same |      |                  | chunk, decayed over gap_ms
+// error_dither           | -    | true             | error cells start at V ~ U[0, theta):
+//                        |      |                  | unbiased counts (a pair complementary)
+// init_gain              | 1    | 2                | W ~ U(-a, a), a = init_gain (v_th - e_l)
+//                        |      |                  | sqrt(3 / fan_in)
+// feedforward_delay_ms   | ms   | 1                | P^(l-1) -> P^l basal delay
+// feedback               | -    | sign_concordant  | sign_concordant, random (FA), symmetric
+//                        |      |                  | (BP) or direct (DFA)
+// magnitude              | -    | random           | sign_concordant magnitudes: random (frSF)
+//                        |      |                  | or uniform (uSF)
+// feedback_weight_mv     | mV   | 1                | mean feedback magnitude |B| (random:
+//                        |      |                  | U[0, 2 f); uniform: f; random/direct:
+//                        |      |                  | U[0, 2 f) with random signs)
+// symmetric_gain         | 1    | 1                | symmetric: B = symmetric_gain W^T
+// feedback_inhibition    | -    | true             | each feedback synapse also inhibits the
+//                        |      |                  | partner cell
+// pair_coupling          | -    | true             | E+ and E- excite each other by theta (a
+//                        |      |                  | signed counter; needs feedback_inhibition)
+// gate_error_cells       | -    | true             | hidden error cells gated by their P cell
+// output_gate            | -    | false            | also gate the output error cells and rule
+// error_delay_ms         | ms   | 0.5              | feedback, teacher, comparison delay
+// local_delay_ms         | ms   | 0.1              | E -> apical P, P -> E gate, E+ <-> E-
+// output_error_weight_mv | mV   | 1                | T_k and P_k -> E+-_k weight magnitude
+// window_ms              | ms   | 50               | presentation window T of a training sample
+// test_window_ms         | ms   | 0                | window of an evaluation (no teacher)
+//                        |      |                  | presentation; 0: window_ms
+// error_phase            | -    | concurrent       | concurrent: error window [0, T);
+//                        |      |                  | after_settle: [settle_ms, T)
+// settle_ms              | ms   | 0                | error window start with after_settle
+// input_rate_hz          | Hz   | 100              | built-in Poisson encoder: rate =
+//                        |      |                  | clamp(x, 0, 1) input_rate_hz
+// teacher_on_hz          | Hz   | 200              | teacher rate of the label's output unit
+// teacher_off_hz         | Hz   | 0                | teacher rate of the other output units
+// teacher_regular        | -    | true             | teacher spikes evenly spaced (else Poisson)
+// between_samples        | -    | reset            | reset: every sample starts from the initial
+//                        |      |                  | state; decay: from the previous sample's
+//                        |      |                  | state (same chunk), decayed over gap_ms
 // gap_ms                 | ms   | 50               | decay: time between two samples
-// learning_rate          | mV   | 0.1              | eta: per apical error event, dW = +-eta g x
-// layer_rate_scale       | 1    | (all 1)          | per weight layer multiplier of eta (empty or L
-// entries) tau_x_ms               | ms   | 10               | presynaptic basal trace decay gate |
-// -    | window           | somatic gate g: window (1 if fired within tau_g) or trace tau_g_ms | ms
-// | 20               | somatic gate time (also the error cells' gate_ms) schedule               | -
-// | mini_batch       | online, per_sample or mini_batch batch_size             | 1    | 16 |
-// mini_batch: samples per update (mean of the sum) manhattan              | -    | false | W += eta
-// * sign(sum dW) instead of eta * mean dW w_min_mv, w_max_mv     | mV   | -inf, inf        | weight
-// bounds applied after each update normalise              | -    | false            | keep each
-// layer's Frobenius norm at its initial value threads                | 1    | 1                |
-// workers (one network and simulator each) chunks                 | 1    | 4                | fixed
-// accumulation chunks per batch (determinism) seed                   | 1    | 1                |
-// weights, feedback, encoding, shuffles, initial states
+// learning_rate          | mV   | 0.1              | eta: per apical error event,
+//                        |      |                  | dW = +-eta g x
+// layer_rate_scale       | 1    | (all 1)          | per weight layer multiplier of eta (empty
+//                        |      |                  | or L entries)
+// tau_x_ms               | ms   | 10               | presynaptic basal trace decay
+// gate                   | -    | window           | somatic gate g: window (1 if fired within
+//                        |      |                  | tau_g) or trace
+// tau_g_ms               | ms   | 20               | somatic gate time (and error-cell gate_ms)
+// schedule               | -    | mini_batch       | online, per_sample or mini_batch
+// batch_size             | 1    | 16               | mini_batch: samples per update (mean)
+// manhattan              | -    | false            | W += eta sign(sum dW), not eta mean dW
+// w_min_mv, w_max_mv     | mV   | -inf, inf        | weight bounds applied after each update
+// normalise              | -    | false            | keep each layer's Frobenius norm
+// threads                | 1    | 1                | workers (one network and simulator each)
+// chunks                 | 1    | 4                | fixed accumulation chunks per batch
+//                        |      |                  | (determinism)
+// seed                   | 1    | 1                | weights, feedback, encoding, shuffles,
+//                        |      |                  | initial states
+// clang-format on
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -133,6 +142,7 @@ struct microcircuit_params {
   double output_error_weight_mv = 1.0;
 
   double window_ms = 50.0;
+  double test_window_ms = 0.0;
   error_phase phase = error_phase::concurrent;
   double settle_ms = 0.0;
   double input_rate_hz = 100.0;
@@ -166,6 +176,11 @@ struct microcircuit_params {
   void validate() const;
 
   std::size_t num_layers() const { return layer_sizes.size() - 1; }
+  // The presentation window of a training (teacher present) or an
+  // evaluation sample.
+  double presentation_ms(bool training) const {
+    return training || test_window_ms == 0.0 ? window_ms : test_window_ms;
+  }
   // Start of the error window.
   double error_start_ms() const { return phase == error_phase::after_settle ? settle_ms : 0.0; }
   // Whether weight layer w (0-based) has its error cells gated.

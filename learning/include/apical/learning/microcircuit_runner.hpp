@@ -2,7 +2,8 @@
 // microcircuit_runner: one network, one simulator and its listeners; presents
 // samples one at a time. A trainer owns one runner per worker thread.
 //
-// Presentation protocol of one sample (window T = window_ms):
+// Presentation protocol of one sample (window T = window_ms in training,
+// test_window_ms, when set, in evaluation):
 //   1. the input values are encoded into spike trains on [0, T) (the
 //      params' encoder, or Poisson at clamp(x, 0, 1) * input_rate_hz from
 //      rng(derive_seed(seed, stream::encoder, sample_index)));
@@ -50,6 +51,8 @@ class microcircuit_runner {
 
   const microcircuit_params& params() const { return circuit_.params(); }
   microcircuit_network& circuit() { return circuit_; }
+  // eta of the online schedule (validated by the trainer).
+  void set_learning_rate(double eta) { circuit_.set_learning_rate(eta); }
   simulator& sim() { return *sim_; }
 
   // Loads the forward weights (one matrix per layer) and the signed feedback
@@ -106,10 +109,12 @@ class microcircuit_runner {
   std::shared_ptr<spike_raster> teacher_raster_;
   std::vector<std::uint32_t> target_counts_;
   std::vector<double> scratch_times_;
-  int mode_ = -1;  // -1 unset, 0 evaluation, 1 training
+  int mode_ = -1;           // -1 unset, 0 evaluation, 1 training
+  double window_ms_ = 0.0;  // T of the current presentation
   bool learning_connected_ = false;
   // between_samples = decay: the state at the end of the previous sample.
   bool carry_ = false;
+  double saved_end_ms_ = 0.0;  // the previous presentation's T
   std::vector<std::vector<pyramidal_cell::state>> saved_pyramidal_;
   std::vector<std::vector<error_cell::state>> saved_error_;
 };

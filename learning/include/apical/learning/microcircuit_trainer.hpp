@@ -111,6 +111,9 @@ class microcircuit_trainer {
   microcircuit_trainer& operator=(const microcircuit_trainer&) = delete;
 
   const microcircuit_params& params() const { return params_; }
+  // Changes eta for the following updates (a learning-rate schedule);
+  // throws parameter_error for a negative or non-finite value.
+  void set_learning_rate(double eta);
   std::size_t num_layers() const { return weights_.size(); }
   std::size_t epochs_done() const { return epochs_done_; }
 

@@ -91,6 +91,9 @@ class reference_trainer {
   reference_trainer& operator=(reference_trainer&&) noexcept;
 
   const trainer_params& params() const { return params_; }
+  // Changes the SGD step for the following batches (a learning-rate
+  // schedule); throws parameter_error unless finite and > 0.
+  void set_learning_rate(double learning_rate);
   const feedback& feedback_paths() const { return feedback_; }
 
   // The updates one batch would make, without applying them. targets has one
