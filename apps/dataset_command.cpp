@@ -119,7 +119,6 @@ std::string colour(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
   return fmt::format("#{:02x}{:02x}{:02x}", r, g, b);
 }
 
-
 // The image as one rect per pixel (grey, or RGB from the three planes), and
 // beside it the raster: one tick per spike, channels top to bottom.
 std::string render_svg(std::span<const std::uint8_t> image, ds::image_shape shape,

@@ -2,5 +2,7 @@
 #include "commands.hpp"
 
 namespace apical::app {
-int run_dataset(int, char**) { throw parameter_error("dataset: this build has no datasets module"); }
+int run_dataset(int, char**) {
+  throw parameter_error("dataset: this build has no datasets module");
+}
 }  // namespace apical::app

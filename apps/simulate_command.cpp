@@ -12,8 +12,8 @@
 #include <limits>
 #include <memory>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "apical/engine/analysis.hpp"
 #include "apical/engine/error.hpp"
@@ -143,8 +143,7 @@ int run_simulate(int argc, char** argv) {
       "worker threads; results are identical for any number (needs delays > 0)")(
       "queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
       "output,o", po::value(&output)->default_value("out"),
-      "output directory for spikes.csv and summary.json")(
-      "no-spikes", "do not write spikes.csv")(
+      "output directory for spikes.csv and summary.json")("no-spikes", "do not write spikes.csv")(
       "record-state", po::value(&record_state)->composing(),
       "sample a state variable, POPULATION.VARIABLE (repeatable), e.g. E.v_mv; written to "
       "DIR/state_POPULATION_VARIABLE.csv")(
@@ -154,8 +153,7 @@ int run_simulate(int argc, char** argv) {
       "sampling interval of --record-state in ms")(
       "record-sources", "also record the spikes of source populations (Poisson drives, ...)")(
       "print-config", "print the fully resolved configuration and exit")(
-      "no-plasticity",
-      "ignore the [plasticity.*] sections: the same network with static weights")(
+      "no-plasticity", "ignore the [plasticity.*] sections: the same network with static weights")(
       "record-weights", po::value(&record_weights_ms),
       "write DIR/weights.csv: the weights of a sample of each plastic projection's synapses "
       "every INTERVAL ms (0: at every change)")(
@@ -181,8 +179,10 @@ int run_simulate(int argc, char** argv) {
   for (const auto& file : plugin_files) plugins.emplace_back(file).register_models(models);
   network_spec spec = preset.empty() ? load_network_config(config) : make_preset(preset, scale);
   for (const auto& o : overrides) apply_override(spec, o);
-  if (duration >= 0) spec.duration_ms = duration;
-  else if (vm.count("duration")) throw parameter_error("--duration: must be >= 0 ms");
+  if (duration >= 0)
+    spec.duration_ms = duration;
+  else if (vm.count("duration"))
+    throw parameter_error("--duration: must be >= 0 ms");
   if (vm.count("seed")) spec.seed = seed;
   if (!queue.empty()) {
     parse_queue_kind(queue);
@@ -194,8 +194,9 @@ int run_simulate(int argc, char** argv) {
   check_plasticity(spec, rules);
   const bool plastic = !vm.count("no-plasticity");
   if (vm.count("record-weights") && !(record_weights_ms >= 0 && std::isfinite(record_weights_ms)))
-    throw parameter_error(fmt::format(
-        "--record-weights: expected an interval in ms, finite and >= 0, got {}", record_weights_ms));
+    throw parameter_error(
+        fmt::format("--record-weights: expected an interval in ms, finite and >= 0, got {}",
+                    record_weights_ms));
   if (vm.count("record-weights") && (!plastic || spec.plasticity.empty()))
     throw parameter_error(
         "--record-weights: no plastic projection to record (the configuration has no "
@@ -218,8 +219,8 @@ int run_simulate(int argc, char** argv) {
   for (const auto& what : record_state) {
     const auto dot = what.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == what.size())
-      throw parameter_error(fmt::format(
-          "--record-state '{}': expected POPULATION.VARIABLE, e.g. E.v_mv", what));
+      throw parameter_error(
+          fmt::format("--record-state '{}': expected POPULATION.VARIABLE, e.g. E.v_mv", what));
     const auto& pop = net->pop(std::string_view(what).substr(0, dot));
     std::vector<std::uint32_t> neurons;
     for (std::uint32_t i = 0; i < std::min<std::size_t>(record_neurons, pop.size()); ++i)
@@ -254,8 +255,8 @@ int run_simulate(int argc, char** argv) {
     if (tty) {
       const double wall = seconds_since(t_sim);
       const double done = sim.now().count() / spec.duration_ms;
-      fmt::print(stderr, "\r{:.0f}/{:.0f} ms  {:.3g} events/s  ETA {:.1f} s   ",
-                 sim.now().count(), spec.duration_ms,
+      fmt::print(stderr, "\r{:.0f}/{:.0f} ms  {:.3g} events/s  ETA {:.1f} s   ", sim.now().count(),
+                 spec.duration_ms,
                  static_cast<double>(sim.counters().synaptic_events) / std::max(wall, 1e-9),
                  done > 0 ? wall * (1 - done) / done : 0.0);
     }
@@ -269,7 +270,8 @@ int run_simulate(int argc, char** argv) {
     for (auto& r : weight_recorders) r->flush(sim.now());
     write_text_file(std::filesystem::path(output) / "weights.csv", weights_csv(weight_recorders));
   }
-  if (!vm.count("no-spikes")) write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
+  if (!vm.count("no-spikes"))
+    write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
   for (const auto& [stem, recorder] : samplers)
     write_state_csv(std::filesystem::path(output) / (stem + ".csv"), *net,
                     sim.state_recording(recorder));
@@ -299,21 +301,24 @@ int run_simulate(int argc, char** argv) {
   }
   j.value("rate_e_hz", rate_e);
   j.value("rate_i_hz", rate_i);
-  j.value("cv_isi", cv_n > 0 ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN());
+  j.value("cv_isi",
+          cv_n > 0 ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN());
   j.value("build_s", build_s);
   j.value("sim_s", sim_s);
   // CPU time of all threads: on a shared machine a steadier figure than wall time.
   j.value("sim_cpu_s", sim_cpu_s);
-  j.value("events_per_s", static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
+  j.value("events_per_s",
+          static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
   j.value("synaptic_events", std::uint64_t{sim.counters().synaptic_events});
   // Queue traffic: events popped, and those that did not lead to a spike
   // or delivery (superseded or provisional predictions).
   j.value("queue_events", std::uint64_t{sim.counters().events});
   j.value("stale_predictions", std::uint64_t{sim.counters().stale_predictions});
   j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
-  j.value("bytes_per_synapse", net->synapses() > 0 ? static_cast<double>(net->synapse_memory_bytes()) /
-                                                         static_cast<double>(net->synapses())
-                                                   : 0.0);
+  j.value("bytes_per_synapse", net->synapses() > 0
+                                   ? static_cast<double>(net->synapse_memory_bytes()) /
+                                         static_cast<double>(net->synapses())
+                                   : 0.0);
   j.begin_object("populations");
   for (std::size_t p = 0; p < net->population_count(); ++p) {
     j.begin_object(net->pop(p).name());
@@ -369,10 +374,11 @@ int run_simulate(int argc, char** argv) {
   for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
     const auto& p = *plastic_projections[r];
     const auto w = summarize_weights(p);
-    fmt::print("  plasticity {} ({} on {}): {} updates, weight mean {:.6g} (initially {:.6g}), "
-               "range [{:.6g}, {:.6g}]\n",
-               spec.plasticity[r].name, p.rule_name(), p.proj().name(), p.counters().updates,
-               w.mean, initial_weights[r].mean, w.min, w.max);
+    fmt::print(
+        "  plasticity {} ({} on {}): {} updates, weight mean {:.6g} (initially {:.6g}), "
+        "range [{:.6g}, {:.6g}]\n",
+        spec.plasticity[r].name, p.rule_name(), p.proj().name(), p.counters().updates, w.mean,
+        initial_weights[r].mean, w.min, w.max);
   }
   fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",
              build_s, sim_s,

@@ -132,6 +132,18 @@ run_summary summary_of(const train_config& c, const prepared_data& d) {
   return s;
 }
 
+// First-layer weights with one column per image value: with on-off input,
+// the weight of a pixel's ON input minus that of its OFF input (what a
+// brighter pixel does to the unit).
+learning::matrix as_images(const learning::matrix& w, input_scaling input) {
+  if (input != input_scaling::on_off) return w;
+  const std::size_t n = w.cols() / 2;
+  learning::matrix out(w.rows(), n);
+  for (std::size_t i = 0; i < w.rows(); ++i)
+    for (std::size_t j = 0; j < n; ++j) out.row(i)[j] = w.row(i)[j] - w.row(i)[n + j];
+  return out;
+}
+
 // A reference trainer trained on the same data as the main run, with the
 // rate settings of the run when it is a rate run, else the dataset's rate
 // defaults (and the run's learning-rate decay).
@@ -347,16 +359,16 @@ int run_train(int argc, char** argv) {
   std::vector<std::string> pictures{"accuracy.svg"};
   write_accuracy_chart(dir / "accuracy.svg", run, history, comparisons);
   if (cfg.weight_images > 0 && cfg.arch.size() > 2) {
-    write_weight_images(dir / "weights.svg", model->first_layer_weights(), prepared.shape,
-                        cfg.weight_images,
+    write_weight_images(dir / "weights.svg", as_images(model->first_layer_weights(), cfg.input),
+                        prepared.shape, cfg.weight_images,
                         fmt::format("incoming weights of the first {} hidden units ({}, {})",
                                     std::min(cfg.weight_images, cfg.arch[1]), run.algo,
                                     epochs_text(model->epochs_done())));
     pictures.emplace_back("weights.svg");
     // What training changed: the initial weights are a function of the seed.
-    learning::matrix change = model->first_layer_weights();
+    learning::matrix change = as_images(model->first_layer_weights(), cfg.input);
     const auto fresh = make_model(cfg);
-    const learning::matrix& initial = fresh->first_layer_weights();
+    const learning::matrix initial = as_images(fresh->first_layer_weights(), cfg.input);
     for (std::size_t i = 0; i < change.size(); ++i) change.data()[i] -= initial.data()[i];
     write_weight_images(dir / "weight_changes.svg", change, prepared.shape, cfg.weight_images,
                         fmt::format("learned change of the first {} hidden units' weights ({}, {})",

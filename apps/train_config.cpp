@@ -94,7 +94,9 @@ input_scaling parse_input(std::string_view key, std::string_view text) {
   const std::string t = trimmed(text);
   if (t == "unit") return input_scaling::unit;
   if (t == "centred" || t == "centered") return input_scaling::centred;
-  throw parameter_error(fmt::format("{}: unknown value '{}'; expected unit or centred", key, text));
+  if (t == "on-off" || t == "on_off") return input_scaling::on_off;
+  throw parameter_error(
+      fmt::format("{}: unknown value '{}'; expected unit, centred or on-off", key, text));
 }
 
 std::vector<train_algo> parse_compare(std::string_view key, std::string_view text) {
@@ -218,7 +220,9 @@ std::vector<config_key> make_keys() {
       "weight-decay", "L2 decay on weights (rate trainers)",
       [](auto& c) -> auto& { return c.weight_decay; }));
   k.push_back(key(
-      "input", "input scaling: unit (x / 255) or centred (minus the training means; rate only)",
+      "input",
+      "input scaling: unit (x / 255), centred (minus the training means; rate only) or on-off "
+      "(centred, as an ON and an OFF input per pixel: the arch starts with 2 x the pixels)",
       true, [](const train_config& c) { return std::string(to_string(c.input)); },
       [](train_config& c, std::string_view v) { c.input = parse_input("input", v); }));
   k.push_back(key(
@@ -451,7 +455,19 @@ learning::feedback_mode implied_feedback(train_algo a) {
 }
 
 std::string_view to_string(input_scaling s) {
-  return s == input_scaling::unit ? "unit" : "centred";
+  switch (s) {
+    case input_scaling::unit:
+      return "unit";
+    case input_scaling::centred:
+      return "centred";
+    case input_scaling::on_off:
+      return "on-off";
+  }
+  return "?";
+}
+
+std::size_t inputs_per_value(input_scaling s) {
+  return s == input_scaling::on_off ? 2 : 1;
 }
 
 std::string arch_to_string(const std::vector<std::size_t>& sizes) {
@@ -605,10 +621,10 @@ void validate(const train_config& c) {
       throw parameter_error(fmt::format("rate.{}", e.what()));
     }
   } else {
-    if (c.input != input_scaling::unit)
+    if (c.input == input_scaling::centred)
       throw parameter_error(
           "input: 'centred' does not fit the microcircuit, whose inputs are firing rates in "
-          "[0, 1] of input_rate_hz; expected unit");
+          "[0, 1] of input_rate_hz; expected unit or on-off (centred contrast as two rates)");
     if (c.momentum != 0.0 || c.weight_decay != 0.0)
       throw parameter_error(
           "momentum, weight-decay: apply to the rate trainers only; expected 0 with algo "
@@ -624,10 +640,14 @@ void validate(const train_config& c) {
 }
 
 void check_against_data(const train_config& c, std::size_t input_size, std::size_t classes) {
-  if (c.arch.front() != input_size || c.arch.back() != classes)
-    throw parameter_error(
-        fmt::format("arch: {} does not fit {} ({} inputs, {} classes); expected {}-...-{}",
-                    arch_to_string(c.arch), c.dataset, input_size, classes, input_size, classes));
+  const std::size_t inputs = input_size * inputs_per_value(c.input);
+  if (c.arch.front() != inputs || c.arch.back() != classes)
+    throw parameter_error(fmt::format(
+        "arch: {} does not fit {} ({} inputs{}, {} classes); expected {}-...-{}",
+        arch_to_string(c.arch), c.dataset, inputs,
+        c.input == input_scaling::on_off ? fmt::format(" with on-off input: 2 x {}", input_size)
+                                         : std::string(),
+        classes, inputs, classes));
 }
 
 std::string to_ini(const train_config& c) {

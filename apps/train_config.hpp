@@ -51,10 +51,16 @@ learning::algorithm rate_algorithm(train_algo a);
 learning::feedback_mode implied_feedback(train_algo a);
 
 // How image bytes become network inputs.
-//   unit:    x / 255, in [0, 1] (the only choice for the microcircuit, whose
-//            Poisson inputs fire at clamp(x, 0, 1) * input_rate_hz)
-//   centred: x / 255 minus the training set's mean of each input
-enum class input_scaling : std::uint8_t { unit, centred };
+//   unit:    x / 255, in [0, 1]
+//   centred: d = x / 255 minus the training set's mean of each input (rate
+//            trainers only: the microcircuit's Poisson inputs fire at
+//            clamp(value, 0, 1) * input_rate_hz, so they need values >= 0)
+//   on-off:  two inputs per pixel, ON = max(d, 0) and OFF = max(-d, 0): all
+//            ON inputs first, then all OFF inputs (2 x the pixels). Centred
+//            inputs as rates, as retinal ON and OFF cells carry contrast.
+enum class input_scaling : std::uint8_t { unit, centred, on_off };
+// Network inputs per image value: 2 for on-off, else 1.
+std::size_t inputs_per_value(input_scaling s);
 std::string_view to_string(input_scaling s);
 
 struct train_config {

@@ -78,8 +78,8 @@ TEST_CASE("a configuration parses, overrides apply, and the network builds") {
 }
 
 TEST_CASE("configuration errors name the file, line and key") {
-  CHECK_THROWS_WITH_AS(parse("[simulation]\nduration_ms = abc\n"),
-                       doctest::Contains("net.ini:2"), parameter_error);
+  CHECK_THROWS_WITH_AS(parse("[simulation]\nduration_ms = abc\n"), doctest::Contains("net.ini:2"),
+                       parameter_error);
   CHECK_THROWS_WITH_AS(parse("[simulation]\nspeed = 1\n"), doctest::Contains("speed"),
                        parameter_error);
   CHECK_THROWS_WITH_AS(parse("[neurons.E]\nsize = 1\n"), doctest::Contains("[neurons.E]"),
@@ -105,8 +105,7 @@ TEST_CASE("impossible networks are rejected with the section at fault") {
                        parameter_error);
   spec = parse(small);
   apply_override(spec, "population.E.model=hodgkin");
-  CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("hodgkin"),
-                       parameter_error);
+  CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("hodgkin"), parameter_error);
   spec = parse(small);
   apply_override(spec, "population.E.tau=3");
   CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("'tau'"), parameter_error);
@@ -116,8 +115,7 @@ TEST_CASE("impossible networks are rejected with the section at fault") {
                        parameter_error);
   spec = parse(small);
   apply_override(spec, "projection.EE.delay_ms=-1");
-  CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("delay_ms"),
-                       parameter_error);
+  CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("delay_ms"), parameter_error);
   spec = parse(small);
   apply_override(spec, "projection.EE.rule=small_world");
   CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("small_world"),
