@@ -157,6 +157,8 @@ comparison_run compare_run(const train_config& main, train_algo algo,
   c.threads = main.threads;
   c.epochs = main.epochs;
   c.lr_decay = main.lr_decay;  // the same schedule, relative to each one's step
+  // On-off input changes the architecture's first size: keep it.
+  if (main.input == input_scaling::on_off) c.input = main.input;
   c.train_samples = main.train_samples;
   c.test_samples = main.test_samples;
   validate(c);
