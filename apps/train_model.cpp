@@ -29,16 +29,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The order reference_trainer::train visits epoch `epoch` in: reset, then
-// Fisher-Yates from rng(derive_seed(seed, stream::training, epoch)).
-std::vector<std::size_t> epoch_order(std::size_t count, std::uint64_t seed, std::size_t epoch) {
-  std::vector<std::size_t> order(count);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  rng gen(derive_seed(seed, stream::training, epoch));
-  for (std::size_t i = count; i-- > 1;) std::swap(order[i], order[gen.below(i + 1)]);
-  return order;
-}
-
 void check_shape(const matrix& m, std::size_t rows, std::size_t cols, const std::string& file,
                  const std::string& field) {
   if (m.rows() != rows || m.cols() != cols)
@@ -101,21 +91,15 @@ class rate_model final : public train_model {
     params_.learning_rate = schedule_.at(epochs_done_);
     trainer_.set_learning_rate(params_.learning_rate);
     const auto start = std::chrono::steady_clock::now();
-    const std::size_t count = data.count, width = data.input_size;
-    const auto order = epoch_order(count, params_.seed, epochs_done_);
+    const std::size_t count = data.count;
+    const auto order = learning::epoch_order(count, params_.seed, epochs_done_);
     matrix inputs;
     std::vector<std::uint8_t> labels;
     double loss_sum = 0.0;
     std::size_t correct = 0;
     for (std::size_t first = 0; first < count; first += params_.batch_size) {
       const std::size_t n = std::min(params_.batch_size, count - first);
-      inputs.resize(n, width);
-      labels.resize(n);
-      for (std::size_t s = 0; s < n; ++s) {
-        const std::size_t sample = order[first + s];
-        std::copy(data.input(sample), data.input(sample) + width, inputs.row(s));
-        labels[s] = data.labels[sample];
-      }
+      learning::gather(data, std::span(order).subspan(first, n), inputs, labels);
       const matrix targets = net_.targets_for(labels);
       if (!stateful_) {
         const auto stats = trainer_.train_batch(net_, inputs, targets);
@@ -123,7 +107,8 @@ class rate_model final : public train_model {
         correct += stats.correct;
       } else {
         const auto before = learning::evaluate(
-            net_, learning::dataset_view(inputs.values(), labels, width), params_.threads);
+            net_, learning::dataset_view(inputs.values(), labels, data.input_size),
+            params_.threads);
         loss_sum += before.loss * static_cast<double>(n);
         correct += static_cast<std::size_t>(std::llround(before.accuracy * static_cast<double>(n)));
         sgd_step(trainer_.compute_updates(net_, inputs, targets));

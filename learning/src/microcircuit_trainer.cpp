@@ -24,14 +24,6 @@ namespace {
 constexpr std::size_t evaluation_piece = 64;
 constexpr std::uint64_t evaluation_epoch = ~std::uint64_t{0};
 
-std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  rng r(seed);
-  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[r.below(i)]);
-  return order;
-}
-
 std::uint64_t encoder_seed(std::uint64_t seed, std::uint64_t epoch) {
   return derive_seed(seed, stream::encoder, epoch);
 }
@@ -404,8 +396,7 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
   const auto start = std::chrono::steady_clock::now();
   microcircuit_epoch_metrics m;
   m.epoch = epochs_done_;
-  const auto order =
-      shuffled(data.count, derive_seed(params_.seed, stream::training, epochs_done_));
+  const auto order = epoch_order(data.count, params_.seed, epochs_done_);
   const std::uint64_t seed = encoder_seed(params_.seed, epochs_done_);
   if (params_.schedule == update_schedule::online) {
     train_online(data, order, seed, m);

@@ -1,10 +1,32 @@
 #include "apical/learning/rate_data.hpp"
 
+#include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "apical/engine/error.hpp"
+#include "apical/engine/random.hpp"
 
 namespace apical::learning {
+
+std::vector<std::size_t> epoch_order(std::size_t count, std::uint64_t seed, std::size_t epoch) {
+  std::vector<std::size_t> order(count);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  rng gen(derive_seed(seed, stream::training, epoch));
+  for (std::size_t i = count; i-- > 1;) std::swap(order[i], order[gen.below(i + 1)]);
+  return order;
+}
+
+void gather(dataset_view data, std::span<const std::size_t> samples, matrix& inputs,
+            std::vector<std::uint8_t>& labels) {
+  const std::size_t width = data.input_size;
+  inputs.resize(samples.size(), width);
+  labels.resize(samples.size());
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    std::copy(data.input(samples[s]), data.input(samples[s]) + width, inputs.row(s));
+    labels[s] = data.labels[samples[s]];
+  }
+}
 
 dataset_view::dataset_view(std::span<const float> input_values,
                            std::span<const std::uint8_t> label_values, std::size_t sample_size)

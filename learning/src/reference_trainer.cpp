@@ -4,12 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <utility>
 
 #include "apical/engine/error.hpp"
-#include "apical/engine/random.hpp"
 #include "rate_kernels.hpp"
 
 namespace apical::learning {
@@ -258,31 +256,20 @@ std::vector<epoch_metrics> reference_trainer::train(
   train_set.check(net.input_size(), net.output_size(), "train_set");
   test_set.check(net.input_size(), net.output_size(), "test_set");
   const std::size_t count = train_set.count;
-  const std::size_t width = train_set.input_size;
-  std::vector<std::size_t> order(count);
   matrix batch_inputs;
   std::vector<std::uint8_t> batch_labels;
   std::vector<epoch_metrics> history;
   for (std::size_t e = 0; e < epochs; ++e) {
     epoch_metrics metrics;
     metrics.epoch = epochs_done_;
-    // The order depends only on (seed, epoch): reset, then Fisher-Yates.
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    rng gen(derive_seed(params_.seed, stream::training, metrics.epoch));
-    for (std::size_t i = count; i-- > 1;) std::swap(order[i], order[gen.below(i + 1)]);
+    const auto order = epoch_order(count, params_.seed, metrics.epoch);
 
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0.0;
     std::size_t correct = 0;
     for (std::size_t first = 0; first < count; first += params_.batch_size) {
       const std::size_t n = std::min(params_.batch_size, count - first);
-      batch_inputs.resize(n, width);
-      batch_labels.resize(n);
-      for (std::size_t s = 0; s < n; ++s) {
-        const std::size_t sample = order[first + s];
-        std::copy(train_set.input(sample), train_set.input(sample) + width, batch_inputs.row(s));
-        batch_labels[s] = train_set.labels[sample];
-      }
+      gather(train_set, std::span(order).subspan(first, n), batch_inputs, batch_labels);
       const matrix targets = net.targets_for(batch_labels);
       const batch_stats stats = train_batch(net, batch_inputs, targets);
       loss_sum += stats.loss_sum;

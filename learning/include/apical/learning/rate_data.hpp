@@ -33,6 +33,16 @@ struct dataset_view {
   void check(std::size_t expected_input_size, std::size_t num_classes, std::string_view name) const;
 };
 
+// The order in which epoch `epoch` visits `count` samples: a Fisher-Yates
+// shuffle drawn from derive_seed(seed, stream::training, epoch), the same
+// for every trainer.
+std::vector<std::size_t> epoch_order(std::size_t count, std::uint64_t seed, std::size_t epoch);
+
+// Copies the samples `samples` of `data` into the rows of `inputs` and
+// their labels into `labels` (both resized to samples.size()).
+void gather(dataset_view data, std::span<const std::size_t> samples, matrix& inputs,
+            std::vector<std::uint8_t>& labels);
+
 // Bytes 0..255 to floats in [0, 1] (x / 255).
 std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes);
 
