@@ -19,7 +19,8 @@
 //   input_means      f32 array (empty unless input = centred)
 //   weights          u64 count, matrices W^(w+1)
 //   biases           u64 count, f32 arrays (rate; empty without bias)
-//   velocity         u64 count, matrices (rate SGD momentum; empty when stateless)
+//   velocity         u64 count, matrices (momentum velocities, rate or
+//                            microcircuit; empty when stateless)
 //   bias_velocity    u64 count, f32 arrays
 //   feedback         u64 count, matrices: the fixed feedback parts
 //   history          initial_test_accuracy f64, epoch records, alignment

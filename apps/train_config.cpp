@@ -214,7 +214,7 @@ std::vector<config_key> make_keys() {
       "learning-rate factor per epoch: epoch e (from 0) steps with learning-rate x lr-decay^e",
       [](auto& c) -> auto& { return c.lr_decay; }));
   k.push_back(real_key(
-      "momentum", "SGD momentum in [0, 1) (rate trainers)",
+      "momentum", "momentum in [0, 1) (rate SGD; microcircuit mini-batch steps)",
       [](auto& c) -> auto& { return c.momentum; }));
   k.push_back(real_key(
       "weight-decay", "L2 decay on weights (rate trainers)",
@@ -584,6 +584,7 @@ learning::microcircuit_params train_config::microcircuit_settings() const {
   p.magnitude = magnitude;
   p.learning_rate = learning_rate;
   p.batch_size = batch_size;
+  p.momentum = momentum;
   p.threads = threads;
   p.seed = seed;
   return p;
@@ -634,10 +635,9 @@ void validate(const train_config& c) {
       throw parameter_error(
           "input: 'centred' does not fit the microcircuit, whose inputs are firing rates in "
           "[0, 1] of input_rate_hz; expected unit or on-off (centred contrast as two rates)");
-    if (c.momentum != 0.0 || c.weight_decay != 0.0)
+    if (c.weight_decay != 0.0)
       throw parameter_error(
-          "momentum, weight-decay: apply to the rate trainers only; expected 0 with algo "
-          "microcircuit");
+          "weight-decay: applies to the rate trainers only; expected 0 with algo microcircuit");
     // microcircuit_params::validate names the field; prefix the section.
     try {
       c.microcircuit_settings().validate();

@@ -394,7 +394,7 @@ class microcircuit_model final : public train_model {
     c.epochs_done = trainer_.epochs_done();
     c.weights = trainer_.all_weights();
     c.biases.clear();
-    c.velocity.clear();
+    c.velocity = trainer_.velocity();
     c.bias_velocity.clear();
     c.feedback = trainer_.feedback_fixed();
   }
@@ -419,10 +419,20 @@ class microcircuit_model final : public train_model {
             "{}: field 'feedback[{}]': differs from the feedback this build draws from seed {}; "
             "the checkpoint was written by an incompatible version",
             file, w, params_.seed));
+    const auto& velocity = trainer_.velocity();
+    check_count(c.velocity.size(), velocity.size(), file, "velocity");
+    for (std::size_t w = 0; w < velocity.size(); ++w)
+      check_shape(c.velocity[w], velocity[w].rows(), velocity[w].cols(), file,
+                  fmt::format("velocity[{}]", w));
     try {
       trainer_.set_weights(c.weights);
     } catch (const parameter_error& e) {
       throw file_error(fmt::format("{}: field 'weights': {}", file, e.what()));
+    }
+    try {
+      trainer_.set_velocity(c.velocity);
+    } catch (const parameter_error& e) {
+      throw file_error(fmt::format("{}: field 'velocity': {}", file, e.what()));
     }
     trainer_.set_epochs_done(c.epochs_done);
   }

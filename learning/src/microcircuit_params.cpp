@@ -158,6 +158,7 @@ void microcircuit_params::validate() const {
   require(tau_x_ms > 0 && std::isfinite(tau_x_ms), "tau_x_ms", tau_x_ms, "a finite value > 0 ms");
   require(tau_g_ms > 0 && std::isfinite(tau_g_ms), "tau_g_ms", tau_g_ms, "a finite value > 0 ms");
   require(batch_size >= 1, "batch_size", static_cast<double>(batch_size), ">= 1");
+  require(momentum >= 0 && momentum < 1, "momentum", momentum, "a value in [0, 1)");
   require(!std::isnan(w_min_mv), "w_min_mv", w_min_mv, "a number (-inf: unbounded)");
   require(!std::isnan(w_max_mv) && w_max_mv >= w_min_mv, "w_max_mv", w_max_mv,
           ">= w_min_mv (inf: unbounded)");
@@ -168,6 +169,11 @@ void microcircuit_params::validate() const {
         "microcircuit: parameter 'pair_coupling' needs 'feedback_inhibition': a coupled E+/E- "
         "pair is a stable counter only while its two cells get opposite drives (else their "
         "potentials grow together until the coupling makes them fire each other without end)");
+  if (schedule == update_schedule::online && momentum != 0.0)
+    throw parameter_error(fmt::format(
+        "microcircuit: parameter 'momentum' is {}; expected 0 with schedule 'online' (its "
+        "updates are applied by the synapses as they happen, with no step to smooth)",
+        momentum));
   if (schedule == update_schedule::online && threads != 1)
     throw parameter_error(fmt::format(
         "microcircuit: parameter 'threads' is {}; expected 1 with schedule 'online' (every "

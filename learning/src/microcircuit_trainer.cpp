@@ -7,6 +7,7 @@
 #include <exception>
 #include <mutex>
 #include <numeric>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -184,8 +185,11 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
   for (auto& c : chunk_dw_)
     for (std::size_t w = 0; w < L; ++w)
       c.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
-  for (std::size_t w = 0; w < L; ++w)
+  for (std::size_t w = 0; w < L; ++w) {
     sum_dw_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
+    if (params_.momentum != 0.0)
+      velocity_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
+  }
   pool_ = std::make_unique<pool>(params_.threads);
 }
 
@@ -196,24 +200,42 @@ void microcircuit_trainer::refresh_feedback() {
     signed_feedback(params_, feedback_fixed_[w], weights_[w + 1], feedback_signed_[w]);
 }
 
-void microcircuit_trainer::set_weights(std::vector<matrix> weights) {
-  if (weights.size() != weights_.size())
-    throw parameter_error(fmt::format("microcircuit: {} weight layers given; expected {}",
-                                      weights.size(), weights_.size()));
-  for (std::size_t w = 0; w < weights.size(); ++w) {
-    if (weights[w].rows() != weights_[w].rows() || weights[w].cols() != weights_[w].cols())
-      throw parameter_error(fmt::format(
-          "microcircuit: weights of layer {} are {}x{}; expected {}x{} (post x pre)", w + 1,
-          weights[w].rows(), weights[w].cols(), weights_[w].rows(), weights_[w].cols()));
-    for (std::size_t k = 0; k < weights[w].size(); ++k)
-      if (!std::isfinite(weights[w].data()[k]))
+namespace {
+
+// Throws parameter_error unless `given` has the count and shapes of
+// `expected` and only finite entries; `what` names the matrices ("weights",
+// "velocity") and `note` is added to a count mismatch.
+void check_like(std::string_view what, const std::vector<matrix>& given,
+                const std::vector<matrix>& expected, std::string_view note = {}) {
+  if (given.size() != expected.size())
+    throw parameter_error(fmt::format("microcircuit: {} {} layers given; expected {}{}",
+                                      given.size(), what, expected.size(), note));
+  for (std::size_t w = 0; w < given.size(); ++w) {
+    const matrix& m = given[w];
+    if (m.rows() != expected[w].rows() || m.cols() != expected[w].cols())
+      throw parameter_error(
+          fmt::format("microcircuit: {} of layer {}: {}x{}; expected {}x{} (post x pre)", what,
+                      w + 1, m.rows(), m.cols(), expected[w].rows(), expected[w].cols()));
+    for (std::size_t k = 0; k < m.size(); ++k)
+      if (!std::isfinite(m.data()[k]))
         throw parameter_error(fmt::format(
-            "microcircuit: weights of layer {} entry ({}, {}) is {}; expected a finite value",
-            w + 1, k / weights[w].cols(), k % weights[w].cols(), weights[w].data()[k]));
+            "microcircuit: {} of layer {} entry ({}, {}) is {}; expected a finite value", what,
+            w + 1, k / m.cols(), k % m.cols(), m.data()[k]));
   }
+}
+
+}  // namespace
+
+void microcircuit_trainer::set_weights(std::vector<matrix> weights) {
+  check_like("weights", weights, weights_);
   weights_ = std::move(weights);
   ++weights_version_;
   refresh_feedback();
+}
+
+void microcircuit_trainer::set_velocity(std::vector<matrix> velocity) {
+  check_like("velocity", velocity, velocity_, fmt::format(" (momentum {})", params_.momentum));
+  velocity_ = std::move(velocity);
 }
 
 void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::size_t> indices,
@@ -323,7 +345,24 @@ void microcircuit_trainer::apply_update(std::size_t batch_samples) {
     const float* S = sum_dw_[w].data();
     const std::size_t n = weights_[w].size();
     const double eta = params_.layer_rate(w);
-    if (params_.manhattan) {
+    if (!velocity_.empty()) {
+      // v <- mu v + step; W += eta v.
+      float* v = velocity_[w].data();
+      const auto mu = static_cast<float>(params_.momentum);
+      const auto e = static_cast<float>(eta);
+      if (params_.manhattan) {
+        for (std::size_t k = 0; k < n; ++k) {
+          v[k] = mu * v[k] + (S[k] > 0 ? 1.0f : (S[k] < 0 ? -1.0f : 0.0f));
+          W[k] += e * v[k];
+        }
+      } else {
+        const auto inv_b = static_cast<float>(1.0 / static_cast<double>(batch_samples));
+        for (std::size_t k = 0; k < n; ++k) {
+          v[k] = mu * v[k] + inv_b * S[k];
+          W[k] += e * v[k];
+        }
+      }
+    } else if (params_.manhattan) {
       const auto step = static_cast<float>(eta);
       for (std::size_t k = 0; k < n; ++k) W[k] += S[k] > 0 ? step : (S[k] < 0 ? -step : 0.0f);
     } else {

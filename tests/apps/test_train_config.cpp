@@ -138,6 +138,12 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"weight-decay", "-1"}}), doctest::Contains("weight-decay"),
                        parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"}, {"weight-decay", "0.001"}}),
+                       doctest::Contains("weight-decay: applies to the rate trainers only"),
+                       parameter_error);
+  CHECK(
+      resolved({{"algo", "microcircuit"}, {"momentum", "0.5"}}).microcircuit_settings().momentum ==
+      0.5);
   CHECK_THROWS_WITH_AS(resolved({{"lr-decay", "0"}}), doctest::Contains("lr-decay: is 0"),
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"lr-decay", "1.5"}}), doctest::Contains("lr-decay"),

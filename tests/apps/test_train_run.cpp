@@ -219,14 +219,16 @@ TEST_CASE(
 }
 
 // With a decaying learning rate: the resumed epoch must take the second
-// epoch's step, not the first's.
+// epoch's step, not the first's; with momentum the velocity must come back
+// from the checkpoint too.
 TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weights") {
   if (!have_mnist()) return;
   const auto args = [](const fs::path& d) {
     return std::vector<std::string>{
         "--algo",         "microcircuit", "--arch",          "784-20-10", "--train-samples", "300",
         "--test-samples", "100",          "--seed",          "5",         "--threads",       "2",
-        "--output",       d.string(),     "--weight-images", "0",         "--lr-decay",      "0.5"};
+        "--output",       d.string(),     "--weight-images", "0",         "--lr-decay",      "0.5",
+        "--momentum",     "0.5"};
   };
   const fs::path whole = fresh_dir("mc_whole"), split = fresh_dir("mc_split");
   CHECK(train(with(args(whole), {"--epochs", "2"})) == 0);
@@ -235,6 +237,8 @@ TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weigh
   const auto a = app::load_checkpoint(whole / "checkpoint.bin");
   const auto b = app::load_checkpoint(split / "checkpoint.bin");
   CHECK(a.weights == b.weights);
+  REQUIRE(a.velocity.size() == 2);
+  CHECK(a.velocity == b.velocity);
   REQUIRE(b.history.epochs.size() == 2);
   CHECK(a.history.epochs[1].train_accuracy == b.history.epochs[1].train_accuracy);
   CHECK(a.history.epochs[1].train_loss == b.history.epochs[1].train_loss);

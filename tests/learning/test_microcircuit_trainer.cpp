@@ -191,7 +191,7 @@ TEST_CASE("weights in and out (checkpoints)") {
   auto bad = a.all_weights();
   bad[1] = matrix(3, 20);
   CHECK_THROWS_WITH_AS(b.set_weights(bad),
-                       doctest::Contains("weights of layer 2 are 3x20; expected 2x20"),
+                       doctest::Contains("weights of layer 2: 3x20; expected 2x20"),
                        apical::parameter_error);
   bad = a.all_weights();
   bad[0](1, 2) = std::numeric_limits<float>::quiet_NaN();
@@ -292,4 +292,66 @@ TEST_CASE("set_learning_rate: eta 0 leaves the weights alone, bad values are ref
   CHECK_THROWS_AS(t.set_learning_rate(-1.0), apical::parameter_error);
   CHECK_THROWS_AS(t.set_learning_rate(std::numeric_limits<double>::infinity()),
                   apical::parameter_error);
+}
+
+TEST_CASE("momentum: v <- mu v + mean dW, W += eta v, against a step-by-step reference") {
+  // Two batches of one epoch; each batch's summed dW is measured at the
+  // weights the reference has reached, and the momentum step is redone by
+  // hand in the trainer's float arithmetic.
+  const gaussian_task data(32, 4);
+  auto p = task_params();
+  p.batch_size = 16;
+  p.momentum = 0.75;
+  learning::microcircuit_trainer t(p);
+  auto plain = p;
+  plain.momentum = 0.0;
+  learning::microcircuit_trainer probe(plain);
+  REQUIRE(t.velocity().size() == t.num_layers());
+  CHECK(probe.velocity().empty());
+
+  const auto order = learning::epoch_order(data.view().count, p.seed, 0);
+  const std::uint64_t seed = apical::derive_seed(p.seed, apical::stream::encoder, 0);
+  auto weights = t.all_weights();
+  std::vector<matrix> velocity;
+  for (const auto& w : weights) velocity.emplace_back(w.rows(), w.cols());
+  for (std::size_t b = 0; b < 2; ++b) {
+    probe.set_weights(weights);
+    const auto m = probe.measure_batch(data.view(), std::span(order).subspan(16 * b, 16), seed);
+    for (std::size_t w = 0; w < weights.size(); ++w)
+      for (std::size_t k = 0; k < weights[w].size(); ++k) {
+        float& v = velocity[w].data()[k];
+        v = 0.75f * v + static_cast<float>(1.0 / 16.0) * m.microcircuit.weights[w].data()[k];
+        weights[w].data()[k] += static_cast<float>(p.learning_rate) * v;
+      }
+  }
+  t.train_epoch(data.view());
+  CHECK(t.all_weights() == weights);
+  CHECK(t.velocity() == velocity);
+
+  SUBCASE("the velocity moves between trainers (checkpoints) and is validated") {
+    learning::microcircuit_trainer u(p);
+    u.set_weights(t.all_weights());
+    u.set_velocity(t.velocity());
+    u.set_epochs_done(1);
+    t.train_epoch(data.view());
+    u.train_epoch(data.view());
+    CHECK(same_weights(t, u));
+    auto bad = t.velocity();
+    bad[0] = matrix(2, 2);
+    CHECK_THROWS_WITH_AS(u.set_velocity(bad),
+                         doctest::Contains("velocity of layer 1: 2x2; expected 20x40"),
+                         apical::parameter_error);
+    CHECK_THROWS_WITH_AS(u.set_velocity({}), doctest::Contains("0 velocity layers given"),
+                         apical::parameter_error);
+    CHECK_THROWS_AS(probe.set_velocity(t.velocity()), apical::parameter_error);
+  }
+  SUBCASE("momentum is validated") {
+    p.momentum = 1.0;
+    CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'momentum'"), apical::parameter_error);
+    p.momentum = 0.5;
+    p.schedule = learning::update_schedule::online;
+    p.threads = 1;
+    CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("expected 0 with schedule 'online'"),
+                         apical::parameter_error);
+  }
 }

@@ -68,6 +68,8 @@
 // schedule               | -    | mini_batch       | online, per_sample or mini_batch
 // batch_size             | 1    | 16               | mini_batch: samples per update (mean)
 // manhattan              | -    | false            | W += eta sign(sum dW), not eta mean dW
+// momentum               | 1    | 0                | mu: v <- mu v + step, W += eta v (per
+//                        |      |                  | synapse; not with schedule online)
 // w_min_mv, w_max_mv     | mV   | -inf, inf        | weight bounds applied after each update
 // normalise              | -    | false            | keep each layer's Frobenius norm
 // threads                | 1    | 1                | workers (one network and simulator each)
@@ -160,6 +162,7 @@ struct microcircuit_params {
   update_schedule schedule = update_schedule::mini_batch;
   std::size_t batch_size = 16;
   bool manhattan = false;
+  double momentum = 0.0;
   double w_min_mv = -std::numeric_limits<double>::infinity();
   double w_max_mv = std::numeric_limits<double>::infinity();
   bool normalise = false;

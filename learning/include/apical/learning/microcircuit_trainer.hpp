@@ -7,7 +7,10 @@
 //                         with the weights fixed during the batch, then
 //                         W += eta_l * sum / B (or eta_l * sign(sum) with
 //                         manhattan), bounds and normalisation applied, and
-//                         the sign-following feedback re-read from W.
+//                         the sign-following feedback re-read from W. With
+//                         momentum mu > 0 each synapse keeps a velocity:
+//                         v <- mu v + step, W += eta_l v, where step is
+//                         sum / B (or sign(sum)); v starts at 0.
 //   per_sample            the same with B = 1.
 //   online                every apical error spike changes the weights at
 //                         once; the feedback routing is re-read after each
@@ -123,6 +126,13 @@ class microcircuit_trainer {
   // Replaces the weights; throws parameter_error naming the layer on a shape
   // mismatch or a non-finite entry (and then changes nothing).
   void set_weights(std::vector<matrix> weights);
+  // The momentum velocities, one per weight layer in the weights' shapes
+  // (empty when params().momentum is 0): state a checkpoint must keep.
+  const std::vector<matrix>& velocity() const { return velocity_; }
+  // Replaces the velocities; throws parameter_error (changing nothing) on a
+  // count or shape mismatch or a non-finite entry. Empty is accepted only
+  // with momentum 0.
+  void set_velocity(std::vector<matrix> velocity);
   // The fixed feedback parts (see microcircuit_network.hpp) and the signed
   // feedback S in use now.
   const std::vector<matrix>& feedback_fixed() const { return feedback_fixed_; }
@@ -179,6 +189,7 @@ class microcircuit_trainer {
   std::uint64_t weights_version_ = 1;
   std::vector<std::vector<matrix>> chunk_dw_;  // [chunk][layer]
   std::vector<matrix> sum_dw_;
+  std::vector<matrix> velocity_;  // momentum > 0 only
   std::size_t epochs_done_ = 0;
   std::unique_ptr<pool> pool_;
 };
