@@ -1,13 +1,10 @@
 #include "train_model.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -324,40 +321,8 @@ class microcircuit_model final : public train_model {
     return {trainer_.evaluate(data).accuracy, not_measured};
   }
 
-  // The evaluation protocol of microcircuit_trainer::evaluate (no teacher,
-  // no learning, the evaluation epoch's encoding seed, state restarted every
-  // `piece` samples), keeping each sample's prediction.
   std::vector<int> predict(learning::dataset_view data) override {
-    const std::size_t L = trainer_.num_layers();
-    data.check(params_.layer_sizes[0], params_.layer_sizes[L], "evaluation set");
-    constexpr std::size_t piece = 64;
-    const std::uint64_t seed = derive_seed(params_.seed, stream::encoder, ~std::uint64_t{0});
-    const std::size_t pieces = (data.count + piece - 1) / piece;
-    const std::size_t workers = std::max<std::size_t>(1, std::min(params_.threads, pieces));
-    std::vector<int> out(data.count, -1);
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    const auto work = [&] {
-      try {
-        learning::microcircuit_runner runner(params_);
-        runner.load(trainer_.all_weights(), trainer_.feedback_signed());
-        for (std::size_t c; (c = next.fetch_add(1)) < pieces;) {
-          runner.restart();
-          for (std::size_t s = c * piece; s < std::min(data.count, (c + 1) * piece); ++s)
-            out[s] = runner.present({data.input(s), data.input_size}, -1, seed, s).predicted;
-        }
-      } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    };
-    std::vector<std::thread> threads;
-    for (std::size_t t = 1; t < workers; ++t) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
-    if (error) std::rethrow_exception(error);
-    return out;
+    return trainer_.evaluate(data).predicted;
   }
 
   const matrix& first_layer_weights() const override { return trainer_.weights(0); }

@@ -495,9 +495,11 @@ microcircuit_evaluation microcircuit_trainer::evaluate(dataset_view data) {
   run_batch(data, indices, encoder_seed(params_.seed, evaluation_epoch), false, result);
   microcircuit_evaluation e;
   e.count = data.count;
+  e.predicted.resize(data.count);
   for (std::size_t s = 0; s < data.count; ++s) {
     e.correct += result.outcomes[s].correct() ? 1 : 0;
     e.silent += result.outcomes[s].predicted < 0 ? 1 : 0;
+    e.predicted[s] = result.outcomes[s].predicted;
   }
   e.accuracy = e.count ? static_cast<double>(e.correct) / static_cast<double>(e.count) : 0.0;
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -216,6 +216,13 @@ TEST_CASE(
   const std::string raster = app::read_file(dir / "raster.svg");
   for (const char* pop : {">input<", ">P1<", ">E1<", ">P2<", ">E2<", ">teacher<"})
     CHECK_MESSAGE(raster.find(pop) != std::string::npos, pop);
+
+  // evaluate reproduces the training run's final test accuracy (the same
+  // evaluation protocol and seed), with its confusion matrix.
+  CHECK(train({"--checkpoint", (dir / "checkpoint.bin").string(), "--test-samples", size[5]},
+              "evaluate") == 0);
+  CHECK(json_number(app::read_file(dir / "evaluation.json"), "test_accuracy") == acc);
+  CHECK(fs::exists(dir / "confusion.csv"));
 }
 
 // With a decaying learning rate: the resumed epoch must take the second

@@ -355,3 +355,21 @@ TEST_CASE("momentum: v <- mu v + mean dW, W += eta v, against a step-by-step ref
                          apical::parameter_error);
   }
 }
+
+TEST_CASE("evaluate keeps every sample's prediction, consistent with its counts") {
+  const gaussian_task data(100, 6);
+  learning::microcircuit_trainer t(task_params());
+  t.train_epoch(data.view());
+  const auto e = t.evaluate(data.view());
+  REQUIRE(e.predicted.size() == 100);
+  std::size_t correct = 0, silent = 0;
+  for (std::size_t s = 0; s < 100; ++s) {
+    CHECK(e.predicted[s] >= -1);
+    CHECK(e.predicted[s] < 2);
+    correct += e.predicted[s] == data.labels[s] ? 1 : 0;
+    silent += e.predicted[s] < 0 ? 1 : 0;
+  }
+  CHECK(correct == e.correct);
+  CHECK(silent == e.silent);
+  CHECK(e.correct > 50);  // learned something: the predictions are not all one class
+}

@@ -67,6 +67,7 @@ struct microcircuit_evaluation {
   std::size_t count = 0;
   std::size_t silent = 0;  // samples without any output spike
   double seconds = 0.0;
+  std::vector<int> predicted;  // per sample: the readout's class, -1 when silent
 };
 
 // Spike counts of a batch, one row per sample, as measured.
