@@ -10,7 +10,9 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <sstream>
+#include <string>
 
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
@@ -147,6 +149,39 @@ learning::matrix as_images(const learning::matrix& w, input_scaling input) {
 // A reference trainer trained on the same data as the main run, with the
 // rate settings of the run when it is a rate run, else the dataset's rate
 // defaults (and the run's learning-rate decay).
+// Empty while the epoch's training loss and every saved quantity of the
+// model (weights, biases, velocities) are finite; else what is not.
+std::string divergence(const train_model& model, double train_loss) {
+  if (std::isnan(train_loss) || std::isinf(train_loss))
+    return std::isnan(train_loss) ? std::string("the training loss is not a number")
+                                  : fmt::format("the training loss is {}", train_loss);
+  checkpoint c;
+  model.save(c);
+  const auto first_bad = [](std::span<const float> v) {
+    return std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); }) != v.end();
+  };
+  for (std::size_t w = 0; w < c.weights.size(); ++w)
+    if (first_bad(c.weights[w].values()))
+      return fmt::format("weights of layer {} are not finite", w + 1);
+  for (std::size_t w = 0; w < c.biases.size(); ++w)
+    if (first_bad(c.biases[w])) return fmt::format("biases of layer {} are not finite", w + 1);
+  for (std::size_t w = 0; w < c.velocity.size(); ++w)
+    if (first_bad(c.velocity[w].values()))
+      return fmt::format("the momentum velocity of layer {} is not finite", w + 1);
+  return {};
+}
+
+// Throws parameter_error when the epoch just trained diverged; `kept` says
+// what of the run survives.
+void check_divergence(const train_model& model, const epoch_record& r, const train_config& c,
+                      std::string_view who, std::string_view kept) {
+  const std::string what = divergence(model, r.train_loss);
+  if (what.empty()) return;
+  throw parameter_error(fmt::format(
+      "{}: training diverged in epoch {} ({}); {}; expected a smaller learning-rate (is {})", who,
+      r.epoch, what, kept, c.learning_rate));
+}
+
 comparison_run compare_run(const train_config& main, train_algo algo,
                            const datasets::loaded_dataset& data) {
   train_config c = is_rate(main.algo) ? main : default_config(main.dataset, algo);
@@ -173,6 +208,8 @@ comparison_run compare_run(const train_config& main, train_algo algo,
     epoch_record r = model->train_epoch(
         d.train(), [&](std::size_t done, std::size_t correct) { curve(done, correct); }, unused);
     r.epoch = model->epochs_done();
+    check_divergence(*model, r, c, fmt::format("comparison run {}", run.algo),
+                     "the main run's results are saved");
     const auto e = model->evaluate(d.test());
     r.test_accuracy = e.accuracy;
     r.test_loss = e.loss;
@@ -339,6 +376,11 @@ int run_train(int argc, char** argv) {
         },
         history.alignment);
     r.epoch = model->epochs_done();
+    check_divergence(*model, r, cfg, "train",
+                     r.epoch > 1 ? fmt::format("the checkpoint and metrics of epoch {} in {} are "
+                                               "kept (not overwritten)",
+                                               r.epoch - 1, dir.string())
+                                 : std::string("no checkpoint was written"));
     if (!prepared.test_labels.empty()) {
       const auto e = model->evaluate(prepared.test());
       r.test_accuracy = e.accuracy;

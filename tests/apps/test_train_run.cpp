@@ -189,6 +189,19 @@ TEST_CASE("checkpoints are never overwritten silently and bad ones are rejected 
                        doctest::Contains("epochs: is 0"), apical::parameter_error);
 }
 
+TEST_CASE("a diverging run stops with a message instead of training on NaN") {
+  if (!have_mnist()) return;
+  // Squared error at learning rate 50: the weights overflow in the first epoch.
+  const fs::path dir = fresh_dir("diverge");
+  const auto args = with(base_args(dir), {"--algo", "bp", "--rate.loss", "mse"});
+  CHECK_THROWS_WITH_AS(train(with(args, {"--epochs", "1", "--learning-rate", "50"})),
+                       doctest::Contains("train: training diverged in epoch 1 (the training "
+                                         "loss is not a number); no checkpoint was written; "
+                                         "expected a smaller learning-rate (is 50)"),
+                       apical::parameter_error);
+  CHECK_FALSE(fs::exists(dir / "checkpoint.bin"));
+}
+
 TEST_CASE(
     "smoke: the spiking microcircuit on MNIST learns well above chance and draws its pictures") {
   if (!have_mnist()) return;
