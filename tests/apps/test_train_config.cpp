@@ -86,8 +86,12 @@ TEST_CASE("train defaults depend on the dataset and the algorithm") {
   const auto mc = resolved({{"algo", "microcircuit"}});
   CHECK(mc.feedback == learning::feedback_mode::sign_concordant);
   CHECK(mc.input == app::input_scaling::unit);
+  CHECK(mc.microcircuit_settings().momentum == 0.9);
+  CHECK(mc.microcircuit_settings().learning_rate == 0.005);
   const auto mc_cifar = resolved({{"algo", "microcircuit"}, {"dataset", "cifar10"}});
   CHECK(mc_cifar.input == app::input_scaling::on_off);
+  CHECK(mc_cifar.microcircuit_settings().momentum == 0.0);
+  CHECK(resolved({{"algo", "bp"}}).rate_trainer_settings().momentum == 0.0);
   CHECK(app::arch_to_string(mc_cifar.arch) == "6144-1000-10");
   CHECK_NOTHROW(app::check_against_data(mc_cifar, 3072, 10));
   const auto fa = resolved({{"algo", "fa"}});
