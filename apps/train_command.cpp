@@ -146,15 +146,11 @@ learning::matrix as_images(const learning::matrix& w, input_scaling input) {
   return out;
 }
 
-// A reference trainer trained on the same data as the main run, with the
-// rate settings of the run when it is a rate run, else the dataset's rate
-// defaults (and the run's learning-rate decay).
 // Empty while the epoch's training loss and every saved quantity of the
 // model (weights, biases, velocities) are finite; else what is not.
 std::string divergence(const train_model& model, double train_loss) {
-  if (std::isnan(train_loss) || std::isinf(train_loss))
-    return std::isnan(train_loss) ? std::string("the training loss is not a number")
-                                  : fmt::format("the training loss is {}", train_loss);
+  if (std::isnan(train_loss)) return "the training loss is not a number";
+  if (std::isinf(train_loss)) return fmt::format("the training loss is {}", train_loss);
   checkpoint c;
   model.save(c);
   const auto first_bad = [](std::span<const float> v) {
@@ -182,6 +178,9 @@ void check_divergence(const train_model& model, const epoch_record& r, const tra
       r.epoch, what, kept, c.learning_rate));
 }
 
+// A reference trainer trained on the same data as the main run, with the
+// rate settings of the run when it is a rate run, else the dataset's rate
+// defaults (and the run's learning-rate decay).
 comparison_run compare_run(const train_config& main, train_algo algo,
                            const datasets::loaded_dataset& data) {
   train_config c = is_rate(main.algo) ? main : default_config(main.dataset, algo);

@@ -507,12 +507,12 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
 // the best common step of the grid 0.02..0.2 (BP would take 0.2, where SC-FA
 // with unit-magnitude feedback starts to overshoot). CIFAR-10 needs centred
 // inputs and a smaller step (0.03 of 0.005..0.03). The microcircuit: 784-100-10 (a full MNIST
-// epoch in well under a minute on two cores), a 200 Hz teacher and eta 0.05
-// mV, the best of the settings tried on 10,000 samples, taken as momentum
-// 0.9 with eta 0.005 (the same long-run step; 93.32 % against 92.44 % after
-// 3 epochs); on CIFAR-10 (no momentum: 39.55 % against 39.82 % after an epoch) on-off
-// inputs (unit inputs hardly learn: 13.8 % against 21.8 % after 2,000
-// samples), 1000 hidden units, init gain 3 and eta 0.01.
+// epoch in well under a minute on two cores), a 200 Hz teacher, and the step
+// eta 0.05 mV (the best tried on 10,000 samples) given as momentum 0.9 with
+// eta 0.005, the same long-run step (93.32 % against 92.44 % after 3
+// epochs). On CIFAR-10: on-off inputs (unit inputs hardly learn: 13.8 %
+// against 21.8 % after 2,000 samples), 1000 hidden units, init gain 3 and
+// eta 0.01 without momentum (39.55 % with it against 39.82 % after an epoch).
 train_config default_config(std::string_view dataset, train_algo algo) {
   train_config c;
   c.dataset = std::string(datasets::to_string(datasets::parse_dataset_id(dataset)));

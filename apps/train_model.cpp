@@ -384,20 +384,17 @@ class microcircuit_model final : public train_model {
             "{}: field 'feedback[{}]': differs from the feedback this build draws from seed {}; "
             "the checkpoint was written by an incompatible version",
             file, w, params_.seed));
-    const auto& velocity = trainer_.velocity();
-    check_count(c.velocity.size(), velocity.size(), file, "velocity");
-    for (std::size_t w = 0; w < velocity.size(); ++w)
-      check_shape(c.velocity[w], velocity[w].rows(), velocity[w].cols(), file,
-                  fmt::format("velocity[{}]", w));
-    try {
-      trainer_.set_weights(c.weights);
-    } catch (const parameter_error& e) {
-      throw file_error(fmt::format("{}: field 'weights': {}", file, e.what()));
-    }
+    // set_velocity checks count, shapes and values (and then changes
+    // nothing), so a bad velocity leaves the weights alone too.
     try {
       trainer_.set_velocity(c.velocity);
     } catch (const parameter_error& e) {
       throw file_error(fmt::format("{}: field 'velocity': {}", file, e.what()));
+    }
+    try {
+      trainer_.set_weights(c.weights);
+    } catch (const parameter_error& e) {
+      throw file_error(fmt::format("{}: field 'weights': {}", file, e.what()));
     }
     trainer_.set_epochs_done(c.epochs_done);
   }

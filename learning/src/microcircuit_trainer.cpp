@@ -25,6 +25,11 @@ namespace {
 constexpr std::size_t evaluation_piece = 64;
 constexpr std::uint64_t evaluation_epoch = ~std::uint64_t{0};
 
+// The Manhattan step of one summed update: +1, -1 or 0.
+float sign_of(float s) {
+  return s > 0 ? 1.0f : (s < 0 ? -1.0f : 0.0f);
+}
+
 std::uint64_t encoder_seed(std::uint64_t seed, std::uint64_t epoch) {
   return derive_seed(seed, stream::encoder, epoch);
 }
@@ -352,7 +357,7 @@ void microcircuit_trainer::apply_update(std::size_t batch_samples) {
       const auto e = static_cast<float>(eta);
       if (params_.manhattan) {
         for (std::size_t k = 0; k < n; ++k) {
-          v[k] = mu * v[k] + (S[k] > 0 ? 1.0f : (S[k] < 0 ? -1.0f : 0.0f));
+          v[k] = mu * v[k] + sign_of(S[k]);
           W[k] += e * v[k];
         }
       } else {
@@ -364,7 +369,7 @@ void microcircuit_trainer::apply_update(std::size_t batch_samples) {
       }
     } else if (params_.manhattan) {
       const auto step = static_cast<float>(eta);
-      for (std::size_t k = 0; k < n; ++k) W[k] += S[k] > 0 ? step : (S[k] < 0 ? -step : 0.0f);
+      for (std::size_t k = 0; k < n; ++k) W[k] += step * sign_of(S[k]);
     } else {
       const auto step = static_cast<float>(eta / static_cast<double>(batch_samples));
       for (std::size_t k = 0; k < n; ++k) W[k] += step * S[k];
