@@ -315,7 +315,14 @@ std::vector<config_key> make_keys() {
       [](train_config& c, std::string_view v) {
         c.circuit.test_window_ms = parse_double("microcircuit.test_window_ms", v);
       }));
-  mc("input_rate_hz", "Poisson rate of an input of value 1 (Hz)", &lm::input_rate_hz);
+  mc("input_rate_hz", "spike rate of an input of value 1 (Hz)", &lm::input_rate_hz);
+  k.push_back(key(
+      "microcircuit.input_coding",
+      "poisson (Poisson trains) or regular (evenly spaced, random phase per input)", true,
+      [](const train_config& c) { return std::string(learning::to_string(c.circuit.coding)); },
+      [](train_config& c, std::string_view v) {
+        c.circuit.coding = learning::parse_input_coding(trimmed(v), "microcircuit.input_coding");
+      }));
   mc("teacher_on_hz", "teacher rate of the label's output unit (Hz)", &lm::teacher_on_hz);
   mc("teacher_off_hz", "teacher rate of the other output units (Hz)", &lm::teacher_off_hz);
   mcb("teacher_regular", "teacher spikes evenly spaced (else Poisson)", &lm::teacher_regular);

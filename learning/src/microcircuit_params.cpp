@@ -49,6 +49,10 @@ constexpr std::array<std::pair<std::string_view, sample_transition>, 2> transiti
     {"reset", sample_transition::reset},
     {"decay", sample_transition::decay},
 }};
+constexpr std::array<std::pair<std::string_view, input_coding>, 2> coding_names{{
+    {"poisson", input_coding::poisson},
+    {"regular", input_coding::regular},
+}};
 
 template <class Enum, std::size_t N>
 std::string_view name_of(Enum value,
@@ -81,6 +85,9 @@ std::string_view to_string(update_schedule s) {
 std::string_view to_string(sample_transition t) {
   return name_of(t, transition_names);
 }
+std::string_view to_string(input_coding c) {
+  return name_of(c, coding_names);
+}
 
 feedback_mode parse_feedback_mode(std::string_view name, std::string_view field) {
   return parse_name(name, field, feedback_names);
@@ -96,6 +103,9 @@ update_schedule parse_update_schedule(std::string_view name, std::string_view fi
 }
 sample_transition parse_sample_transition(std::string_view name, std::string_view field) {
   return parse_name(name, field, transition_names);
+}
+input_coding parse_input_coding(std::string_view name, std::string_view field) {
+  return parse_name(name, field, coding_names);
 }
 
 void microcircuit_params::validate() const {
@@ -134,8 +144,12 @@ void microcircuit_params::validate() const {
           "a finite window >= 0 ms (0: window_ms)");
   if (test_window_ms != 0.0 && encoder)
     throw parameter_error(
-        "microcircuit: parameter 'test_window_ms' needs the built-in Poisson encoder (a custom "
+        "microcircuit: parameter 'test_window_ms' needs the built-in encoder (a custom "
         "encoder's spike trains have the length it gives them); expected 0");
+  if (coding != input_coding::poisson && encoder)
+    throw parameter_error(
+        "microcircuit: parameter 'input_coding' applies to the built-in encoder only (a custom "
+        "encoder makes its own spike trains); expected poisson");
   require(settle_ms >= 0 && (phase == error_phase::concurrent || settle_ms < window_ms),
           "settle_ms", settle_ms, "in [0, window_ms) ms");
   require(input_rate_hz >= 0 && std::isfinite(input_rate_hz), "input_rate_hz", input_rate_hz,

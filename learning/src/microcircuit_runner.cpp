@@ -115,9 +115,21 @@ void microcircuit_runner::encode(std::span<const float> input, std::uint64_t see
     r.clear();
     rng gen(derive_seed(seed, stream::encoder, sample_index));
     const double rate_per_ms = p.input_rate_hz / 1000.0;
+    const bool regular = p.coding == input_coding::regular;
     for (const float x : input) {
       const double rate = std::clamp(static_cast<double>(x), 0.0, 1.0) * rate_per_ms;
-      if (rate > 0) {
+      if (regular) {
+        // Drawn for every channel, so a channel's phase does not depend on
+        // the values before it; times multiplied, not accumulated (no drift).
+        const double phase = gen.uniform();
+        if (rate > 0) {
+          for (std::uint64_t k = 0;; ++k) {
+            const double t = (phase + static_cast<double>(k)) / rate;
+            if (t >= window_ms_) break;
+            r.times_ms.push_back(t);
+          }
+        }
+      } else if (rate > 0) {
         for (double t = gen.exponential(1.0 / rate); t < window_ms_;
              t += gen.exponential(1.0 / rate))
           r.times_ms.push_back(t);

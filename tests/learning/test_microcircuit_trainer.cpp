@@ -274,8 +274,61 @@ TEST_CASE("test_window_ms lengthens evaluation presentations only") {
                        apical::parameter_error);
   p.test_window_ms = 200.0;
   p.encoder = [](std::span<const float>, std::uint64_t, std::uint64_t, apical::spike_raster&) {};
-  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("built-in Poisson encoder"),
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("built-in encoder"),
                        apical::parameter_error);
+}
+
+TEST_CASE("regular input coding: evenly spaced spikes, counts within one of rate x window") {
+  auto p = task_params();
+  p.coding = learning::input_coding::regular;
+  learning::microcircuit_runner runner(p);
+  std::vector<float> input(40);
+  for (std::size_t j = 0; j < input.size(); ++j) input[j] = static_cast<float>(j) / 39.0f;
+  input[5] = 1.7f;  // clamped to 1, as the Poisson coding does
+  std::vector<double> mean_count(input.size(), 0.0);
+  const int presentations = 400;
+  for (int s = 0; s < presentations; ++s) {
+    runner.present(input, -1, 11, static_cast<std::uint64_t>(s));
+    const auto& raster = runner.input_raster();
+    REQUIRE(raster.channels() == input.size());
+    for (std::size_t j = 0; j < input.size(); ++j) {
+      const auto times = raster.channel(j);
+      const double rate_per_ms = std::clamp(input[j], 0.0f, 1.0f) * p.input_rate_hz / 1000.0;
+      const double expected = rate_per_ms * p.window_ms;
+      // floor(rate T + U) spikes: within one of rate T.
+      CHECK(std::abs(static_cast<double>(times.size()) - expected) < 1.0);
+      if (!times.empty()) {
+        CHECK(times.front() >= 0.0);
+        CHECK(times.front() < 1.0 / rate_per_ms);
+        CHECK(times.back() < p.window_ms);
+      }
+      for (std::size_t k = 1; k < times.size(); ++k)
+        CHECK(times[k] - times[k - 1] == doctest::Approx(1.0 / rate_per_ms));
+      mean_count[j] += static_cast<double>(times.size()) / presentations;
+    }
+  }
+  // The random phase makes the counts unbiased: mean rate x T.
+  for (std::size_t j = 0; j < input.size(); ++j) {
+    const double expected =
+        std::clamp(input[j], 0.0f, 1.0f) * p.input_rate_hz / 1000.0 * p.window_ms;
+    CHECK(mean_count[j] == doctest::Approx(expected).epsilon(0.02).scale(1.0));
+  }
+  // Same seed and index, same trains; the Poisson coding differs.
+  runner.present(input, -1, 11, 3);
+  const auto first = runner.input_raster().times_ms;
+  runner.present(input, -1, 11, 3);
+  CHECK(runner.input_raster().times_ms == first);
+  auto poisson = task_params();
+  learning::microcircuit_runner poisson_runner(poisson);
+  poisson_runner.present(input, -1, 11, 3);
+  CHECK(poisson_runner.input_raster().times_ms != first);
+
+  CHECK(learning::parse_input_coding("regular") == learning::input_coding::regular);
+  CHECK_THROWS_WITH_AS(learning::parse_input_coding("bursty", "microcircuit.input_coding"),
+                       doctest::Contains("microcircuit.input_coding: unknown value 'bursty'"),
+                       apical::parameter_error);
+  p.encoder = [](std::span<const float>, std::uint64_t, std::uint64_t, apical::spike_raster&) {};
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'input_coding'"), apical::parameter_error);
 }
 
 TEST_CASE("set_learning_rate: eta 0 leaves the weights alone, bad values are refused") {

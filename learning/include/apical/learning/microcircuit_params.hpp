@@ -48,8 +48,12 @@
 // error_phase            | -    | concurrent       | concurrent: error window [0, T);
 //                        |      |                  | after_settle: [settle_ms, T)
 // settle_ms              | ms   | 0                | error window start with after_settle
-// input_rate_hz          | Hz   | 100              | built-in Poisson encoder: rate =
+// input_rate_hz          | Hz   | 100              | built-in encoder: rate =
 //                        |      |                  | clamp(x, 0, 1) input_rate_hz
+// input_coding           | -    | poisson          | built-in encoder: poisson (Poisson
+//                        |      |                  | trains) or regular (evenly spaced at the
+//                        |      |                  | rate, random phase per channel: counts
+//                        |      |                  | floor(rate T + U), variance <= 1/4)
 // teacher_on_hz          | Hz   | 200              | teacher rate of the label's output unit
 // teacher_off_hz         | Hz   | 0                | teacher rate of the other output units
 // teacher_regular        | -    | true             | teacher spikes evenly spaced (else Poisson)
@@ -97,12 +101,14 @@ enum class error_phase : std::uint8_t { concurrent, after_settle };
 enum class somatic_gate : std::uint8_t { window, trace };
 enum class update_schedule : std::uint8_t { online, per_sample, mini_batch };
 enum class sample_transition : std::uint8_t { reset, decay };
+enum class input_coding : std::uint8_t { poisson, regular };
 
 std::string_view to_string(feedback_mode m);
 std::string_view to_string(error_phase p);
 std::string_view to_string(somatic_gate g);
 std::string_view to_string(update_schedule s);
 std::string_view to_string(sample_transition t);
+std::string_view to_string(input_coding c);
 // Names as written by to_string ("sign-concordant" and "sign_concordant" both
 // parse); unknown names throw parameter_error naming `field` and listing the
 // accepted names.
@@ -112,6 +118,7 @@ somatic_gate parse_somatic_gate(std::string_view name, std::string_view field = 
 update_schedule parse_update_schedule(std::string_view name, std::string_view field = "schedule");
 sample_transition parse_sample_transition(std::string_view name,
                                           std::string_view field = "between_samples");
+input_coding parse_input_coding(std::string_view name, std::string_view field = "input_coding");
 
 // Turns one sample's input values into spike trains on [0, window): writes
 // `out` (one channel per value). Must be thread-safe and depend only on its
@@ -148,6 +155,7 @@ struct microcircuit_params {
   error_phase phase = error_phase::concurrent;
   double settle_ms = 0.0;
   double input_rate_hz = 100.0;
+  input_coding coding = input_coding::poisson;
   double teacher_on_hz = 200.0;
   double teacher_off_hz = 0.0;
   bool teacher_regular = true;
@@ -171,7 +179,7 @@ struct microcircuit_params {
   std::size_t chunks = 4;
   std::uint64_t seed = 1;
 
-  // Empty: the built-in Poisson encoder (input_rate_hz).
+  // Empty: the built-in encoder (input_rate_hz, coding).
   input_encoder encoder;
 
   // Throws parameter_error naming the first field out of its domain and what

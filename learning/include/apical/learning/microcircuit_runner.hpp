@@ -5,7 +5,8 @@
 // Presentation protocol of one sample (window T = window_ms in training,
 // test_window_ms, when set, in evaluation):
 //   1. the input values are encoded into spike trains on [0, T) (the
-//      params' encoder, or Poisson at clamp(x, 0, 1) * input_rate_hz from
+//      params' encoder, or Poisson or regular trains (input_coding) at
+//      clamp(x, 0, 1) * input_rate_hz from
 //      rng(derive_seed(seed, stream::encoder, sample_index)));
 //   2. in training, the teacher fires on the error window [t_e, T) (t_e = 0
 //      concurrent, settle_ms after_settle) at teacher_on_hz for the label
