@@ -729,9 +729,16 @@ train_config resolve_config(const key_values& given) {
 }
 
 std::uint64_t identity_hash(const train_config& c) {
+  // Entries at the value a default-constructed train_config holds are left
+  // out, so a key added later (at that value) leaves the hashes of existing
+  // configurations, and so their checkpoints, valid.
+  static const train_config neutral{};
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto& [k, v] : identity_entries(c)) {
-    for (const char ch : k + "=" + v + "\n") {
+  for (const auto& k : config_keys()) {
+    if (!k.identity) continue;
+    const std::string v = k.get(c);
+    if (v == k.get(neutral)) continue;
+    for (const char ch : k.name + "=" + v + "\n") {
       h ^= static_cast<unsigned char>(ch);
       h *= 0x100000001b3ULL;
     }

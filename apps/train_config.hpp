@@ -155,7 +155,11 @@ key_values read_ini_values(std::istream& in, const std::string& source);
 // naming the key.
 train_config resolve_config(const key_values& given);
 
-// FNV-1a 64 of the identity entries: equal configurations give equal hashes.
+// FNV-1a 64 of the identity entries whose value differs from a
+// default-constructed train_config's: equal configurations give equal
+// hashes, and a new identity key whose neutral value (the one in
+// train_config{}) is the old behaviour keeps older checkpoints loadable.
+// Neutral values must therefore never change.
 std::uint64_t identity_hash(const train_config& c);
 
 }  // namespace apical::app
