@@ -103,6 +103,20 @@ TEST_CASE("smoke: BP on MNIST learns well above chance in one epoch and writes m
   const std::string confusion = app::read_file(dir / "confusion.csv");
   CHECK(confusion.find("true\\predicted,0,1,2,3,4,5,6,7,8,9\n") == 0);
   CHECK(fs::exists(dir / "confusion.svg"));
+
+  // ... and on the first 500 training samples, which it has seen: the same
+  // files, keyed by the split.
+  const fs::path on_train = fresh_dir("smoke_train_split");
+  CHECK(train({"--checkpoint", (dir / "checkpoint.bin").string(), "--split", "train",
+               "--test-samples", "500", "--output", on_train.string()},
+              "evaluate") == 0);
+  const std::string train_eval = app::read_file(on_train / "evaluation.json");
+  CHECK(train_eval.find("\"split\": \"train\"") != std::string::npos);
+  CHECK(json_number(train_eval, "train_samples") == 500);
+  CHECK(json_number(train_eval, "train_accuracy") > smoke_accuracy);
+  CHECK_THROWS_WITH_AS(
+      train({"--checkpoint", (dir / "checkpoint.bin").string(), "--split", "val"}, "evaluate"),
+      doctest::Contains("--split is 'val'; expected test or train"), apical::parameter_error);
 }
 
 TEST_CASE("resume: 1 epoch + 1 resumed epoch equals 2 epochs bit for bit") {
