@@ -732,13 +732,13 @@ std::uint64_t identity_hash(const train_config& c) {
   // Entries at the value a default-constructed train_config holds are left
   // out, so a key added later (at that value) leaves the hashes of existing
   // configurations, and so their checkpoints, valid.
-  static const train_config neutral{};
+  static const auto neutral = identity_entries(train_config{});
+  const auto entries = identity_entries(c);
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto& k : config_keys()) {
-    if (!k.identity) continue;
-    const std::string v = k.get(c);
-    if (v == k.get(neutral)) continue;
-    for (const char ch : k.name + "=" + v + "\n") {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& [k, v] = entries[i];
+    if (v == neutral[i].second) continue;
+    for (const char ch : k + "=" + v + "\n") {
       h ^= static_cast<unsigned char>(ch);
       h *= 0x100000001b3ULL;
     }
