@@ -92,9 +92,10 @@ int run_evaluate(int argc, char** argv) {
 
   auto model = make_model(cfg);
   model->restore(saved, checkpoint_file);
-  const auto predicted = model->predict(on_train ? prepared.train() : prepared.test());
-  const confusion_matrix m = make_confusion(on_train ? prepared.train_labels : prepared.test_labels,
-                                            predicted, prepared.class_names);
+  const learning::dataset_view samples = on_train ? prepared.train() : prepared.test();
+  const auto predicted = model->predict(samples);
+  const confusion_matrix m =
+      make_confusion({samples.labels, samples.count}, predicted, prepared.class_names);
 
   const fs::path dir = output.empty() ? fs::path(checkpoint_file).parent_path() : fs::path(output);
   if (!dir.empty()) fs::create_directories(dir);
