@@ -12,6 +12,7 @@
 #include "apical/engine/error.hpp"
 #include "commands.hpp"
 #include "json_writer.hpp"
+#include "progress_display.hpp"
 #include "train_checkpoint.hpp"
 #include "train_config.hpp"
 #include "train_files.hpp"
@@ -93,7 +94,11 @@ int run_evaluate(int argc, char** argv) {
   auto model = make_model(cfg);
   model->restore(saved, checkpoint_file);
   const learning::dataset_view samples = on_train ? prepared.train() : prepared.test();
-  const auto predicted = model->predict(samples);
+  progress_display progress(0, 0);
+  progress.begin_test(samples.count);
+  const auto predicted = model->predict(
+      samples, [&](std::size_t done, std::size_t correct) { progress.update_test(done, correct); });
+  progress.clear();
   const confusion_matrix m =
       make_confusion({samples.labels, samples.count}, predicted, prepared.class_names);
 

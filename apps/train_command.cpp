@@ -1,8 +1,6 @@
 // apical train: train a network on MNIST, Fashion-MNIST or CIFAR-10 with the
 // spiking microcircuit or a reference trainer; write metrics, checkpoints and
 // pictures to the output folder (docs/training.md).
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,6 +18,7 @@
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
 #include "commands.hpp"
+#include "progress_display.hpp"
 #include "train_checkpoint.hpp"
 #include "train_config.hpp"
 #include "train_files.hpp"
@@ -37,65 +36,20 @@ std::string epochs_text(std::size_t n) {
   return fmt::format("{} epoch{}", n, n == 1 ? "" : "s");
 }
 
-std::string duration_text(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const auto total = static_cast<long long>(std::llround(s));
-  if (total >= 3600) return fmt::format("{}h{:02}m", total / 3600, total / 60 % 60);
-  if (total >= 60) return fmt::format("{}m{:02}s", total / 60, total % 60);
-  return fmt::format("{}s", total);
+// One line per finished epoch on stdout, whether or not it is a terminal.
+void print_epoch(const epoch_record& r, std::size_t epochs) {
+  std::string line =
+      fmt::format("epoch {}/{}: train accuracy {:.4f}, test accuracy {:.4f}, loss {:.4g}", r.epoch,
+                  epochs, r.train_accuracy, r.test_accuracy, r.train_loss);
+  if (std::isfinite(r.spikes_per_sample))
+    line += fmt::format(", {:.0f} spikes/sample", r.spikes_per_sample);
+  for (std::size_t l = 0; l < r.alignment_deg.size(); ++l)
+    line += fmt::format("{}{:.1f}", l == 0 ? ", angle to BP " : "/", r.alignment_deg[l]);
+  if (!r.alignment_deg.empty()) line += " deg";
+  line += fmt::format(", {:.1f} s ({:.0f} samples/s)", r.wall_s, r.samples_per_s);
+  fmt::print("{}\n", line);
+  std::fflush(stdout);
 }
-
-// The progress of a run: on a terminal, one line on stderr redrawn a few
-// times a second (epoch, samples/s, running accuracy, ETA of the run);
-// either way one line per finished epoch on stdout.
-class progress_display {
- public:
-  progress_display(std::size_t epochs, std::size_t samples)
-      : tty_(isatty(STDERR_FILENO) != 0), epochs_(epochs), samples_(samples) {}
-
-  void begin_epoch(std::size_t epoch) {
-    epoch_ = epoch;
-    start_ = last_draw_ = std::chrono::steady_clock::now();
-  }
-
-  void update(std::size_t done, std::size_t correct) {
-    if (!tty_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (done < samples_ && now - last_draw_ < std::chrono::milliseconds(150)) return;
-    last_draw_ = now;
-    const double wall = std::chrono::duration<double>(now - start_).count();
-    const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
-    const double left = static_cast<double>(samples_ - std::min(done, samples_)) +
-                        static_cast<double>(samples_) * static_cast<double>(epochs_ - epoch_);
-    fmt::print(stderr,
-               "\r\033[Kepoch {}/{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}",
-               epoch_, epochs_, done, samples_, rate,
-               done ? 100.0 * static_cast<double>(correct) / static_cast<double>(done) : 0.0,
-               rate > 0 ? duration_text(left / rate) : "?");
-    std::fflush(stderr);
-  }
-
-  void end_epoch(const epoch_record& r) {
-    if (tty_) fmt::print(stderr, "\r\033[K");
-    std::string line =
-        fmt::format("epoch {}/{}: train accuracy {:.4f}, test accuracy {:.4f}, loss {:.4g}",
-                    r.epoch, epochs_, r.train_accuracy, r.test_accuracy, r.train_loss);
-    if (std::isfinite(r.spikes_per_sample))
-      line += fmt::format(", {:.0f} spikes/sample", r.spikes_per_sample);
-    for (std::size_t l = 0; l < r.alignment_deg.size(); ++l)
-      line += fmt::format("{}{:.1f}", l == 0 ? ", angle to BP " : "/", r.alignment_deg[l]);
-    if (!r.alignment_deg.empty()) line += " deg";
-    line += fmt::format(", {:.1f} s ({:.0f} samples/s)", r.wall_s, r.samples_per_s);
-    fmt::print("{}\n", line);
-    std::fflush(stdout);
-  }
-
- private:
-  bool tty_;
-  std::size_t epochs_, samples_;
-  std::size_t epoch_ = 0;
-  std::chrono::steady_clock::time_point start_, last_draw_;
-};
 
 // --resume with no value, or --resume FILE.
 struct resume_request {
@@ -200,7 +154,7 @@ comparison_run compare_run(const train_config& main, train_algo algo,
   auto model = make_model(c);
   comparison_run run;
   run.algo = std::string(to_string(algo));
-  run.initial_test_accuracy = model->evaluate(d.test()).accuracy;
+  run.initial_test_accuracy = model->evaluate(d.test(), {}).accuracy;
   std::vector<alignment_point> unused;
   while (model->epochs_done() < c.epochs) {
     curve_recorder curve(run.train_curve, model->epochs_done(), d.train_labels.size());
@@ -209,7 +163,7 @@ comparison_run compare_run(const train_config& main, train_algo algo,
     r.epoch = model->epochs_done();
     check_divergence(*model, r, c, fmt::format("comparison run {}", run.algo),
                      "the main run's results are saved");
-    const auto e = model->evaluate(d.test());
+    const auto e = model->evaluate(d.test(), {});
     r.test_accuracy = e.accuracy;
     r.test_loss = e.loss;
     fmt::print("  {} epoch {}/{}: test accuracy {:.4f} ({:.1f} s)\n", run.algo, r.epoch, c.epochs,
@@ -358,12 +312,20 @@ int run_train(int argc, char** argv) {
   };
   const std::vector<comparison_run> no_comparison;
 
-  if (!saved && !prepared.test_labels.empty())
-    history.initial_test_accuracy = model->evaluate(prepared.test()).accuracy;
+  progress_display progress(cfg.epochs, prepared.train_labels.size());
+  if (!saved && !prepared.test_labels.empty()) {
+    progress.begin_test(prepared.test_labels.size());
+    history.initial_test_accuracy = model
+                                        ->evaluate(prepared.test(),
+                                                   [&](std::size_t done, std::size_t correct) {
+                                                     progress.update_test(done, correct);
+                                                   })
+                                        .accuracy;
+    progress.clear();
+  }
   if (model->epochs_done() >= cfg.epochs)
     fmt::print("already trained {} of {} epochs; raise --epochs to train further\n",
                model->epochs_done(), cfg.epochs);
-  progress_display progress(cfg.epochs, prepared.train_labels.size());
   while (model->epochs_done() < cfg.epochs) {
     progress.begin_epoch(model->epochs_done() + 1);
     curve_recorder curve(history.train_curve, model->epochs_done(), prepared.train_labels.size());
@@ -381,7 +343,10 @@ int run_train(int argc, char** argv) {
                                                r.epoch - 1, dir.string())
                                  : std::string("no checkpoint was written"));
     if (!prepared.test_labels.empty()) {
-      const auto e = model->evaluate(prepared.test());
+      progress.begin_test(prepared.test_labels.size());
+      const auto e = model->evaluate(prepared.test(), [&](std::size_t done, std::size_t correct) {
+        progress.update_test(done, correct);
+      });
       r.test_accuracy = e.accuracy;
       r.test_loss = e.loss;
     }
@@ -390,7 +355,8 @@ int run_train(int argc, char** argv) {
     write_metrics_csv(dir / "metrics.csv", run, history);
     write_metrics_json(dir / "metrics.json", run, history, no_comparison);
     write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
-    progress.end_epoch(r);
+    progress.clear();
+    print_epoch(r, cfg.epochs);
   }
 
   std::vector<comparison_run> comparisons;

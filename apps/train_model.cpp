@@ -122,12 +122,12 @@ class rate_model final : public train_model {
     return r;
   }
 
-  evaluation_result evaluate(learning::dataset_view data) override {
+  evaluation_result evaluate(learning::dataset_view data, const progress_callback&) override {
     const auto e = learning::evaluate(net_, data, params_.threads);
     return {e.accuracy, e.loss};
   }
 
-  std::vector<int> predict(learning::dataset_view data) override {
+  std::vector<int> predict(learning::dataset_view data, const progress_callback&) override {
     data.check(net_.input_size(), net_.output_size(), "evaluation set");
     std::vector<int> out(data.count);
     constexpr std::size_t block = 256;
@@ -317,12 +317,14 @@ class microcircuit_model final : public train_model {
     return r;
   }
 
-  evaluation_result evaluate(learning::dataset_view data) override {
-    return {trainer_.evaluate(data).accuracy, not_measured};
+  evaluation_result evaluate(learning::dataset_view data,
+                             const progress_callback& progress) override {
+    return {trainer_.evaluate(data, progress).accuracy, not_measured};
   }
 
-  std::vector<int> predict(learning::dataset_view data) override {
-    return trainer_.evaluate(data).predicted;
+  std::vector<int> predict(learning::dataset_view data,
+                           const progress_callback& progress) override {
+    return trainer_.evaluate(data, progress).predicted;
   }
 
   const matrix& first_layer_weights() const override { return trainer_.weights(0); }

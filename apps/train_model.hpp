@@ -73,10 +73,15 @@ class train_model {
   // makes them. The record's test fields are left unmeasured.
   virtual epoch_record train_epoch(learning::dataset_view data, const progress_callback& progress,
                                    std::vector<alignment_point>& alignment) = 0;
-  virtual evaluation_result evaluate(learning::dataset_view data) = 0;
+  // progress, when set, hears (samples done, correct so far) while a
+  // microcircuit evaluates, possibly from its worker threads (one call at a
+  // time); the rate models take seconds and do not call it.
+  virtual evaluation_result evaluate(learning::dataset_view data,
+                                     const progress_callback& progress) = 0;
   // The predicted class of every sample; -1 where the network gave none
   // (a silent microcircuit output).
-  virtual std::vector<int> predict(learning::dataset_view data) = 0;
+  virtual std::vector<int> predict(learning::dataset_view data,
+                                   const progress_callback& progress) = 0;
 
   virtual const learning::matrix& first_layer_weights() const = 0;
   // The spikes of one sample presented with its label (microcircuit; an

@@ -244,7 +244,8 @@ void microcircuit_trainer::set_velocity(std::vector<matrix> velocity) {
 }
 
 void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::size_t> indices,
-                                     std::uint64_t seed, bool learn, batch_result& out) {
+                                     std::uint64_t seed, bool learn, batch_result& out,
+                                     const progress_callback& on_progress) {
   const std::size_t B = indices.size();
   const std::size_t L = num_layers();
   const std::size_t n0 = params_.layer_sizes[0];
@@ -262,6 +263,8 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
     a.window_ms = params_.window_ms;
   }
   std::atomic<std::size_t> next{0};
+  std::mutex progress_mutex;
+  std::size_t done = 0, correct = 0;  // guarded by progress_mutex
   pool_->run([&](std::size_t worker) {
     auto& runner = *runners_[worker];
     if (runner_version_[worker] != weights_version_) {
@@ -314,6 +317,12 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
           for (std::size_t k = 0; k < late.size(); ++k)
             a.output_error(s, k) = static_cast<float>(target[k]) - static_cast<float>(late[k]);
         }
+      }
+      if (on_progress) {
+        const std::lock_guard lock(progress_mutex);
+        done += end - begin;
+        for (std::size_t s = begin; s < end; ++s) correct += out.outcomes[s].correct() ? 1 : 0;
+        on_progress(done, correct);
       }
     }
   });
@@ -490,14 +499,16 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
   return m;
 }
 
-microcircuit_evaluation microcircuit_trainer::evaluate(dataset_view data) {
+microcircuit_evaluation microcircuit_trainer::evaluate(dataset_view data,
+                                                       const progress_callback& on_progress) {
   const std::size_t L = num_layers();
   data.check(params_.layer_sizes[0], params_.layer_sizes[L], "evaluation set");
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::size_t> indices(data.count);
   std::iota(indices.begin(), indices.end(), std::size_t{0});
   batch_result result;
-  run_batch(data, indices, encoder_seed(params_.seed, evaluation_epoch), false, result);
+  run_batch(data, indices, encoder_seed(params_.seed, evaluation_epoch), false, result,
+            on_progress);
   microcircuit_evaluation e;
   e.count = data.count;
   e.predicted.resize(data.count);

@@ -426,3 +426,27 @@ TEST_CASE("evaluate keeps every sample's prediction, consistent with its counts"
   CHECK(silent == e.silent);
   CHECK(e.correct > 50);  // learned something: the predictions are not all one class
 }
+
+TEST_CASE("evaluation progress counts every sample once and changes nothing") {
+  const gaussian_task data(300, 7);  // several evaluation pieces
+  for (const std::size_t threads : {1u, 2u}) {
+    CAPTURE(threads);
+    auto p = task_params();
+    p.threads = threads;
+    learning::microcircuit_trainer t(p);
+    t.train_epoch(data.view());
+    const auto quiet = t.evaluate(data.view());
+    std::vector<std::pair<std::size_t, std::size_t>> calls;  // serialised by evaluate
+    const auto heard = t.evaluate(data.view(), [&](std::size_t done, std::size_t correct) {
+      calls.emplace_back(done, correct);
+    });
+    CHECK(heard.predicted == quiet.predicted);
+    REQUIRE(calls.size() > 1);
+    for (std::size_t i = 1; i < calls.size(); ++i) {
+      CHECK(calls[i].first > calls[i - 1].first);
+      CHECK(calls[i].second >= calls[i - 1].second);
+    }
+    CHECK(calls.back().first == 300);
+    CHECK(calls.back().second == quiet.correct);
+  }
+}

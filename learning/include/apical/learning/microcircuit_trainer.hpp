@@ -147,8 +147,12 @@ class microcircuit_trainer {
   using batch_callback = std::function<void(std::size_t batch, const batch_measurement&)>;
   microcircuit_epoch_metrics train_epoch(dataset_view data, const batch_callback& on_batch = {});
   // Readout accuracy on `data` (no learning; samples spread over the
-  // workers).
-  microcircuit_evaluation evaluate(dataset_view data);
+  // workers). on_progress, when set, is called as pieces of samples finish
+  // with how many are done so far and how many of those were classified
+  // correctly; it runs on the worker threads, one call at a time. The
+  // result does not depend on it.
+  using progress_callback = std::function<void(std::size_t done, std::size_t correct)>;
+  microcircuit_evaluation evaluate(dataset_view data, const progress_callback& on_progress = {});
   // `epochs` train_epoch calls, each followed by evaluate(test) when test is
   // non-empty; on_epoch is called after each.
   std::vector<microcircuit_epoch_metrics> train(
@@ -173,7 +177,7 @@ class microcircuit_trainer {
   struct batch_result;
   void refresh_feedback();
   void run_batch(dataset_view data, std::span<const std::size_t> indices, std::uint64_t seed,
-                 bool learn, batch_result& out);
+                 bool learn, batch_result& out, const progress_callback& on_progress = {});
   void apply_update(std::size_t batch_samples);
   // Bounds and normalisation, then the feedback re-read from the weights.
   void stabilise();
