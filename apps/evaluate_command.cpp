@@ -95,9 +95,7 @@ int run_evaluate(int argc, char** argv) {
   model->restore(saved, checkpoint_file);
   const learning::dataset_view samples = on_train ? prepared.train() : prepared.test();
   progress_display progress(0, 0);
-  progress.begin_test(samples.count);
-  const auto predicted = model->predict(
-      samples, [&](std::size_t done, std::size_t correct) { progress.update_test(done, correct); });
+  const auto predicted = model->predict(samples, progress.testing(samples.count));
   progress.clear();
   const confusion_matrix m =
       make_confusion({samples.labels, samples.count}, predicted, prepared.class_names);

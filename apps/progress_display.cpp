@@ -39,6 +39,11 @@ void progress_display::begin_test(std::size_t samples) {
   start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 
+std::function<void(std::size_t, std::size_t)> progress_display::testing(std::size_t samples) {
+  begin_test(samples);
+  return [this](std::size_t done, std::size_t correct) { update_test(done, correct); };
+}
+
 void progress_display::update_test(std::size_t done, std::size_t correct) {
   if (!due(done, test_samples_)) return;
   const std::string what = epochs_ == 0  ? std::string("evaluating")

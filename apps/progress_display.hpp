@@ -5,6 +5,7 @@
 // runs, so logs get only the summary lines the commands print themselves.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 namespace apical::app {
@@ -27,6 +28,9 @@ class progress_display {
   // or on its own); update_test() reports it, with an ETA for the test.
   void begin_test(std::size_t samples);
   void update_test(std::size_t done, std::size_t correct);
+  // begin_test(samples), and a callback that forwards to update_test (for
+  // train_model::evaluate / predict).
+  std::function<void(std::size_t, std::size_t)> testing(std::size_t samples);
 
   // Erases the line (before the caller prints a summary on stdout).
   void clear();

@@ -314,13 +314,8 @@ int run_train(int argc, char** argv) {
 
   progress_display progress(cfg.epochs, prepared.train_labels.size());
   if (!saved && !prepared.test_labels.empty()) {
-    progress.begin_test(prepared.test_labels.size());
-    history.initial_test_accuracy = model
-                                        ->evaluate(prepared.test(),
-                                                   [&](std::size_t done, std::size_t correct) {
-                                                     progress.update_test(done, correct);
-                                                   })
-                                        .accuracy;
+    history.initial_test_accuracy =
+        model->evaluate(prepared.test(), progress.testing(prepared.test_labels.size())).accuracy;
     progress.clear();
   }
   if (model->epochs_done() >= cfg.epochs)
@@ -343,10 +338,8 @@ int run_train(int argc, char** argv) {
                                                r.epoch - 1, dir.string())
                                  : std::string("no checkpoint was written"));
     if (!prepared.test_labels.empty()) {
-      progress.begin_test(prepared.test_labels.size());
-      const auto e = model->evaluate(prepared.test(), [&](std::size_t done, std::size_t correct) {
-        progress.update_test(done, correct);
-      });
+      const auto e =
+          model->evaluate(prepared.test(), progress.testing(prepared.test_labels.size()));
       r.test_accuracy = e.accuracy;
       r.test_loss = e.loss;
     }
