@@ -513,7 +513,7 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
 // trainers on MNIST: plain SGD, 32-sample batches, softmax output; lr 0.1 is
 // the best common step of the grid 0.02..0.2 (BP would take 0.2, where SC-FA
 // with unit-magnitude feedback starts to overshoot). CIFAR-10 needs centred
-// inputs and a smaller step (0.03 of 0.005..0.03). The microcircuit: 784-100-10 (a full MNIST
+// inputs and a smaller step (0.03 of 0.005..0.1). The microcircuit: 784-100-10 (a full MNIST
 // epoch in well under a minute on two cores), a 200 Hz teacher, and the step
 // eta 0.05 mV (the best tried on 10,000 samples) given as momentum 0.9 with
 // eta 0.005, the same long-run step (93.32 % against 92.44 % after 3
