@@ -134,11 +134,14 @@ void check_divergence(const train_model& model, const epoch_record& r, const tra
 
 // A reference trainer trained on the same data as the main run, with the
 // rate settings of the run when it is a rate run, else the dataset's rate
-// defaults (and the run's learning-rate decay).
-comparison_run compare_run(const train_config& main, train_algo algo,
+// defaults (and the run's learning-rate decay); spec.learning_rate, when
+// set, replaces the step.
+comparison_run compare_run(const train_config& main, const comparison_spec& spec,
                            const datasets::loaded_dataset& data) {
+  const train_algo algo = spec.algo;
   train_config c = is_rate(main.algo) ? main : default_config(main.dataset, algo);
   c.algo = algo;
+  if (spec.learning_rate != 0.0) c.learning_rate = spec.learning_rate;
   c.feedback = implied_feedback(algo);
   c.arch = main.arch;
   c.seed = main.seed;
@@ -154,6 +157,8 @@ comparison_run compare_run(const train_config& main, train_algo algo,
   auto model = make_model(c);
   comparison_run run;
   run.algo = std::string(to_string(algo));
+  run.label = spec.label();
+  run.learning_rate = c.learning_rate;
   run.initial_test_accuracy = model->evaluate(d.test(), {}).accuracy;
   std::vector<alignment_point> unused;
   while (model->epochs_done() < c.epochs) {
@@ -161,12 +166,12 @@ comparison_run compare_run(const train_config& main, train_algo algo,
     epoch_record r = model->train_epoch(
         d.train(), [&](std::size_t done, std::size_t correct) { curve(done, correct); }, unused);
     r.epoch = model->epochs_done();
-    check_divergence(*model, r, c, fmt::format("comparison run {}", run.algo),
+    check_divergence(*model, r, c, fmt::format("comparison run {}", run.label),
                      "the main run's results are saved");
     const auto e = model->evaluate(d.test(), {});
     r.test_accuracy = e.accuracy;
     r.test_loss = e.loss;
-    fmt::print("  {} epoch {}/{}: test accuracy {:.4f} ({:.1f} s)\n", run.algo, r.epoch, c.epochs,
+    fmt::print("  {} epoch {}/{}: test accuracy {:.4f} ({:.1f} s)\n", run.label, r.epoch, c.epochs,
                r.test_accuracy, r.wall_s);
     std::fflush(stdout);
     run.epochs.push_back(r);
@@ -354,7 +359,7 @@ int run_train(int argc, char** argv) {
 
   std::vector<comparison_run> comparisons;
   if (!cfg.compare.empty()) fmt::print("training the comparison runs on the same data\n");
-  for (const auto algo : cfg.compare) comparisons.push_back(compare_run(cfg, algo, data));
+  for (const auto& spec : cfg.compare) comparisons.push_back(compare_run(cfg, spec, data));
 
   write_metrics_csv(dir / "metrics.csv", run, history);
   write_metrics_json(dir / "metrics.json", run, history, comparisons);

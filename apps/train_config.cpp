@@ -99,29 +99,45 @@ input_scaling parse_input(std::string_view key, std::string_view text) {
       fmt::format("{}: unknown value '{}'; expected unit, centred or on-off", key, text));
 }
 
-std::vector<train_algo> parse_compare(std::string_view key, std::string_view text) {
-  std::vector<train_algo> out;
+// "bp,fa" or "bp,bp@0.1,scfa@0.01": reference trainers, each with an
+// optional step of its own after '@'.
+std::vector<comparison_spec> parse_compare(std::string_view key, std::string_view text) {
+  std::vector<comparison_spec> out;
   const std::string t = trimmed(text);
   if (t.empty() || t == "none") return out;
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = t.find(',', start);
-    const std::string name = trimmed(std::string_view(t).substr(
+    const std::string item = trimmed(std::string_view(t).substr(
         start, comma == std::string::npos ? std::string::npos : comma - start));
-    const train_algo a = parse_train_algo(name, key);
-    if (!is_rate(a))
+    const std::size_t at = item.find('@');
+    const std::string name = trimmed(std::string_view(item).substr(0, at));
+    comparison_spec spec;
+    spec.algo = parse_train_algo(name, key);
+    if (!is_rate(spec.algo))
       throw parameter_error(fmt::format(
-          "{}: '{}' is not a reference trainer; expected a list of bp, fa, dfa, scfa", key, name));
-    out.push_back(a);
+          "{}: '{}' is not a reference trainer; expected a list of bp, fa, dfa, scfa, each "
+          "optionally with its own step (bp@0.1)",
+          key, name));
+    if (at != std::string::npos) {
+      const std::string step = trimmed(std::string_view(item).substr(at + 1));
+      const double lr = parse_double(key, step);
+      if (!(lr > 0.0) || !std::isfinite(lr))
+        throw parameter_error(
+            fmt::format("{}: '{}' has the step {}; expected a finite learning rate > 0 after '@'",
+                        key, item, step));
+      spec.learning_rate = lr;
+    }
+    out.push_back(spec);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   return out;
 }
 
-std::string compare_to_string(const std::vector<train_algo>& list) {
+std::string compare_to_string(const std::vector<comparison_spec>& list) {
   std::string s;
-  for (const auto a : list) s += (s.empty() ? "" : ",") + std::string(to_string(a));
+  for (const auto& c : list) s += (s.empty() ? "" : ",") + c.label();
   return s.empty() ? "none" : s;
 }
 
@@ -239,8 +255,10 @@ std::vector<config_key> make_keys() {
       [](const train_config& c) { return c.output; },
       [](train_config& c, std::string_view v) { c.output = trimmed(v); }));
   k.push_back(key(
-      "compare", "also train these reference trainers on the same data, e.g. bp,fa,dfa,scfa", false,
-      [](const train_config& c) { return compare_to_string(c.compare); },
+      "compare",
+      "also train these reference trainers on the same data, e.g. bp,fa,dfa,scfa; bp@0.1 gives "
+      "one its own learning rate",
+      false, [](const train_config& c) { return compare_to_string(c.compare); },
       [](train_config& c, std::string_view v) { c.compare = parse_compare("compare", v); }));
   k.push_back(key(
       "raster-sample", "test sample shown in raster.svg (microcircuit)", false,
@@ -420,6 +438,11 @@ std::string_view to_string(train_algo a) {
   for (const auto& [n, v] : algo_names)
     if (v == a) return n;
   return "?";
+}
+
+std::string comparison_spec::label() const {
+  if (learning_rate == 0.0) return std::string(to_string(algo));
+  return fmt::format("{}@{}", to_string(algo), learning_rate);
 }
 
 train_algo parse_train_algo(std::string_view name, std::string_view field) {

@@ -63,6 +63,17 @@ enum class input_scaling : std::uint8_t { unit, centred, on_off };
 std::size_t inputs_per_value(input_scaling s);
 std::string_view to_string(input_scaling s);
 
+// One reference trainer of `compare`: its algorithm and its own step
+// (learning_rate 0: the step the main run gives it, see compare_run in
+// train_command.cpp). Written "bp" or "bp@0.1".
+struct comparison_spec {
+  train_algo algo = train_algo::bp;
+  double learning_rate = 0.0;
+  // "bp", or "bp@0.1" with its own step.
+  std::string label() const;
+  bool operator==(const comparison_spec&) const = default;
+};
+
 struct train_config {
   // Run keys.
   std::string data_dir;  // empty: the usual search (docs/datasets.md)
@@ -70,7 +81,7 @@ struct train_config {
   std::size_t threads = 1;
   std::string output = "out/train";
   std::size_t test_samples = 0;  // 0: all
-  std::vector<train_algo> compare;
+  std::vector<comparison_spec> compare;
   std::size_t raster_sample = 0;   // test sample shown in raster.svg
   std::size_t weight_images = 64;  // hidden units shown in weights.svg
 

@@ -80,6 +80,8 @@ void write_metrics_json(const std::filesystem::path& file, const run_summary& ru
   for (const auto& c : compare) {
     j.begin_object();
     j.value("algo", c.algo);
+    j.value("label", c.label);
+    j.value("learning_rate", c.learning_rate);
     j.value("initial_test_accuracy", c.initial_test_accuracy);
     j.value("final_test_accuracy", c.epochs.empty() ? not_measured : c.epochs.back().test_accuracy);
     j.begin_array("epochs");

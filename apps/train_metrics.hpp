@@ -74,6 +74,8 @@ class curve_recorder {
 // Test accuracy of a reference trainer trained on the same data (--compare).
 struct comparison_run {
   std::string algo;
+  std::string label;                    // algo, or algo@step when --compare gave it a step
+  double learning_rate = not_measured;  // the step it trained with
   double initial_test_accuracy = not_measured;
   std::vector<epoch_record> epochs;
   std::vector<curve_point> train_curve;

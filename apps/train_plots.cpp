@@ -51,11 +51,11 @@ void write_accuracy_chart(const std::filesystem::path& file, const run_summary& 
     lines.push_back(curve(run.algo + " train", h.initial_test_accuracy, h.epochs, false,
                           svg::palette(0), true));
   for (std::size_t k = 0; k < compare.size(); ++k) {
-    lines.push_back(curve(compare[k].algo + " test", compare[k].initial_test_accuracy,
+    lines.push_back(curve(compare[k].label + " test", compare[k].initial_test_accuracy,
                           compare[k].epochs, true, svg::palette(k + 1), false));
     if (!compare[k].train_curve.empty())
       lines.push_back(
-          stretches(compare[k].algo + " train", compare[k].train_curve, svg::palette(k + 1)));
+          stretches(compare[k].label + " train", compare[k].train_curve, svg::palette(k + 1)));
   }
   svg::chart_options o;
   o.title = fmt::format("{} {} on {} ({} training samples)", run.algo, run.arch, run.dataset,

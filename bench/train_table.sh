@@ -9,10 +9,12 @@
 #   bench/train_table.sh mnist      # examples/train/mnist-microcircuit-800.ini
 #   bench/train_table.sh cifar10    # examples/train/cifar10-microcircuit.ini
 #   APICAL=path THREADS=n OUT=dir bench/train_table.sh mnist [extra train options]
+#   COMPARE=bp,bp@0.1,fa,dfa,scfa bench/train_table.sh cifar10
 # Extra options go to every run (e.g. --train-samples 5000 --epochs 1 for a
 # quick look). The rate trainers keep their own dataset defaults (learning
 # rate, batch) but take the microcircuit run's arch, input, epochs and
-# lr-decay, as `apical train --compare` does.
+# lr-decay, as `apical train --compare` does; COMPARE (default
+# bp,fa,dfa,scfa) lists them, algo@step with a step of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:?usage: bench/train_table.sh mnist|cifar10 [apical train options]}
@@ -25,10 +27,11 @@ esac
 APICAL=${APICAL:-build/apps/apical}
 THREADS=${THREADS:-2}
 OUT=${OUT:-out/table-$dataset}
+COMPARE=${COMPARE:-bp,fa,dfa,scfa}
 [[ -x "$APICAL" ]] || { echo "train_table: $APICAL not found; build it first" >&2; exit 1; }
 
 "$APICAL" train --config "$config" --threads "$THREADS" --output "$OUT/microcircuit" \
-    --overwrite --compare bp,fa,dfa,scfa "$@"
+    --overwrite --compare "$COMPARE" "$@"
 
 # One row per trainer from metrics.json (its "compare" list holds the references).
 /usr/bin/env python3 - "$OUT/microcircuit/metrics.json" <<'EOF'
@@ -44,5 +47,8 @@ print("| trainer | test accuracy (%) after each epoch | training time per epoch 
 print("|---|---|---|")
 row("microcircuit", m["epochs"])
 for c in m.get("compare", []):
-    row(c["algo"].upper().replace("SCFA", "SC-FA"), c["epochs"])
+    name = c["algo"].upper().replace("SCFA", "SC-FA")
+    if "@" in c.get("label", ""):
+        name += f", lr {c['learning_rate']:g}"
+    row(name, c["epochs"])
 EOF

@@ -107,7 +107,7 @@ TEST_CASE("every key round-trips through config.ini") {
                            {"microcircuit.window_ms", "75"},
                            {"microcircuit.layer_rate_scale", "1,0.5,0.25"},
                            {"microcircuit.w_max_mv", "inf"},
-                           {"compare", "bp,scfa"}});
+                           {"compare", "bp,scfa@0.01"}});
   std::istringstream ini(app::to_ini(c));
   const auto again = app::resolve_config(app::read_ini_values(ini, "config.ini"));
   CHECK(app::to_ini(again) == app::to_ini(c));
@@ -115,7 +115,9 @@ TEST_CASE("every key round-trips through config.ini") {
   CHECK(again.circuit.window_ms == 75.0);
   CHECK(again.circuit.layer_rate_scale == std::vector<double>{1.0, 0.5, 0.25});
   CHECK(std::isinf(again.circuit.w_max_mv));
-  CHECK(again.compare.size() == 2);
+  CHECK(again.compare == std::vector<app::comparison_spec>{{app::train_algo::bp, 0.0},
+                                                           {app::train_algo::scfa, 0.01}});
+  CHECK(again.compare[1].label() == "scfa@0.01");
   // Run keys do not change the identity; identity keys do.
   auto other = c;
   other.epochs = 9;
@@ -185,6 +187,14 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        doctest::Contains("window_ms"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"compare", "bp,microcircuit"}}),
                        doctest::Contains("compare: 'microcircuit' is not a reference trainer"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"compare", "bp@0"}}),
+                       doctest::Contains("compare: 'bp@0' has the step 0; expected a finite "
+                                         "learning rate > 0 after '@'"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"compare", "fa@fast"}}), doctest::Contains("compare"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"compare", "bp@inf"}}), doctest::Contains("'bp@inf'"),
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"rate.hidden_activation", "tanh"}}),
                        doctest::Contains("rate.hidden_activation"), parameter_error);

@@ -203,6 +203,35 @@ TEST_CASE("checkpoints are never overwritten silently and bad ones are rejected 
                        doctest::Contains("epochs: is 0"), apical::parameter_error);
 }
 
+// Every "key": number in metrics.json, in the order written (the main run's
+// first, then one per comparison run).
+std::vector<double> json_numbers(const std::string& text, const std::string& key) {
+  std::vector<double> out;
+  const std::string tag = "\"" + key + "\": ";
+  for (auto at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1))
+    out.push_back(std::stod(text.substr(at + tag.size())));
+  return out;
+}
+
+TEST_CASE("compare: a reference trainer with its own step trains as a run with that step") {
+  if (!have_mnist()) return;
+  const fs::path dir = fresh_dir("compare_step");
+  CHECK(train(with(base_args(dir), {"--algo", "bp", "--epochs", "1", "--learning-rate", "0.1",
+                                    "--compare", "bp,bp@0.02"})) == 0);
+  const std::string json = app::read_file(dir / "metrics.json");
+  const auto finals = json_numbers(json, "final_test_accuracy");
+  REQUIRE(finals.size() == 3);
+  CHECK(json.find("\"label\": \"bp@0.02\"") != std::string::npos);
+  CHECK(json_numbers(json, "learning_rate") == std::vector<double>{0.1, 0.02});
+  // "bp" takes the main run's settings, "bp@0.02" only changes the step.
+  CHECK(finals[1] == finals[0]);
+  const fs::path alone = fresh_dir("compare_step_alone");
+  CHECK(train(with(base_args(alone),
+                   {"--algo", "bp", "--epochs", "1", "--learning-rate", "0.02"})) == 0);
+  CHECK(finals[2] == json_number(app::read_file(alone / "metrics.json"), "final_test_accuracy"));
+  CHECK(finals[2] != finals[0]);  // the step mattered, so the check above could fail
+}
+
 TEST_CASE("a diverging run stops with a message instead of training on NaN") {
   if (!have_mnist()) return;
   // Squared error at learning rate 50: the weights overflow in the first epoch.
