@@ -312,6 +312,10 @@ std::vector<config_key> make_keys() {
   k.push_back(real_key(
       "rate.feedback_scale", "scale of random feedback (fa, dfa, scfa)",
       [](auto& c) -> auto& { return c.rate.feedback_scale; }));
+  k.push_back(real_key(
+      "rate.count_noise",
+      "train on Poisson spike counts: x becomes Poisson(N x) / N for N > 0 (0: exact inputs)",
+      [](auto& c) -> auto& { return c.rate.count_noise; }));
 
   // [microcircuit]
   const auto mc = [&k](std::string name, std::string help, auto member) {
@@ -647,6 +651,14 @@ void validate(const train_config& c) {
   if (c.output.empty()) throw parameter_error("output: is empty; expected a folder");
   if (c.arch.size() < 2)
     throw parameter_error("arch: expected at least an input and an output size");
+  if (!(c.rate.count_noise >= 0.0) || !std::isfinite(c.rate.count_noise))
+    throw parameter_error(
+        fmt::format("rate.count_noise: is {}; expected a finite value >= 0 (0: exact inputs)",
+                    c.rate.count_noise));
+  if (c.rate.count_noise > 0.0 && c.input == input_scaling::centred)
+    throw parameter_error(
+        "rate.count_noise: needs inputs >= 0 (spike rates), but input 'centred' has negative "
+        "values; expected input unit or on-off");
   if (is_rate(c.algo)) {
     if (c.feedback != implied_feedback(c.algo))
       throw parameter_error(fmt::format(

@@ -96,7 +96,10 @@ class rate_model final : public train_model {
     std::size_t correct = 0;
     for (std::size_t first = 0; first < count; first += params_.batch_size) {
       const std::size_t n = std::min(params_.batch_size, count - first);
-      learning::gather(data, std::span(order).subspan(first, n), inputs, labels);
+      const auto samples = std::span(order).subspan(first, n);
+      learning::gather(data, samples, inputs, labels);
+      if (params_.count_noise > 0.0)
+        learning::add_count_noise(inputs, samples, params_.count_noise, params_.seed, epochs_done_);
       const matrix targets = net_.targets_for(labels);
       if (!stateful_) {
         const auto stats = trainer_.train_batch(net_, inputs, targets);

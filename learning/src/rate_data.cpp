@@ -1,6 +1,7 @@
 #include "apical/learning/rate_data.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
@@ -25,6 +26,34 @@ void gather(dataset_view data, std::span<const std::size_t> samples, matrix& inp
   for (std::size_t s = 0; s < samples.size(); ++s) {
     std::copy(data.input(samples[s]), data.input(samples[s]) + width, inputs.row(s));
     labels[s] = data.labels[samples[s]];
+  }
+}
+
+void add_count_noise(matrix& inputs, std::span<const std::size_t> samples, double counts,
+                     std::uint64_t seed, std::size_t epoch) {
+  if (!(counts > 0.0) || !std::isfinite(counts))
+    throw parameter_error("count noise: counts is " + std::to_string(counts) +
+                          "; expected a finite value > 0");
+  if (samples.size() != inputs.rows())
+    throw parameter_error("count noise: " + std::to_string(samples.size()) + " samples for " +
+                          std::to_string(inputs.rows()) + " input rows; expected one per row");
+  const std::uint64_t epoch_seed = derive_seed(seed, stream::encoder, epoch);
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    rng gen(derive_seed(epoch_seed, stream::encoder, samples[s]));
+    float* row = inputs.row(s);
+    for (std::size_t j = 0; j < inputs.cols(); ++j) {
+      const double rate = counts * static_cast<double>(row[j]);
+      if (!(rate >= 0.0) || !std::isfinite(rate))
+        throw parameter_error("count noise: sample " + std::to_string(samples[s]) + ", input " +
+                              std::to_string(j) + " is " + std::to_string(row[j]) +
+                              "; expected a finite value >= 0 (a firing rate)");
+      // Count the arrivals of a unit-time Poisson process, as a spike
+      // source of that rate would emit them.
+      std::size_t n = 0;
+      if (rate > 0.0)
+        for (double t = gen.exponential(1.0 / rate); t < 1.0; t += gen.exponential(1.0 / rate)) ++n;
+      row[j] = static_cast<float>(static_cast<double>(n) / counts);
+    }
   }
 }
 

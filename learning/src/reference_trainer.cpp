@@ -53,6 +53,10 @@ void trainer_params::validate() const {
                           ", expected a finite value >= 0");
   }
   if (batch_size < 1) throw parameter_error("batch_size: is 0, expected >= 1");
+  if (!(count_noise >= 0.0) || !std::isfinite(count_noise)) {
+    throw parameter_error("count_noise: is " + std::to_string(count_noise) +
+                          ", expected a finite value >= 0 (0: exact inputs)");
+  }
   if (threads < 1 || threads > max_threads) {
     throw parameter_error("threads: is " + std::to_string(threads) + ", expected 1.." +
                           std::to_string(max_threads));
@@ -269,7 +273,10 @@ std::vector<epoch_metrics> reference_trainer::train(
     std::size_t correct = 0;
     for (std::size_t first = 0; first < count; first += params_.batch_size) {
       const std::size_t n = std::min(params_.batch_size, count - first);
-      gather(train_set, std::span(order).subspan(first, n), batch_inputs, batch_labels);
+      const auto samples = std::span(order).subspan(first, n);
+      gather(train_set, samples, batch_inputs, batch_labels);
+      if (params_.count_noise > 0.0)
+        add_count_noise(batch_inputs, samples, params_.count_noise, params_.seed, metrics.epoch);
       const matrix targets = net.targets_for(batch_labels);
       const batch_stats stats = train_batch(net, batch_inputs, targets);
       loss_sum += stats.loss_sum;

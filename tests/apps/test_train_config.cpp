@@ -196,6 +196,12 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"compare", "bp@inf"}}), doctest::Contains("'bp@inf'"),
                        parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"rate.count_noise", "-1"}}),
+                       doctest::Contains("rate.count_noise: is -1"), parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"dataset", "cifar10"}, {"rate.count_noise", "40"}}),
+                       doctest::Contains("rate.count_noise: needs inputs >= 0"), parameter_error);
+  CHECK_NOTHROW(
+      resolved({{"dataset", "cifar10"}, {"input", "on-off"}, {"rate.count_noise", "40"}}));
   CHECK_THROWS_WITH_AS(resolved({{"rate.hidden_activation", "tanh"}}),
                        doctest::Contains("rate.hidden_activation"), parameter_error);
   // An architecture that does not fit the data.

@@ -262,6 +262,9 @@ TEST_CASE("invalid trainer settings and inputs name the field") {
   tp = {};
   tp.feedback_scale = -1.0;
   rejects(tp, "feedback_scale");
+  tp = {};
+  tp.count_noise = -1.0;
+  rejects(tp, "count_noise");
 
   learning::reference_trainer trainer(net, {});
   const learning::rate_network other(network_params({4, 5, 2}));

@@ -43,6 +43,18 @@ std::vector<std::size_t> epoch_order(std::size_t count, std::uint64_t seed, std:
 void gather(dataset_view data, std::span<const std::size_t> samples, matrix& inputs,
             std::vector<std::uint8_t>& labels);
 
+// Replaces each value x of `inputs` (row s holding sample samples[s]) by
+// n / counts, n the number of events of a Poisson process of rate
+// counts * x in unit time: the spike count a Poisson input of that rate
+// would emit in a window where an input of value 1 emits `counts` spikes on
+// average. Each sample draws from its own stream, derive_seed(derive_seed(
+// seed, stream::encoder, epoch), stream::encoder, sample), so the noise
+// does not depend on batching or threads. counts must be finite and > 0;
+// throws parameter_error naming the sample on a negative or non-finite
+// value (spike rates are >= 0).
+void add_count_noise(matrix& inputs, std::span<const std::size_t> samples, double counts,
+                     std::uint64_t seed, std::size_t epoch);
+
 // Bytes 0..255 to floats in [0, 1] (x / 255).
 std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes);
 

@@ -29,6 +29,11 @@
 //   threads        | 1       | 1..256
 //   seed           | 1       | feedback draws and the per-epoch shuffles
 //                  |         | (derive_seed(seed, stream::training, epoch))
+//   count_noise    | 0       | >= 0; > 0: train() presents each sample as
+//                  |         | Poisson spike counts, x -> Poisson(count_noise
+//                  |         | x) / count_noise (add_count_noise in
+//                  |         | rate_data.hpp), the input noise a spiking
+//                  |         | network sees; 0: the exact values
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +62,7 @@ struct trainer_params {
   std::size_t batch_size = 32;
   std::size_t threads = 1;
   std::uint64_t seed = 1;
+  double count_noise = 0.0;
 
   // Throws parameter_error naming the first field out of its domain.
   void validate() const;
