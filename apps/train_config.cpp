@@ -316,6 +316,11 @@ std::vector<config_key> make_keys() {
       "rate.count_noise",
       "train on Poisson spike counts: x becomes Poisson(N x) / N for N > 0 (0: exact inputs)",
       [](auto& c) -> auto& { return c.rate.count_noise; }));
+  k.push_back(real_key(
+      "rate.hidden_count_noise",
+      "train with hidden activity drawn as Poisson spike counts, N per unit on average (0: "
+      "exact)",
+      [](auto& c) -> auto& { return c.rate.hidden_count_noise; }));
 
   // [microcircuit]
   const auto mc = [&k](std::string name, std::string help, auto member) {
@@ -655,6 +660,16 @@ void validate(const train_config& c) {
     throw parameter_error(
         fmt::format("rate.count_noise: is {}; expected a finite value >= 0 (0: exact inputs)",
                     c.rate.count_noise));
+  if (!(c.rate.hidden_count_noise >= 0.0) || !std::isfinite(c.rate.hidden_count_noise))
+    throw parameter_error(fmt::format(
+        "rate.hidden_count_noise: is {}; expected a finite value >= 0 (0: exact activity)",
+        c.rate.hidden_count_noise));
+  if (c.rate.hidden_count_noise > 0.0 &&
+      c.rate_net.hidden_activation != learning::activation::relu &&
+      c.rate_net.hidden_activation != learning::activation::clipped_relu)
+    throw parameter_error(fmt::format(
+        "rate.hidden_count_noise: needs rate.hidden_activation relu or clipped_relu; it is {}",
+        learning::to_string(c.rate_net.hidden_activation)));
   if (c.rate.count_noise > 0.0 && c.input == input_scaling::centred)
     throw parameter_error(
         "rate.count_noise: needs inputs >= 0 (spike rates), but input 'centred' has negative "

@@ -92,6 +92,7 @@ class rate_model final : public train_model {
     const auto order = learning::epoch_order(count, params_.seed, epochs_done_);
     matrix inputs;
     std::vector<std::uint8_t> labels;
+    std::vector<std::uint64_t> noise_seeds;
     double loss_sum = 0.0;
     std::size_t correct = 0;
     for (std::size_t first = 0; first < count; first += params_.batch_size) {
@@ -101,8 +102,12 @@ class rate_model final : public train_model {
       if (params_.count_noise > 0.0)
         learning::add_count_noise(inputs, samples, params_.count_noise, params_.seed, epochs_done_);
       const matrix targets = net_.targets_for(labels);
+      noise_seeds.clear();
+      if (params_.hidden_count_noise > 0.0)
+        for (const std::size_t i : samples)
+          noise_seeds.push_back(learning::sample_noise_seed(params_.seed, epochs_done_, i));
       if (!stateful_) {
-        const auto stats = trainer_.train_batch(net_, inputs, targets);
+        const auto stats = trainer_.train_batch(net_, inputs, targets, noise_seeds);
         loss_sum += stats.loss_sum;
         correct += stats.correct;
       } else {
@@ -111,7 +116,7 @@ class rate_model final : public train_model {
             params_.threads);
         loss_sum += before.loss * static_cast<double>(n);
         correct += static_cast<std::size_t>(std::llround(before.accuracy * static_cast<double>(n)));
-        sgd_step(trainer_.compute_updates(net_, inputs, targets));
+        sgd_step(trainer_.compute_updates(net_, inputs, targets, noise_seeds));
       }
       if (progress) progress(first + n, correct);
     }

@@ -47,14 +47,27 @@ void add_count_noise(matrix& inputs, std::span<const std::size_t> samples, doubl
         throw parameter_error("count noise: sample " + std::to_string(samples[s]) + ", input " +
                               std::to_string(j) + " is " + std::to_string(row[j]) +
                               "; expected a finite value >= 0 (a firing rate)");
-      // Count the arrivals of a unit-time Poisson process, as a spike
-      // source of that rate would emit them.
-      std::size_t n = 0;
-      if (rate > 0.0)
-        for (double t = gen.exponential(1.0 / rate); t < 1.0; t += gen.exponential(1.0 / rate)) ++n;
-      row[j] = static_cast<float>(static_cast<double>(n) / counts);
+      row[j] = static_cast<float>(static_cast<double>(gen.poisson(rate)) / counts);
     }
   }
+}
+
+void resample_counts(std::span<float> values, double mean_count, std::uint64_t seed) {
+  if (!(mean_count > 0.0) || !std::isfinite(mean_count))
+    throw parameter_error("count resampling: mean_count is " + std::to_string(mean_count) +
+                          "; expected a finite value > 0");
+  double sum = 0.0;
+  for (const float v : values) {
+    if (!(v >= 0.0f) || !std::isfinite(v))
+      throw parameter_error("count resampling: a value is " + std::to_string(v) +
+                            "; expected finite values >= 0 (firing rates)");
+    sum += v;
+  }
+  if (sum == 0.0) return;  // a silent layer emits no spikes
+  const double scale = mean_count * static_cast<double>(values.size()) / sum;
+  rng gen(seed);
+  for (float& v : values)
+    v = static_cast<float>(static_cast<double>(gen.poisson(scale * v)) / scale);
 }
 
 dataset_view::dataset_view(std::span<const float> input_values,

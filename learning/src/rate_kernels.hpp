@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +42,13 @@ void shape_batch(const rate_network& net, std::size_t rows, activations& acts,
 
 // Forward pass of rows [first, first + inputs.rows) of acts; `inputs` holds
 // just those rows.
+// With hidden_count_noise > 0, every hidden layer's activity of row s is
+// resampled as spike counts (resample_counts) from
+// derive_seed(noise_seeds[first + s], stream::neuron_noise, layer) before
+// the next layer reads it; u keeps the exact potentials (f'(u) is exact).
 void forward_rows(const rate_network& net, const std::vector<matrix>& weights_t,
-                  const_matrix_view inputs, activations& acts, std::size_t first);
+                  const_matrix_view inputs, activations& acts, std::size_t first,
+                  double hidden_count_noise = 0.0, std::span<const std::uint64_t> noise_seeds = {});
 
 // Loss of row s and whether its argmax matches the target's.
 double row_loss(const rate_network& net, const float* output, const float* potential,

@@ -8,6 +8,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
+#include "apical/learning/rate_data.hpp"
 #include "rate_kernels.hpp"
 
 namespace apical::learning {
@@ -250,7 +251,8 @@ void shape_batch(const rate_network& net, std::size_t rows, activations& acts,
 }
 
 void forward_rows(const rate_network& net, const std::vector<matrix>& weights_t,
-                  const_matrix_view inputs, activations& acts, std::size_t first) {
+                  const_matrix_view inputs, activations& acts, std::size_t first,
+                  double hidden_count_noise, std::span<const std::uint64_t> noise_seeds) {
   const std::size_t rows = inputs.rows;
   const bool softmax_output = net.params().loss == loss_kind::softmax_cross_entropy;
   const_matrix_view previous = inputs;
@@ -269,6 +271,9 @@ void forward_rows(const rate_network& net, const std::vector<matrix>& weights_t,
       } else {
         apply_activation(net.layer_activation(w), u.row(s), r.row(s), u.cols);
       }
+      if (!last && hidden_count_noise > 0.0)
+        resample_counts({r.row(s), r.cols}, hidden_count_noise,
+                        derive_seed(noise_seeds[first + s], stream::neuron_noise, w));
     }
     previous = r;
   }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "apical/engine/error.hpp"
+#include "apical/engine/random.hpp"
 #include "rate_kernels.hpp"
 
 namespace apical::learning {
@@ -53,6 +54,10 @@ void trainer_params::validate() const {
                           ", expected a finite value >= 0");
   }
   if (batch_size < 1) throw parameter_error("batch_size: is 0, expected >= 1");
+  if (!(hidden_count_noise >= 0.0) || !std::isfinite(hidden_count_noise)) {
+    throw parameter_error("hidden_count_noise: is " + std::to_string(hidden_count_noise) +
+                          ", expected a finite value >= 0 (0: exact activity)");
+  }
   if (!(count_noise >= 0.0) || !std::isfinite(count_noise)) {
     throw parameter_error("count_noise: is " + std::to_string(count_noise) +
                           ", expected a finite value >= 0 (0: exact inputs)");
@@ -90,8 +95,14 @@ void reference_trainer::check_network(const rate_network& net) const {
   }
 }
 
+std::uint64_t sample_noise_seed(std::uint64_t seed, std::size_t epoch, std::size_t sample) {
+  return derive_seed(derive_seed(seed, stream::neuron_noise, epoch), stream::neuron_noise, sample);
+}
+
 batch_stats reference_trainer::compute_into(const rate_network& net, const_matrix_view inputs,
-                                            const_matrix_view targets, weight_updates& out) {
+                                            const_matrix_view targets,
+                                            std::span<const std::uint64_t> noise_seeds,
+                                            weight_updates& out) {
   check_network(net);
   const std::size_t batch = inputs.rows;
   if (batch == 0) throw parameter_error("inputs: 0 rows, expected a batch of >= 1 samples");
@@ -102,6 +113,21 @@ batch_stats reference_trainer::compute_into(const rate_network& net, const_matri
   if (targets.rows != batch || targets.cols != net.output_size()) {
     throw parameter_error("targets: shape " + shape(targets.rows, targets.cols) + ", expected " +
                           shape(batch, net.output_size()));
+  }
+  const double noise = params_.hidden_count_noise;
+  if (noise > 0.0) {
+    if (noise_seeds.size() != batch)
+      throw parameter_error("noise_seeds: " + std::to_string(noise_seeds.size()) +
+                            " given, expected one per input row (" + std::to_string(batch) +
+                            ") with hidden_count_noise > 0");
+    for (std::size_t w = 0; w + 1 < net.num_layers(); ++w) {
+      const activation f = net.layer_activation(w);
+      if (f != activation::relu && f != activation::clipped_relu)
+        throw parameter_error(
+            "hidden_count_noise: needs relu or clipped_relu hidden units (f' from the exact "
+            "potential); hidden layer " +
+            std::to_string(w + 1) + " is " + std::string(to_string(f)));
+    }
   }
   const std::size_t layers = net.num_layers();
   const std::size_t last = layers - 1;
@@ -118,7 +144,8 @@ batch_stats reference_trainer::compute_into(const rate_network& net, const_matri
     const std::size_t first = c * chunk_rows;
     if (first >= batch) return;
     const std::size_t n = std::min(chunk_rows, batch - first);
-    detail::forward_rows(net, weights_t_, inputs.row_block(first, n), acts_, first);
+    detail::forward_rows(net, weights_t_, inputs.row_block(first, n), acts_, first, noise,
+                         noise_seeds);
     detail::output_delta_rows(net, acts_, targets, deltas_, first, n);
     for (std::size_t s = first; s < first + n; ++s) {
       sample_loss_[s] =
@@ -175,9 +202,10 @@ batch_stats reference_trainer::compute_into(const rate_network& net, const_matri
 }
 
 weight_updates reference_trainer::compute_updates(const rate_network& net, const_matrix_view inputs,
-                                                  const_matrix_view targets) {
+                                                  const_matrix_view targets,
+                                                  std::span<const std::uint64_t> noise_seeds) {
   weight_updates updates;
-  compute_into(net, inputs, targets, updates);
+  compute_into(net, inputs, targets, noise_seeds, updates);
   return updates;
 }
 
@@ -244,8 +272,9 @@ void reference_trainer::apply_updates(rate_network& net, const weight_updates& u
 }
 
 batch_stats reference_trainer::train_batch(rate_network& net, const_matrix_view inputs,
-                                           const_matrix_view targets) {
-  const batch_stats stats = compute_into(net, inputs, targets, updates_);
+                                           const_matrix_view targets,
+                                           std::span<const std::uint64_t> noise_seeds) {
+  const batch_stats stats = compute_into(net, inputs, targets, noise_seeds, updates_);
   apply_updates(net, updates_);
   return stats;
 }
@@ -262,6 +291,7 @@ std::vector<epoch_metrics> reference_trainer::train(
   const std::size_t count = train_set.count;
   matrix batch_inputs;
   std::vector<std::uint8_t> batch_labels;
+  std::vector<std::uint64_t> noise_seeds;
   std::vector<epoch_metrics> history;
   for (std::size_t e = 0; e < epochs; ++e) {
     epoch_metrics metrics;
@@ -278,7 +308,11 @@ std::vector<epoch_metrics> reference_trainer::train(
       if (params_.count_noise > 0.0)
         add_count_noise(batch_inputs, samples, params_.count_noise, params_.seed, metrics.epoch);
       const matrix targets = net.targets_for(batch_labels);
-      const batch_stats stats = train_batch(net, batch_inputs, targets);
+      noise_seeds.clear();
+      if (params_.hidden_count_noise > 0.0)
+        for (const std::size_t i : samples)
+          noise_seeds.push_back(sample_noise_seed(params_.seed, metrics.epoch, i));
+      const batch_stats stats = train_batch(net, batch_inputs, targets, noise_seeds);
       loss_sum += stats.loss_sum;
       correct += stats.correct;
     }

@@ -202,6 +202,11 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        doctest::Contains("rate.count_noise: needs inputs >= 0"), parameter_error);
   CHECK_NOTHROW(
       resolved({{"dataset", "cifar10"}, {"input", "on-off"}, {"rate.count_noise", "40"}}));
+  CHECK_THROWS_WITH_AS(resolved({{"rate.hidden_count_noise", "nan"}}),
+                       doctest::Contains("rate.hidden_count_noise"), parameter_error);
+  CHECK_THROWS_WITH_AS(
+      resolved({{"rate.hidden_count_noise", "3"}, {"rate.hidden_activation", "sigmoid"}}),
+      doctest::Contains("needs rate.hidden_activation relu or clipped_relu"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"rate.hidden_activation", "tanh"}}),
                        doctest::Contains("rate.hidden_activation"), parameter_error);
   // An architecture that does not fit the data.

@@ -38,3 +38,23 @@ TEST_CASE("distributions have the right moments") {
   for (auto h : below_hits)
     CHECK(static_cast<double>(h) == doctest::Approx(n / 10.0).epsilon(0.03));
 }
+
+TEST_CASE("Poisson counts have mean and variance equal to the mean") {
+  rng r(5);
+  for (const double mean : {0.3, 3.5, 40.0}) {
+    CAPTURE(mean);
+    const int n = 50000;
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto k = static_cast<double>(r.poisson(mean));
+      s += k;
+      s2 += k * k;
+    }
+    const double m = s / n;
+    // Standard errors: sqrt(mean / n) for the mean, about
+    // mean sqrt(2 / n) for the variance.
+    CHECK(m == doctest::Approx(mean).epsilon(0.02));
+    CHECK(s2 / n - m * m == doctest::Approx(mean).epsilon(0.04));
+  }
+  CHECK(r.poisson(0.0) == 0);
+}

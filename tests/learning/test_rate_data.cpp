@@ -111,3 +111,34 @@ TEST_CASE("count noise rejects negative inputs and a bad count, naming them") {
   CHECK_THROWS_WITH_AS(learning::add_count_noise(m, std::vector<std::size_t>{4}, 40.0, 1, 0),
                        doctest::Contains("one per row"), apical::parameter_error);
 }
+
+TEST_CASE("count resampling keeps a layer's mean count and each unit's share") {
+  // 3,000 units: a third silent, a third at rate 1, a third at rate 2, with
+  // 4 spikes per unit on average, so s = 4 * 3000 / 3000 = 4: counts
+  // Poisson(4) and Poisson(8), divided by 4.
+  std::vector<float> v(3000);
+  for (std::size_t j = 0; j < v.size(); ++j) v[j] = static_cast<float>(j % 3);
+  learning::resample_counts(v, 4.0, 99);
+  double sum1 = 0.0, sum2 = 0.0;
+  bool silent = true, on_grid = true;
+  for (std::size_t j = 0; j < v.size(); ++j) {
+    on_grid = on_grid && std::abs(v[j] * 4.0 - std::round(v[j] * 4.0)) < 1e-4;
+    if (j % 3 == 0) silent = silent && v[j] == 0.0f;
+    if (j % 3 == 1) sum1 += v[j];
+    if (j % 3 == 2) sum2 += v[j];
+  }
+  CHECK(silent);
+  CHECK(on_grid);
+  // Means 1 and 2 (standard errors 0.017 and 0.024).
+  CHECK(sum1 / 1000 == doctest::Approx(1.0).epsilon(0.07));
+  CHECK(sum2 / 1000 == doctest::Approx(2.0).epsilon(0.05));
+
+  std::vector<float> zeros(5, 0.0f);
+  learning::resample_counts(zeros, 4.0, 1);
+  CHECK(zeros == std::vector<float>(5, 0.0f));
+  std::vector<float> bad{1.0f, -1.0f};
+  CHECK_THROWS_WITH_AS(learning::resample_counts(bad, 4.0, 1), doctest::Contains("firing rates"),
+                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(learning::resample_counts(v, 0.0, 1), doctest::Contains("mean_count is 0"),
+                       apical::parameter_error);
+}

@@ -176,6 +176,69 @@ TEST_CASE("training gives identical weights on 1, 2 and 4 threads") {
   }
 }
 
+TEST_CASE("hidden count noise: the next layer learns from the drawn counts, seeded per sample") {
+  learning::rate_network net(network_params({6, 40, 3}));
+  learning::trainer_params tp;
+  tp.hidden_count_noise = 2.0;
+  learning::reference_trainer trainer(net, tp);
+  const matrix inputs = random_inputs(2, 6, 3);
+  const auto labels = labels_for(2, 3);
+  const matrix targets = net.targets_for(labels);
+  const std::vector<std::uint64_t> seeds{learning::sample_noise_seed(1, 0, 10),
+                                         learning::sample_noise_seed(1, 0, 11)};
+  const auto noisy = trainer.compute_updates(net, inputs, targets, seeds);
+
+  // Naive reference: the exact hidden activity, resampled with the same
+  // seeds, is what the output layer's update multiplies (dW = delta^T r
+  // over the batch, divided by 2): every column j of dW is
+  // sum_s delta_s r~_sj / 2, and a unit drawn silent in both samples has a
+  // zero column, although its exact activity may be positive.
+  const auto exact = net.forward(inputs);
+  matrix drawn = exact.r[0];
+  for (std::size_t s = 0; s < 2; ++s)
+    learning::resample_counts({drawn.row(s), drawn.cols()}, 2.0,
+                              apical::derive_seed(seeds[s], apical::stream::neuron_noise, 0));
+  std::size_t zeroed = 0;
+  for (std::size_t j = 0; j < 40; ++j) {
+    if (drawn(0, j) == 0.0f && drawn(1, j) == 0.0f) {
+      for (std::size_t k = 0; k < 3; ++k) CHECK(noisy.weights[1](k, j) == 0.0f);
+      if (exact.r[0](0, j) > 0.0f || exact.r[0](1, j) > 0.0f) ++zeroed;
+    }
+  }
+  CHECK(zeroed > 0);
+  // One sample alone: the column ratios of dW are the ratios of its counts.
+  const auto one =
+      trainer.compute_updates(net, inputs.view().row_block(0, 1), targets.view().row_block(0, 1),
+                              std::span(seeds).first(1));
+  std::size_t j0 = 40;
+  for (std::size_t j = 0; j < 40 && j0 == 40; ++j)
+    if (drawn(0, j) > 0.0f) j0 = j;
+  REQUIRE(j0 < 40);
+  for (std::size_t j = 0; j < 40; ++j)
+    for (std::size_t k = 0; k < 3; ++k)
+      CHECK(one.weights[1](k, j) ==
+            doctest::Approx(one.weights[1](k, j0) * drawn(0, j) / drawn(0, j0)).epsilon(1e-4));
+
+  // The same seeds give the same updates; other seeds or no noise differ.
+  CHECK(trainer.compute_updates(net, inputs, targets, seeds).weights[1] == noisy.weights[1]);
+  const std::vector<std::uint64_t> other{seeds[1], seeds[0]};
+  CHECK_FALSE(trainer.compute_updates(net, inputs, targets, other).weights[1] == noisy.weights[1]);
+  learning::reference_trainer plain(net, {});
+  CHECK_FALSE(plain.compute_updates(net, inputs, targets).weights[1] == noisy.weights[1]);
+
+  // Training with it is thread-invariant.
+  const gaussian_problem item(200, 20, 5);
+  std::vector<learning::rate_network> nets;
+  for (const std::size_t threads : {1, 3}) {
+    learning::rate_network& n = nets.emplace_back(network_params({20, 30, 2}));
+    tp.threads = threads;
+    tp.batch_size = 16;
+    learning::reference_trainer t(n, tp);
+    t.train(n, item.view(), {}, 2);
+  }
+  CHECK(same_weights(nets[0], nets[1]));
+}
+
 TEST_CASE("the epoch order is seeded and epochs count on across train calls") {
   const gaussian_problem item(200, 20, 6);
   learning::trainer_params tp;
@@ -262,6 +325,23 @@ TEST_CASE("invalid trainer settings and inputs name the field") {
   tp = {};
   tp.feedback_scale = -1.0;
   rejects(tp, "feedback_scale");
+  tp = {};
+  tp.hidden_count_noise = -1.0;
+  rejects(tp, "hidden_count_noise");
+  {
+    learning::trainer_params noisy;
+    noisy.hidden_count_noise = 2.0;
+    learning::reference_trainer t(net, noisy);
+    CHECK_THROWS_WITH_AS(t.compute_updates(net, matrix(2, 4), matrix(2, 2)),
+                         doctest::Contains("noise_seeds: 0 given"), apical::parameter_error);
+    auto sp = network_params({4, 3, 2});
+    sp.hidden_activation = learning::activation::sigmoid;
+    const learning::rate_network sig(sp);
+    learning::reference_trainer ts(sig, noisy);
+    const std::vector<std::uint64_t> two{1, 2};
+    CHECK_THROWS_WITH_AS(ts.compute_updates(sig, matrix(2, 4), matrix(2, 2), two),
+                         doctest::Contains("relu or clipped_relu"), apical::parameter_error);
+  }
   tp = {};
   tp.count_noise = -1.0;
   rejects(tp, "count_noise");

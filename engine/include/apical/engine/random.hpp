@@ -92,6 +92,15 @@ class rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   bool bernoulli(double p) { return uniform() < p; }
+  // Poisson count with the given mean (>= 0): the arrivals of a Poisson
+  // process of rate `mean` in unit time, drawn as exponential intervals
+  // (exact for any mean; about mean + 1 draws).
+  std::uint64_t poisson(double mean) {
+    std::uint64_t n = 0;
+    if (mean > 0.0)
+      for (double t = exponential(1.0 / mean); t < 1.0; t += exponential(1.0 / mean)) ++n;
+    return n;
+  }
 
  private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

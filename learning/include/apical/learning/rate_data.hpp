@@ -55,6 +55,13 @@ void gather(dataset_view data, std::span<const std::size_t> samples, matrix& inp
 void add_count_noise(matrix& inputs, std::span<const std::size_t> samples, double counts,
                      std::uint64_t seed, std::size_t epoch);
 
+// Treats `values` (>= 0, one layer's activity for one sample) as firing
+// rates and replaces them by spike counts: with s = mean_count * size / sum
+// (so that the layer emits mean_count spikes per unit on average), each v
+// becomes Poisson(s v) / s, drawn from rng(seed). Unchanged when all are 0.
+// Throws parameter_error on a negative or non-finite value or mean_count.
+void resample_counts(std::span<float> values, double mean_count, std::uint64_t seed);
+
 // Bytes 0..255 to floats in [0, 1] (x / 255).
 std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes);
 

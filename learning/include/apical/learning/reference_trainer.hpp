@@ -34,6 +34,13 @@
 //                  |         | x) / count_noise (add_count_noise in
 //                  |         | rate_data.hpp), the input noise a spiking
 //                  |         | network sees; 0: the exact values
+//   hidden_count_noise | 0   | >= 0; > 0: every hidden layer's activity is
+//                  |         | resampled as Poisson spike counts, this many
+//                  |         | per unit on average (resample_counts), in
+//                  |         | training forward passes (the next layer and
+//                  |         | its update see the counts, f' the exact
+//                  |         | potential); needs relu or clipped_relu hidden
+//                  |         | units and a noise seed per sample
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -63,6 +70,7 @@ struct trainer_params {
   std::size_t threads = 1;
   std::uint64_t seed = 1;
   double count_noise = 0.0;
+  double hidden_count_noise = 0.0;
 
   // Throws parameter_error naming the first field out of its domain.
   void validate() const;
@@ -86,6 +94,11 @@ struct epoch_metrics {
   double seconds = 0.0;  // wall time of the epoch's training (evaluation excluded)
 };
 
+// The hidden-count-noise seed of sample `sample` in epoch `epoch`:
+// derive_seed(derive_seed(seed, stream::neuron_noise, epoch),
+// stream::neuron_noise, sample).
+std::uint64_t sample_noise_seed(std::uint64_t seed, std::size_t epoch, std::size_t sample);
+
 class reference_trainer {
  public:
   // Draws the feedback for net's architecture (see feedback.hpp).
@@ -105,8 +118,11 @@ class reference_trainer {
   // The updates one batch would make, without applying them. targets has one
   // row per input row (see rate_network::targets_for). Refreshes the
   // weight-dependent feedback (symmetric, scfa) from net first.
+  // noise_seeds: one seed per row, required with hidden_count_noise > 0
+  // (sample_noise_seed gives the ones train() uses).
   weight_updates compute_updates(const rate_network& net, const_matrix_view inputs,
-                                 const_matrix_view targets);
+                                 const_matrix_view targets,
+                                 std::span<const std::uint64_t> noise_seeds = {});
   weight_updates compute_updates(const rate_network& net, const_matrix_view inputs,
                                  std::span<const std::uint8_t> labels);
 
@@ -115,7 +131,8 @@ class reference_trainer {
 
   // compute_updates + apply_updates; returns the batch's loss and accuracy
   // as measured before the step.
-  batch_stats train_batch(rate_network& net, const_matrix_view inputs, const_matrix_view targets);
+  batch_stats train_batch(rate_network& net, const_matrix_view inputs, const_matrix_view targets,
+                          std::span<const std::uint64_t> noise_seeds = {});
 
   // `epochs` passes over train_set in shuffled mini-batches; test_set may be
   // empty. on_epoch, when set, is called after each epoch.
@@ -126,7 +143,8 @@ class reference_trainer {
  private:
   void check_network(const rate_network& net) const;
   batch_stats compute_into(const rate_network& net, const_matrix_view inputs,
-                           const_matrix_view targets, weight_updates& out);
+                           const_matrix_view targets, std::span<const std::uint64_t> noise_seeds,
+                           weight_updates& out);
 
   trainer_params params_;
   std::vector<std::size_t> layer_sizes_;
