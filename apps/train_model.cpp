@@ -99,13 +99,8 @@ class rate_model final : public train_model {
       const std::size_t n = std::min(params_.batch_size, count - first);
       const auto samples = std::span(order).subspan(first, n);
       learning::gather(data, samples, inputs, labels);
-      if (params_.count_noise > 0.0)
-        learning::add_count_noise(inputs, samples, params_.count_noise, params_.seed, epochs_done_);
+      learning::prepare_training_noise(params_, epochs_done_, samples, inputs, noise_seeds);
       const matrix targets = net_.targets_for(labels);
-      noise_seeds.clear();
-      if (params_.hidden_count_noise > 0.0)
-        for (const std::size_t i : samples)
-          noise_seeds.push_back(learning::sample_noise_seed(params_.seed, epochs_done_, i));
       if (!stateful_) {
         const auto stats = trainer_.train_batch(net_, inputs, targets, noise_seeds);
         loss_sum += stats.loss_sum;

@@ -99,6 +99,15 @@ std::uint64_t sample_noise_seed(std::uint64_t seed, std::size_t epoch, std::size
   return derive_seed(derive_seed(seed, stream::neuron_noise, epoch), stream::neuron_noise, sample);
 }
 
+void prepare_training_noise(const trainer_params& p, std::size_t epoch,
+                            std::span<const std::size_t> samples, matrix& inputs,
+                            std::vector<std::uint64_t>& noise_seeds) {
+  if (p.count_noise > 0.0) add_count_noise(inputs, samples, p.count_noise, p.seed, epoch);
+  noise_seeds.clear();
+  if (p.hidden_count_noise > 0.0)
+    for (const std::size_t i : samples) noise_seeds.push_back(sample_noise_seed(p.seed, epoch, i));
+}
+
 batch_stats reference_trainer::compute_into(const rate_network& net, const_matrix_view inputs,
                                             const_matrix_view targets,
                                             std::span<const std::uint64_t> noise_seeds,
@@ -305,13 +314,8 @@ std::vector<epoch_metrics> reference_trainer::train(
       const std::size_t n = std::min(params_.batch_size, count - first);
       const auto samples = std::span(order).subspan(first, n);
       gather(train_set, samples, batch_inputs, batch_labels);
-      if (params_.count_noise > 0.0)
-        add_count_noise(batch_inputs, samples, params_.count_noise, params_.seed, metrics.epoch);
+      prepare_training_noise(params_, metrics.epoch, samples, batch_inputs, noise_seeds);
       const matrix targets = net.targets_for(batch_labels);
-      noise_seeds.clear();
-      if (params_.hidden_count_noise > 0.0)
-        for (const std::size_t i : samples)
-          noise_seeds.push_back(sample_noise_seed(params_.seed, metrics.epoch, i));
       const batch_stats stats = train_batch(net, batch_inputs, targets, noise_seeds);
       loss_sum += stats.loss_sum;
       correct += stats.correct;

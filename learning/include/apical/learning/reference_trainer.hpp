@@ -99,6 +99,15 @@ struct epoch_metrics {
 // stream::neuron_noise, sample).
 std::uint64_t sample_noise_seed(std::uint64_t seed, std::size_t epoch, std::size_t sample);
 
+// The training noise p asks for, on a gathered batch of `samples` in epoch
+// `epoch`: count noise on `inputs` (add_count_noise) when p.count_noise > 0,
+// and noise_seeds set to one sample_noise_seed per sample when
+// p.hidden_count_noise > 0 (else emptied), ready for train_batch. Every
+// training loop calls this after gather, so all draw the same noise.
+void prepare_training_noise(const trainer_params& p, std::size_t epoch,
+                            std::span<const std::size_t> samples, matrix& inputs,
+                            std::vector<std::uint64_t>& noise_seeds);
+
 class reference_trainer {
  public:
   // Draws the feedback for net's architecture (see feedback.hpp).
