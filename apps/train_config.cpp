@@ -362,6 +362,15 @@ std::vector<config_key> make_keys() {
   mcb("gate_error_cells", "hidden error cells gated by their pyramidal cell",
       &lm::gate_error_cells);
   mcb("output_gate", "also gate the output error cells", &lm::output_gate);
+  k.push_back(key(
+      "microcircuit.output_cells",
+      "pyramidal (threshold cells, squared error) or softmax (softmax draws, cross-entropy)", true,
+      [](const train_config& c) { return std::string(learning::to_string(c.circuit.output)); },
+      [](train_config& c, std::string_view v) {
+        c.circuit.output = learning::parse_output_cells(trimmed(v), "microcircuit.output_cells");
+      }));
+  mc("softmax_beta_per_mv", "softmax output cells: inverse temperature (1/mV)",
+     &lm::softmax_beta_per_mv);
   mc("error_theta_mv", "error-cell threshold (mV)", &lm::error_theta_mv);
   mc("error_tau_m_ms", "error-cell leak (ms; inf: a perfect counter)", &lm::error_tau_m_ms);
   mcb("error_dither", "error cells start at a random potential", &lm::error_dither);

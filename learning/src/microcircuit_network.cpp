@@ -8,6 +8,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
+#include "apical/learning/softmax_population.hpp"
 
 namespace apical::learning {
 namespace {
@@ -115,10 +116,23 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
   input_ = &net_.add_population<spike_time_source>("input", n[0]);
   layout_.input = input_->id();
   for (std::size_t w = 0; w < L; ++w) {
-    auto& pyr = static_cast<pyramidal_population&>(net_.add(
-        std::make_unique<pyramidal_population>(fmt::format("P{}", w + 1), n[w + 1], p.pyramidal)));
-    layout_.pyramidal.push_back(pyr.id());
-    pyramidal_.push_back(&pyr);
+    const auto name = fmt::format("P{}", w + 1);
+    if (w + 1 == L && p.output == output_cells::softmax) {
+      softmax_population::parameters sp;
+      sp.tau_ms = p.pyramidal.tau_s_ms;
+      sp.e_l_mv = p.pyramidal.e_l_mv;
+      sp.beta_per_mv = p.softmax_beta_per_mv;
+      sp.rate_hz = p.teacher_on_hz;
+      sp.regular = p.teacher_regular ? 1.0 : 0.0;
+      const auto& out = net_.add(std::make_unique<softmax_population>(name, n[w + 1], sp));
+      layout_.pyramidal.push_back(out.id());
+      pyramidal_.push_back(nullptr);
+    } else {
+      auto& pyr = static_cast<pyramidal_population&>(
+          net_.add(std::make_unique<pyramidal_population>(name, n[w + 1], p.pyramidal)));
+      layout_.pyramidal.push_back(pyr.id());
+      pyramidal_.push_back(&pyr);
+    }
     error_cell::parameters e;
     e.theta_mv = p.error_theta_mv;
     e.tau_m_ms = p.error_tau_m_ms;

@@ -53,6 +53,10 @@ constexpr std::array<std::pair<std::string_view, input_coding>, 2> coding_names{
     {"poisson", input_coding::poisson},
     {"regular", input_coding::regular},
 }};
+constexpr std::array<std::pair<std::string_view, output_cells>, 2> output_names{{
+    {"pyramidal", output_cells::pyramidal},
+    {"softmax", output_cells::softmax},
+}};
 
 template <class Enum, std::size_t N>
 std::string_view name_of(Enum value,
@@ -88,6 +92,9 @@ std::string_view to_string(sample_transition t) {
 std::string_view to_string(input_coding c) {
   return name_of(c, coding_names);
 }
+std::string_view to_string(output_cells c) {
+  return name_of(c, output_names);
+}
 
 feedback_mode parse_feedback_mode(std::string_view name, std::string_view field) {
   return parse_name(name, field, feedback_names);
@@ -106,6 +113,9 @@ sample_transition parse_sample_transition(std::string_view name, std::string_vie
 }
 input_coding parse_input_coding(std::string_view name, std::string_view field) {
   return parse_name(name, field, coding_names);
+}
+output_cells parse_output_cells(std::string_view name, std::string_view field) {
+  return parse_name(name, field, output_names);
 }
 
 void microcircuit_params::validate() const {
@@ -183,6 +193,18 @@ void microcircuit_params::validate() const {
         "microcircuit: parameter 'pair_coupling' needs 'feedback_inhibition': a coupled E+/E- "
         "pair is a stable counter only while its two cells get opposite drives (else their "
         "potentials grow together until the coupling makes them fire each other without end)");
+  require(softmax_beta_per_mv >= 0 && std::isfinite(softmax_beta_per_mv), "softmax_beta_per_mv",
+          softmax_beta_per_mv, "a finite value >= 0 per mV");
+  if (output == output_cells::softmax) {
+    require(teacher_on_hz > 0, "teacher_on_hz", teacher_on_hz,
+            "> 0 Hz with softmax output cells (it is their clock rate)");
+    require(teacher_off_hz == 0, "teacher_off_hz", teacher_off_hz,
+            "0 Hz with softmax output cells (their counts sum to the label's target)");
+    if (between_samples != sample_transition::reset)
+      throw parameter_error(
+          "microcircuit: parameter 'between_samples' is decay; expected reset with softmax "
+          "output cells (their state is not carried between samples)");
+  }
   if (schedule == update_schedule::online && momentum != 0.0)
     throw parameter_error(fmt::format(
         "microcircuit: parameter 'momentum' is {}; expected 0 with schedule 'online' (its "

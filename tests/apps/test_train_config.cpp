@@ -107,6 +107,8 @@ TEST_CASE("every key round-trips through config.ini") {
                            {"microcircuit.window_ms", "75"},
                            {"microcircuit.layer_rate_scale", "1,0.5,0.25"},
                            {"microcircuit.w_max_mv", "inf"},
+                           {"microcircuit.output_cells", "softmax"},
+                           {"microcircuit.softmax_beta_per_mv", "0.5"},
                            {"compare", "bp,scfa@0.01"}});
   std::istringstream ini(app::to_ini(c));
   const auto again = app::resolve_config(app::read_ini_values(ini, "config.ini"));
@@ -115,6 +117,8 @@ TEST_CASE("every key round-trips through config.ini") {
   CHECK(again.circuit.window_ms == 75.0);
   CHECK(again.circuit.layer_rate_scale == std::vector<double>{1.0, 0.5, 0.25});
   CHECK(std::isinf(again.circuit.w_max_mv));
+  CHECK(again.circuit.output == learning::output_cells::softmax);
+  CHECK(again.circuit.softmax_beta_per_mv == 0.5);
   CHECK(again.compare == std::vector<app::comparison_spec>{{app::train_algo::bp, 0.0},
                                                            {app::train_algo::scfa, 0.01}});
   CHECK(again.compare[1].label() == "scfa@0.01");
@@ -185,6 +189,11 @@ TEST_CASE("bad train options are rejected with a message naming the key") {
                        doctest::Contains("input"), parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"}, {"microcircuit.window_ms", "-5"}}),
                        doctest::Contains("window_ms"), parameter_error);
+  CHECK_THROWS_WITH_AS(
+      resolved({{"algo", "microcircuit"}, {"microcircuit.output_cells", "lif"}}),
+      doctest::Contains("microcircuit.output_cells: unknown value 'lif'; expected one of "
+                        "pyramidal, softmax"),
+      parameter_error);
   CHECK_THROWS_WITH_AS(resolved({{"compare", "bp,microcircuit"}}),
                        doctest::Contains("compare: 'microcircuit' is not a reference trainer"),
                        parameter_error);

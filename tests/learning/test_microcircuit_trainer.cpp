@@ -128,6 +128,34 @@ TEST_CASE("per-sample and online schedules learn the task too") {
   }
 }
 
+TEST_CASE(
+    "softmax output cells learn the task, thread-invariant, their counts summing to the ticks") {
+  const gaussian_task train(train_count, 1), test(test_count, 2);
+  auto p = task_params();
+  p.output = learning::output_cells::softmax;
+  p.softmax_beta_per_mv = 1.0;
+  learning::microcircuit_trainer t(p);
+  const auto before = t.evaluate(test.view());
+  CHECK(before.accuracy < 0.7);
+  CHECK(before.silent == 0);  // a softmax layer always fires
+  const auto m = t.train(train.view(), test.view(), 2);
+  // Every presentation has exactly teacher_on_hz x window = 10 ticks, one
+  // spike each.
+  CHECK(m[0].output_spikes == 10.0);
+  MESSAGE("softmax output: test accuracy " << before.accuracy << " -> " << m[0].test_accuracy
+                                           << " -> " << m[1].test_accuracy);
+  CHECK(m[1].test_accuracy > 0.9);
+
+  const gaussian_task small(train_count / 4, 1);
+  p.threads = 1;
+  learning::microcircuit_trainer one(p);
+  p.threads = 2;
+  learning::microcircuit_trainer two(p);
+  one.train_epoch(small.view());
+  two.train_epoch(small.view());
+  CHECK(same_weights(one, two));
+}
+
 TEST_CASE("stabilisers: weight bounds, normalisation, sign steps") {
   const gaussian_task train(train_count / 4, 1);
   SUBCASE("bounds") {
@@ -223,6 +251,21 @@ TEST_CASE("microcircuit parameters are validated, naming the field") {
   p.tau_x_ms = 0.0;
   CHECK_THROWS_WITH_AS(learning::microcircuit_trainer{p}, doctest::Contains("'tau_x_ms'"),
                        apical::parameter_error);
+  p = task_params();
+  p.output = learning::output_cells::softmax;
+  p.teacher_off_hz = 5.0;
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'teacher_off_hz'"),
+                       apical::parameter_error);
+  p.teacher_off_hz = 0.0;
+  p.between_samples = learning::sample_transition::decay;
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'between_samples'"),
+                       apical::parameter_error);
+  p.between_samples = learning::sample_transition::reset;
+  p.softmax_beta_per_mv = -1.0;
+  CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'softmax_beta_per_mv'"),
+                       apical::parameter_error);
+  CHECK(learning::parse_output_cells("softmax") == learning::output_cells::softmax);
+  CHECK(learning::to_string(learning::output_cells::pyramidal) == "pyramidal");
 
   CHECK(learning::parse_feedback_mode("sign-concordant") ==
         learning::feedback_mode::sign_concordant);

@@ -103,7 +103,13 @@ class microcircuit_network {
 
   model_population<spike_time_source>& input() { return *input_; }
   model_population<spike_time_source>& teacher() { return *teacher_; }
-  pyramidal_population& pyramidal(std::size_t w) { return *pyramidal_[w]; }
+  // The P cells of layer w; throws for softmax output cells (not pyramidal).
+  pyramidal_population& pyramidal(std::size_t w) {
+    if (pyramidal_[w] == nullptr)
+      throw parameter_error(
+          "microcircuit: the output layer has softmax cells, not pyramidal cells");
+    return *pyramidal_[w];
+  }
   model_population<error_cell>& error(std::size_t w) { return *error_[w]; }
 
   // W^(w+1) (n_(w+1) x n_w) into the forward projection.

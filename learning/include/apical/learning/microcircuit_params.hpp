@@ -39,6 +39,12 @@
 //                        |      |                  | signed counter; needs feedback_inhibition)
 // gate_error_cells       | -    | true             | hidden error cells gated by their P cell
 // output_gate            | -    | false            | also gate the output error cells and rule
+// output_cells           | -    | pyramidal        | pyramidal (threshold cells: the error is
+//                        |      |                  | that of a squared error on counts) or
+//                        |      |                  | softmax (softmax_population: one spike per
+//                        |      |                  | tick of a clock at teacher_on_hz, drawn
+//                        |      |                  | from softmax(beta u): cross-entropy)
+// softmax_beta_per_mv    | 1/mV | 1                | softmax output: inverse temperature
 // error_delay_ms         | ms   | 0.5              | feedback, teacher, comparison delay
 // local_delay_ms         | ms   | 0.1              | E -> apical P, P -> E gate, E+ <-> E-
 // output_error_weight_mv | mV   | 1                | T_k and P_k -> E+-_k weight magnitude
@@ -102,6 +108,7 @@ enum class somatic_gate : std::uint8_t { window, trace };
 enum class update_schedule : std::uint8_t { online, per_sample, mini_batch };
 enum class sample_transition : std::uint8_t { reset, decay };
 enum class input_coding : std::uint8_t { poisson, regular };
+enum class output_cells : std::uint8_t { pyramidal, softmax };
 
 std::string_view to_string(feedback_mode m);
 std::string_view to_string(error_phase p);
@@ -109,6 +116,7 @@ std::string_view to_string(somatic_gate g);
 std::string_view to_string(update_schedule s);
 std::string_view to_string(sample_transition t);
 std::string_view to_string(input_coding c);
+std::string_view to_string(output_cells c);
 // Names as written by to_string ("sign-concordant" and "sign_concordant" both
 // parse); unknown names throw parameter_error naming `field` and listing the
 // accepted names.
@@ -119,6 +127,7 @@ update_schedule parse_update_schedule(std::string_view name, std::string_view fi
 sample_transition parse_sample_transition(std::string_view name,
                                           std::string_view field = "between_samples");
 input_coding parse_input_coding(std::string_view name, std::string_view field = "input_coding");
+output_cells parse_output_cells(std::string_view name, std::string_view field = "output_cells");
 
 // Turns one sample's input values into spike trains on [0, window): writes
 // `out` (one channel per value). Must be thread-safe and depend only on its
@@ -146,6 +155,8 @@ struct microcircuit_params {
   bool pair_coupling = true;
   bool gate_error_cells = true;
   bool output_gate = false;
+  output_cells output = output_cells::pyramidal;
+  double softmax_beta_per_mv = 1.0;
   double error_delay_ms = 0.5;
   double local_delay_ms = 0.1;
   double output_error_weight_mv = 1.0;
