@@ -69,14 +69,18 @@ void softmax_population::advance(double t_ms) {
   t_ = t_ms;
 }
 
-std::vector<double> softmax_population::probabilities(double t_ms) const {
-  const double f = std::exp(-(t_ms - t_) / p_.tau_ms);
+double softmax_population::softmax_weights(double decay, std::span<double> out) const {
   double top = -std::numeric_limits<double>::infinity();
-  for (double u : u_) top = std::max(top, p_.beta_per_mv * u * f);
-  std::vector<double> out(u_.size());
+  for (double u : u_) top = std::max(top, p_.beta_per_mv * u * decay);
   double sum = 0.0;
   for (std::size_t k = 0; k < u_.size(); ++k)
-    sum += out[k] = std::exp(p_.beta_per_mv * u_[k] * f - top);
+    sum += out[k] = std::exp(p_.beta_per_mv * u_[k] * decay - top);
+  return sum;
+}
+
+std::vector<double> softmax_population::probabilities(double t_ms) const {
+  std::vector<double> out(u_.size());
+  const double sum = softmax_weights(std::exp(-(t_ms - t_) / p_.tau_ms), out);
   for (double& x : out) x /= sum;
   return out;
 }
@@ -127,12 +131,7 @@ bool softmax_population::fire_if_current(std::uint32_t i, std::uint32_t version,
     if (version != (clock_version_ | clock_bit) || t_ms != next_tick_ms_) return false;
     // A tick: draw the winner from the potentials now.
     advance(t_ms);
-    double top = -std::numeric_limits<double>::infinity();
-    for (double u : u_) top = std::max(top, p_.beta_per_mv * u);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < u_.size(); ++k)
-      sum += scratch_[k] = std::exp(p_.beta_per_mv * u_[k] - top);
-    double x = rng_.uniform() * sum;
+    double x = rng_.uniform() * softmax_weights(1.0, scratch_);
     std::size_t winner = u_.size() - 1;
     for (std::size_t k = 0; k < u_.size(); ++k) {
       if (x < scratch_[k]) {

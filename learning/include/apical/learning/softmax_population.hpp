@@ -93,6 +93,8 @@ class softmax_population final : public population {
   template <class Weight>
   void deliver_basal(double t_ms, std::span<const std::uint32_t> targets, Weight weight_of);
   double next_tick(double t_ms);
+  // exp(beta u_k decay - max) into out; returns their sum (u_k decayed by `decay`).
+  double softmax_weights(double decay, std::span<double> out) const;
 
   parameters p_;
   std::vector<double> u_;  // potentials above rest at t_
