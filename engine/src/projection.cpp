@@ -126,6 +126,22 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
   }
   row_groups_[pre_size] = static_cast<std::uint32_t>(group_delay_ms_.size());
   group_start_.push_back(count);
+
+  // Groups that are runs of consecutive targets (sorted, so last - first + 1
+  // equals the size) can share one identity array.
+  bool consecutive = !group_delay_ms_.empty();
+  for (std::size_t g = 0; consecutive && g < group_delay_ms_.size(); ++g) {
+    const std::uint64_t b = group_start_[g], e = group_start_[g + 1];
+    for (std::uint64_t k = b + 1; consecutive && k < e; ++k)
+      consecutive = targets_[k] == targets_[k - 1] + 1;
+  }
+  if (consecutive) {
+    group_first_.resize(group_delay_ms_.size());
+    for (std::size_t g = 0; g < group_first_.size(); ++g)
+      group_first_[g] = targets_[group_start_[g]];
+    ids_.resize(post_size);
+    for (std::uint32_t j = 0; j < ids_.size(); ++j) ids_[j] = j;
+  }
 }
 
 std::uint32_t projection::pre_of(std::uint64_t k) const {
@@ -165,7 +181,8 @@ std::span<const std::uint64_t> projection::incoming(std::uint32_t post) const {
 std::size_t projection::memory_bytes() const {
   return row_groups_.size() * sizeof(std::uint32_t) + group_delay_ms_.size() * sizeof(double) +
          group_start_.size() * sizeof(std::uint64_t) + targets_.size() * sizeof(std::uint32_t) +
-         weights_.size() * sizeof(float);
+         weights_.size() * sizeof(float) +
+         (group_first_.size() + ids_.size()) * sizeof(std::uint32_t);
 }
 
 }  // namespace apical

@@ -223,11 +223,8 @@ void microcircuit_network::set_forward(std::size_t w, const_matrix_view weights)
     throw parameter_error(
         fmt::format("microcircuit: weights of layer {} are {}x{}; expected {}x{} (post x pre)",
                     w + 1, weights.rows, weights.cols, n_post, n_pre));
-  auto out = pr.weights();
-  for (std::size_t i = 0; i < n_post; ++i) {
-    const float* row = weights.row(i);
-    for (std::size_t j = 0; j < n_pre; ++j) out[j * n_post + i] = row[j];
-  }
+  // The projection's rows are presynaptic (check_dense): a blocked transpose.
+  transpose_rows(weights, matrix_view{pr.weights().data(), n_pre, n_post}, 0, n_post);
 }
 
 void microcircuit_network::get_forward(std::size_t w, matrix& out) const {

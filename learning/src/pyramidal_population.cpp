@@ -1,6 +1,7 @@
 #include "apical/learning/pyramidal_population.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <type_traits>
 
@@ -61,6 +62,14 @@ void pyramidal_population::rebase(std::uint32_t i, std::uint32_t epoch) {
   // u refers to t0 = epoch_[i] E; the same potential over t0' = epoch E.
   u_[i] *= std::exp(-(static_cast<double>(epoch) - epoch_[i]) * epoch_ms_ / derived_.p.tau_s_ms);
   epoch_[i] = epoch;
+  note_epoch(epoch);
+}
+
+void pyramidal_population::note_epoch(std::uint32_t epoch) {
+  auto seen = max_epoch_.load(std::memory_order_relaxed);
+  while (epoch > seen &&
+         !max_epoch_.compare_exchange_weak(seen, epoch, std::memory_order_relaxed)) {
+  }
 }
 
 void pyramidal_population::schedule_now(std::uint32_t i, double t_ms, scheduler& s) {
@@ -82,6 +91,7 @@ void pyramidal_population::reset(std::uint64_t seed) {
     pending_[i] = 0;
     ++version_[i];  // events of a previous run become stale
   }
+  max_epoch_.store(0, std::memory_order_relaxed);
 }
 
 void pyramidal_population::predict(std::uint32_t begin, std::uint32_t end, double t_ms,
@@ -98,15 +108,14 @@ void pyramidal_population::predict(std::uint32_t begin, std::uint32_t end, doubl
 namespace {
 
 // u[m] += w[m] g for the n <= 16 targets that are not refractory at t_ms;
-// returns how many reach `threshold`. The float weights are widened in a
-// loop of their own, which GCC vectorises (SSE2); GCC 12 leaves the second
-// loop scalar, unrolled, as it does not if-convert the refractory select
-// (an ordered compare may trap). A two-lane vector version measured no
-// faster on CIFAR-10 training: the first loads of the target and weight
-// rows, not the arithmetic, bound this function (bench/README.md, "Speed").
+// returns how many reach `threshold`. Both loops vectorise: GCC widens the
+// float weights in the first and, with -fno-trapping-math, turns the
+// refractory test of the second into a select.
 template <class Weights>
-double add_scaled(double* __restrict u, const double* __restrict ref_until_ms, std::size_t n,
-                  double t_ms, double g, double threshold, Weights w) {
+[[gnu::always_inline]] inline double add_scaled(double* __restrict u,
+                                                const double* __restrict ref_until_ms,
+                                                std::size_t n, double t_ms, double g,
+                                                double threshold, Weights w) {
   double wg[16];
   for (std::size_t m = 0; m < n; ++m) {
     if constexpr (std::is_same_v<Weights, float>)
@@ -121,6 +130,45 @@ double add_scaled(double* __restrict u, const double* __restrict ref_until_ms, s
     hits += v >= threshold ? 1.0 : 0.0;
   }
   return hits;
+}
+
+// add_scaled over n <= 1024 consecutive targets in blocks of 16; bit b of
+// the result is set when a target of block b reaches `threshold`.
+constexpr std::size_t block = 16;
+constexpr std::size_t chunk = 64 * block;
+
+template <class Weights>
+[[gnu::always_inline]] inline std::uint64_t add_scaled_chunk(double* __restrict u,
+                                                             const double* __restrict ref_until_ms,
+                                                             std::size_t n, double t_ms, double g,
+                                                             double threshold, Weights w) {
+  std::uint64_t crossed = 0;
+  for (std::size_t b = 0; b < n; b += block) {
+    const auto wb = [&] {
+      if constexpr (std::is_same_v<Weights, float>)
+        return w;
+      else
+        return w + b;
+    }();
+    if (add_scaled(u + b, ref_until_ms + b, std::min(block, n - b), t_ms, g, threshold, wb) != 0.0)
+      crossed |= std::uint64_t{1} << (b / block);
+  }
+  return crossed;
+}
+
+// The same code built for AVX2 (four doubles a vector) and for the baseline
+// ISA, chosen once at load time. AVX2 without FMA: every product and sum
+// is rounded as in the baseline build, so results do not depend on the CPU.
+[[gnu::target_clones("avx2", "default")]] std::uint64_t add_scaled_chunk_rows(
+    double* u, const double* ref_until_ms, std::size_t n, double t_ms, double g, double threshold,
+    const float* w) {
+  return add_scaled_chunk(u, ref_until_ms, n, t_ms, g, threshold, w);
+}
+
+[[gnu::target_clones("avx2", "default")]] std::uint64_t add_scaled_chunk_uniform(
+    double* u, const double* ref_until_ms, std::size_t n, double t_ms, double g, double threshold,
+    float w) {
+  return add_scaled_chunk(u, ref_until_ms, n, t_ms, g, threshold, w);
 }
 
 }  // namespace
@@ -139,30 +187,33 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
   const std::uint32_t lo = targets.front();
   if (targets.back() - lo + 1 == targets.size()) {
     const std::size_t n = targets.size();
-    const std::uint32_t* const ep = epoch_.data() + lo;
-    std::uint32_t stale = 0;  // (integer reductions vectorise; bool ones do not)
-    for (std::size_t m = 0; m < n; ++m) stale |= ep[m] ^ k;
-    if (stale != 0)
-      for (std::size_t m = 0; m < n; ++m)
-        if (ep[m] != k) rebase(lo + static_cast<std::uint32_t>(m), k);
-    // Blocks of 16: the common block has no crossing and stays a vector loop.
-    constexpr std::size_t block = 16;
-    for (std::size_t b = 0; b < n; b += block) {
-      const std::size_t len = std::min(block, n - b);
-      const std::size_t at = lo + b;
-      const auto w = [&] {
-        if constexpr (std::is_same_v<Weights, float>)
-          return weights;
-        else
-          return weights + b;
-      }();
-      const double hits = len == block
-                              ? add_scaled(u + at, ref_until + at, block, t_ms, g, threshold, w)
-                              : add_scaled(u + at, ref_until + at, len, t_ms, g, threshold, w);
-      if (hits == 0.0) continue;
-      for (std::size_t m = 0; m < len; ++m) {
-        const auto i = static_cast<std::uint32_t>(at + m);
-        if (u[i] >= threshold && !pending_[i] && !(t_ms < ref_until[i])) schedule_now(i, t_ms, s);
+    if (k != 0 || max_epoch_.load(std::memory_order_relaxed) != 0) {
+      const std::uint32_t* const ep = epoch_.data() + lo;
+      std::uint32_t stale = 0;  // (integer reductions vectorise; bool ones do not)
+      for (std::size_t m = 0; m < n; ++m) stale |= ep[m] ^ k;
+      if (stale != 0)
+        for (std::size_t m = 0; m < n; ++m)
+          if (ep[m] != k) rebase(lo + static_cast<std::uint32_t>(m), k);
+    }
+    // Chunks of 64 blocks of 16: the common block has no crossing and costs
+    // only its vector loop.
+    for (std::size_t c = 0; c < n; c += chunk) {
+      const std::size_t len = std::min(chunk, n - c);
+      const std::size_t at = lo + c;
+      std::uint64_t crossed;
+      if constexpr (std::is_same_v<Weights, float>)
+        crossed =
+            add_scaled_chunk_uniform(u + at, ref_until + at, len, t_ms, g, threshold, weights);
+      else
+        crossed =
+            add_scaled_chunk_rows(u + at, ref_until + at, len, t_ms, g, threshold, weights + c);
+      for (; crossed != 0; crossed &= crossed - 1) {
+        const std::size_t first = at + static_cast<std::size_t>(std::countr_zero(crossed)) * block;
+        const std::size_t last = std::min(first + block, lo + n);
+        for (std::size_t m = first; m < last; ++m) {
+          const auto i = static_cast<std::uint32_t>(m);
+          if (u[i] >= threshold && !pending_[i] && !(t_ms < ref_until[i])) schedule_now(i, t_ms, s);
+        }
       }
     }
     return;
@@ -241,6 +292,7 @@ void pyramidal_population::set_state(std::uint32_t i, const pyramidal_cell::stat
   const double v = t_ms < s.ref_until_ms ? p.v_reset_mv : s.v_s_mv;
   u_[i] = (v - p.e_l_mv) * g;
   epoch_[i] = k;
+  note_epoch(k);
   ref_until_ms_[i] = s.ref_until_ms;
   v_a_mv_[i] = s.v_a_mv;
   t_a_ms_[i] = s.t_a_ms;

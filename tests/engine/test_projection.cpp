@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -53,7 +54,9 @@ TEST_CASE("frozen projections: 8 bytes per synapse, 4 with one shared weight, pl
   for (std::uint32_t i = 0; i < 100; ++i)
     for (std::uint32_t j = 0; j < 100; ++j) s.push_back({i, j, 1.0f, 1.5});
   projection p("test", 0, 100, 1, 100, 0, s);
-  const std::size_t overhead = 101 * 4 + 100 * 8 + 101 * 8;  // rows, group delays, group starts
+  // rows, group delays, group starts; every group is consecutive, so also
+  // each group's first target and the shared 0..99 array
+  const std::size_t overhead = 101 * 4 + 100 * 8 + 101 * 8 + 100 * 4 + 100 * 4;
   CHECK(p.uniform_weight());
   CHECK(p.memory_bytes() == 10000 * 4 + overhead);
   CHECK(p.weight(1234) == 1.0f);
@@ -65,6 +68,31 @@ TEST_CASE("frozen projections: 8 bytes per synapse, 4 with one shared weight, pl
   CHECK(p.memory_bytes() == 10000 * 8 + overhead);
   s[0].weight = 0.5f;
   CHECK_FALSE(projection("mixed", 0, 100, 1, 100, 0, s).uniform_weight());
+}
+
+TEST_CASE("group targets equal the synapse targets, shared when every group is consecutive") {
+  auto slices_match = [](const projection& p) {
+    for (std::uint32_t g = 0; g < p.groups(); ++g) {
+      const auto t = p.group_targets(g);
+      const auto all = p.targets().subspan(p.group_begin(g), p.group_end(g) - p.group_begin(g));
+      if (!std::equal(t.begin(), t.end(), all.begin(), all.end())) return false;
+    }
+    return true;
+  };
+  std::vector<synapse> dense;  // rows 0-1 to posts 0-3 (two delays in row 1), row 2 to posts 2-3
+  for (std::uint32_t j = 0; j < 4; ++j) dense.push_back({0, j, 1.0f, 1.0});
+  for (std::uint32_t j = 0; j < 4; ++j) dense.push_back({1, j, 1.0f, j < 2 ? 1.0 : 2.0});
+  for (std::uint32_t j = 2; j < 4; ++j) dense.push_back({2, j, 1.0f, 1.0});
+  const projection p("dense", 0, 3, 1, 4, 0, dense);
+  CHECK(p.groups() == 4);
+  CHECK(slices_match(p));
+  CHECK(p.group_targets(0).data() == p.group_targets(1).data());  // one shared array
+  CHECK(p.group_targets(2).data() == p.group_targets(0).data() + 2);
+  CHECK(p.group_targets(3).data() == p.group_targets(2).data());
+  dense.push_back({2, 0, 1.0f, 1.0});  // row 2 becomes {0, 2, 3}: not consecutive
+  const projection q("gap", 0, 3, 1, 4, 0, dense);
+  CHECK(slices_match(q));
+  CHECK(q.group_targets(0).data() != q.group_targets(1).data());
 }
 
 TEST_CASE("projection rejects bad synapses with the offending value") {

@@ -34,6 +34,7 @@
 // Parameters should be set before a run (after a reset): a change of E_L or
 // tau_s reinterprets u_i at its reference time t0 rather than at the
 // neuron's last input.
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -89,6 +90,7 @@ class pyramidal_population final : public population {
   std::uint32_t epoch_of(double t_ms) const;
   double scale(double t_ms, std::uint32_t epoch) const;  // g(t) with t0 = epoch * E
   void rebase(std::uint32_t i, std::uint32_t epoch);
+  void note_epoch(std::uint32_t epoch);
   void schedule_now(std::uint32_t i, double t_ms, scheduler& s);
   // Weights: const float* (one per target) or float (one for all).
   template <class Weights>
@@ -98,9 +100,14 @@ class pyramidal_population final : public population {
                       auto weight_of);
 
   pyramidal_cell::derived derived_;
-  double epoch_ms_ = 0.0;                // E
-  std::vector<double> u_;                // (V_s - E_L) g(t) over the neuron's epoch
-  std::vector<std::uint32_t> epoch_;     // the epoch u_ refers to
+  double epoch_ms_ = 0.0;             // E
+  std::vector<double> u_;             // (V_s - E_L) g(t) over the neuron's epoch
+  std::vector<std::uint32_t> epoch_;  // the epoch u_ refers to
+  // The largest epoch_ since the last reset. While it is 0, an input of
+  // epoch 0 (every input of a run shorter than E, such as a training
+  // sample) needs no rebase check. Atomic because the partitions of a
+  // parallel run raise it; each reads at least its own neurons' epochs.
+  std::atomic<std::uint32_t> max_epoch_{0};
   std::vector<double> ref_until_ms_;     // end of the refractory period
   std::vector<double> v_a_mv_, t_a_ms_;  // apical potential at its last input
   std::vector<std::uint8_t> pending_;    // a crossing event is queued
