@@ -4,19 +4,11 @@
 #include <string>
 
 #include "apical/engine/error.hpp"
+#include "kernels.hpp"
 
 namespace apical::learning {
 namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
-
-// row[j] += c y[j], built for AVX2 and for the baseline ISA (chosen at load
-// time). Without FMA each product and sum is rounded as in the baseline
-// build, so the weights do not depend on the CPU.
-[[gnu::target_clones("avx2", "default")]] void add_scaled_row(float* __restrict row,
-                                                              const float* __restrict y, float c,
-                                                              std::size_t n) {
-  for (std::size_t j = 0; j < n; ++j) row[j] += c * y[j];
-}
 }  // namespace
 
 apical_hebbian_rule::apical_hebbian_rule(const projection& basal, double tau_x_ms,
@@ -133,7 +125,7 @@ void apical_hebbian_rule::on_apical_arrival(const delivery& d) {
   const float* y = y_.data();
   const std::size_t n = n_pre_;
   if (!dw_.empty()) {
-    add_scaled_row(dw_.data() + i * n, y, static_cast<float>(c), n);
+    detail::kernels().axpy(dw_.data() + i * n, y, static_cast<float>(c), n);
   } else if (!weights_.empty()) {
     const auto cf = static_cast<float>(eta_ * c);
     float* w = weights_.data() + i;

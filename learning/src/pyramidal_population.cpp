@@ -9,6 +9,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
+#include "kernels.hpp"
 
 namespace apical::learning {
 namespace {
@@ -105,74 +106,6 @@ void pyramidal_population::predict(std::uint32_t begin, std::uint32_t end, doubl
   }
 }
 
-namespace {
-
-// u[m] += w[m] g for the n <= 16 targets that are not refractory at t_ms;
-// returns how many reach `threshold`. Both loops vectorise: GCC widens the
-// float weights in the first and, with -fno-trapping-math, turns the
-// refractory test of the second into a select.
-template <class Weights>
-[[gnu::always_inline]] inline double add_scaled(double* __restrict u,
-                                                const double* __restrict ref_until_ms,
-                                                std::size_t n, double t_ms, double g,
-                                                double threshold, Weights w) {
-  double wg[16];
-  for (std::size_t m = 0; m < n; ++m) {
-    if constexpr (std::is_same_v<Weights, float>)
-      wg[m] = static_cast<double>(w) * g;
-    else
-      wg[m] = static_cast<double>(w[m]) * g;
-  }
-  double hits = 0.0;
-  for (std::size_t m = 0; m < n; ++m) {
-    const double v = u[m] + (ref_until_ms[m] <= t_ms ? wg[m] : 0.0);
-    u[m] = v;
-    hits += v >= threshold ? 1.0 : 0.0;
-  }
-  return hits;
-}
-
-// add_scaled over n <= 1024 consecutive targets in blocks of 16; bit b of
-// the result is set when a target of block b reaches `threshold`.
-constexpr std::size_t block = 16;
-constexpr std::size_t chunk = 64 * block;
-
-template <class Weights>
-[[gnu::always_inline]] inline std::uint64_t add_scaled_chunk(double* __restrict u,
-                                                             const double* __restrict ref_until_ms,
-                                                             std::size_t n, double t_ms, double g,
-                                                             double threshold, Weights w) {
-  std::uint64_t crossed = 0;
-  for (std::size_t b = 0; b < n; b += block) {
-    const auto wb = [&] {
-      if constexpr (std::is_same_v<Weights, float>)
-        return w;
-      else
-        return w + b;
-    }();
-    if (add_scaled(u + b, ref_until_ms + b, std::min(block, n - b), t_ms, g, threshold, wb) != 0.0)
-      crossed |= std::uint64_t{1} << (b / block);
-  }
-  return crossed;
-}
-
-// The same code built for AVX2 (four doubles a vector) and for the baseline
-// ISA, chosen once at load time. AVX2 without FMA: every product and sum
-// is rounded as in the baseline build, so results do not depend on the CPU.
-[[gnu::target_clones("avx2", "default")]] std::uint64_t add_scaled_chunk_rows(
-    double* u, const double* ref_until_ms, std::size_t n, double t_ms, double g, double threshold,
-    const float* w) {
-  return add_scaled_chunk(u, ref_until_ms, n, t_ms, g, threshold, w);
-}
-
-[[gnu::target_clones("avx2", "default")]] std::uint64_t add_scaled_chunk_uniform(
-    double* u, const double* ref_until_ms, std::size_t n, double t_ms, double g, double threshold,
-    float w) {
-  return add_scaled_chunk(u, ref_until_ms, n, t_ms, g, threshold, w);
-}
-
-}  // namespace
-
 template <class Weights>
 void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint32_t> targets,
                                          scheduler& s, Weights weights) {
@@ -197,19 +130,19 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
     }
     // Chunks of 64 blocks of 16: the common block has no crossing and costs
     // only its vector loop.
-    for (std::size_t c = 0; c < n; c += chunk) {
-      const std::size_t len = std::min(chunk, n - c);
+    const auto& kernel = detail::kernels();
+    for (std::size_t c = 0; c < n; c += detail::basal_chunk) {
+      const std::size_t len = std::min(detail::basal_chunk, n - c);
       const std::size_t at = lo + c;
       std::uint64_t crossed;
       if constexpr (std::is_same_v<Weights, float>)
-        crossed =
-            add_scaled_chunk_uniform(u + at, ref_until + at, len, t_ms, g, threshold, weights);
+        crossed = kernel.basal_uniform(u + at, ref_until + at, len, t_ms, g, threshold, weights);
       else
-        crossed =
-            add_scaled_chunk_rows(u + at, ref_until + at, len, t_ms, g, threshold, weights + c);
+        crossed = kernel.basal_rows(u + at, ref_until + at, len, t_ms, g, threshold, weights + c);
       for (; crossed != 0; crossed &= crossed - 1) {
-        const std::size_t first = at + static_cast<std::size_t>(std::countr_zero(crossed)) * block;
-        const std::size_t last = std::min(first + block, lo + n);
+        const std::size_t first =
+            at + static_cast<std::size_t>(std::countr_zero(crossed)) * detail::basal_block;
+        const std::size_t last = std::min(first + detail::basal_block, lo + n);
         for (std::size_t m = first; m < last; ++m) {
           const auto i = static_cast<std::uint32_t>(m);
           if (u[i] >= threshold && !pending_[i] && !(t_ms < ref_until[i])) schedule_now(i, t_ms, s);
