@@ -20,8 +20,9 @@
 // The reference time t0 is piecewise constant: t0 = k E with the epoch
 // k = floor(t / E), E = 200 tau_s, so g stays below e^200. A neuron keeps the
 // epoch its u_i refers to and is rebased (one exp) when an event of a later
-// epoch reaches it. Nothing is shared between neurons beyond the parameters,
-// so partitions of a parallel run touch disjoint memory.
+// epoch reaches it. Nothing is shared between neurons beyond the parameters
+// and the largest epoch reached (an atomic, raised only when a neuron moves
+// past it), so partitions of a parallel run touch disjoint memory otherwise.
 //
 // Equations, parameters, initial state (the same random stream, hence the
 // same initial potentials as model_population<pyramidal_cell>), inputs and
