@@ -12,9 +12,9 @@
 // Memory of the frozen projection: 4 bytes target + 4 bytes weight per
 // synapse, plus 16 bytes per delay group (delay, start) and 4 bytes per
 // presynaptic neuron (plus 4 bytes per group and per postsynaptic neuron
-// when every group targets consecutive neurons). When every synapse has the same weight (static
-// networks such as Brunel's), the weight is stored once: 4 bytes per
-// synapse. The target compartment is a property of the projection (split
+// when every group targets consecutive neurons). When every synapse has
+// the same weight (static networks such as Brunel's), the weight is stored
+// once: 4 bytes per synapse. The target compartment is a property of the projection (split
 // mixed lists into one projection per compartment).
 //
 // Build in structs, run in arrays: builders produce `synapse` values (as a

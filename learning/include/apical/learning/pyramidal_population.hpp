@@ -107,7 +107,8 @@ class pyramidal_population final : public population {
   // The largest epoch_ since the last reset. While it is 0, an input of
   // epoch 0 (every input of a run shorter than E, such as a training
   // sample) needs no rebase check. Atomic because the partitions of a
-  // parallel run raise it; each reads at least its own neurons' epochs.
+  // parallel run raise it; a partition always sees its own raises, which
+  // are the only ones that concern its neurons.
   std::atomic<std::uint32_t> max_epoch_{0};
   std::vector<double> ref_until_ms_;     // end of the refractory period
   std::vector<double> v_a_mv_, t_a_ms_;  // apical potential at its last input
