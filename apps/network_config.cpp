@@ -73,6 +73,14 @@ projection_spec& projection_named(network_spec& spec, const std::string& name) {
   return spec.projections.back();
 }
 
+input_spec& input_named(network_spec& spec, const std::string& name) {
+  for (auto& p : spec.inputs)
+    if (p.name == name) return p;
+  spec.inputs.push_back({});
+  spec.inputs.back().name = name;
+  return spec.inputs.back();
+}
+
 plasticity_spec& plasticity_named(network_spec& spec, const std::string& name,
                                   const std::string& where) {
   for (auto& p : spec.plasticity)
@@ -115,11 +123,31 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
   const auto dot = section.find('.');
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
-  if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity"))
+  if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity" &&
+                       kind != "input"))
     throw parameter_error(
         fmt::format("{}: unknown section [{}]; expected [simulation], [population.NAME], "
-                    "[projection.NAME] or [plasticity.NAME]",
+                    "[projection.NAME], [input.NAME] or [plasticity.NAME]",
                     where, section));
+  if (kind == "input") {
+    auto& p = input_named(spec, name);
+    if (key == "target")
+      p.target = value;
+    else if (key == "rate_hz")
+      p.rate_hz = to_double(at, value);
+    else if (key == "weight")
+      p.weight = to_double(at, value);
+    else if (key == "compartment")
+      p.compartment = static_cast<int>(to_count(at, value));
+    else if (key == "start_ms")
+      p.start_ms = to_double(at, value);
+    else if (key == "stop_ms")
+      p.stop_ms = to_double(at, value);
+    else
+      throw parameter_error(fmt::format(
+          "{}: unknown key; known: target, rate_hz, weight, compartment, start_ms, stop_ms", at));
+    return;
+  }
   if (kind == "plasticity") {
     auto& p = plasticity_named(spec, name, where);
     if (key == "projection") {
@@ -249,6 +277,11 @@ std::string write_ini(const network_spec& spec, const model_registry& models,
     out += fmt::format("compartment = {}\nautapses = {}\nmultapses = {}\n", p.compartment,
                        p.autapses, p.multapses);
   }
+  for (const auto& p : spec.inputs)
+    out += fmt::format(
+        "\n[input.{}]\ntarget = {}\nrate_hz = {}\nweight = {}\ncompartment = {}\nstart_ms = {}\n"
+        "stop_ms = {}\n",
+        p.name, p.target, p.rate_hz, p.weight, p.compartment, p.start_ms, p.stop_ms);
   for (const auto& p : spec.plasticity) {
     out += fmt::format("\n[plasticity.{}]\nprojection = {}\nrule = {}\n", p.name, p.projection,
                        p.rule);
@@ -321,6 +354,23 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
       net->connect(p.name, pre, post, p.compartment,
                    make_generator(rule, pre.size(), post.size(), p.p, p.k, o,
                                   derive_seed(spec.seed, stream::connectivity, k)));
+    } catch (const parameter_error& e) {
+      throw parameter_error(where + ": " + e.what());
+    }
+  }
+  for (const auto& p : spec.inputs) {
+    const std::string where = fmt::format("[input.{}]", p.name);
+    try {
+      if (p.target.empty()) throw parameter_error("'target' is missing");
+      poisson_input in;
+      in.name = p.name;
+      in.population = net->pop(p.target).id();
+      in.compartment = p.compartment;
+      in.rate_hz = p.rate_hz;
+      in.weight = static_cast<float>(p.weight);
+      in.start_ms = p.start_ms;
+      in.stop_ms = p.stop_ms;
+      net->add_poisson_input(std::move(in));
     } catch (const parameter_error& e) {
       throw parameter_error(where + ": " + e.what());
     }

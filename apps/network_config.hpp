@@ -24,6 +24,14 @@
 //   autapses = false
 //   multapses = false
 //
+//   [input.ext_E]                 # an independent Poisson train per neuron
+//   target = E                    # the population driven
+//   rate_hz = 20000               # per neuron
+//   weight = 0.1                  # each spike's input
+//   compartment = 0
+//   start_ms = 0                  # spikes in [start_ms, stop_ms)
+//   stop_ms = inf
+//
 //   [plasticity.EE]               # one section per plastic projection
 //   projection = EE               # a [projection.NAME] of this file
 //   rule = stdp_multiplicative    # a rule of the plasticity registry
@@ -36,6 +44,7 @@
 // name the file and line.
 #include <cstdint>
 #include <istream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +81,17 @@ struct projection_spec {
   bool multapses = false;
 };
 
+// A Poisson input (network::add_poisson_input): no population, no synapses.
+struct input_spec {
+  std::string name;
+  std::string target;
+  double rate_hz = 0.0;
+  double weight = 0.0;
+  int compartment = 0;
+  double start_ms = 0.0;
+  double stop_ms = std::numeric_limits<double>::infinity();
+};
+
 // A rule that makes one projection plastic. It is attached to a simulator
 // (attach_plasticity), not built into the network: the same network runs
 // static or plastic.
@@ -89,6 +109,7 @@ struct network_spec {
   std::string queue = "radix";
   std::vector<population_spec> populations;
   std::vector<projection_spec> projections;
+  std::vector<input_spec> inputs;
   std::vector<plasticity_spec> plasticity;
 };
 

@@ -1,6 +1,7 @@
 #include "presets.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,17 @@ projection_spec proj(std::string name, std::string pre, std::string post, std::s
   p.weight = weight;
   p.delay_ms = delay_ms;
   return p;
+}
+
+input_spec input(std::string name, std::string target, double rate_hz, double weight,
+                 double stop_ms) {
+  input_spec in;
+  in.name = std::move(name);
+  in.target = std::move(target);
+  in.rate_hz = rate_hz;
+  in.weight = weight;
+  in.stop_ms = stop_ms;
+  return in;
 }
 
 // Brette et al. (2007) benchmarks 2 (CUBA) and 4 (voltage jumps): 3200 E,
@@ -52,11 +64,8 @@ network_spec brette(bool cuba) {
   if (!cuba) {
     // The kick: an independent Poisson train per neuron (mean ISI 10 ms,
     // +10 mV) for the first 50 ms.
-    const params kick{{"rate_hz", 100}, {"stop_ms", 50}};
-    s.populations.push_back({"kick_E", "poisson_source", 3200, kick});
-    s.populations.push_back({"kick_I", "poisson_source", 800, kick});
-    s.projections.push_back(proj("kick_E", "kick_E", "E", "one_to_one", 10.0, 0.0));
-    s.projections.push_back(proj("kick_I", "kick_I", "I", "one_to_one", 10.0, 0.0));
+    for (const std::string pop : {"E", "I"})
+      s.inputs.push_back(input("kick_" + pop, pop, 100.0, 10.0, 50.0));
   }
   return s;
 }
@@ -75,11 +84,12 @@ network_spec brunel(double g, double eta, double scale) {
   s.populations.push_back({"E", "lif_delta", n_e, p});
   s.populations.push_back({"I", "lif_delta", n_i, p});
   // C_E independent Poisson inputs of rate eta * nu_thr each, merged into one
-  // Poisson train per neuron (the sum of Poisson processes is Poisson).
+  // Poisson train per neuron (the sum of Poisson processes is Poisson),
+  // with no delay (a delayed Poisson train is a Poisson train).
   const double nu_thr_hz = theta / (j * static_cast<double>(c_e) * tau) * 1000.0;
-  const params ext{{"rate_hz", eta * nu_thr_hz * static_cast<double>(c_e)}};
-  s.populations.push_back({"ext_E", "poisson_source", n_e, ext});
-  s.populations.push_back({"ext_I", "poisson_source", n_i, ext});
+  const double ext_hz = eta * nu_thr_hz * static_cast<double>(c_e);
+  for (const std::string pop : {"E", "I"})
+    s.inputs.push_back(input("ext_" + pop, pop, ext_hz, j, std::numeric_limits<double>::infinity()));
   for (const auto& [name, pre, post, w, k] :
        std::vector<std::tuple<std::string, std::string, std::string, double, std::size_t>>{
            {"EE", "E", "E", j, c_e},
@@ -90,10 +100,6 @@ network_spec brunel(double g, double eta, double scale) {
     pr.k = k;
     s.projections.push_back(pr);
   }
-  // The drive needs no delay (a delayed Poisson train is a Poisson train);
-  // without one it is delivered at the source spike, outside the queue.
-  s.projections.push_back(proj("ext_E", "ext_E", "E", "one_to_one", j, 0.0));
-  s.projections.push_back(proj("ext_I", "ext_I", "I", "one_to_one", j, 0.0));
   return s;
 }
 
@@ -114,7 +120,7 @@ network_spec brunel(double g, double eta, double scale) {
 // has the figures.
 network_spec stdp_balanced() {
   network_spec s = brunel(5.0, 2.0, 1.0);
-  for (auto& pop : s.populations) pop.size = pop.name == "E" || pop.name == "ext_E" ? 4000 : 1000;
+  for (auto& pop : s.populations) pop.size = pop.name == "E" ? 4000 : 1000;
   const double j = s.projections[0].weight;
   s.plasticity.push_back({"EE",
                           "EE",

@@ -118,7 +118,7 @@ int run_simulate(int argc, char** argv) {
       "apical simulate: run a network described in an INI file or a preset\n\n"
       "usage: apical simulate --config FILE [options]\n"
       "       apical simulate --preset NAME [options]\n\noptions");
-  std::string config, preset, output = "out", queue;
+  std::string config, preset, output = "out", queue, delivery = "auto";
   double scale = 1.0;
   std::vector<std::string> overrides, plugin_files, record_state;
   unsigned record_neurons = 10;
@@ -142,6 +142,9 @@ int run_simulate(int argc, char** argv) {
       "threads", po::value(&threads)->default_value(1),
       "worker threads; results are identical for any number (needs delays > 0)")(
       "queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
+      "delivery", po::value(&delivery)->default_value("auto"),
+      "delivery path: auto (windowed where it applies), ordered or windowed; the spikes are "
+      "the same (see engine/README.md)")(
       "output,o", po::value(&output)->default_value("out"),
       "output directory for spikes.csv and summary.json")("no-spikes", "do not write spikes.csv")(
       "record-state", po::value(&record_state)->composing(),
@@ -208,7 +211,8 @@ int run_simulate(int argc, char** argv) {
 
   const auto t_build = std::chrono::steady_clock::now();
   auto net = build_network(spec, models);
-  simulator sim(*net, {spec.seed, parse_queue_kind(spec.queue), threads});
+  simulator sim(*net, {spec.seed, parse_queue_kind(spec.queue), threads,
+                       parse_delivery_path(delivery)});
   // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
   // drive of 20 kHz per neuron) only with --record-sources.
   std::vector<std::size_t> recorded;
@@ -285,6 +289,7 @@ int run_simulate(int argc, char** argv) {
   j.value("seed", spec.seed);
   j.value("queue", spec.queue);
   j.value("threads", std::uint64_t{threads});
+  j.value("delivery", sim.path() == delivery_path::windowed ? "windowed" : "ordered");
   // E/I figures when populations are so named.
   double rate_e = std::numeric_limits<double>::quiet_NaN(), rate_i = rate_e;
   double cv_sum = 0.0;
@@ -310,6 +315,8 @@ int run_simulate(int argc, char** argv) {
   j.value("events_per_s",
           static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
   j.value("synaptic_events", std::uint64_t{sim.counters().synaptic_events});
+  // Of which Poisson-input spikes ([input.NAME] sections).
+  j.value("poisson_input_events", std::uint64_t{sim.counters().drive_inputs});
   // Queue traffic: events popped, and those that did not lead to a spike
   // or delivery (superseded or provisional predictions).
   j.value("queue_events", std::uint64_t{sim.counters().events});

@@ -1,6 +1,7 @@
 #include "apical/engine/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -30,8 +31,8 @@ projection& network::connect(std::string name, const population& pre, const popu
 
 projection& network::connect(std::string name, const population& pre, const population& post,
                              int compartment, const synapse_generator& generate) {
-  if (projections_.size() >= std::numeric_limits<std::uint16_t>::max())
-    throw parameter_error("network: too many projections (at most 65535)");
+  if (projections_.size() + inputs_.size() >= std::numeric_limits<std::uint16_t>::max())
+    throw parameter_error("network: too many projections and poisson inputs (at most 65535)");
   if (pre.id() >= populations_.size() || populations_[pre.id()].get() != &pre ||
       post.id() >= populations_.size() || populations_[post.id()].get() != &post)
     throw parameter_error(fmt::format("projection '{}': population not in this network", name));
@@ -45,6 +46,33 @@ projection& network::connect(std::string name, const population& pre, const popu
   outgoing_[pre.id()].push_back(p->id());
   projections_.push_back(std::move(p));
   return *projections_.back();
+}
+
+const poisson_input& network::add_poisson_input(poisson_input in) {
+  const auto fail = [&in](std::string_view field, auto value, std::string_view expected) {
+    throw parameter_error(
+        fmt::format("poisson input '{}': {} {}, got {}", in.name, field, expected, value));
+  };
+  if (in.population >= populations_.size())
+    fail("population", in.population, fmt::format("must be < {}", populations_.size()));
+  const population& target = *populations_[in.population];
+  if (in.compartment < 0 || in.compartment >= target.compartments())
+    fail("compartment", in.compartment,
+         fmt::format("must exist in model '{}' (it has {})", target.model_name(),
+                     target.compartments()));
+  if (!(in.rate_hz >= 0.0) || !std::isfinite(in.rate_hz))
+    fail("rate_hz", in.rate_hz, "must be finite and >= 0");
+  if (!std::isfinite(in.weight)) fail("weight", in.weight, "must be finite");
+  if (!(in.start_ms >= 0.0) || !std::isfinite(in.start_ms))
+    fail("start_ms", in.start_ms, "must be finite and >= 0");
+  if (!(in.stop_ms >= in.start_ms)) fail("stop_ms", in.stop_ms, "must be >= start_ms");
+  for (const auto& other : inputs_)
+    if (other.name == in.name)
+      throw parameter_error(fmt::format("network: poisson input name '{}' is used twice", in.name));
+  if (inputs_.size() + projections_.size() >= std::numeric_limits<std::uint16_t>::max())
+    throw parameter_error("network: too many projections and poisson inputs (at most 65535)");
+  inputs_.push_back(std::move(in));
+  return inputs_.back();
 }
 
 population& network::pop(std::string_view name) {

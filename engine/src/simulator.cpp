@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
+#include <bit>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <thread>
@@ -10,10 +11,19 @@
 #include <fmt/format.h>
 
 #include "apical/engine/error.hpp"
+#include "spin_barrier.hpp"
 
 namespace apical {
 namespace {
 thread_local std::size_t this_partition = 0;
+}
+
+delivery_path parse_delivery_path(std::string_view name) {
+  if (name == "auto") return delivery_path::automatic;
+  if (name == "ordered") return delivery_path::ordered;
+  if (name == "windowed") return delivery_path::windowed;
+  throw parameter_error(
+      fmt::format("unknown delivery path '{}'; expected auto, ordered or windowed", name));
 }
 
 std::size_t simulator::current_partition() {
@@ -54,7 +64,78 @@ simulator::simulator(network& net, simulation_options options)
         "simulator: threads = {} needs every synaptic delay between partitions to be > 0 ms "
         "(parallel windows are as long as the minimum delay); a projection here has delay 0",
         options.threads));
+  first_drive_target_ = static_cast<std::uint16_t>(net.projection_count());
+  for (const auto& in : net.poisson_inputs()) {
+    const std::size_t n = net.pop(in.population).size();
+    drives_.push_back({std::vector<double>(n), std::vector<rng>(n)});
+  }
+  setup_windowed();
+  set_delivery(options.delivery);
   reset();
+}
+
+void simulator::setup_windowed() {
+  const auto inputs = net_->poisson_inputs();
+  for (std::size_t p = 0; p < parts_.size(); ++p) {
+    auto& part = parts_[p];
+    part.pops.resize(net_->population_count());
+    for (std::size_t k = 0; k < net_->population_count(); ++k) {
+      auto& wp = part.pops[k];
+      const auto [lo, hi] = range(k, p);
+      wp.lo = lo;
+      wp.hi = hi;
+      wp.active_bits.assign((hi - lo + 63) / 64, 0);
+      wp.count.assign(hi - lo, 0);
+    }
+    for (std::size_t d = 0; d < inputs.size(); ++d) {
+      const auto& in = inputs[d];
+      drive_view v;
+      v.compartment = in.compartment;
+      v.weight = in.weight;
+      v.mean_interval_ms = in.rate_hz > 0 ? 1000.0 / in.rate_hz : 0.0;
+      v.stop_ms = in.rate_hz > 0 ? in.stop_ms : -std::numeric_limits<double>::infinity();
+      v.next_ms = drives_[d].next_ms.data();
+      v.generators = drives_[d].generators.data();
+      v.event_target = static_cast<std::uint16_t>(first_drive_target_ + d);
+      // About one spike per neuron and window or more: cheaper to look at
+      // every neuron each window than to queue a wake-up per spike.
+      v.sparse = in.rate_hz * window_ms_ / 1000.0 < 0.5;
+      auto& wp = part.pops[in.population];
+      wp.drives.push_back(v);
+      if (!v.sparse) wp.dense_until_ms = std::max(wp.dense_until_ms, in.stop_ms);
+    }
+  }
+}
+
+std::string simulator::windowed_obstacle() const {
+  for (std::size_t k = 0; k < net_->population_count(); ++k)
+    if (!net_->pop(k).windowed())
+      return fmt::format("population '{}' ({}) runs on the ordered path only",
+                         net_->pop(k).name(), net_->pop(k).model_name());
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    if (inline_[k])
+      return fmt::format("projection '{}' has delay 0 ms (windows need a minimum delay > 0)",
+                         net_->proj(k).name());
+    if (!delivery_signals_[k].empty())
+      return fmt::format(
+          "projection '{}' has delivery listeners (plasticity or learning), which see every "
+          "synapse's input in global time order",
+          net_->proj(k).name());
+  }
+  return {};
+}
+
+void simulator::set_delivery(delivery_path path) {
+  if (path == delivery_path::windowed)
+    if (const auto why = windowed_obstacle(); !why.empty())
+      throw parameter_error("simulator: the windowed delivery path does not apply: " + why);
+  options_.delivery = path;
+}
+
+delivery_path simulator::path() const {
+  if (options_.delivery == delivery_path::automatic)
+    return windowed_obstacle().empty() ? delivery_path::windowed : delivery_path::ordered;
+  return options_.delivery;
 }
 
 simulator::~simulator() = default;
@@ -76,7 +157,6 @@ void simulator::reset() {
   for (std::size_t p = 0; p < parts_.size(); ++p) {
     auto& part = parts_[p];
     part.queue->clear();
-    part.outbox.clear();
     part.samples.assign(samplers_.size(), {});
     for (std::size_t k = 0; k < net_->population_count(); ++k) {
       const auto [lo, hi] = range(k, p);
@@ -86,13 +166,48 @@ void simulator::reset() {
       part.sched.schedule(
           event{time_ms::zero(), 0, 0, static_cast<std::uint16_t>(r), event_kind::sample});
   }
+  // Poisson inputs: one stream per neuron, its first spike queued (in
+  // both paths; on the windowed path it wakes the neuron up).
+  const auto inputs = net_->poisson_inputs();
+  for (std::size_t d = 0; d < inputs.size(); ++d) {
+    auto& st = drives_[d];
+    const drive_view& v = parts_[0].pops[inputs[d].population].drives[drive_slot(d)];
+    for (std::uint32_t i = 0; i < st.next_ms.size(); ++i) {
+      st.generators[i].reseed(
+          derive_seed(options_.seed, stream::poisson_input, std::uint64_t{d} << 32 | i));
+      st.next_ms[i] = inputs[d].rate_hz > 0 ? v.draw_after(i, inputs[d].start_ms)
+                                             : std::numeric_limits<double>::infinity();
+      if (st.next_ms[i] < std::numeric_limits<double>::infinity())
+        parts_[owner(inputs[d].population, i)].sched.schedule(
+            event{time_ms{st.next_ms[i]}, i, 0, v.event_target, event_kind::delivery});
+    }
+  }
+  for (auto& part : parts_) {
+    part.outbox[0].clear();
+    part.outbox[1].clear();
+  }
+}
+
+std::size_t simulator::drive_slot(std::size_t d) const {
+  // The position of input d among the inputs onto its population.
+  const auto inputs = net_->poisson_inputs();
+  std::size_t slot = 0;
+  for (std::size_t e = 0; e < d; ++e) slot += inputs[e].population == inputs[d].population;
+  return slot;
 }
 
 void simulator::run_until(time_ms t_end) {
   if (t_end < now_)
     throw parameter_error(fmt::format("simulator: cannot run back in time from {} ms to {} ms",
                                       now_.count(), t_end.count()));
-  if (parts_.size() == 1) {
+  const delivery_path to = path();
+  if (to == delivery_path::windowed)
+    if (const auto why = windowed_obstacle(); !why.empty())
+      throw parameter_error("simulator: the windowed delivery path does not apply: " + why);
+  if (to != path_) switch_path(to);
+  if (to == delivery_path::windowed) {
+    run_windowed(t_end);
+  } else if (parts_.size() == 1) {
     process(0, t_end);
   } else {
     run_parallel(t_end);
@@ -108,7 +223,10 @@ void simulator::process(std::size_t p, time_ms t_end) {
     ++part.counters.events;
     switch (e.kind) {
       case event_kind::delivery:
-        deliver(part, p, e);  // 2-4
+        if (e.target >= first_drive_target_)
+          drive_input(part, e);
+        else
+          deliver(part, p, e);  // 2-4
         break;
       case event_kind::crossing:
         fire(part, p, e);  // 5-6
@@ -168,7 +286,7 @@ void simulator::fire(partition& part, std::size_t p, const event& e) {
   if (parts_.size() == 1)
     schedule_deliveries(part, p, e.time, e.target, e.index);
   else
-    part.outbox.push_back({e.time.count(), {e.target, e.index}});
+    part.outbox[0].push_back({e.time.count(), {e.target, e.index}});
 }
 
 void simulator::schedule_deliveries(partition& part, std::size_t p, time_ms t, std::uint16_t pop,
@@ -193,7 +311,7 @@ void simulator::schedule_deliveries(partition& part, std::size_t p, time_ms t, s
 
 void simulator::run_parallel(time_ms t_end) {
   const std::size_t n = parts_.size();
-  std::barrier sync(static_cast<std::ptrdiff_t>(n));
+  detail::spin_barrier sync(static_cast<std::uint32_t>(n));
   std::vector<std::exception_ptr> errors(n);
   std::atomic<bool> failed{false};
   const time_ms start = now_;
@@ -219,14 +337,14 @@ void simulator::run_parallel(time_ms t_end) {
       // the queue orders events by what they are).
       try {
         for (const auto& src : parts_)
-          for (const auto& [t, who] : src.outbox)
+          for (const auto& [t, who] : src.outbox[0])
             schedule_deliveries(part, p, time_ms{t}, who.first, who.second);
       } catch (...) {
         errors[p] = std::current_exception();
         failed = true;
       }
       sync.arrive_and_wait();
-      part.outbox.clear();
+      part.outbox[0].clear();
       if (failed.load()) break;
       t0 = t1;
     }
@@ -280,7 +398,9 @@ simulation_counters simulator::counters() const {
     c.stale_predictions += part.counters.stale_predictions;
     c.spikes += part.counters.spikes;
     c.synaptic_events += part.counters.synaptic_events;
+    c.drive_inputs += part.counters.drive_inputs;
   }
+  c.windows = parts_[0].counters.windows;
   return c;
 }
 
@@ -311,6 +431,241 @@ std::size_t simulator::record_state(std::size_t population_id, std::string_view 
     part.sched.schedule(event{now_, 0, 0, r, event_kind::sample});
   }
   return r;
+}
+
+}  // namespace apical
+
+// ---------------------------------------------------------------------------
+// Poisson inputs on the ordered path: one queued event per spike.
+
+namespace apical {
+
+void simulator::drive_input(partition& part, const event& e) {
+  const std::size_t d = e.target - first_drive_target_;
+  const auto& in = net_->poisson_inputs()[d];
+  auto& st = drives_[d];
+  const std::uint32_t i = e.index;
+  // A wake-up left over from the windowed path, or a repeated one.
+  if (st.next_ms[i] != e.time.count()) return;
+  const double t = e.time.count();
+  net_->pop(in.population).deliver(t, in.compartment, std::span<const std::uint32_t>(&i, 1),
+                                   in.weight, part.sched);
+  ++part.counters.drive_inputs;
+  ++part.counters.synaptic_events;
+  const drive_view& v = part.pops[in.population].drives[drive_slot(d)];
+  st.next_ms[i] = v.draw_after(i, t);
+  if (st.next_ms[i] < std::numeric_limits<double>::infinity())
+    part.sched.schedule(event{time_ms{st.next_ms[i]}, i, 0, e.target, event_kind::delivery});
+}
+
+// ---------------------------------------------------------------------------
+// The windowed path.
+
+void simulator::switch_path(delivery_path to) {
+  if (to == delivery_path::ordered) {
+    // Dense Poisson inputs queue no events on the windowed path; the
+    // ordered path needs one per neuron at its next spike.
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      auto& part = parts_[p];
+      for (const auto& wp : part.pops)
+        for (const auto& v : wp.drives)
+          if (!v.sparse)
+            for (std::uint32_t i = wp.lo; i < wp.hi; ++i)
+              if (v.next_ms[i] < std::numeric_limits<double>::infinity())
+                part.sched.schedule(
+                    event{time_ms{v.next_ms[i]}, i, 0, v.event_target, event_kind::delivery});
+    }
+  }
+  path_ = to;
+}
+
+void simulator::import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes) {
+  auto& part = parts_[p];
+  for (const auto& [t, who] : spikes) schedule_deliveries(part, p, time_ms{t}, who.first, who.second);
+}
+
+void simulator::run_windowed(time_ms t_end) {
+  const std::size_t n = parts_.size();
+  const time_ms start = now_;
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<bool> failed{false};
+  detail::spin_barrier sync(static_cast<std::uint32_t>(n));
+
+  auto work = [&](std::size_t p) {
+    this_partition = p;
+    auto& part = parts_[p];
+    int parity = 0;
+    time_ms a = start;
+    const auto guarded = [&](auto&& f) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      try {
+        f();
+      } catch (...) {
+        errors[p] = std::current_exception();
+        failed = true;
+      }
+    };
+    while (a < t_end) {
+      time_ms b = std::min(a + time_ms{window_ms_}, t_end);
+      guarded([&] {
+        // Every partition finished reading this outbox a window ago; the
+        // other one holds the previous window's spikes of everyone.
+        part.outbox[parity].clear();
+        for (const auto& src : parts_) import_spikes(p, src.outbox[parity ^ 1]);
+        b = window(p, a, b, part.outbox[parity]);
+      });
+      if (n > 1) sync.arrive_and_wait();
+      if (failed.load()) break;
+      parity ^= 1;
+      a = b;
+    }
+    // The last window's spikes, scheduled for the next run.
+    guarded([&] {
+      for (const auto& src : parts_) import_spikes(p, src.outbox[parity ^ 1]);
+    });
+    if (n > 1) sync.arrive_and_wait();
+    this_partition = 0;
+  };
+
+  if (n == 1) {
+    work(0);
+  } else {
+    std::vector<std::jthread> workers;
+    for (std::size_t p = 1; p < n; ++p) workers.emplace_back(work, p);
+    work(0);
+    workers.clear();  // joins
+  }
+  for (auto& part : parts_) {
+    part.outbox[0].clear();
+    part.outbox[1].clear();
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+namespace {
+void mark(std::vector<std::uint64_t>& bits, std::uint32_t k) {
+  bits[k >> 6] |= std::uint64_t{1} << (k & 63);
+}
+}  // namespace
+
+time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
+                          std::vector<outgoing_spike>& out) {
+  auto& part = parts_[p];
+  auto& q = *part.queue;
+  double b = b_max.count();
+  part.deliveries.clear();
+  part.spans.clear();
+  part.due_samples.clear();
+  if (p == 0) ++part.counters.windows;
+
+  // 1. pop the window's events: deliveries into spans (counting each
+  // target's inputs), wake-ups into the active sets. A sampling instant
+  // ends the window just after it.
+  while (!q.empty() && q.top().time.count() < b) {
+    const event e = q.pop();
+    ++part.counters.events;
+    if (e.kind == event_kind::crossing) {
+      auto& wp = part.pops[e.target];
+      mark(wp.active_bits, e.index - wp.lo);
+    } else if (e.kind == event_kind::sample) {
+      part.due_samples.push_back(e);
+      b = std::nextafter(e.time.count(), std::numeric_limits<double>::infinity());
+    } else if (e.target >= first_drive_target_) {
+      auto& wp = part.pops[net_->poisson_inputs()[e.target - first_drive_target_].population];
+      mark(wp.active_bits, e.index - wp.lo);
+    } else {
+      const projection& pr = net_->proj(e.target);
+      auto targets = pr.group_targets(e.payload);
+      std::size_t offset = 0;
+      auto& wp = part.pops[pr.post_population()];
+      if (parts_.size() > 1) {
+        const auto lo = std::lower_bound(targets.begin(), targets.end(), wp.lo) - targets.begin();
+        const auto hi = std::lower_bound(targets.begin(), targets.end(), wp.hi) - targets.begin();
+        offset = static_cast<std::size_t>(lo);
+        targets = targets.subspan(offset, static_cast<std::size_t>(hi - lo));
+      }
+      if (targets.empty()) continue;
+      part.deliveries.push_back({e.time.count(), pr.compartment()});
+      const float* weights =
+          pr.uniform_weight() ? nullptr : pr.group_weights(e.payload).data() + offset;
+      part.spans.push_back({targets.data(), weights, pr.weight(0),
+                            static_cast<std::uint32_t>(targets.size()), pr.post_population()});
+      for (const std::uint32_t t : targets)
+        if (wp.count[t - wp.lo]++ == 0) mark(wp.active_bits, t - wp.lo);
+    }
+  }
+
+  // 2. the active neurons of each population, and their slice offsets
+  std::uint32_t total = 0;
+  for (std::size_t k = 0; k < part.pops.size(); ++k) {
+    auto& wp = part.pops[k];
+    wp.active.clear();
+    wp.begin.clear();
+    if (a.count() < wp.dense_until_ms) {
+      for (std::uint32_t i = wp.lo; i < wp.hi; ++i) wp.active.push_back(i);
+      std::fill(wp.active_bits.begin(), wp.active_bits.end(), 0);
+    } else {
+      for (std::size_t w = 0; w < wp.active_bits.size(); ++w) {
+        for (std::uint64_t bits = wp.active_bits[w]; bits != 0; bits &= bits - 1)
+          wp.active.push_back(wp.lo + static_cast<std::uint32_t>(w * 64 + std::countr_zero(bits)));
+        wp.active_bits[w] = 0;
+      }
+    }
+    for (const std::uint32_t i : wp.active) {
+      wp.begin.push_back(total);
+      const std::uint32_t c = wp.count[i - wp.lo];
+      wp.count[i - wp.lo] = total;  // from here on: the write cursor
+      total += c;
+    }
+    wp.begin.push_back(total);
+  }
+
+  // 3. scatter: every target's slice fills in event order
+  part.entry_delivery.resize(total);
+  part.entry_weight.resize(total);
+  for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
+    const window_target& sp = part.spans[d];
+    auto& count = part.pops[sp.population].count;
+    const std::uint32_t lo = part.pops[sp.population].lo;
+    for (std::uint32_t k = 0; k < sp.count; ++k) {
+      const std::uint32_t pos = count[sp.targets[k] - lo]++;
+      part.entry_delivery[pos] = d;
+      part.entry_weight[pos] = sp.weights ? sp.weights[k] : sp.weight;
+    }
+  }
+  part.counters.synaptic_events += total;
+
+  // 4. run each population's active neurons through the window; 6. emit
+  for (std::size_t k = 0; k < part.pops.size(); ++k) {
+    auto& wp = part.pops[k];
+    if (wp.active.empty()) continue;
+    window_inputs in;
+    in.deliveries = part.deliveries;
+    in.active = wp.active;
+    in.begin = wp.begin.data();
+    in.delivery = part.entry_delivery.data();
+    in.weight = part.entry_weight.data();
+    in.drives = wp.drives;
+    in.t_end = b;
+    window_counts counts;
+    part.fired.clear();
+    net_->pop(k).run_window(in, part.sched, part.fired, counts);
+    for (const std::uint32_t i : wp.active) wp.count[i - wp.lo] = 0;
+    part.counters.drive_inputs += counts.drive_inputs;
+    part.counters.synaptic_events += counts.drive_inputs;
+    part.counters.stale_predictions += counts.reexamined;
+    part.counters.spikes += part.fired.size();
+    const auto& listeners = spike_signals_[k];
+    for (const auto& f : part.fired) {
+      if (!listeners.empty()) listeners.emit(time_ms{f.time_ms}, f.neuron);
+      out.push_back({f.time_ms, {static_cast<std::uint16_t>(k), f.neuron}});
+    }
+  }
+
+  // 5. samples of the instant that ended the window
+  for (const event& e : part.due_samples) sample(part, p, e);
+  return time_ms{b};
 }
 
 }  // namespace apical

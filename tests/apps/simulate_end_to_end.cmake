@@ -16,8 +16,12 @@ foreach(key neurons synapses spikes rate_e_hz rate_i_hz cv_isi build_s sim_s eve
   endif()
 endforeach()
 string(JSON neurons GET "${summary}" neurons)
-if(NOT neurons EQUAL 8000)
-  message(FATAL_ERROR "expected 8000 neurons, got ${neurons}")
+if(NOT neurons EQUAL 4000)
+  message(FATAL_ERROR "expected 4000 neurons (the kick is a Poisson input), got ${neurons}")
+endif()
+string(JSON delivery GET "${summary}" delivery)
+if(NOT delivery STREQUAL "windowed")
+  message(FATAL_ERROR "expected the windowed delivery path, got ${delivery}")
 endif()
 if(NOT EXISTS ${OUT}/spikes.csv)
   message(FATAL_ERROR "spikes.csv was not written")
@@ -50,6 +54,16 @@ file(SHA256 ${OUT}/again/spikes.csv second)
 if(NOT first STREQUAL second)
   message(FATAL_ERROR "two runs with the same seed wrote different spikes")
 endif()
+# ... and so do the ordered path and two threads.
+foreach(variant "--delivery;ordered" "--threads;2")
+  execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 200 ${variant}
+                          --output ${OUT}/variant
+                  RESULT_VARIABLE rc OUTPUT_QUIET)
+  file(SHA256 ${OUT}/variant/spikes.csv other)
+  if(NOT rc EQUAL 0 OR NOT first STREQUAL other)
+    message(FATAL_ERROR "simulate ${variant} wrote different spikes (rc ${rc})")
+  endif()
+endforeach()
 
 # Bad input: a clear error naming the field, non-zero exit.
 execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --set population.E.tau_m_ms=-1

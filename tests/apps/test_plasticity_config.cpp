@@ -343,13 +343,14 @@ TEST_CASE("apical simulate: --no-plasticity runs the static network, spike for s
 TEST_CASE("stdp-balanced: brunel-c's neurons at 4000 E / 1000 I, STDP on E->E") {
   const auto spec = make_preset("stdp-balanced");
   const auto brunel = make_preset("brunel-c");
-  REQUIRE(spec.populations.size() == 4);
+  REQUIRE(spec.populations.size() == 2);
   CHECK(spec.populations[0].size == 4000);
   CHECK(spec.populations[1].size == 1000);
-  CHECK(spec.populations[2].size == 4000);
-  CHECK(spec.populations[3].size == 1000);
   CHECK(spec.populations[0].parameters == brunel.populations[0].parameters);
-  CHECK(spec.populations[2].parameters == brunel.populations[2].parameters);
+  // The drive: brunel-c's Poisson inputs, per neuron.
+  REQUIRE(spec.inputs.size() == 2);
+  CHECK(spec.inputs[0].rate_hz == brunel.inputs[0].rate_hz);
+  CHECK(spec.inputs[0].weight == brunel.inputs[0].weight);
   REQUIRE(spec.projections.size() == brunel.projections.size());
   for (std::size_t k = 0; k < spec.projections.size(); ++k) {
     CHECK(spec.projections[k].k == brunel.projections[k].k);

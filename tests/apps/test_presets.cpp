@@ -41,16 +41,24 @@ TEST_CASE("presets have the specified sizes, and unknown names are rejected") {
   CHECK(b4->pop("E").size() == 3200);
   CHECK(b4->pop("I").size() == 800);
   // p = 0.02 over 4000 x 3999 pairs: 319,920 expected, sd ~ 560.
-  const double recurrent = static_cast<double>(b4->synapses() - 4000);
+  const double recurrent = static_cast<double>(b4->synapses());
   CHECK(recurrent == doctest::Approx(319920).epsilon(0.01));
+  // The kick is a Poisson input per neuron: 100 Hz of +10 mV for 50 ms.
+  REQUIRE(b4->poisson_inputs().size() == 2);
+  CHECK(b4->poisson_inputs()[0].rate_hz == 100.0);
+  CHECK(b4->poisson_inputs()[0].weight == 10.0f);
+  CHECK(b4->poisson_inputs()[0].stop_ms == 50.0);
   const auto brunel = make_preset("brunel-c");
-  REQUIRE(brunel.populations.size() == 4);
+  REQUIRE(brunel.populations.size() == 2);
   CHECK(brunel.populations[0].size == 10000);
   CHECK(brunel.projections[0].k == 1000);
   CHECK(brunel.projections[2].k == 250);
   CHECK(brunel.projections[2].weight == doctest::Approx(-0.5));
-  // eta * nu_thr * C_E = 2 * 10 Hz * 1000
-  CHECK(brunel.populations[2].parameters[0].second == doctest::Approx(20000.0));
+  // eta * nu_thr * C_E = 2 * 10 Hz * 1000, one Poisson input per population
+  REQUIRE(brunel.inputs.size() == 2);
+  CHECK(brunel.inputs[0].target == "E");
+  CHECK(brunel.inputs[0].rate_hz == doctest::Approx(20000.0));
+  CHECK(brunel.inputs[0].weight == doctest::Approx(0.1));
   const auto scaled = make_preset("brunel-scaled", 2.0);
   CHECK(scaled.populations[0].size == 20000);
   CHECK(scaled.projections[0].k == 2000);

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -57,4 +59,33 @@ TEST_CASE("Poisson counts have mean and variance equal to the mean") {
     CHECK(s2 / n - m * m == doctest::Approx(mean).epsilon(0.04));
   }
   CHECK(r.poisson(0.0) == 0);
+}
+
+TEST_CASE("the ziggurat exponential follows the exponential law, tail included") {
+  // Kolmogorov-Smirnov against 1 - exp(-x / mean): the 1 % critical value
+  // of D for n draws is 1.63 / sqrt(n).
+  rng r(derive_seed(4, stream::poisson_input, 1));
+  const double mean = 2.5;
+  const std::size_t n = 200000;
+  std::vector<double> x(n);
+  double sum = 0.0;
+  std::size_t tail = 0;
+  for (auto& v : x) {
+    v = r.exponential_ziggurat(mean);
+    REQUIRE(v > 0.0);
+    REQUIRE(std::isfinite(v));
+    sum += v;
+    tail += v > 7.69711747013104972 * mean;  // beyond the base layer's edge
+  }
+  std::sort(x.begin(), x.end());
+  double d = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double f = 1.0 - std::exp(-x[k] / mean);
+    d = std::max({d, std::abs(f - static_cast<double>(k) / n),
+                  std::abs(f - static_cast<double>(k + 1) / n)});
+  }
+  CHECK(d < 1.63 / std::sqrt(static_cast<double>(n)));
+  CHECK(sum / n == doctest::Approx(mean).epsilon(4.0 / std::sqrt(static_cast<double>(n))));
+  // P(X > 7.697 mean) = 4.5e-4: about 91 of 200,000, sd 9.5.
+  CHECK(std::abs(static_cast<double>(tail) - 90.8) < 5 * 9.5);
 }

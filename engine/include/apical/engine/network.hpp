@@ -2,7 +2,9 @@
 // A network: populations and the projections between them. Populations and
 // projections are numbered in the order they are added (their ids).
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,22 @@
 #include "apical/engine/projection.hpp"
 
 namespace apical {
+
+// An independent Poisson spike train for every neuron of a population,
+// applied as inputs of `weight` into `compartment` at exact times in
+// [start_ms, stop_ms): the external drive of Brunel's networks, or a kick.
+// It is generated inside the simulator from one random stream per neuron
+// (derive_seed(seed, stream::poisson_input, input id << 32 | neuron)), with
+// no population or synapses of its own.
+struct poisson_input {
+  std::string name;
+  std::uint16_t population = 0;
+  int compartment = 0;
+  double rate_hz = 0.0;
+  float weight = 0.0f;
+  double start_ms = 0.0;
+  double stop_ms = std::numeric_limits<double>::infinity();
+};
 
 class network {
  public:
@@ -39,6 +57,13 @@ class network {
     return connect(pre.name() + "->" + post.name(), pre, post, compartment, std::move(synapses));
   }
 
+  // Adds a Poisson input to `target`. Throws parameter_error (naming the
+  // input and the field) for a negative or non-finite rate, a non-finite
+  // weight, start_ms < 0, stop_ms < start_ms, a missing compartment or a
+  // name used twice.
+  const poisson_input& add_poisson_input(poisson_input input);
+  std::span<const poisson_input> poisson_inputs() const { return inputs_; }
+
   std::size_t population_count() const { return populations_.size(); }
   std::size_t projection_count() const { return projections_.size(); }
   population& pop(std::size_t id) { return *populations_[id]; }
@@ -60,6 +85,7 @@ class network {
   std::vector<std::unique_ptr<population>> populations_;
   std::vector<std::unique_ptr<projection>> projections_;
   std::vector<std::vector<std::uint16_t>> outgoing_;
+  std::vector<poisson_input> inputs_;
 };
 
 }  // namespace apical

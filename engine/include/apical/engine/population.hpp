@@ -30,6 +30,7 @@
 #include "apical/engine/neuron_model.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/engine/scheduler.hpp"
+#include "apical/engine/window.hpp"
 
 namespace apical {
 
@@ -65,6 +66,19 @@ class population {
   // false is returned after re-examining the neuron if needed.
   virtual bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms,
                                scheduler& s) = 0;
+  // Windowed delivery (window.hpp): runs each neuron of in.active from its
+  // state up to in.t_end, merging its input slice with its Poisson inputs
+  // and firing at its crossings, exactly as the event loop would. Spikes are
+  // appended to `out` (per neuron in time order); crossing predictions at or
+  // after in.t_end are scheduled on `s` as in the event loop.
+  // Populations that do not implement it (windowed() false) keep a network
+  // on the ordered path.
+  virtual void run_window(const window_inputs&, scheduler&, std::vector<fired_spike>&,
+                          window_counts&) {
+    throw parameter_error("population '" + name_ + "' (" + std::string(model_name()) +
+                          ") cannot run on the windowed delivery path");
+  }
+  virtual bool windowed() const { return false; }
 
   // Named access for recorders and configs. State values are computed at
   // time t_ms without changing the neuron (a copy is advanced).
@@ -180,6 +194,60 @@ class model_population final : public population {
     return true;
   }
 
+  bool windowed() const override { return true; }
+  void run_window(const window_inputs& in, scheduler& s, std::vector<fired_spike>& out,
+                  window_counts& counts) override {
+    const double t_end = in.t_end;
+    const std::size_t drives = in.drives.size();
+    for (std::size_t k = 0; k < in.active.size(); ++k) {
+      const std::uint32_t i = in.active[k];
+      std::uint32_t e = in.begin[k];
+      const std::uint32_t e_end = in.begin[k + 1];
+      for (;;) {
+        // The neuron's next input: its slice first, then its Poisson
+        // inputs in order, at equal times (event.hpp's order).
+        double t_in = e < e_end ? in.deliveries[in.delivery[e]].time_ms : inf;
+        std::size_t from = drives;  // drives: the slice
+        for (std::size_t d = 0; d < drives; ++d)
+          if (in.drives[d].next_ms[i] < t_in) t_in = in.drives[d].next_ms[i], from = d;
+        // A crossing strictly before it comes first (inputs of an instant
+        // precede its threshold check).
+        const double tq = queued_[i];
+        if (tq < t_in) {
+          if (!(tq < t_end)) break;
+          queued_[i] = inf;
+          bring_to(i, tq);
+          if (predicted_[i] != tq || !certain_[i]) {
+            ++counts.reexamined;
+            repredict_before(i, tq, t_end, s);
+            continue;
+          }
+          M::fire(states_[i], derived_, tq);
+          out.push_back({tq, i});
+          repredict_before(i, tq, t_end, s);
+          continue;
+        }
+        if (!(t_in < t_end)) break;
+        bring_to(i, t_in);
+        if (from == drives) {
+          const window_delivery& dv = in.deliveries[in.delivery[e]];
+          M::receive(states_[i], derived_, dv.compartment, static_cast<double>(in.weight[e]),
+                     t_in);
+          ++e;
+        } else {
+          const drive_view& dr = in.drives[from];
+          M::receive(states_[i], derived_, dr.compartment, static_cast<double>(dr.weight), t_in);
+          ++counts.drive_inputs;
+          const double next = dr.draw_after(i, t_in);
+          dr.next_ms[i] = next;
+          if (dr.sparse && next < inf && !(next < t_end))
+            s.schedule(event{time_ms{next}, i, 0, dr.event_target, event_kind::delivery});
+        }
+        repredict_before(i, t_in, t_end, s);
+      }
+    }
+  }
+
   std::vector<std::string_view> state_names() const override {
     std::vector<std::string_view> names;
     for (const auto& f : M::state_fields()) names.push_back(f.name);
@@ -232,14 +300,19 @@ class model_population final : public population {
     else
       return {M::next_spike(st, d, t_ms), true};
   }
-  void repredict(std::uint32_t i, double t_ms, scheduler& s) {
+  void repredict(std::uint32_t i, double t_ms, scheduler& s) { repredict_before(i, t_ms, -inf, s); }
+
+  // repredict() inside a window that ends at t_end: a crossing before
+  // t_end is left to the window's loop (no event), one at or after it is
+  // scheduled (the event loop passes t_end = -inf: every one is).
+  void repredict_before(std::uint32_t i, double t_ms, double t_end, scheduler& s) {
     const spike_prediction p = predict(states_[i], derived_, t_ms);
     predicted_[i] = p.time_ms;
     certain_[i] = p.certain;
     if (p.time_ms < queued_[i]) {
       ++version_[i];
       queued_[i] = p.time_ms;
-      s.schedule_crossing(id(), i, version_[i], p.time_ms);
+      if (!(p.time_ms < t_end)) s.schedule_crossing(id(), i, version_[i], p.time_ms);
     }
   }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The simulator: one event loop over a network.
 //
-// The duty cycle, written once (simulator::run_until) and named here:
+// The duty cycle, written once per delivery path and named here:
 //
-//   1. pop       take the smallest (time, sequence) event from the queue
+//   1. pop       take the smallest event by (time, kind, target, index,
+//                payload) from the queue (event.hpp)
 //   2. advance   bring the target neuron(s) to the event time in closed form
 //   3. deliver   apply the synaptic inputs of one delay group, and predict
 //                each target's next threshold crossing (scheduled lazily)
@@ -15,6 +16,22 @@
 //
 // Listeners are allocation-free delegates (delegate.hpp); the engine knows
 // nothing of what they do (recording, plasticity, learning).
+//
+// Two delivery paths run this cycle, with bit-identical spikes:
+//
+// - ordered: every event goes through the queue, one at a time (steps 1-6
+//   as written). Needed when delivery listeners watch each synapse (step 4:
+//   plasticity, learning) or a projection has no delay.
+// - windowed (window.hpp): when every delay is at least D > 0, time is cut
+//   into windows of at most D. A window's deliveries are popped together,
+//   scattered into one input slice per target neuron (in event order), and
+//   each active neuron runs through the window on its own (steps 2-3 and 5
+//   inside population::run_window), then step 6 for its spikes. Queue
+//   traffic is one event per (spike, delay group) and per prediction that
+//   lies beyond the window, never one per synapse or per Poisson-input
+//   spike.
+// simulation_options::delivery chooses; `automatic` takes the windowed path
+// whenever it applies (checked at every run_until).
 //
 // Parallel runs (threads > 1) use conservative windows of the minimum delay
 // D: every population is split into `threads` contiguous index ranges, one
@@ -31,8 +48,12 @@
 // owns the neuron concerned (the spiking neuron for spike listeners, the
 // target for delivery listeners), concurrently for neurons of different
 // partitions. A listener that writes shared state keeps one buffer per
-// partition (current_partition(), partitions()); spike_recorder does.
+// partition (current_partition(), partitions()); spike_recorder does. On the
+// windowed path, spike listeners see each neuron's spikes in time order, but
+// the spikes of one window neuron by neuron (population by population, then
+// by index), not interleaved in time across neurons.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -43,6 +64,7 @@
 #include "apical/engine/network.hpp"
 #include "apical/engine/scheduler.hpp"
 #include "apical/engine/time.hpp"
+#include "apical/engine/window.hpp"
 
 namespace apical {
 
@@ -55,11 +77,19 @@ struct delivery {
   float weight;
 };
 
+// The delivery path (see above).
+enum class delivery_path : std::uint8_t { automatic, ordered, windowed };
+
+// "auto", "ordered" or "windowed"; throws parameter_error naming the choices.
+delivery_path parse_delivery_path(std::string_view name);
+
 struct simulation_options {
   std::uint64_t seed = 1;
   queue_kind queue = queue_kind::radix;
   // Worker threads (partitions). More than one needs a minimum delay > 0.
   unsigned threads = 1;
+  // `windowed` throws parameter_error (saying why) where it does not apply.
+  delivery_path delivery = delivery_path::automatic;
 };
 
 struct simulation_counters {
@@ -67,6 +97,8 @@ struct simulation_counters {
   std::uint64_t stale_predictions = 0;  // crossing events dropped as stale
   std::uint64_t spikes = 0;             // spikes emitted
   std::uint64_t synaptic_events = 0;    // synapse deliveries (inputs applied)
+  std::uint64_t drive_inputs = 0;       // Poisson-input spikes applied
+  std::uint64_t windows = 0;            // windows of the windowed path
 };
 
 class simulator {
@@ -129,9 +161,17 @@ class simulator {
   std::size_t owner(std::size_t population_id, std::uint32_t i) const {
     return i / chunk_[population_id];
   }
-  // The window length of parallel runs (the minimum delay between
-  // partitions), in ms; infinite when no projection crosses partitions.
+  // The window length of parallel and windowed runs (the minimum delay
+  // between partitions, or of every projection on the windowed path), in
+  // ms; infinite when there is no such projection.
   double window_ms() const { return window_ms_; }
+  // Chooses the delivery path of the next runs (the spikes do not change).
+  // Throws parameter_error for `windowed` where it does not apply.
+  void set_delivery(delivery_path path);
+  // Why the windowed path cannot run now (empty when it can).
+  std::string windowed_obstacle() const;
+  // The path the latest (or, before any, the next) run_until takes.
+  delivery_path path() const;
   const simulation_options& options() const { return options_; }
   network& net() { return *net_; }
   const network& net() const { return *net_; }
@@ -142,13 +182,45 @@ class simulator {
     std::size_t column;
     double value;
   };
+  using outgoing_spike = std::pair<double, std::pair<std::uint16_t, std::uint32_t>>;
+  // The windowed path's per-population scratch of one partition.
+  struct window_population {
+    std::vector<std::uint64_t> active_bits;  // one bit per owned neuron
+    std::vector<std::uint32_t> count;        // inputs per owned neuron, then write cursor
+    std::vector<std::uint32_t> active;       // active neurons (population indices)
+    std::vector<std::uint32_t> begin;        // slice offsets of `active`
+    std::vector<drive_view> drives;          // Poisson inputs onto the population
+    std::uint32_t lo = 0, hi = 0;            // the owned neurons [lo, hi)
+    // Until then a dense drive makes every owned neuron active.
+    double dense_until_ms = -std::numeric_limits<double>::infinity();
+  };
+  struct window_target {  // one delivery's targets in this partition
+    const std::uint32_t* targets;
+    const float* weights;  // null: uniform `weight`
+    float weight;
+    std::uint32_t count;
+    std::uint16_t population;
+  };
   struct partition {
     std::unique_ptr<event_queue> queue;
     scheduler sched;
     simulation_counters counters;
-    std::vector<std::pair<double, std::pair<std::uint16_t, std::uint32_t>>> outbox;
+    std::vector<outgoing_spike> outbox[2];  // the windowed path alternates them
     std::vector<std::vector<sample_value>> samples;  // per recorder
+    // windowed path scratch
+    std::vector<window_population> pops;
+    std::vector<window_delivery> deliveries;
+    std::vector<window_target> spans;
+    std::vector<std::uint32_t> entry_delivery;
+    std::vector<float> entry_weight;
+    std::vector<event> due_samples;
+    std::vector<fired_spike> fired;
     explicit partition(queue_kind q) : queue(make_event_queue(q)), sched(*queue) {}
+  };
+  // The state of one Poisson input (network::poisson_inputs()).
+  struct drive_state {
+    std::vector<double> next_ms;
+    std::vector<rng> generators;
   };
 
   // Processes partition p's events with time < t_end.
@@ -161,6 +233,16 @@ class simulator {
   // The [begin, end) of neuron indices of `population_id` owned by p.
   std::pair<std::uint32_t, std::uint32_t> range(std::size_t population_id, std::size_t p) const;
   void run_parallel(time_ms t_end);
+  // The windowed path.
+  void run_windowed(time_ms t_end);
+  // One window of partition p from t_begin to at most t_end; returns where
+  // it ended (just after a sampling instant, if one came first).
+  time_ms window(std::size_t p, time_ms t_begin, time_ms t_end, std::vector<outgoing_spike>& out);
+  void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
+  void drive_input(partition& part, const event& e);
+  void switch_path(delivery_path to);
+  void setup_windowed();
+  std::size_t drive_slot(std::size_t input) const;
 
   network* net_;
   simulation_options options_;
@@ -168,6 +250,9 @@ class simulator {
   std::vector<std::uint32_t> chunk_;  // per population: neurons per partition
   std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
   double window_ms_ = 0.0;
+  std::vector<drive_state> drives_;  // per Poisson input
+  std::uint16_t first_drive_target_ = 0;
+  delivery_path path_ = delivery_path::ordered;  // of the latest run
   time_ms now_;
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;

@@ -1,0 +1,79 @@
+#pragma once
+// Windowed delivery: what the simulator hands a population for one window.
+//
+// When every synaptic delay is at least D (> 0), no spike emitted in a
+// window [a, b) with b - a <= D can reach any neuron before b. The simulator
+// then gathers the window's deliveries (one per spike and delay group, in
+// event order), scatters them into one input slice per target neuron, and
+// lets each population run its neurons through the window one after the
+// other (population::run_window): a neuron applies its inputs in order and
+// fires at its threshold crossings between them, with no queue operation
+// per synapse. Because every slice holds its neuron's inputs in the event
+// order of the sequential loop, and run_window does for each neuron exactly
+// what the event loop would do (the same advances, inputs, predictions and
+// firings, in the same order), the spikes are bit-identical to the ordered
+// loop and do not depend on window boundaries or the number of threads.
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "apical/engine/random.hpp"
+
+namespace apical {
+
+// One (spike, delay group) delivery of the window.
+struct window_delivery {
+  double time_ms;
+  int compartment;
+};
+
+// A Poisson input (network::add_poisson_input) as the neurons of one
+// population see it: an independent Poisson train per neuron, whose next
+// spike time and random stream live in these arrays (indexed by neuron).
+struct drive_view {
+  int compartment = 0;
+  float weight = 0.0f;
+  double mean_interval_ms = 0.0;
+  double stop_ms = 0.0;
+  double* next_ms = nullptr;
+  rng* generators = nullptr;
+  // The target of its wake-up events (event_kind::delivery); see `sparse`.
+  std::uint16_t event_target = 0;
+  // Sparse drives wake their neurons through queued events at their next
+  // spike time; dense ones (about one spike a window or more) make every
+  // neuron of the population active in every window instead.
+  bool sparse = true;
+
+  // The next spike after one at t_ms (infinity at or after stop_ms).
+  double draw_after(std::uint32_t neuron, double t_ms) const {
+    const double t = t_ms + generators[neuron].exponential_ziggurat(mean_interval_ms);
+    return t < stop_ms ? t : std::numeric_limits<double>::infinity();
+  }
+};
+
+// The inputs of the active neurons of one population in one window, which
+// ends (exclusive) at t_end. Neuron active[k] receives the inputs
+// [begin[k], begin[k + 1]) of `delivery` / `weight`, in event order.
+struct window_inputs {
+  std::span<const window_delivery> deliveries;
+  std::span<const std::uint32_t> active;  // ascending population indices
+  const std::uint32_t* begin = nullptr;   // active.size() + 1 offsets
+  const std::uint32_t* delivery = nullptr;
+  const float* weight = nullptr;
+  std::span<const drive_view> drives;
+  double t_end = 0.0;
+};
+
+struct fired_spike {
+  double time_ms;
+  std::uint32_t neuron;
+};
+
+// What a population did in one window.
+struct window_counts {
+  std::uint64_t drive_inputs = 0;  // Poisson-input spikes applied
+  std::uint64_t reexamined = 0;    // early or provisional predictions looked at again
+};
+
+}  // namespace apical
