@@ -9,7 +9,7 @@ if(NOT rc EQUAL 0)
 endif()
 file(READ ${OUT}/summary.json summary)
 foreach(key neurons synapses spikes rate_e_hz rate_i_hz cv_isi build_s sim_s events_per_s
-            peak_rss_bytes bytes_per_synapse populations)
+            peak_rss_bytes estimated_memory_bytes bytes_per_synapse populations)
   string(JSON value ERROR_VARIABLE missing GET "${summary}" ${key})
   if(missing)
     message(FATAL_ERROR "summary.json lacks '${key}': ${missing}")
@@ -21,6 +21,17 @@ if(NOT neurons EQUAL 8000)
 endif()
 if(NOT EXISTS ${OUT}/spikes.csv)
   message(FATAL_ERROR "spikes.csv was not written")
+endif()
+
+# A network far larger than any machine (10^13 synapses, 40 TB) is refused
+# before anything is built, naming the estimate and what is available.
+execute_process(COMMAND ${APICAL} simulate --preset brunel-scaled --scale 1000
+                        --output ${OUT}/huge
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "the network needs about [0-9.]+ TiB"
+   OR NOT err MATCHES "projection EE: .* for 1e13 synapses" OR NOT err MATCHES "available"
+   OR NOT err MATCHES "--no-memory-check")
+  message(FATAL_ERROR "a network too large for memory was not refused clearly: rc=${rc} ${err}")
 endif()
 
 # State recording: 10 neurons of E, every 0.5 ms over 200 ms.
