@@ -29,6 +29,7 @@
 #include "network_config.hpp"
 #include "presets.hpp"
 #include "run_resources.hpp"
+#include "simulate_report.hpp"
 
 namespace po = boost::program_options;
 
@@ -392,9 +393,7 @@ int run_simulate(int argc, char** argv) {
 
   fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net->neurons(), net->synapses(),
              spec.duration_ms);
-  for (const auto p : recorded)
-    fmt::print("  {:<12} {:>8} spikes  {:8.3f} Hz  CV {:.3f}\n", net->pop(p).name(), acts[p].spikes,
-               acts[p].rate_hz, acts[p].cv_isi);
+  for (const auto p : recorded) fmt::print("{}", activity_line(net->pop(p).name(), acts[p]));
   for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
     const auto& p = *plastic_projections[r];
     const auto w = summarize_weights(p);

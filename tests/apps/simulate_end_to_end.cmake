@@ -23,6 +23,22 @@ if(NOT EXISTS ${OUT}/spikes.csv)
   message(FATAL_ERROR "spikes.csv was not written")
 endif()
 
+# 10 ms: no neuron fires 3 spikes, so the CV of inter-spike intervals is
+# undefined: "n/a" with the reason on the console, null in summary.json.
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 10 --output ${OUT}/short
+                        --no-spikes
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "CV n/a \\(no neuron fired 3 or more spikes\\)"
+   OR out MATCHES "nan")
+  message(FATAL_ERROR "an undefined CV was not reported as n/a: rc=${rc} ${out} ${err}")
+endif()
+file(READ ${OUT}/short/summary.json summary)
+string(JSON cv_type TYPE "${summary}" cv_isi)
+string(JSON e_cv_type TYPE "${summary}" populations E cv_isi)
+if(NOT cv_type STREQUAL "NULL" OR NOT e_cv_type STREQUAL "NULL")
+  message(FATAL_ERROR "an undefined CV is not null in summary.json: ${cv_type} ${e_cv_type}")
+endif()
+
 # A network far larger than any machine (10^13 synapses, 40 TB) is refused
 # before anything is built, naming the estimate and what is available.
 execute_process(COMMAND ${APICAL} simulate --preset brunel-scaled --scale 1000
