@@ -1,6 +1,7 @@
 // apical: exact event-driven spiking network simulator.
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -56,6 +57,12 @@ int main(int argc, char** argv) {
     } catch (const apical::parameter_error& e) {
       fmt::print(stderr, "error: {}\n", e.what());
       return 2;
+    } catch (const std::bad_alloc&) {
+      fmt::print(stderr,
+                 "error: {}: out of memory (an allocation failed: std::bad_alloc); the run needs "
+                 "more memory than is available\n",
+                 name);
+      return 1;
     } catch (const std::exception& e) {
       fmt::print(stderr, "error: {}\n", e.what());
       return 1;

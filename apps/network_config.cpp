@@ -320,6 +320,18 @@ std::string to_ini(const network_spec& spec, const model_registry& models,
   return write_ini(spec, models, &rules);
 }
 
+connection_options connection_options_of(const projection_spec& p, bool same_population) {
+  connection_options o;
+  o.weight =
+      p.weight_max ? value_spec::uniform(p.weight, *p.weight_max) : value_spec::constant(p.weight);
+  o.delay_ms = p.delay_max_ms ? value_spec::uniform(p.delay_ms, *p.delay_max_ms)
+                              : value_spec::constant(p.delay_ms);
+  o.autapses = p.autapses;
+  o.multapses = p.multapses;
+  o.same_population = same_population;
+  return o;
+}
+
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models) {
   auto net = std::make_unique<network>();
   for (const auto& p : spec.populations) {
@@ -342,17 +354,10 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
       if (p.pre.empty() || p.post.empty()) throw parameter_error("'pre' and 'post' are required");
       const auto& pre = net->pop(p.pre);
       const auto& post = net->pop(p.post);
-      connection_options o;
-      o.weight = p.weight_max ? value_spec::uniform(p.weight, *p.weight_max)
-                              : value_spec::constant(p.weight);
-      o.delay_ms = p.delay_max_ms ? value_spec::uniform(p.delay_ms, *p.delay_max_ms)
-                                  : value_spec::constant(p.delay_ms);
-      o.autapses = p.autapses;
-      o.multapses = p.multapses;
-      o.same_population = &pre == &post;
       const auto rule = parse_connection_rule(p.rule);
       net->connect(p.name, pre, post, p.compartment,
-                   make_generator(rule, pre.size(), post.size(), p.p, p.k, o,
+                   make_generator(rule, pre.size(), post.size(), p.p, p.k,
+                                  connection_options_of(p, &pre == &post),
                                   derive_seed(spec.seed, stream::connectivity, k)));
     } catch (const parameter_error& e) {
       throw parameter_error(where + ": " + e.what());

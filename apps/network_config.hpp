@@ -125,6 +125,10 @@ std::string to_ini(const network_spec& spec, const model_registry& models);
 std::string to_ini(const network_spec& spec, const model_registry& models,
                    const learning::plasticity_registry& rules);
 
+// The weight, delay and autapse options of a [projection.NAME] section
+// (`same_population`: pre and post are one population).
+connection_options connection_options_of(const projection_spec& p, bool same_population);
+
 // Builds the network; connectivity of projection k is drawn from the stream
 // derive_seed(spec.seed, stream::connectivity, k).
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models);

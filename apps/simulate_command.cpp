@@ -28,6 +28,8 @@
 #include "json_writer.hpp"
 #include "network_config.hpp"
 #include "presets.hpp"
+#include "run_resources.hpp"
+#include "simulate_report.hpp"
 
 namespace po = boost::program_options;
 
@@ -140,8 +142,9 @@ int run_simulate(int argc, char** argv) {
       "duration", po::value(&duration), "biological time to simulate in ms (overrides the file)")(
       "seed", po::value(&seed), "master seed (overrides the file)")(
       "threads", po::value(&threads)->default_value(1),
-      "worker threads; results are identical for any number (needs delays > 0)")(
-      "queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
+      "worker threads; results are identical for any number (needs delays > 0). More than "
+      "the neurons of the largest population, or than 4096, is reduced to that (with a "
+      "notice)")("queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
       "delivery", po::value(&delivery)->default_value("auto"),
       "delivery path: auto (windowed where it applies), ordered or windowed; the spikes are "
       "the same (see engine/README.md)")(
@@ -161,7 +164,10 @@ int run_simulate(int argc, char** argv) {
       "write DIR/weights.csv: the weights of a sample of each plastic projection's synapses "
       "every INTERVAL ms (0: at every change)")(
       "weight-synapses", po::value(&weight_synapses)->default_value(1000),
-      "synapses per plastic projection that --record-weights samples (evenly spaced; 0: all)");
+      "synapses per plastic projection that --record-weights samples (evenly spaced; 0: all)")(
+      "no-memory-check",
+      "build the network even when its estimated memory exceeds the memory available (the "
+      "run then stops with an out-of-memory error, or the system ends it)");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {
@@ -208,6 +214,23 @@ int run_simulate(int argc, char** argv) {
     std::cout << to_ini(spec, models, rules);
     return 0;
   }
+
+  const auto thread_count = clamp_threads(threads, spec);
+  if (!thread_count.notice.empty()) fmt::print(stderr, "{}\n", thread_count.notice);
+  threads = thread_count.threads;
+  run_extras extras;
+  extras.plasticity = plastic;
+  extras.threads = threads;
+  extras.record_state = record_state;
+  extras.record_neurons = record_neurons;
+  extras.record_interval_ms = record_interval_ms;
+  if (vm.count("record-weights")) extras.record_weights_ms = record_weights_ms;
+  extras.weight_synapses = weight_synapses;
+  // Before anything is allocated: a network too large is refused with the
+  // figures, rather than ending in std::bad_alloc or the system's OOM killer.
+  const auto memory = estimate_memory(spec, models, extras);
+  if (!vm.count("no-memory-check"))
+    if (const auto available = query_available_memory()) check_memory(memory, *available);
 
   const auto t_build = std::chrono::steady_clock::now();
   auto net = build_network(spec, models);
@@ -322,6 +345,8 @@ int run_simulate(int argc, char** argv) {
   j.value("queue_events", std::uint64_t{sim.counters().events});
   j.value("stale_predictions", std::uint64_t{sim.counters().stale_predictions});
   j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
+  // The estimate the memory check compared with the memory available.
+  j.value("estimated_memory_bytes", std::uint64_t{memory.peak_bytes()});
   j.value("bytes_per_synapse", net->synapses() > 0
                                    ? static_cast<double>(net->synapse_memory_bytes()) /
                                          static_cast<double>(net->synapses())
@@ -375,9 +400,7 @@ int run_simulate(int argc, char** argv) {
 
   fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net->neurons(), net->synapses(),
              spec.duration_ms);
-  for (const auto p : recorded)
-    fmt::print("  {:<12} {:>8} spikes  {:8.3f} Hz  CV {:.3f}\n", net->pop(p).name(), acts[p].spikes,
-               acts[p].rate_hz, acts[p].cv_isi);
+  for (const auto p : recorded) fmt::print("{}", activity_line(net->pop(p).name(), acts[p]));
   for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
     const auto& p = *plastic_projections[r];
     const auto w = summarize_weights(p);

@@ -78,6 +78,12 @@ void gen_all_to_all(std::size_t pre_size, std::size_t post_size, const connectio
       if (!excluded(i, j, o)) emit(make(i, j, o, r));
 }
 
+void check_one_to_one(std::size_t pre_size, std::size_t post_size) {
+  if (pre_size != post_size)
+    throw parameter_error(
+        fmt::format("one_to_one needs equal sizes, got {} and {}", pre_size, post_size));
+}
+
 template <class Emit>
 void gen_one_to_one(std::size_t size, const connection_options& o, rng& r, Emit&& emit) {
   for (std::size_t i = 0; i < size; ++i) emit(make(i, i, o, r));
@@ -226,9 +232,7 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
         gen_all_to_all(pre_size, post_size, o, r, emit);
       };
     case connection_rule::one_to_one:
-      if (pre_size != post_size)
-        throw parameter_error(
-            fmt::format("one_to_one needs equal sizes, got {} and {}", pre_size, post_size));
+      check_one_to_one(pre_size, post_size);
       return [=](const synapse_sink& emit) {
         rng r(seed);
         gen_one_to_one(pre_size, o, r, emit);
@@ -253,6 +257,68 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
       };
   }
   throw parameter_error("unknown connection rule");
+}
+
+projection_shape expected_shape(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                double p, std::size_t k, const connection_options& o) {
+  check(o);
+  // Inside one population without autapses the diagonal is excluded.
+  const bool no_diagonal = o.same_population && !o.autapses;
+  const auto n_pre = static_cast<double>(pre_size), n_post = static_cast<double>(post_size);
+  const auto degree = static_cast<double>(k);
+  double synapses = 0.0;
+  double rows = 0.0;       // presynaptic neurons with at least one synapse (expected)
+  bool full_rows = false;  // every row holds all its candidate targets
+  switch (rule) {
+    case connection_rule::all_to_all:
+      synapses = n_pre * n_post - (no_diagonal ? n_pre : 0.0);
+      rows = synapses > 0.0 ? n_pre : 0.0;
+      full_rows = !no_diagonal;
+      break;
+    case connection_rule::one_to_one:
+      check_one_to_one(pre_size, post_size);
+      synapses = rows = n_pre;
+      full_rows = true;
+      break;
+    case connection_rule::fixed_probability: {
+      check_probability(p);
+      const double candidates = n_post - (no_diagonal ? 1.0 : 0.0);
+      const double pairs = n_pre * candidates;
+      synapses = std::min(pairs, pairs * p + 4.0 * std::sqrt(pairs * p * (1.0 - p)));
+      rows = n_pre * (1.0 - std::pow(1.0 - p, candidates));
+      full_rows = p == 1.0 && !no_diagonal;
+      break;
+    }
+    case connection_rule::fixed_indegree: {
+      check_indegree(pre_size, k, o);
+      synapses = n_post * degree;
+      // A source is missed by one target's k draws with probability 1 - k/n
+      // (distinct draws) or (1 - 1/n)^k (multapses).
+      const double candidates = n_pre - (no_diagonal ? 1.0 : 0.0);
+      const double missed = candidates <= 0.0 ? 1.0
+                            : o.multapses     ? std::pow(1.0 - 1.0 / candidates, degree)
+                                              : 1.0 - degree / candidates;
+      rows = n_pre * (1.0 - std::pow(missed, n_post));
+      full_rows = !o.multapses && !no_diagonal && k == pre_size;
+      break;
+    }
+    case connection_rule::fixed_outdegree:
+      check_outdegree(post_size, k, o);
+      synapses = n_pre * degree;
+      rows = k > 0 ? n_pre : 0.0;
+      full_rows = !o.multapses && !no_diagonal && k == post_size;
+      break;
+  }
+  const bool one_delay = o.delay_ms.is_constant();
+  projection_shape s;
+  s.pre_size = pre_size;
+  s.post_size = post_size;
+  s.synapses = static_cast<std::uint64_t>(std::ceil(synapses));
+  s.groups = one_delay ? static_cast<std::uint64_t>(std::ceil(rows)) : s.synapses;
+  s.uniform_weight = o.weight.is_constant() && s.synapses > 0;
+  // Groups of one synapse (drawn delays, one_to_one) are runs too.
+  s.consecutive_targets = s.synapses > 0 && (!one_delay || full_rows);
+  return s;
 }
 
 }  // namespace apical

@@ -89,21 +89,22 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
           name_));
   }
 
-  // Each row in (delay, post) order, then cut into delay groups.
+  // Each row in (delay, post) order, and its delay groups counted, so that
+  // the group arrays are allocated once at their final size (no growth by
+  // doubling: their memory is what memory_bytes says, and no more).
+  const auto delay_at = [&](std::uint64_t k) { return one_delay ? first_delay : delays[k]; };
   std::vector<std::pair<std::pair<double, std::uint32_t>, float>> row;
-  row_groups_.assign(pre_size + 1, 0);
+  std::uint64_t groups = 0;
   for (std::size_t i = 0; i < pre_size; ++i) {
     const std::uint64_t b = start[i], e = start[i + 1];
     bool sorted = true;
     for (std::uint64_t k = b + 1; sorted && k < e; ++k) {
-      const double d0 = one_delay ? first_delay : delays[k - 1];
-      const double d1 = one_delay ? first_delay : delays[k];
+      const double d0 = delay_at(k - 1), d1 = delay_at(k);
       sorted = d0 < d1 || (d0 == d1 && targets_[k - 1] <= targets_[k]);
     }
     if (!sorted) {
       row.clear();
-      for (std::uint64_t k = b; k < e; ++k)
-        row.push_back({{one_delay ? first_delay : delays[k], targets_[k]}, weight(k)});
+      for (std::uint64_t k = b; k < e; ++k) row.push_back({{delay_at(k), targets_[k]}, weight(k)});
       std::stable_sort(row.begin(), row.end(),
                        [](const auto& x, const auto& y) { return x.first < y.first; });
       for (std::uint64_t k = b; k < e; ++k) {
@@ -113,13 +114,20 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
         if (!uniform_) weights_[k] = r.second;
       }
     }
+    for (std::uint64_t k = b; k < e; ++k)
+      if (k == b || delay_at(k) != delay_at(k - 1)) ++groups;
+  }
+  if (groups > std::numeric_limits<std::uint32_t>::max())
+    throw parameter_error(fmt::format("projection '{}': more than 2^32 delay groups", name_));
+  // Then cut into delay groups.
+  group_delay_ms_.reserve(groups);
+  group_start_.reserve(groups + 1);
+  row_groups_.assign(pre_size + 1, 0);
+  for (std::size_t i = 0; i < pre_size; ++i) {
     row_groups_[i] = static_cast<std::uint32_t>(group_delay_ms_.size());
-    for (std::uint64_t k = b; k < e; ++k) {
-      const double d = one_delay ? first_delay : delays[k];
-      if (k == b || d != group_delay_ms_.back()) {
-        if (group_delay_ms_.size() == std::numeric_limits<std::uint32_t>::max())
-          throw parameter_error(fmt::format("projection '{}': more than 2^32 delay groups", name_));
-        group_delay_ms_.push_back(d);
+    for (std::uint64_t k = start[i]; k < start[i + 1]; ++k) {
+      if (k == start[i] || delay_at(k) != delay_at(k - 1)) {
+        group_delay_ms_.push_back(delay_at(k));
         group_start_.push_back(k);
       }
     }
@@ -179,10 +187,39 @@ std::span<const std::uint64_t> projection::incoming(std::uint32_t post) const {
 }
 
 std::size_t projection::memory_bytes() const {
-  return row_groups_.size() * sizeof(std::uint32_t) + group_delay_ms_.size() * sizeof(double) +
-         group_start_.size() * sizeof(std::uint64_t) + targets_.size() * sizeof(std::uint32_t) +
-         weights_.size() * sizeof(float) +
-         (group_first_.size() + ids_.size()) * sizeof(std::uint32_t);
+  // Capacities: what is allocated, not only what is used.
+  return row_groups_.capacity() * sizeof(std::uint32_t) +
+         group_delay_ms_.capacity() * sizeof(double) +
+         group_start_.capacity() * sizeof(std::uint64_t) +
+         targets_.capacity() * sizeof(std::uint32_t) + weights_.capacity() * sizeof(float) +
+         (group_first_.capacity() + ids_.capacity()) * sizeof(std::uint32_t);
+}
+
+projection_shape projection::shape() const {
+  return {.pre_size = pre_size_,
+          .post_size = post_size_,
+          .synapses = targets_.size(),
+          .groups = group_delay_ms_.size(),
+          .uniform_weight = uniform_,
+          .consecutive_targets = !group_first_.empty()};
+}
+
+std::size_t memory_bytes(const projection_shape& s) {
+  // The arrays of projection's private members, at the sizes the
+  // constructor gives them.
+  const std::size_t row_groups = (s.pre_size + 1) * sizeof(std::uint32_t);
+  const std::size_t groups = s.groups * sizeof(double) + (s.groups + 1) * sizeof(std::uint64_t);
+  const std::size_t targets = s.synapses * sizeof(std::uint32_t);
+  const std::size_t weights = s.uniform_weight ? 0 : s.synapses * sizeof(float);
+  const std::size_t runs =
+      s.consecutive_targets ? (s.groups + s.post_size) * sizeof(std::uint32_t) : 0;
+  return row_groups + groups + targets + weights + runs;
+}
+
+std::size_t build_extra_bytes(const projection_shape& s, bool one_delay) {
+  // Row starts (pre_size + 1) and cursors (pre_size), and the delays.
+  return (2 * s.pre_size + 1) * sizeof(std::uint64_t) +
+         (one_delay ? 0 : s.synapses * sizeof(double));
 }
 
 }  // namespace apical

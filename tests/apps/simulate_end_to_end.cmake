@@ -9,7 +9,7 @@ if(NOT rc EQUAL 0)
 endif()
 file(READ ${OUT}/summary.json summary)
 foreach(key neurons synapses spikes rate_e_hz rate_i_hz cv_isi build_s sim_s events_per_s
-            peak_rss_bytes bytes_per_synapse populations)
+            peak_rss_bytes estimated_memory_bytes bytes_per_synapse populations)
   string(JSON value ERROR_VARIABLE missing GET "${summary}" ${key})
   if(missing)
     message(FATAL_ERROR "summary.json lacks '${key}': ${missing}")
@@ -25,6 +25,33 @@ if(NOT delivery STREQUAL "windowed")
 endif()
 if(NOT EXISTS ${OUT}/spikes.csv)
   message(FATAL_ERROR "spikes.csv was not written")
+endif()
+
+# 10 ms: no neuron fires 3 spikes, so the CV of inter-spike intervals is
+# undefined: "n/a" with the reason on the console, null in summary.json.
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 10 --output ${OUT}/short
+                        --no-spikes
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "CV n/a \\(no neuron fired 3 or more spikes\\)"
+   OR out MATCHES "nan")
+  message(FATAL_ERROR "an undefined CV was not reported as n/a: rc=${rc} ${out} ${err}")
+endif()
+file(READ ${OUT}/short/summary.json summary)
+string(JSON cv_type TYPE "${summary}" cv_isi)
+string(JSON e_cv_type TYPE "${summary}" populations E cv_isi)
+if(NOT cv_type STREQUAL "NULL" OR NOT e_cv_type STREQUAL "NULL")
+  message(FATAL_ERROR "an undefined CV is not null in summary.json: ${cv_type} ${e_cv_type}")
+endif()
+
+# A network far larger than any machine (10^13 synapses, 40 TB) is refused
+# before anything is built, naming the estimate and what is available.
+execute_process(COMMAND ${APICAL} simulate --preset brunel-scaled --scale 1000
+                        --output ${OUT}/huge
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "the network needs about [0-9.]+ TiB"
+   OR NOT err MATCHES "projection EE: .* for 1e13 synapses" OR NOT err MATCHES "available"
+   OR NOT err MATCHES "--no-memory-check")
+  message(FATAL_ERROR "a network too large for memory was not refused clearly: rc=${rc} ${err}")
 endif()
 
 # State recording: 10 neurons of E, every 0.5 ms over 200 ms.

@@ -108,3 +108,77 @@ TEST_CASE("builders reject impossible requests") {
   o.weight = value_spec::constant(std::nan(""));
   CHECK_THROWS_WITH_AS(all_to_all(2, 2, o, r), doctest::Contains("weight"), parameter_error);
 }
+
+namespace {
+// The projection make_generator's rule freezes, and the shape expected_shape
+// predicts for it.
+std::pair<projection, projection_shape> built_and_expected(connection_rule rule, std::size_t pre,
+                                                           std::size_t post, double p,
+                                                           std::size_t k,
+                                                           const connection_options& o) {
+  projection built("p", 0, pre, o.same_population ? 0 : 1, post, 0,
+                   make_generator(rule, pre, post, p, k, o, 7));
+  return {std::move(built), expected_shape(rule, pre, post, p, k, o)};
+}
+}  // namespace
+
+TEST_CASE("expected_shape: exact for the fixed rules, within 10 % of the memory for the others") {
+  connection_options self;
+  self.same_population = true;
+  connection_options other;
+  connection_options drawn;  // weights and delays drawn: one group per synapse
+  drawn.weight = value_spec::uniform(0.1, 0.2);
+  drawn.delay_ms = value_spec::uniform(1.0, 2.0);
+  struct example {
+    const char* name;
+    connection_rule rule;
+    std::size_t pre, post;
+    double p;
+    std::size_t k;
+    connection_options o;
+    bool exact;  // the rule fixes the synapse count
+  };
+  const example examples[] = {
+      {"fixed_indegree", connection_rule::fixed_indegree, 800, 800, 0, 80, self, true},
+      {"sparse fixed_indegree", connection_rule::fixed_indegree, 2000, 300, 0, 3, other, true},
+      {"fixed_outdegree", connection_rule::fixed_outdegree, 500, 400, 0, 50, other, true},
+      {"all_to_all", connection_rule::all_to_all, 60, 70, 0, 0, other, true},
+      {"all_to_all, no autapses", connection_rule::all_to_all, 60, 60, 0, 0, self, true},
+      {"one_to_one", connection_rule::one_to_one, 500, 500, 0, 0, other, true},
+      {"fixed_probability", connection_rule::fixed_probability, 1000, 1000, 0.02, 0, self, false},
+      {"sparse fixed_probability", connection_rule::fixed_probability, 3000, 500, 0.002, 0, other,
+       false},
+      {"drawn weights and delays", connection_rule::fixed_probability, 600, 600, 0.05, 0, drawn,
+       false},
+      {"drawn, fixed_indegree", connection_rule::fixed_indegree, 400, 400, 0, 40, drawn, true},
+  };
+  for (const auto& e : examples) {
+    const std::string name = e.name;
+    CAPTURE(name);
+    const auto [built, expected] = built_and_expected(e.rule, e.pre, e.post, e.p, e.k, e.o);
+    const auto actual = built.shape();
+    if (e.exact) {
+      CHECK(expected.synapses == actual.synapses);
+    } else {
+      // An upper estimate (mean + 4 sd), within 10 % of the drawn count.
+      CHECK(expected.synapses >= actual.synapses);
+      CHECK(static_cast<double>(expected.synapses) <= 1.1 * static_cast<double>(actual.synapses));
+    }
+    CHECK(expected.uniform_weight == actual.uniform_weight);
+    CHECK(expected.consecutive_targets == actual.consecutive_targets);
+    CHECK(static_cast<double>(expected.groups) ==
+          doctest::Approx(static_cast<double>(actual.groups)).epsilon(0.05));
+    CHECK(static_cast<double>(memory_bytes(expected)) ==
+          doctest::Approx(static_cast<double>(built.memory_bytes())).epsilon(0.1));
+  }
+}
+
+TEST_CASE("expected_shape rejects what make_generator rejects") {
+  connection_options o;
+  CHECK_THROWS_WITH_AS(expected_shape(connection_rule::fixed_probability, 10, 10, 1.5, 0, o),
+                       doctest::Contains("probability"), parameter_error);
+  CHECK_THROWS_WITH_AS(expected_shape(connection_rule::fixed_indegree, 10, 10, 0, 11, o),
+                       doctest::Contains("in-degree 11"), parameter_error);
+  CHECK_THROWS_WITH_AS(expected_shape(connection_rule::one_to_one, 10, 11, 0, 0, o),
+                       doctest::Contains("equal sizes"), parameter_error);
+}

@@ -131,3 +131,42 @@ TEST_CASE("a streamed projection equals the listed one, an unstable generator is
                                   }),
                        doctest::Contains("second pass"), parameter_error);
 }
+
+TEST_CASE("memory_bytes(shape()) is what a projection allocates, for every layout") {
+  const auto agrees = [](const projection& p) {
+    return p.memory_bytes() == memory_bytes(p.shape());
+  };
+  std::vector<synapse> dense;  // consecutive groups, one weight
+  for (std::uint32_t i = 0; i < 20; ++i)
+    for (std::uint32_t j = 0; j < 30; ++j) dense.push_back({i, j, 1.0f, 1.0});
+  projection a("dense", 0, 20, 1, 30, 0, dense);
+  CHECK(a.shape().uniform_weight);
+  CHECK(a.shape().consecutive_targets);
+  CHECK(a.shape().groups == 20);
+  CHECK(agrees(a));
+  a.weights();  // one weight per synapse from now on
+  CHECK_FALSE(a.shape().uniform_weight);
+  CHECK(agrees(a));
+
+  std::vector<synapse> sparse;  // gaps, weights and delays that differ, an empty row
+  for (std::uint32_t i = 0; i < 19; ++i)
+    for (std::uint32_t j = i % 3; j < 30; j += 3)
+      sparse.push_back({i, j, 0.1f * static_cast<float>(j), 1.0 + (j % 4) * 0.5});
+  const projection b("sparse", 0, 20, 1, 30, 0, sparse);
+  CHECK_FALSE(b.shape().uniform_weight);
+  CHECK_FALSE(b.shape().consecutive_targets);
+  CHECK(b.shape().groups == 19 * 4);  // four delays in every non-empty row
+  CHECK(agrees(b));
+
+  const projection empty("empty", 0, 5, 1, 5, 0, std::vector<synapse>{});
+  CHECK(empty.shape().synapses == 0);
+  CHECK(agrees(empty));
+}
+
+TEST_CASE("build_extra_bytes: row starts and cursors, and the delays when they differ") {
+  projection_shape s;
+  s.pre_size = 100;
+  s.synapses = 1000;
+  CHECK(build_extra_bytes(s, true) == 201 * 8);
+  CHECK(build_extra_bytes(s, false) == 201 * 8 + 1000 * 8);
+}

@@ -65,4 +65,15 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
                                  double p, std::size_t k, const connection_options& o,
                                  std::uint64_t seed);
 
+// The shape of the projection make_generator(rule, ...) would freeze, from
+// the rule alone (nothing generated), for estimating memory before a build.
+// Synapses: the exact count where the rule fixes it, else the mean plus
+// four standard deviations (fixed_probability: exceeded with probability
+// 3e-5). Delay groups: one per presynaptic neuron with a synapse (expected
+// count) when the delay is constant; one per synapse when delays are drawn
+// (two drawn delays of a row almost never coincide). Throws parameter_error
+// for the parameters make_generator rejects.
+projection_shape expected_shape(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                double p, std::size_t k, const connection_options& o);
+
 }  // namespace apical

@@ -1,8 +1,11 @@
 #pragma once
 // The pending-event set of the scheduler, behind one small interface.
 //
-// Every implementation pops events in increasing event order (event.hpp) and
-// passes the same test suite (tests/engine/test_event_queue.cpp).
+// Every implementation pops events in increasing event order (event.hpp):
+// by time, then by what the event is (kind, target, index, payload), never
+// by when it was pushed, so events of equal time come out in the same order
+// however they were pushed. All pass the same test suite
+// (tests/engine/test_event_queue.cpp).
 //
 // | implementation  | push          | pop              | notes                         |
 // |-----------------|---------------|------------------|-------------------------------|

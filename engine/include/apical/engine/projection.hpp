@@ -14,8 +14,10 @@
 // presynaptic neuron (plus 4 bytes per group and per postsynaptic neuron
 // when every group targets consecutive neurons). When every synapse has
 // the same weight (static networks such as Brunel's), the weight is stored
-// once: 4 bytes per synapse. The target compartment is a property of the projection (split
-// mixed lists into one projection per compartment).
+// once: 4 bytes per synapse. While it is built, 16 bytes per presynaptic
+// neuron more (row counts and cursors), and 8 per synapse when delays differ.
+// The target compartment is a property of the projection (split mixed lists
+// into one projection per compartment).
 //
 // Build in structs, run in arrays: builders produce `synapse` values (as a
 // list, or streamed by a generator), and the constructor sorts them by
@@ -42,6 +44,22 @@ struct synapse {
 // structs is ever held in memory.
 using synapse_sink = std::function<void(const synapse&)>;
 using synapse_generator = std::function<void(const synapse_sink&)>;
+
+// What a frozen projection's memory depends on: projection::shape() of a
+// built one, or connectivity's expected_shape() of one yet to be built.
+struct projection_shape {
+  std::size_t pre_size = 0;
+  std::size_t post_size = 0;
+  std::uint64_t synapses = 0;
+  std::uint64_t groups = 0;          // delay groups
+  bool uniform_weight = false;       // one weight, stored once
+  bool consecutive_targets = false;  // every group a run of consecutive neurons
+};
+// Bytes of the frozen arrays of a projection of shape `s`.
+std::size_t memory_bytes(const projection_shape& s);
+// Bytes held only while the projection is frozen, on top of memory_bytes:
+// the row counts and cursors, and each synapse's delay unless all share one.
+std::size_t build_extra_bytes(const projection_shape& s, bool one_delay);
 
 class projection {
  public:
@@ -116,7 +134,9 @@ class projection {
   std::span<const std::uint64_t> incoming(std::uint32_t post) const;
   void build_incoming_index() const;
 
-  // Bytes held by the frozen arrays (excluding the optional incoming index).
+  projection_shape shape() const;
+  // Bytes allocated for the frozen arrays (excluding the optional incoming
+  // index); equal to memory_bytes(shape()), which tests check.
   std::size_t memory_bytes() const;
 
  private:
