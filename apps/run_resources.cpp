@@ -141,6 +141,8 @@ memory_estimate estimate_memory(const network_spec& spec, const model_registry& 
   std::uint64_t neurons = 0;
   for (const auto& p : spec.populations) {
     std::size_t variables = 0;
+    if (p.model.empty())
+      throw parameter_error(fmt::format("[population.{}]: 'model' is missing", p.name));
     try {
       variables = models.make(p.model, p.name, 1)->state_names().size();
     } catch (const parameter_error& err) {
