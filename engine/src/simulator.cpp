@@ -637,6 +637,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.counters.synaptic_events += total;
 
   // 4. run each population's active neurons through the window; 6. emit
+  part.delivery_scratch.resize(part.deliveries.size());
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
     if (wp.active.empty()) continue;
@@ -648,6 +649,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.weight = part.entry_weight.data();
     in.drives = wp.drives;
     in.t_end = b;
+    in.delivery_scratch = part.delivery_scratch.data();
     window_counts counts;
     part.fired.clear();
     net_->pop(k).run_window(in, part.sched, part.fired, counts);

@@ -41,6 +41,21 @@
 // of firing it. Searching only a short horizon is much cheaper than finding
 // a crossing that later input will move anyway; spike times stay exact.
 // Without predict(), next_spike() is used and every prediction is certain.
+//
+// Optional: observe(s, d, t_ms), called on a copy of the state (advanced to
+// t_ms) before a recorder reads it: a model that keeps its state in another
+// form than the variables it shows (lif_delta keeps its trajectory) fills
+// them in here.
+//
+// Optional, for speed: window_prepare(d, inputs) and run_window(d, inputs,
+// k, neuron, scheduler, out, counts) (window.hpp). On the windowed delivery
+// path, a population whose model has them and whose window_prepare() says
+// yes (it may fill inputs.delivery_scratch for the window)
+// lets run_window() take neuron inputs.active[k] through the window
+// instead of the engine's loop of advance / receive / predict / fire. It
+// must do exactly what that loop does (the same arithmetic on the state,
+// the same spikes, the same bookkeeping left in `neuron`), only faster; the
+// tests compare it with the event loop bit for bit.
 #include <array>
 #include <concepts>
 #include <cstddef>

@@ -16,6 +16,7 @@
 //   - a prediction at or after the live event keeps it (no queue traffic);
 //     when it pops early, or the prediction was provisional, the neuron is
 //     re-examined instead of fired.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -197,6 +198,21 @@ class model_population final : public population {
   bool windowed() const override { return true; }
   void run_window(const window_inputs& in, scheduler& s, std::vector<fired_spike>& out,
                   window_counts& counts) override {
+    if constexpr (requires(window_neuron<state>& n) {
+                    M::window_prepare(derived_, in);
+                    M::run_window(derived_, in, std::size_t{}, n, s, out, counts);
+                  }) {
+      // The model's own loop, where it applies (neuron_model.hpp).
+      if (M::window_prepare(derived_, in)) {
+        for (std::size_t k = 0; k < in.active.size(); ++k) {
+          const std::uint32_t i = in.active[k];
+          window_neuron<state> n{i,          states_[i], t_last_[i], predicted_[i],
+                                 queued_[i], certain_[i], version_[i]};
+          M::run_window(derived_, in, k, n, s, out, counts);
+        }
+        return;
+      }
+    }
     const double t_end = in.t_end;
     const std::size_t drives = in.drives.size();
     for (std::size_t k = 0; k < in.active.size(); ++k) {
@@ -256,6 +272,8 @@ class model_population final : public population {
   double state_value(std::uint32_t i, std::size_t variable, double t_ms) const override {
     state copy = states_[i];
     if (t_ms > t_last_[i]) M::advance(copy, derived_, t_last_[i], t_ms);
+    if constexpr (requires { M::observe(copy, derived_, t_ms); })
+      M::observe(copy, derived_, std::max(t_ms, t_last_[i]));
     return copy.*(M::state_fields()[variable].member);
   }
   std::vector<std::string_view> parameter_names() const override {

@@ -88,7 +88,15 @@ class rng {
   // & Tsang 2000; 256 layers): one 64-bit draw, a table look-up and a
   // multiplication for about 99 % of values, no logarithm. A different
   // sequence from exponential() for the same stream, with the same law.
-  double exponential_ziggurat(double mean);
+  [[gnu::always_inline]] double exponential_ziggurat(double mean) {
+    // The fast path, inline: a draw in the rectangle under the curve.
+    const std::uint64_t bits = (*this)();
+    const auto layer = static_cast<unsigned>(bits & 255);
+    const std::uint64_t j = bits >> 11;  // 53 bits
+    if (j < ziggurat_below(layer) && j != 0)
+      return mean * (static_cast<double>(j) * ziggurat_width(layer));
+    return exponential_ziggurat_slow(mean, bits);
+  }
   // Standard normal (Box-Muller; one value per call, simple and portable).
   double normal() {
     double u1;
@@ -109,6 +117,10 @@ class rng {
   }
 
  private:
+  static std::uint64_t ziggurat_below(unsigned layer);
+  static double ziggurat_width(unsigned layer);
+  // The rest of the ziggurat: the base layer's tail, the wedges, retries.
+  double exponential_ziggurat_slow(double mean, std::uint64_t bits);
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4]{};
 };
@@ -122,6 +134,7 @@ struct exponential_ziggurat_tables {
   double x[257];
   double f[257];
   std::uint64_t below[256];
+  double width[256];  // x[i] 2^-53
   exponential_ziggurat_tables() {
     constexpr double r = 7.69711747013104972;
     constexpr double v = 3.949659822581572e-3;
@@ -130,34 +143,42 @@ struct exponential_ziggurat_tables {
     for (int i = 1; i < 255; ++i) x[i + 1] = -std::log(std::exp(-x[i]) + v / x[i]);
     x[256] = 0.0;
     for (int i = 0; i < 257; ++i) f[i] = std::exp(-x[i]);
-    for (int i = 0; i < 256; ++i)
+    for (int i = 0; i < 256; ++i) {
       below[i] = static_cast<std::uint64_t>(x[i + 1] / x[i] * 0x1.0p53);
+      width[i] = x[i] * 0x1.0p-53;
+    }
   }
 };
-inline const exponential_ziggurat_tables& exponential_tables() {
-  static const exponential_ziggurat_tables t;
-  return t;
-}
+// Built during static initialisation (no guard on every draw).
+inline const exponential_ziggurat_tables exponential_table{};
+inline const exponential_ziggurat_tables& exponential_tables() { return exponential_table; }
 }  // namespace detail
 
-inline double rng::exponential_ziggurat(double mean) {
+inline std::uint64_t rng::ziggurat_below(unsigned layer) {
+  return detail::exponential_tables().below[layer];
+}
+inline double rng::ziggurat_width(unsigned layer) {
+  return detail::exponential_tables().width[layer];
+}
+
+inline double rng::exponential_ziggurat_slow(double mean, std::uint64_t bits) {
   const auto& t = detail::exponential_tables();
-  for (;;) {
-    const std::uint64_t bits = (*this)();
+  for (bool first = true;; first = false) {
+    if (!first) bits = (*this)();
     const auto layer = static_cast<unsigned>(bits & 255);
-    const std::uint64_t j = bits >> 11;  // 53 bits
-    const double x = static_cast<double>(j) * 0x1.0p-53 * t.x[layer];
-    if (j < t.below[layer] && x > 0.0) return mean * x;
+    const std::uint64_t j = bits >> 11;
+    const double x = static_cast<double>(j) * t.width[layer];
+    if (j < t.below[layer] && j != 0) return mean * x;
+    if (j == 0) continue;
     if (layer == 0) {
-      if (x > 0.0 && x < t.x[1]) return mean * x;
+      if (x < t.x[1]) return mean * x;
       // The tail beyond r: r plus an exponential (memorylessness).
       double u;
       do u = uniform();
       while (u == 0.0);
       return mean * (t.x[1] - std::log(u));
     }
-    if (x > 0.0 && t.f[layer] + uniform() * (t.f[layer + 1] - t.f[layer]) < std::exp(-x))
-      return mean * x;
+    if (t.f[layer] + uniform() * (t.f[layer + 1] - t.f[layer]) < std::exp(-x)) return mean * x;
   }
 }
 

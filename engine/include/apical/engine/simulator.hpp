@@ -210,6 +210,7 @@ class simulator {
     // windowed path scratch
     std::vector<window_population> pops;
     std::vector<window_delivery> deliveries;
+    std::vector<double> delivery_scratch;
     std::vector<window_target> spans;
     std::vector<std::uint32_t> entry_delivery;
     std::vector<float> entry_weight;

@@ -46,7 +46,7 @@ struct drive_view {
   bool sparse = true;
 
   // The next spike after one at t_ms (infinity at or after stop_ms).
-  double draw_after(std::uint32_t neuron, double t_ms) const {
+  [[gnu::always_inline]] double draw_after(std::uint32_t neuron, double t_ms) const {
     const double t = t_ms + generators[neuron].exponential_ziggurat(mean_interval_ms);
     return t < stop_ms ? t : std::numeric_limits<double>::infinity();
   }
@@ -63,6 +63,22 @@ struct window_inputs {
   const float* weight = nullptr;
   std::span<const drive_view> drives;
   double t_end = 0.0;
+  // deliveries.size() doubles a model's own loop may fill in
+  // window_prepare() (a factor per delivery time, shared by its targets).
+  double* delivery_scratch = nullptr;
+};
+
+// One neuron's bookkeeping as a model's own window loop sees it (see
+// neuron_model.hpp, run_window): the same arrays the event loop keeps.
+template <class State>
+struct window_neuron {
+  std::uint32_t index;
+  State& state;
+  double& t_last;        // the state is valid at t_last
+  double& predicted;     // the latest prediction
+  double& queued;        // the live crossing event's time (inf: none)
+  std::uint8_t& certain; // the latest prediction is an exact crossing
+  std::uint32_t& version;
 };
 
 struct fired_spike {

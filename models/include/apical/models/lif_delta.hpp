@@ -9,7 +9,18 @@
 // crossing is known in closed form: if E_L > V_th (a suprathreshold resting
 // potential, as in Brette et al. 2007, benchmark 4), the neuron crosses at
 //   t* = tau_m ln((E_L - V0) / (E_L - V_th));
-// otherwise only an input can make it fire.
+// otherwise only an input can make it fire, at the instant of that input.
+//
+// The state holds the trajectory, not V at the last update:
+//   V(t) = E_L + w e^{-(t - G)/tau_m}       (t at or after ref_until_ms),
+// anchored at G = cell * grid_ms, a multiple of grid_ms = tau_m / 32 that
+// follows t. An input of weight w_in at t adds w_in e^{(t - G)/tau_m}, a
+// factor in [1, e^{1/32}) that a short polynomial gives to full precision
+// (growth()), so that no input costs an exponential. Moving the anchor by k
+// cells multiplies w by e^{-k/32} (from a table). Only a spike (the reset's
+// trajectory) and the values shown to recorders (observe()) take an exp.
+// The arithmetic depends on the input times alone, never on when the engine
+// looks at the neuron: every delivery path gives the same bits.
 //
 // | name          | unit | default | meaning                              |
 // |---------------|------|---------|--------------------------------------|
@@ -21,15 +32,19 @@
 // | v_init_min_mv | mV   | -70     | initial V drawn uniformly from       |
 // | v_init_max_mv | mV   | -70     |   [v_init_min_mv, v_init_max_mv]     |
 //
-// State: v_mv (membrane potential), ref_until_ms (end of refractoriness).
+// State: v_mv (membrane potential, kept for recorders), ref_until_ms (end of
+// refractoriness); internal: w_mv, cell (the trajectory, see above).
 // References: Brette et al. (2007) J Comput Neurosci 23:349; Brunel (2000)
 // J Comput Neurosci 8:183.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <span>
 #include <string_view>
 
 #include "apical/engine/neuron_model.hpp"
+#include "apical/engine/scheduler.hpp"
+#include "apical/engine/window.hpp"
 #include "apical/models/lif_common.hpp"
 
 namespace apical::models {
@@ -53,11 +68,47 @@ struct lif_delta {
     // moved by later input before they happen (see predict()).
     double horizon_ms = 0.0;
     double decay_h = 0.0;  // exp(-horizon_ms / tau_m_ms)
+    double grid_ms = 0.0;  // tau_m / cells_per_tau
+    double inv_grid = 0.0;
+    double inv_tau = 0.0;
+    double gap_mv = 0.0;                    // v_th - e_l
+    std::array<double, 65> cell_decay{};    // e^{-k / cells_per_tau}
   };
   struct state {
-    double v_mv = 0.0;
+    double v_mv = 0.0;  // V at the latest observe() (recorders)
     double ref_until_ms = -inf;
+    double w_mv = 0.0;  // V(t) = E_L + w_mv e^{-(t - cell grid_ms) / tau_m}
+    double cell = 0.0;
   };
+  static constexpr double cells_per_tau = 32.0;
+
+  // e^x for x in [0, 1/32] (and tiny negative x from rounding): Taylor to
+  // degree 9, truncation error below 1e-19 relative.
+  [[gnu::always_inline]] static double growth(double x) {
+    double g = 1.0 + x * (1.0 / 9);
+    g = 1.0 + x * (1.0 / 8) * g;
+    g = 1.0 + x * (1.0 / 7) * g;
+    g = 1.0 + x * (1.0 / 6) * g;
+    g = 1.0 + x * (1.0 / 5) * g;
+    g = 1.0 + x * (1.0 / 4) * g;
+    g = 1.0 + x * (1.0 / 3) * g;
+    g = 1.0 + x * (1.0 / 2) * g;
+    return 1.0 + x * g;
+  }
+  // The factor e^{(t - G)/tau} of an input at t (the anchor is t's cell).
+  [[gnu::always_inline]] static double growth_at(const state& s, const derived& d, double t_ms) {
+    return growth((t_ms - s.cell * d.grid_ms) * d.inv_tau);
+  }
+  // Moves the anchor to the cell of t_ms.
+  [[gnu::always_inline]] static void rebase(state& s, const derived& d, double t_ms) {
+    const double c = std::floor(t_ms * d.inv_grid);
+    if (c == s.cell) return;
+    const double k = c - s.cell;
+    s.w_mv *= k >= 0 && k < static_cast<double>(d.cell_decay.size())
+                  ? d.cell_decay[static_cast<std::size_t>(k)]
+                  : std::exp(-k / cells_per_tau);
+    s.cell = c;
+  }
 
   static std::span<const field<parameters>> parameter_fields() {
     static constexpr field<parameters> f[] = {
@@ -86,7 +137,14 @@ struct lif_delta {
             "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
     require(p.v_init_min_mv <= p.v_init_max_mv, name, "v_init_min_mv", p.v_init_min_mv,
             "must be <= v_init_max_mv");
-    return {p, p.tau_m_ms, std::exp(-1.0)};
+    derived d{p, p.tau_m_ms, std::exp(-1.0)};
+    d.grid_ms = p.tau_m_ms / cells_per_tau;
+    d.inv_grid = 1.0 / d.grid_ms;
+    d.inv_tau = 1.0 / p.tau_m_ms;
+    d.gap_mv = p.v_th_mv - p.e_l_mv;
+    for (std::size_t k = 0; k < d.cell_decay.size(); ++k)
+      d.cell_decay[k] = std::exp(-static_cast<double>(k) / cells_per_tau);
+    return d;
   }
 
   static void init(state& s, const derived& d, rng& r) {
@@ -94,48 +152,164 @@ struct lif_delta {
                  ? d.p.v_init_min_mv
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
     s.ref_until_ms = -inf;
+    s.w_mv = s.v_mv - d.p.e_l_mv;  // anchored at t = 0, cell 0
+    s.cell = 0.0;
   }
 
-  static void advance(state& s, const derived& d, double from_ms, double to_ms) {
-    if (to_ms <= s.ref_until_ms) {
-      s.v_mv = d.p.v_reset_mv;
+  static void advance(state& s, const derived& d, double, double to_ms) { rebase(s, d, to_ms); }
+
+  // V at t_ms (the state advanced to t_ms) into v_mv, for recorders.
+  static void observe(state& s, const derived& d, double t_ms) {
+    s.v_mv = t_ms < s.ref_until_ms
+                 ? d.p.v_reset_mv
+                 : d.p.e_l_mv + s.w_mv * std::exp(-(t_ms - s.cell * d.grid_ms) * d.inv_tau);
+  }
+
+  [[gnu::always_inline]] static void receive(state& s, const derived& d, int, double weight, double t_ms) {
+    if (t_ms < s.ref_until_ms) return;
+    s.w_mv += weight * growth_at(s, d, t_ms);
+  }
+
+  // Where the free trajectory starts (t_ms, or the end of refractoriness)
+  // and V - E_L there.
+  static void start_of(const state& s, const derived& d, double t_ms, double& start, double& u) {
+    if (t_ms < s.ref_until_ms) {
+      start = s.ref_until_ms;
+      u = d.p.v_reset_mv - d.p.e_l_mv;
       return;
     }
-    if (from_ms < s.ref_until_ms) {
-      s.v_mv = d.p.v_reset_mv;
-      from_ms = s.ref_until_ms;
-    }
-    s.v_mv = d.p.e_l_mv + (s.v_mv - d.p.e_l_mv) * std::exp(-(to_ms - from_ms) / d.p.tau_m_ms);
-  }
-
-  static void receive(state& s, const derived&, int, double weight, double t_ms) {
-    if (t_ms < s.ref_until_ms) return;
-    s.v_mv += weight;
+    start = t_ms;
+    u = s.w_mv / growth_at(s, d, t_ms);
   }
 
   static double next_spike(const state& s, const derived& d, double t_ms) {
-    double start = t_ms, v0 = s.v_mv;
-    if (t_ms < s.ref_until_ms) start = s.ref_until_ms, v0 = d.p.v_reset_mv;
-    if (v0 >= d.p.v_th_mv) return start;
-    if (d.p.e_l_mv <= d.p.v_th_mv) return inf;
-    return start + d.p.tau_m_ms * std::log((d.p.e_l_mv - v0) / (d.p.e_l_mv - d.p.v_th_mv));
+    double start, u;
+    start_of(s, d, t_ms, start, u);
+    if (u >= d.gap_mv) return start;
+    if (d.gap_mv >= 0) return inf;
+    return start + d.p.tau_m_ms * std::log(u / d.gap_mv);
   }
 
   // Exact within the horizon, provisional beyond it; V at the end of the
   // horizon tells which, so the logarithm is only taken when needed.
-  static spike_prediction predict(const state& s, const derived& d, double t_ms) {
-    double start = t_ms, v0 = s.v_mv;
-    if (t_ms < s.ref_until_ms) start = s.ref_until_ms, v0 = d.p.v_reset_mv;
-    if (v0 >= d.p.v_th_mv) return {start, true};
-    if (d.p.e_l_mv <= d.p.v_th_mv) return {inf, true};
-    if (d.p.e_l_mv + (v0 - d.p.e_l_mv) * d.decay_h < d.p.v_th_mv)
-      return {start + d.horizon_ms, false};
-    return {start + d.p.tau_m_ms * std::log((d.p.e_l_mv - v0) / (d.p.e_l_mv - d.p.v_th_mv)), true};
+  [[gnu::always_inline]] static spike_prediction predict(const state& s, const derived& d, double t_ms) {
+    if (d.gap_mv >= 0) {
+      // Subthreshold rest: a crossing only at an input. w below the gap
+      // (growth() >= 1) decides most cases without the factor.
+      if (t_ms < s.ref_until_ms || s.w_mv < d.gap_mv * (1.0 - 0x1.0p-50)) return {inf, true};
+      return {s.w_mv >= d.gap_mv * growth_at(s, d, t_ms) ? t_ms : inf, true};
+    }
+    double start, u;
+    start_of(s, d, t_ms, start, u);
+    if (u >= d.gap_mv) return {start, true};
+    if (u * d.decay_h < d.gap_mv) return {start + d.horizon_ms, false};
+    return {start + d.p.tau_m_ms * std::log(u / d.gap_mv), true};
+  }
+
+  // The windowed path's own loop (neuron_model.hpp): for a subthreshold
+  // resting potential (crossings only at inputs) and at most one Poisson
+  // input, the engine's loop with everything inlined and no indirection.
+  // The factor of each delivery is computed once for all its targets
+  // (in.delivery_scratch), exactly as growth_at() computes it for a neuron
+  // whose anchor is in the cell of the delivery time.
+  static bool window_prepare(const derived& d, const window_inputs& in) {
+    if (!(d.gap_mv >= 0 && in.drives.size() <= 1)) return false;
+    for (std::size_t k = 0; k < in.deliveries.size(); ++k) {
+      const double t = in.deliveries[k].time_ms;
+      in.delivery_scratch[k] = growth((t - std::floor(t * d.inv_grid) * d.grid_ms) * d.inv_tau);
+    }
+    return true;
+  }
+  static void run_window(const derived& d, const window_inputs& in, std::size_t k,
+                         window_neuron<state>& n, scheduler& sched,
+                         std::vector<fired_spike>& out, window_counts& counts) {
+    // Everything in locals (the references may alias anything), written
+    // back at the end.
+    state s = n.state;
+    double t_last = n.t_last, predicted = n.predicted, queued = n.queued;
+    bool certain = n.certain != 0;
+    std::uint32_t version = n.version;
+    const std::uint32_t i = n.index;
+    const double t_end = in.t_end;
+    std::uint32_t e = in.begin[k];
+    const std::uint32_t e_end = in.begin[k + 1];
+    const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
+    double t_drive = drive ? drive->next_ms[i] : inf;
+    std::uint64_t drive_inputs = 0;
+    // Below this time the anchor's cell cannot change (rebase() is then a
+    // no-op, and the cell is floor(t / grid) as for the precomputed
+    // factors; near the cell's end rebase() alone decides).
+    double same_cell_until = (s.cell + 1.0 - 1e-6) * d.grid_ms;
+    const auto bring_to = [&](double t_ms) __attribute__((always_inline)) {
+      if (t_last < t_ms) {
+        if (!(t_ms < same_cell_until)) {
+          rebase(s, d, t_ms);
+          same_cell_until = (s.cell + 1.0 - 1e-6) * d.grid_ms;
+        }
+        t_last = t_ms;
+      }
+    };
+    const auto repredict = [&](double t_ms) __attribute__((always_inline)) {
+      const spike_prediction p = predict(s, d, t_ms);
+      predicted = p.time_ms;
+      certain = true;
+      if (p.time_ms < queued) {  // t_ms itself, inside the window
+        ++version;
+        queued = p.time_ms;
+      }
+    };
+    for (;;) {
+      const double t_slice = e < e_end ? in.deliveries[in.delivery[e]].time_ms : inf;
+      const bool from_slice = !(t_drive < t_slice);
+      const double t_in = from_slice ? t_slice : t_drive;
+      const double tq = queued;
+      if (tq < t_in) {
+        if (!(tq < t_end)) break;
+        queued = inf;
+        bring_to(tq);
+        if (predicted != tq || !certain) {
+          ++counts.reexamined;
+        } else {
+          fire(s, d, tq);
+          out.push_back({tq, i});
+        }
+        repredict(tq);
+        continue;
+      }
+      if (!(t_in < t_end)) break;
+      bring_to(t_in);
+      if (from_slice) {
+        // receive(), with the delivery's precomputed factor
+        if (!(t_in < s.ref_until_ms))
+          s.w_mv += static_cast<double>(in.weight[e]) * in.delivery_scratch[in.delivery[e]];
+        ++e;
+      } else {
+        receive(s, d, 0, static_cast<double>(drive->weight), t_in);
+        ++drive_inputs;
+        t_drive = drive->draw_after(i, t_in);
+        if (drive->sparse && t_drive < inf && !(t_drive < t_end))
+          sched.schedule(
+              event{time_ms{t_drive}, i, 0, drive->event_target, event_kind::delivery});
+      }
+      repredict(t_in);
+    }
+    if (drive) drive->next_ms[i] = t_drive;
+    counts.drive_inputs += drive_inputs;
+    n.state = s;
+    n.t_last = t_last;
+    n.predicted = predicted;
+    n.queued = queued;
+    n.certain = certain;
+    n.version = version;
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
     s.v_mv = d.p.v_reset_mv;
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
+    // The reset's trajectory from the end of refractoriness, anchored at
+    // the current cell.
+    s.w_mv = (d.p.v_reset_mv - d.p.e_l_mv) *
+             std::exp((s.ref_until_ms - s.cell * d.grid_ms) * d.inv_tau);
   }
 };
 
