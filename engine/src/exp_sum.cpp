@@ -11,18 +11,23 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double epsilon = std::numeric_limits<double>::epsilon();
 
 // Safeguarded Newton for a root of g inside the bracket {neg, pos}, where
-// g(neg) < 0 <= g(pos) (either order), from the start x. Returns the bracket
-// end where g >= 0 once the bracket is narrower than tolerance(pos). g_dg(x)
-// returns {g(x), g'(x)}.
+// g(neg) < 0 <= g(pos) (either order), from the start x; g_dg(x) returns
+// {g(x), g'(x)}. Stops once the bracket is narrower than tolerance(pos),
+// and returns the last Newton estimate inside it: accurate to rounding
+// (its error is about the square of the last step), where the bracket end
+// with g >= 0 would be up to a tolerance late every time, a bias that adds
+// up over successive spikes.
 template <class GAndSlope, class Tolerance>
 double bracketed_newton(GAndSlope g_dg, double neg, double pos, double x, Tolerance tolerance) {
+  double estimate = pos;
   for (int i = 0; i < 100; ++i) {
     const auto [gx, slope] = g_dg(x);
     (gx >= 0 ? pos : neg) = x;
-    const double tol = tolerance(pos);
     const double lo = std::min(neg, pos), hi = std::max(neg, pos);
-    if (hi - lo <= tol) break;
     double next = slope != 0 ? x - gx / slope : 0.5 * (lo + hi);
+    if (next >= lo && next <= hi) estimate = next;
+    const double tol = tolerance(pos);
+    if (hi - lo <= tol) break;
     // Newton approaches from one side when g is convex or concave there;
     // once its steps are below the tolerance, probe just past the root so
     // the bracket closes from both sides.
@@ -31,7 +36,7 @@ double bracketed_newton(GAndSlope g_dg, double neg, double pos, double x, Tolera
     if (next == x) break;  // the bracket is down to adjacent doubles
     x = next;
   }
-  return pos;
+  return std::clamp(estimate, std::min(neg, pos), std::max(neg, pos));
 }
 
 // ---- sums of exponentials, any time constants
