@@ -296,8 +296,20 @@ struct lif_exp {
   // the shortest is searched exactly there. So a crossing is computed
   // exactly only when it is imminent (later input would mostly move it).
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
-    // The state is read in place (a copy costs a stalled load right after
-    // advance() wrote it).
+    // The common case, kept lean (the rest is out of line): a free state
+    // that stays below threshold over the longest look-ahead. The state is
+    // read in place (a copy costs a stalled load right after advance()
+    // wrote it).
+    if (d.polynomial && t_ms >= s.ref_until_ms && d.p.e_l_mv >= d.p.v_th_mv) {
+      const auto& longest = d.lookaheads.back();
+      bernstein_coefficients b;
+      if (window_bernstein(s, d, longest, b) < 0) return {t_ms + longest.horizon_ms, false};
+    }
+    return predict_any(s, d, t_ms);
+  }
+
+  [[gnu::noinline]] static spike_prediction predict_any(const state& s, const derived& d,
+                                                        double t_ms) {
     if (t_ms < s.ref_until_ms) return predict(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
     if (!d.polynomial)
       return predict_within(trajectory(s, d), t_ms, d.horizon_ms, [&d](double tau) {
@@ -305,10 +317,8 @@ struct lif_exp {
       });
     bernstein_coefficients b;
     const auto& longest = d.lookaheads.back();
-    if (window_bernstein(s, d, longest, b) < 0) {  // the common case
-      if (d.p.e_l_mv >= d.p.v_th_mv) return {t_ms + longest.horizon_ms, false};
+    if (window_bernstein(s, d, longest, b) < 0)
       return beyond_horizon(polynomial_trajectory(s, d), t_ms, longest.horizon_ms);
-    }
     for (std::size_t l = d.lookaheads.size() - 1; l-- > 0;)
       if (window_bernstein(s, d, d.lookaheads[l], b) < 0)
         return {t_ms + d.lookaheads[l].horizon_ms, false};
