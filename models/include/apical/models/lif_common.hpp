@@ -33,11 +33,11 @@ inline double drive_kernel(double tau_x, double tau_m, double dt) {
 }
 
 // The same from exponentials already computed (e_x = exp(-dt/tau_x), e_m =
-// exp(-dt/tau_m)): the plain difference, unless the time constants are so
-// close (`close`) that it would cancel.
-inline double drive_kernel(double e_x, double e_m, bool close, double tau_x, double tau_m,
-                           double dt) {
-  return close ? drive_kernel(tau_x, tau_m, dt) : tau_x / (tau_x - tau_m) * (e_x - e_m);
+// exp(-dt/tau_m)) and gain = tau_x / (tau_x - tau_m): the plain difference,
+// unless the time constants are so close (`close`) that it would cancel.
+inline double drive_kernel(double e_x, double e_m, double gain, bool close, double tau_x,
+                           double tau_m, double dt) {
+  return close ? drive_kernel(tau_x, tau_m, dt) : gain * (e_x - e_m);
 }
 
 // The coefficient of exp(-s/tau_x) in the membrane trajectory contributed

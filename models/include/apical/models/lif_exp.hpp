@@ -194,8 +194,7 @@ struct lif_exp {
     std::array<double, exp_polynomial::max_degree + 1> x;
     x[0] = 1.0;
     x[1] = std::exp(-dt / d.tau_base_ms);
-    const std::size_t n = std::max({d.power_m, d.power_e, d.power_i});
-    for (std::size_t j = 2; j <= n; ++j) x[j] = x[j - 1] * x[1];
+    for (std::size_t j = 2; j <= d.degree; ++j) x[j] = x[j - 1] * x[1];
     return {x[d.power_m], x[d.power_e], x[d.power_i]};
   }
 
@@ -204,8 +203,8 @@ struct lif_exp {
     const auto& p = d.p;
     const decays e = decays_over(d, dt);
     s.v_mv = p.e_l_mv + (s.v_mv - p.e_l_mv) * e.m +
-             s.i_e_mv * drive_kernel(e.e, e.m, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
-             s.i_i_mv * drive_kernel(e.i, e.m, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
+             s.i_e_mv * drive_kernel(e.e, e.m, d.gain_e, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
+             s.i_i_mv * drive_kernel(e.i, e.m, d.gain_i, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
     s.i_e_mv *= e.e;
     s.i_i_mv *= e.i;
   }
