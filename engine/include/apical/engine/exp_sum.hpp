@@ -32,6 +32,11 @@
 //   Everything is polynomial arithmetic: no exponential, one logarithm for
 //   the crossing time. The bounds converge quadratically with the interval
 //   width, so a graze within 1e-9 of zero is settled in about 15 halvings.
+//
+// Both return Newton's last estimate inside a bracket narrower than the
+// tolerance: accurate to rounding, and unbiased (the bracket's end with
+// f >= 0 would be up to a tolerance late every time, which adds up along a
+// neuron's spike train).
 #include <array>
 #include <cstddef>
 #include <limits>
