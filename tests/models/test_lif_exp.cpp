@@ -92,6 +92,16 @@ struct naive_lif_exp {
   void receive(double weight) { (weight >= 0 ? i_e : i_i) += weight; }
 };
 
+// A state below the CUBA threshold (-50 mV) at t = 0, refractory for up to
+// 5 ms if asked.
+lif_exp::state random_state(rng& r, double v_min_mv, double i_e_max_mv, double i_i_min_mv,
+                            bool refractory) {
+  return {.v_mv = r.uniform(v_min_mv, -50.0001),
+          .i_e_mv = r.uniform(0, i_e_max_mv),
+          .i_i_mv = r.uniform(i_i_min_mv, 0),
+          .ref_until_ms = refractory ? r.uniform(0, 5) : -inf};
+}
+
 // Excitatory and inhibitory Poisson inputs, and the spike times of one
 // lif_exp under them: simulated, and from the naive reference.
 struct drive {
@@ -251,10 +261,7 @@ TEST_CASE("lif_exp: the polynomial search finds the crossings first_crossing fin
     rng r(5);
     int crossings = 0, never = 0;
     for (int trial = 0; trial < 4000; ++trial) {
-      lif_exp::state s{.v_mv = r.uniform(-65, -50.0001),
-                       .i_e_mv = r.uniform(0, 60),
-                       .i_i_mv = r.uniform(-40, 0),
-                       .ref_until_ms = trial % 4 == 0 ? r.uniform(0, 5) : -inf};
+      const lif_exp::state s = random_state(r, -65, 60, -40, trial % 4 == 0);
       const double t = 0.0;
       const lif_exp::state start = t < s.ref_until_ms ? lif_exp::end_of_refractoriness(s, d, t) : s;
       const double want =
@@ -285,10 +292,7 @@ TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") 
     for (int trial = 0; trial < 4000; ++trial) {
       // Close to threshold and strongly driven: many crossings within the
       // look-aheads, some a graze.
-      lif_exp::state s{.v_mv = r.uniform(-56, -50.0001),
-                       .i_e_mv = r.uniform(0, 30),
-                       .i_i_mv = r.uniform(-20, 0),
-                       .ref_until_ms = trial % 5 == 0 ? r.uniform(0, 3) : -inf};
+      const lif_exp::state s = random_state(r, -56, 30, -20, trial % 5 == 0);
       const spike_prediction pr = lif_exp::predict(s, d, 0.0);
       const double next = lif_exp::next_spike(s, d, 0.0);
       CAPTURE(trial);
