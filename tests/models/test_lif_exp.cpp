@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -21,6 +25,121 @@ std::shared_ptr<spike_raster> raster(std::vector<double> t) {
 // taken from the model).
 double psp(double w, double tau_s, double tau_m, double s) {
   return w * tau_s / (tau_s - tau_m) * (std::exp(-s / tau_s) - std::exp(-s / tau_m));
+}
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+// The CUBA benchmark's neuron (Brette et al. 2007): E_L above threshold.
+const lif_exp::parameters cuba{.tau_m_ms = 20,
+                               .tau_e_ms = 5,
+                               .tau_i_ms = 10,
+                               .e_l_mv = -49,
+                               .v_th_mv = -50,
+                               .v_reset_mv = -60,
+                               .t_ref_ms = 5,
+                               .v_init_min_mv = -55,
+                               .v_init_max_mv = -55};
+
+// A deliberately naive lif_exp, written out from the equations: the
+// closed form sampled every `step` ms between inputs, a threshold crossing
+// bisected. It sees every crossing wider than the step.
+struct naive_lif_exp {
+  explicit naive_lif_exp(const lif_exp::parameters& params) : p(params), v(p.v_init_min_mv) {}
+  lif_exp::parameters p;
+  double step = 1e-3;
+  double t = 0.0, v, i_e = 0.0, i_i = 0.0, ref_until = -inf;
+  std::vector<double> spikes;
+
+  // V at u >= t without input in between, the threshold ignored.
+  double v_at(double u) const {
+    if (u <= ref_until) return p.v_reset_mv;
+    const double t0 = std::max(t, ref_until);
+    const double v0 = t < ref_until ? p.v_reset_mv : v;
+    const double e0 = i_e * std::exp(-(t0 - t) / p.tau_e_ms);
+    const double i0 = i_i * std::exp(-(t0 - t) / p.tau_i_ms);
+    const double s = u - t0;
+    return p.e_l_mv + (v0 - p.e_l_mv) * std::exp(-s / p.tau_m_ms) +
+           psp(e0, p.tau_e_ms, p.tau_m_ms, s) + psp(i0, p.tau_i_ms, p.tau_m_ms, s);
+  }
+  void move_to(double u) {
+    v = v_at(u);
+    i_e *= std::exp(-(u - t) / p.tau_e_ms);
+    i_i *= std::exp(-(u - t) / p.tau_i_ms);
+    t = u;
+  }
+  // Fires every crossing in (t, until], then moves there.
+  void run_to(double until) {
+    double a = std::max(t, ref_until);
+    while (a < until) {
+      const double b = std::min(a + step, until);
+      if (v_at(b) < p.v_th_mv) {
+        a = b;
+        continue;
+      }
+      double lo = a, hi = b;
+      for (int k = 0; k < 200; ++k) {
+        const double m = 0.5 * (lo + hi);
+        (v_at(m) >= p.v_th_mv ? hi : lo) = m;
+      }
+      move_to(hi);
+      spikes.push_back(hi);
+      v = p.v_reset_mv;
+      ref_until = hi + p.t_ref_ms;
+      a = std::max(t, ref_until);
+    }
+    move_to(until);
+  }
+  void receive(double weight) { (weight >= 0 ? i_e : i_i) += weight; }
+};
+
+// A state below the CUBA threshold (-50 mV) at t = 0, refractory for up to
+// 5 ms if asked.
+lif_exp::state random_state(rng& r, double v_min_mv, double i_e_max_mv, double i_i_min_mv,
+                            bool refractory) {
+  return {.v_mv = r.uniform(v_min_mv, -50.0001),
+          .i_e_mv = r.uniform(0, i_e_max_mv),
+          .i_i_mv = r.uniform(i_i_min_mv, 0),
+          .ref_until_ms = refractory ? r.uniform(0, 5) : -inf};
+}
+
+// Excitatory and inhibitory Poisson inputs, and the spike times of one
+// lif_exp under them: simulated, and from the naive reference.
+struct drive {
+  double rate_e_hz, rate_i_hz;
+  float w_e, w_i;
+};
+std::pair<std::vector<double>, std::vector<double>> driven(const lif_exp::parameters& p,
+                                                           const drive& in, double t_end_ms) {
+  const float w_e = in.w_e, w_i = in.w_i;
+  rng r(2026);
+  std::vector<std::pair<double, float>> inputs;  // time, weight
+  for (const auto& [rate_hz, w] : {std::pair{in.rate_e_hz, w_e}, std::pair{in.rate_i_hz, w_i}})
+    for (double t = r.exponential(1000 / rate_hz); t < t_end_ms; t += r.exponential(1000 / rate_hz))
+      inputs.push_back({t, w});
+  std::sort(inputs.begin(), inputs.end());
+  std::vector<double> e_times, i_times;
+  for (const auto& [t, w] : inputs) (w > 0 ? e_times : i_times).push_back(t);
+
+  network net;
+  auto times = std::make_shared<spike_raster>();
+  times->add_channel(e_times);
+  times->add_channel(i_times);
+  auto& src = net.add_population<spike_time_source>("S", 2, {times});
+  auto& n = net.add_population<lif_exp>("N", 1, p);
+  net.connect(src, n, 0, {{0, 0, w_e, 0.0}, {1, 0, w_i, 0.0}});
+  simulator sim(net);
+  spike_recorder rec(sim, {1});
+  sim.run(time_ms{t_end_ms});
+  std::vector<double> simulated;
+  for (const auto& s : rec.spikes()) simulated.push_back(s.time_ms);
+
+  naive_lif_exp ref(p);
+  for (const auto& [t, w] : inputs) {
+    ref.run_to(t);
+    ref.receive(static_cast<double>(w));
+  }
+  ref.run_to(t_end_ms);
+  return {simulated, ref.spikes};
 }
 }  // namespace
 
@@ -108,4 +227,121 @@ TEST_CASE("lif_exp rejects each invalid parameter by name") {
   CHECK_THROWS_WITH_AS(bad({.v_reset_mv = -50}), doctest::Contains("v_reset_mv"), parameter_error);
   CHECK_THROWS_WITH_AS(bad({.tau_m_ms = std::nan("")}), doctest::Contains("tau_m_ms"),
                        parameter_error);
+}
+
+TEST_CASE("lif_exp: spike times under random input equal a naive reference") {
+  // Polynomial search (tau ratios 4 and 2), and first_crossing (tau_e = 4.5).
+  lif_exp::parameters odd = cuba;
+  odd.tau_e_ms = 4.5;
+  // CUBA's weights and about its input rates; a sparse drive, where
+  // predictions must stand for longer.
+  const drive dense{450, 90, 1.62f, -9.0f}, sparse{60, 15, 4.0f, -9.0f};
+  for (const auto& p : {cuba, odd}) {
+    for (const auto& in : {dense, sparse}) {
+      CAPTURE(p.tau_e_ms);
+      CAPTURE(in.rate_e_hz);
+      REQUIRE(lif_exp::derive(p).polynomial == (p.tau_e_ms == 5));
+      const auto [simulated, reference] = driven(p, in, 4000);
+      REQUIRE(reference.size() > 20);
+      REQUIRE(simulated.size() == reference.size());
+      for (std::size_t k = 0; k < reference.size(); ++k)
+        CHECK(std::abs(simulated[k] - reference[k]) <= 1e-9);
+    }
+  }
+}
+
+TEST_CASE("lif_exp: the polynomial search finds the crossings first_crossing finds") {
+  // Random states, some refractory: next_spike (polynomial in e^{-s/20})
+  // against first_crossing on the same trajectory as a sum of exponentials.
+  lif_exp::parameters rest_below = cuba;  // E_L below threshold: some never fire
+  rest_below.e_l_mv = -56;
+  for (const auto& p : {cuba, rest_below}) {
+    const auto d = lif_exp::derive(p);
+    REQUIRE(d.polynomial);
+    rng r(5);
+    int crossings = 0, never = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+      const lif_exp::state s = random_state(r, -65, 60, -40, trial % 4 == 0);
+      const double t = 0.0;
+      const lif_exp::state start = t < s.ref_until_ms ? lif_exp::end_of_refractoriness(s, d, t) : s;
+      const double want =
+          std::max(t, s.ref_until_ms) + first_crossing(lif_exp::trajectory(start, d));
+      const double got = lif_exp::next_spike(s, d, t);
+      CAPTURE(trial);
+      if (want == inf) {
+        ++never;
+        CHECK(got == inf);
+        continue;
+      }
+      ++crossings;
+      CHECK(std::abs(got - want) <= 1e-9);
+    }
+    CHECK(crossings > 250);
+    if (p.e_l_mv < p.v_th_mv) CHECK(never > 1000);
+  }
+}
+
+TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") {
+  lif_exp::parameters rest_below = cuba, odd = cuba;
+  rest_below.e_l_mv = -56;
+  odd.tau_e_ms = 4.5;  // first_crossing over the horizon
+  for (const auto& p : {cuba, rest_below, odd}) {
+    const auto d = lif_exp::derive(p);
+    rng r(9);
+    int certain = 0, provisional = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+      // Close to threshold and strongly driven: many crossings within the
+      // look-aheads, some a graze.
+      const lif_exp::state s = random_state(r, -56, 30, -20, trial % 5 == 0);
+      const spike_prediction pr = lif_exp::predict(s, d, 0.0);
+      const double next = lif_exp::next_spike(s, d, 0.0);
+      CAPTURE(trial);
+      if (pr.certain) {
+        ++certain;
+        CHECK((pr.time_ms == next || std::abs(pr.time_ms - next) <= 1e-9));
+      } else {
+        ++provisional;
+        CHECK(pr.time_ms > 0.0);
+        CHECK(next >= pr.time_ms);  // never a crossing before a provisional time
+      }
+    }
+    CHECK(certain > 200);
+    CHECK(provisional > 200);
+  }
+}
+
+TEST_CASE("lif_exp: an EPSP grazing the threshold by 1e-9 mV crosses, or not, exactly") {
+  const double tau_m = 20, tau_e = 5, w = 2.0;
+  const double s_peak = tau_m * tau_e / (tau_m - tau_e) * std::log(tau_m / tau_e);
+  const double peak = psp(w, tau_e, tau_m, s_peak);
+  for (double delta : {1e-6, 1e-9}) {
+    for (double side : {-1.0, 1.0}) {  // threshold below (crossing) or above the peak
+      CAPTURE(delta);
+      CAPTURE(side);
+      const double v_th = -70.0 + peak + side * delta;
+      network net;
+      auto& src = net.add_population<spike_time_source>("S", 1, {raster({1.0})});
+      auto& n = net.add_population<lif_exp>(
+          "N", 1, {.tau_m_ms = tau_m, .tau_e_ms = tau_e, .e_l_mv = -70, .v_th_mv = v_th});
+      net.connect(src, n, 0, {{0, 0, static_cast<float>(w), 0.0}});
+      simulator sim(net);
+      spike_recorder rec(sim, {1});
+      sim.run(time_ms{60});
+      if (side > 0) {
+        CHECK(rec.spikes().empty());
+        continue;
+      }
+      REQUIRE(rec.spikes().size() == 1);
+      // Reference: bisect the written-out PSP on its rising flank.
+      double a = 0, b = s_peak;
+      for (int i = 0; i < 200; ++i) {
+        const double m = 0.5 * (a + b);
+        (-70.0 + psp(w, tau_e, tau_m, m) >= v_th ? b : a) = m;
+      }
+      // The slope at the crossing is 2 sqrt(0.0015 delta) mV/ms: rounding
+      // of V (1e-14 mV) moves it by up to 1e-14 mV over that.
+      const double tolerance = std::max(1e-9, 1e-14 / (2 * std::sqrt(0.0015 * delta)));
+      CHECK(std::abs(rec.spikes()[0].time_ms - (1.0 + b)) <= tolerance);
+    }
+  }
 }

@@ -2,6 +2,7 @@
 // Pieces shared by the leaky integrate-and-fire models: parameter checks and
 // the closed-form response of a leaky membrane to an exponentially decaying
 // drive.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -32,11 +33,11 @@ inline double drive_kernel(double tau_x, double tau_m, double dt) {
 }
 
 // The same from exponentials already computed (e_x = exp(-dt/tau_x), e_m =
-// exp(-dt/tau_m)): the plain difference, unless the time constants are so
-// close (`close`) that it would cancel.
-inline double drive_kernel(double e_x, double e_m, bool close, double tau_x, double tau_m,
-                           double dt) {
-  return close ? drive_kernel(tau_x, tau_m, dt) : tau_x / (tau_x - tau_m) * (e_x - e_m);
+// exp(-dt/tau_m)) and gain = tau_x / (tau_x - tau_m): the plain difference,
+// unless the time constants are so close (`close`) that it would cancel.
+inline double drive_kernel(double e_x, double e_m, double gain, bool close, double tau_x,
+                           double tau_m, double dt) {
+  return close ? drive_kernel(tau_x, tau_m, dt) : gain * (e_x - e_m);
 }
 
 // The coefficient of exp(-s/tau_x) in the membrane trajectory contributed
@@ -66,6 +67,26 @@ spike_prediction predict_within(const exp_sum& f, double t0, double horizon_ms, 
   if (soon < 0) return {t0 + horizon_ms, false};
   const double x = first_crossing(f, 1e-10, horizon_ms);
   return x < inf ? spike_prediction{t0 + x, true} : spike_prediction{t0 + horizon_ms, false};
+}
+
+// For a trajectory f that is a polynomial in x = exp(-s / tau)
+// (exp_polynomial) and stays negative over [0, horizon]: never (certain)
+// when a bound shows it stays negative for ever, else provisional.
+inline spike_prediction beyond_horizon(const exp_polynomial& f, double t0, double horizon_ms) {
+  double ever = f.coef[0];  // upper bound on x in [0, 1]: positive terms at x = 1
+  for (std::size_t j = 1; j <= f.degree; ++j) ever += std::max(f.coef[j], 0.0);
+  return ever < 0 ? spike_prediction{inf, true} : spike_prediction{t0 + horizon_ms, false};
+}
+
+// The prediction for such a trajectory searched over the window
+// [x_horizon, 1], x_horizon = exp(-horizon / tau), given its Bernstein
+// coefficients b there: without an exponential.
+inline spike_prediction predict_within(const exp_polynomial& f, double t0, double horizon_ms,
+                                       double x_horizon, const bernstein_coefficients& b) {
+  const double x = last_nonnegative(f, x_horizon, b, 1e-10 / f.tau_ms);
+  if (x >= 1) return {t0, true};
+  if (x > 0) return {t0 - f.tau_ms * std::log(x), true};
+  return beyond_horizon(f, t0, horizon_ms);
 }
 
 }  // namespace apical::models

@@ -12,8 +12,20 @@
 //   V(s) = E_L + (V0 - E_L) e^{-s/tau_m} + sum_x I_x0 k_x(s),
 //   k_x(s) = tau_x / (tau_x - tau_m) (e^{-s/tau_x} - e^{-s/tau_m}).
 // V(s) - V_th is a sum of three exponentials and a constant, which has no
-// closed-form root; the next crossing is found by first_crossing()
-// (engine/exp_sum.hpp), which cannot miss one, to 1e-10 ms.
+// closed-form root; the next crossing is found to 1e-10 ms by a search that
+// cannot miss one (engine/exp_sum.hpp).
+//
+// When the largest time constant tau is an integer multiple (up to 8) of
+// the others (CUBA's 20, 5, 10 ms: 1, 4, 2), every exponential is a power
+// of x = e^{-s/tau}: the state is advanced with one exponential, and
+// V - V_th is a polynomial in x (degree 4 for CUBA). After each input, its
+// Bernstein coefficients over nested look-aheads of 0.5, 1, 2 and 4 tau_min
+// (a few multiply-adds each, precomputed maps) bound V there: most inputs
+// are settled by the longest (no crossing within 4 tau_min: look again
+// then), and only a crossing possible within 0.5 tau_min is searched for
+// exactly, by Descartes' rule of signs on the Bernstein form and Newton
+// (exp_polynomial; no exponential, one logarithm). Other time constants
+// use first_crossing() on the sum of exponentials over 0.5 tau_min.
 // The synaptic time constants must differ from tau_m (the kernel above
 // would need its limit form; use e.g. 4.999 ms instead of 5 ms).
 //
@@ -31,6 +43,7 @@
 //
 // State: v_mv, i_e_mv, i_i_mv, ref_until_ms.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <span>
 #include <string_view>
@@ -44,6 +57,11 @@ namespace apical::models {
 struct lif_exp {
   static constexpr std::string_view name = "lif_exp";
   static constexpr int compartments = 1;
+  // Prediction horizons in units of the smallest time constant: the
+  // search horizon of first_crossing(), and the nested look-aheads of the
+  // polynomial path (see predict).
+  static constexpr double horizon_factor = 0.5;
+  static constexpr std::array<double, 4> lookahead_factors = {0.5, 1.0, 2.0, 4.0};
 
   struct parameters {
     double tau_m_ms = 20.0;
@@ -65,6 +83,22 @@ struct lif_exp {
     // Synaptic time constants within 0.1 % of tau_m: their kernel needs the
     // cancellation-free form (see drive_kernel).
     bool close_e = false, close_i = false;
+    // tau_x / (tau_x - tau_m): the membrane amplitude of a unit current.
+    double gain_e = 0.0, gain_i = 0.0;
+    // With integer ratios (polynomial): e^{-s/tau_x} = x^power_x, where
+    // x = e^{-s/tau_base_ms}, and V - V_th is a polynomial of that degree.
+    bool polynomial = false;
+    double tau_base_ms = 0.0;
+    std::size_t power_m = 0, power_e = 0, power_i = 0, degree = 0;
+    // One look-ahead [0, horizon_ms], x in [x_min, 1]: the Bernstein
+    // coefficients of V - V_th there are linear in the state,
+    //   b_k = (E_L - V_th) + (V - E_L) v[k] + I_e e[k] + I_i i[k]
+    // (window_bernstein), and the largest bounds V - V_th over it.
+    struct lookahead {
+      double horizon_ms = 0.0, x_min = 1.0;
+      std::array<double, exp_polynomial::max_degree + 1> v{}, e{}, i{};
+    };
+    std::array<lookahead, lookahead_factors.size()> lookaheads{};
   };
   struct state {
     double v_mv = 0.0;
@@ -109,12 +143,35 @@ struct lif_exp {
     require(p.v_init_min_mv <= p.v_init_max_mv, name, "v_init_min_mv", p.v_init_min_mv,
             "must be <= v_init_max_mv");
     derived d{p};
-    d.horizon_ms = 0.5 * std::min({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
+    d.horizon_ms = horizon_factor * std::min({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
     d.decay_m = std::exp(-d.horizon_ms / p.tau_m_ms);
     d.decay_e = std::exp(-d.horizon_ms / p.tau_e_ms);
     d.decay_i = std::exp(-d.horizon_ms / p.tau_i_ms);
     d.close_e = std::abs(p.tau_e_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
     d.close_i = std::abs(p.tau_i_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
+    d.gain_e = p.tau_e_ms / (p.tau_e_ms - p.tau_m_ms);
+    d.gain_i = p.tau_i_ms / (p.tau_i_ms - p.tau_m_ms);
+    d.tau_base_ms = std::max({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
+    d.power_m = integer_ratio(d.tau_base_ms, p.tau_m_ms);
+    d.power_e = integer_ratio(d.tau_base_ms, p.tau_e_ms);
+    d.power_i = integer_ratio(d.tau_base_ms, p.tau_i_ms);
+    d.polynomial = d.power_m != 0 && d.power_e != 0 && d.power_i != 0;
+    if (d.polynomial) {
+      d.degree = std::max({d.power_m, d.power_e, d.power_i});
+      const double tau_min = std::min({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
+      for (std::size_t l = 0; l < d.lookaheads.size(); ++l) {
+        auto& w = d.lookaheads[l];
+        w.horizon_ms = lookahead_factors[l] * tau_min;
+        w.x_min = std::exp(-w.horizon_ms / d.tau_base_ms);
+        const bernstein_window map(w.x_min, d.degree);
+        for (std::size_t k = 0; k <= d.degree; ++k) {
+          const double m = map.weight[k][d.power_m];
+          w.v[k] = m;
+          w.e[k] = d.gain_e * (map.weight[k][d.power_e] - m);
+          w.i[k] = d.gain_i * (map.weight[k][d.power_i] - m);
+        }
+      }
+    }
     return d;
   }
 
@@ -125,18 +182,31 @@ struct lif_exp {
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
   }
 
-  // Free (non-refractory) evolution of V over dt; currents at their start values.
-  // Free (non-refractory) evolution over dt, from three exponentials.
+  // e^{-dt/tau} for tau_m, tau_e, tau_i: one exponential and its powers
+  // when the ratios are integers.
+  struct decays {
+    double m, e, i;
+  };
+  static decays decays_over(const derived& d, double dt) {
+    const auto& p = d.p;
+    if (!d.polynomial)
+      return {std::exp(-dt / p.tau_m_ms), std::exp(-dt / p.tau_e_ms), std::exp(-dt / p.tau_i_ms)};
+    std::array<double, exp_polynomial::max_degree + 1> x;
+    x[0] = 1.0;
+    x[1] = std::exp(-dt / d.tau_base_ms);
+    for (std::size_t j = 2; j <= d.degree; ++j) x[j] = x[j - 1] * x[1];
+    return {x[d.power_m], x[d.power_e], x[d.power_i]};
+  }
+
+  // Free (non-refractory) evolution over dt.
   static void free_evolution(state& s, const derived& d, double dt) {
     const auto& p = d.p;
-    const double e_m = std::exp(-dt / p.tau_m_ms);
-    const double e_e = std::exp(-dt / p.tau_e_ms);
-    const double e_i = std::exp(-dt / p.tau_i_ms);
-    s.v_mv = p.e_l_mv + (s.v_mv - p.e_l_mv) * e_m +
-             s.i_e_mv * drive_kernel(e_e, e_m, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
-             s.i_i_mv * drive_kernel(e_i, e_m, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
-    s.i_e_mv *= e_e;
-    s.i_i_mv *= e_i;
+    const decays e = decays_over(d, dt);
+    s.v_mv = p.e_l_mv + (s.v_mv - p.e_l_mv) * e.m +
+             s.i_e_mv * drive_kernel(e.e, e.m, d.gain_e, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
+             s.i_i_mv * drive_kernel(e.i, e.m, d.gain_i, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
+    s.i_e_mv *= e.e;
+    s.i_i_mv *= e.i;
   }
 
   static void advance(state& s, const derived& d, double from_ms, double to_ms) {
@@ -144,8 +214,9 @@ struct lif_exp {
     if (from_ms < s.ref_until_ms) {
       // Clamped until the end of refractoriness (or to_ms); currents decay.
       const double until = std::min(to_ms, s.ref_until_ms);
-      s.i_e_mv *= std::exp(-(until - from_ms) / p.tau_e_ms);
-      s.i_i_mv *= std::exp(-(until - from_ms) / p.tau_i_ms);
+      const decays e = decays_over(d, until - from_ms);
+      s.i_e_mv *= e.e;
+      s.i_i_mv *= e.i;
       s.v_mv = p.v_reset_mv;
       from_ms = until;
     }
@@ -158,19 +229,21 @@ struct lif_exp {
     (weight >= 0 ? s.i_e_mv : s.i_i_mv) += weight;
   }
 
-  // V(t0 + s) - V_th as a sum of exponentials, from the end of any
-  // refractoriness (t0).
-  static exp_sum trajectory(const state& s, const derived& d, double t_ms, double& t0) {
-    const auto& p = d.p;
+  // The state at the end of the refractory period (t_ms < s.ref_until_ms),
+  // where the free trajectory starts.
+  static state end_of_refractoriness(const state& s, const derived& d, double t_ms) {
     state start = s;
-    t0 = t_ms;
-    if (t_ms < s.ref_until_ms) {
-      advance(start, d, t_ms, s.ref_until_ms);
-      t0 = s.ref_until_ms;
-    }
+    advance(start, d, t_ms, s.ref_until_ms);
+    return start;
+  }
+
+  // V(t + s) - V_th from a free (not refractory) state at t, as a sum of
+  // exponentials.
+  static exp_sum trajectory(const state& start, const derived& d) {
+    const auto& p = d.p;
     exp_sum f;
-    const double a_e = drive_amplitude(start.i_e_mv, p.tau_e_ms, p.tau_m_ms);
-    const double a_i = drive_amplitude(start.i_i_mv, p.tau_i_ms, p.tau_m_ms);
+    const double a_e = start.i_e_mv * d.gain_e;
+    const double a_i = start.i_i_mv * d.gain_i;
     f.constant = p.e_l_mv - p.v_th_mv;
     f.add(start.v_mv - p.e_l_mv - a_e - a_i, p.tau_m_ms);
     f.add(a_e, p.tau_e_ms);
@@ -178,19 +251,79 @@ struct lif_exp {
     return f;
   }
 
-  static double next_spike(const state& s, const derived& d, double t_ms) {
-    double t0;
-    const exp_sum f = trajectory(s, d, t_ms, t0);
-    return t0 + first_crossing(f);
+  // The same as a polynomial in x = e^{-s/tau_base_ms} (d.polynomial only).
+  static exp_polynomial polynomial_trajectory(const state& start, const derived& d) {
+    const auto& p = d.p;
+    exp_polynomial f;
+    f.tau_ms = d.tau_base_ms;
+    const double a_e = start.i_e_mv * d.gain_e;
+    const double a_i = start.i_i_mv * d.gain_i;
+    f.add(p.e_l_mv - p.v_th_mv, 0);
+    f.add(start.v_mv - p.e_l_mv - a_e - a_i, d.power_m);
+    f.add(a_e, d.power_e);
+    f.add(a_i, d.power_i);
+    return f;
   }
 
-  // Exact within the horizon, provisional beyond it.
+  // The Bernstein coefficients of V - V_th over a look-ahead from a free
+  // state (d.polynomial only): a few multiply-adds. Returns the largest,
+  // an upper bound of V - V_th there, exact at both ends.
+  static double window_bernstein(const state& s, const derived& d, const derived::lookahead& w,
+                                 bernstein_coefficients& b) {
+    const auto& p = d.p;
+    const double v = s.v_mv - p.e_l_mv, c = p.e_l_mv - p.v_th_mv;
+    double most = -inf;
+    for (std::size_t k = 0; k <= d.degree; ++k) {
+      b[k] = c + v * w.v[k] + s.i_e_mv * w.e[k] + s.i_i_mv * w.i[k];
+      most = std::max(most, b[k]);
+    }
+    return most;
+  }
+
+  static double next_spike(const state& s, const derived& d, double t_ms) {
+    if (t_ms < s.ref_until_ms)
+      return next_spike(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
+    if (d.polynomial) return t_ms + first_crossing(polynomial_trajectory(s, d));
+    return t_ms + first_crossing(trajectory(s, d));
+  }
+
+  // Exact within the horizon, provisional beyond it. The polynomial path
+  // bounds V over nested look-aheads, longest first: most trajectories stay
+  // below threshold over the longest (provisional: look again at its end);
+  // one that may cross within a longer look-ahead but not the next shorter
+  // is looked at again at the end of the shorter; one that may cross within
+  // the shortest is searched exactly there. So a crossing is computed
+  // exactly only when it is imminent (later input would mostly move it).
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
-    double t0;
-    const exp_sum f = trajectory(s, d, t_ms, t0);
-    return predict_within(f, t0, d.horizon_ms, [&d](double tau) {
-      return tau == d.p.tau_m_ms ? d.decay_m : tau == d.p.tau_e_ms ? d.decay_e : d.decay_i;
-    });
+    // The common case, kept lean (the rest is out of line): a free state
+    // that stays below threshold over the longest look-ahead. The state is
+    // read in place (a copy costs a stalled load right after advance()
+    // wrote it).
+    if (d.polynomial && t_ms >= s.ref_until_ms && d.p.e_l_mv >= d.p.v_th_mv) {
+      const auto& longest = d.lookaheads.back();
+      bernstein_coefficients b;
+      if (window_bernstein(s, d, longest, b) < 0) return {t_ms + longest.horizon_ms, false};
+    }
+    return predict_any(s, d, t_ms);
+  }
+
+  [[gnu::noinline]] static spike_prediction predict_any(const state& s, const derived& d,
+                                                        double t_ms) {
+    if (t_ms < s.ref_until_ms) return predict(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
+    if (!d.polynomial)
+      return predict_within(trajectory(s, d), t_ms, d.horizon_ms, [&d](double tau) {
+        return tau == d.p.tau_m_ms ? d.decay_m : tau == d.p.tau_e_ms ? d.decay_e : d.decay_i;
+      });
+    bernstein_coefficients b;
+    const auto& longest = d.lookaheads.back();
+    if (window_bernstein(s, d, longest, b) < 0)
+      return beyond_horizon(polynomial_trajectory(s, d), t_ms, longest.horizon_ms);
+    for (std::size_t l = d.lookaheads.size() - 1; l-- > 0;)
+      if (window_bernstein(s, d, d.lookaheads[l], b) < 0)
+        return {t_ms + d.lookaheads[l].horizon_ms, false};
+    const auto& shortest = d.lookaheads.front();
+    return predict_within(polynomial_trajectory(s, d), t_ms, shortest.horizon_ms, shortest.x_min,
+                          b);
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
