@@ -11,17 +11,19 @@ sim_s is the simulation alone (apical: the event loop; Brian2: the run time
 the generated program reports); build_s is network construction (apical)
 and code generation plus compilation (Brian2), reported separately.
 
---repeat N runs apical N times and Brian2's compiled program N times; the
-table gives the minimum and the median of sim_s (on a shared machine the
-minimum is the steadier figure). --no-plasticity runs presets with
-plasticity (stdp-balanced) static in both simulators; --plasticity-cost runs
-them both ways and adds a table of what plasticity costs: the difference of
+--repeat N runs apical N times and Brian2's compiled program N times,
+alternating (apical, Brian2, then Brian2, apical, ...) so that both meet
+the same load; the table gives the minimum and the median of sim_s (on a
+shared machine the minimum is the steadier figure). --no-plasticity runs
+presets with plasticity (stdp-balanced) static in both simulators;
+--plasticity-cost runs them both ways and adds a table of what plasticity costs: the difference of
 sim_s per synaptic event, plastic minus static, each run divided by its own
 synaptic events (the plastic network fires at a slightly different rate).
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,37 +31,46 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import brian2_presets  # noqa: E402
 
 
-def run_apical(binary, preset, duration, threads, seed, static=False, repeat=1):
-    """The last run's summary, with every run's sim_s (and sim_cpu_s) in
-    sim_s_runs (sim_cpu_s_runs), sim_s the median."""
-    runs, cpu = [], []
-    for _ in range(max(1, repeat)):
-        out = tempfile.mkdtemp(prefix="apical_")
-        subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
-                        "--threads", str(threads), "--seed", str(seed), "--output", out,
-                        "--no-spikes"] + (["--no-plasticity"] if static else []),
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(out, "summary.json")) as f:
-            r = json.load(f)
-        runs.append(r["sim_s"])
-        if "sim_cpu_s" in r:
-            cpu.append(r["sim_cpu_s"])
-    r["sim_s_runs"] = runs
-    r["sim_s"] = statistics.median(runs)
-    if cpu:
-        r["sim_cpu_s_runs"] = cpu
+def run_apical(binary, preset, duration, threads, seed, static=False):
+    """One run's summary.json."""
+    out = tempfile.mkdtemp(prefix="apical_")
+    subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
+                    "--threads", str(threads), "--seed", str(seed), "--output", out,
+                    "--no-spikes"] + (["--no-plasticity"] if static else []),
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(out, "summary.json")) as f:
+        r = json.load(f)
+    shutil.rmtree(out, ignore_errors=True)
     return r
 
 
-def run_brian2(preset, duration, threads, seed, static=False, repeat=1):
-    r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "brian2_presets.py"), preset,
-                        "--duration", str(duration), "--threads", str(threads),
-                        "--seed", str(seed), "--repeat", str(repeat)]
-                       + (["--no-plasticity"] if static else []),
-                       check=True, capture_output=True, text=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def run_pair(binary, preset, duration, threads, seed, static, repeat):
+    """apical and Brian2 runs of one preset, alternating (apical first in
+    even rounds, Brian2 first in odd ones) so that both see the same load.
+    Brian2's program is generated and compiled once and run `repeat` times.
+    Returns (apical, Brian2) results: apical's last summary with every
+    run's sim_s (sim_cpu_s) in sim_s_runs (sim_cpu_s_runs), sim_s their
+    median; Brian2's likewise."""
+    tw = brian2_presets.twin(preset, duration, seed=seed, threads=threads,
+                             no_plasticity=static)
+    tw.build()
+    ap_runs = []
+    for k in range(max(1, repeat)):
+        steps = [lambda: ap_runs.append(
+                     run_apical(binary, preset, duration, threads, seed, static)),
+                 tw.run]
+        for step in (steps if k % 2 == 0 else steps[::-1]):
+            step()
+    ap = ap_runs[-1]
+    ap["sim_s_runs"] = [r["sim_s"] for r in ap_runs]
+    ap["sim_s"] = statistics.median(ap["sim_s_runs"])
+    if all("sim_cpu_s" in r for r in ap_runs):
+        ap["sim_cpu_s_runs"] = [r["sim_cpu_s"] for r in ap_runs]
+    return ap, tw.result()
 
 
 def min_med(r, key="sim_s"):
@@ -90,6 +101,10 @@ def main():
     a = ap.parse_args()
     if not os.access(a.apical, os.X_OK):
         sys.exit(f"apical binary not found at {a.apical}: build it first (scripts/test.sh)")
+    for preset in a.presets.split(","):
+        if preset not in brian2_presets.PRESETS:
+            sys.exit(f"--presets: unknown preset {preset!r}; known: "
+                     f"{', '.join(brian2_presets.PRESETS)}")
 
     rows, results, costs = [], [], []
     for preset in a.presets.split(","):
@@ -99,8 +114,8 @@ def main():
         runs = {}
         for label, static in variants:
             print(f"running {preset}{label} ...", file=sys.stderr)
-            ap_r = run_apical(a.apical, preset, a.duration, a.threads, a.seed, static, a.repeat)
-            br_r = run_brian2(preset, a.duration, a.threads, a.seed, static, a.repeat)
+            ap_r, br_r = run_pair(a.apical, preset, a.duration, a.threads, a.seed, static,
+                                  a.repeat)
             runs[static] = (ap_r, br_r)
             results.append({"preset": preset, "static": static, "apical": ap_r, "brian2": br_r})
             ap_min, ap_med = min_med(ap_r)
