@@ -7,18 +7,22 @@ the same run, and prints a table of times, rates and ratios.
         [--repeat N] [--no-plasticity | --plasticity-cost]
 
 Build apical first (Release: scripts/test.sh or cmake --build build).
-sim_s is the simulation alone (apical: the event loop; Brian2: the run time
-the generated program reports); build_s is network construction (apical)
-and code generation plus compilation (Brian2), reported separately.
+sim_s is the simulation alone (apical: the event loop, wall and CPU time;
+Brian2: the run time the generated program reports, which is CPU time
+(std::clock) with one thread and wall time with OpenMP, so the ratio uses
+apical's CPU time for one thread and its wall time otherwise); build_s is
+network construction (apical) and code generation plus compilation
+(Brian2), reported separately.
 
 --repeat N runs apical N times and Brian2's compiled program N times,
 alternating (apical, Brian2, then Brian2, apical, ...) so that both meet
 the same load; the table gives the minimum and the median of sim_s (on a
 shared machine the minimum is the steadier figure). --no-plasticity runs
 presets with plasticity (stdp-balanced) static in both simulators;
---plasticity-cost runs them both ways and adds a table of what plasticity costs: the difference of
-sim_s per synaptic event, plastic minus static, each run divided by its own
-synaptic events (the plastic network fires at a slightly different rate).
+--plasticity-cost runs them both ways and adds a table of what plasticity
+costs: the difference of sim_s per synaptic event, plastic minus static,
+each run divided by its own synaptic events (the plastic network fires at a
+slightly different rate).
 """
 import argparse
 import json
@@ -28,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from math import nan
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -119,21 +124,31 @@ def main():
             runs[static] = (ap_r, br_r)
             results.append({"preset": preset, "static": static, "apical": ap_r, "brian2": br_r})
             ap_min, ap_med = min_med(ap_r)
+            cpu_min, cpu_med = min_med(ap_r, "sim_cpu_s") if "sim_cpu_s" in ap_r else (nan, nan)
             br_min, br_med = min_med(br_r)
-            rows.append((preset + label, ap_min, ap_med, br_min, br_med, br_min / ap_min,
-                         ap_r["build_s"], br_r["build_s"], ap_r["rate_e_hz"], br_r["rate_e_hz"],
-                         ap_r["rate_i_hz"], br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
+            # Brian2's own clock is CPU time (std::clock) with one thread and
+            # wall time (omp_get_wtime) with OpenMP: the ratio compares like
+            # with like.
+            ap_like = cpu_min if a.threads == 1 else ap_min
+            rows.append((preset + label, ap_min, ap_med, cpu_min, cpu_med, br_min, br_med,
+                         br_min / ap_like, ap_r["build_s"], br_r["build_s"],
+                         ap_r["rate_e_hz"], br_r["rate_e_hz"], ap_r["rate_i_hz"],
+                         br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
         if a.plasticity_cost and runs[False][0].get("plasticity"):
             costs.append((preset, runs[True], runs[False]))
+    like = "CPU" if a.threads == 1 else "wall"
     print(f"\n{a.duration:g} ms biological time, {a.threads} thread(s), seed {a.seed}, "
-          f"{a.repeat} run(s) each; sim s as min / median\n")
-    print("| preset | apical sim s | Brian2 sim s | Brian2/apical (min) | apical build s | "
-          "Brian2 build+compile s | rate E (apical / Brian2) | rate I | CV ISI |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"{a.repeat} run(s) each, alternating; sim s as min / median. Brian2's sim s is "
+          f"its own clock ({like} time); the ratio compares it with apical's {like} time.\n")
+    print(f"| preset | apical sim s (wall) | apical sim s (CPU) | Brian2 sim s ({like}) | "
+          f"Brian2/apical ({like}, min) | apical build s | Brian2 build+compile s | "
+          "rate E (apical / Brian2) | rate I | CV ISI |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.3f} / {r[2]:.3f} | {r[3]:.3f} / {r[4]:.3f} | {r[5]:.2f} | "
-              f"{r[6]:.2f} | {r[7]:.1f} | {r[8]:.2f} / {r[9]:.2f} | {r[10]:.2f} / {r[11]:.2f} | "
-              f"{r[12]:.3f} / {r[13]:.3f} |")
+        print(f"| {r[0]} | {r[1]:.3f} / {r[2]:.3f} | {r[3]:.3f} / {r[4]:.3f} | "
+              f"{r[5]:.3f} / {r[6]:.3f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f} | "
+              f"{r[10]:.2f} / {r[11]:.2f} | {r[12]:.2f} / {r[13]:.2f} | "
+              f"{r[14]:.3f} / {r[15]:.3f} |")
     if costs:
         print("\nCost of plasticity in apical: sim s per synaptic event, plastic minus static "
               "(from the min / median runs)\n")
