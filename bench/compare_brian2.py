@@ -27,30 +27,14 @@ slightly different rate).
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 from math import nan
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import apical_run  # noqa: E402
 import brian2_presets  # noqa: E402
-
-
-def run_apical(binary, preset, duration, threads, seed, static=False):
-    """One run's summary.json."""
-    out = tempfile.mkdtemp(prefix="apical_")
-    subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
-                    "--threads", str(threads), "--seed", str(seed), "--output", out,
-                    "--no-spikes"] + (["--no-plasticity"] if static else []),
-                   check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(out, "summary.json")) as f:
-        r = json.load(f)
-    shutil.rmtree(out, ignore_errors=True)
-    return r
 
 
 def run_pair(binary, preset, duration, threads, seed, static, repeat):
@@ -66,7 +50,8 @@ def run_pair(binary, preset, duration, threads, seed, static, repeat):
     ap_runs = []
     for k in range(max(1, repeat)):
         steps = [lambda: ap_runs.append(
-                     run_apical(binary, preset, duration, threads, seed, static)),
+                     apical_run.simulate(binary, preset, duration, threads, seed,
+                                         ["--no-plasticity"] if static else [])),
                  tw.run]
         for step in (steps if k % 2 == 0 else steps[::-1]):
             step()
@@ -92,10 +77,7 @@ def cost_ns(plastic, static, pick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--presets", default="brette-bench4,cuba,brunel-c")
-    ap.add_argument("--duration", type=float, default=1000.0)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--apical", default=os.path.join(ROOT, "build", "apps", "apical"))
+    apical_run.add_run_options(ap, duration_ms=1000.0)
     ap.add_argument("--json", default=None, help="also write all results here")
     ap.add_argument("--repeat", type=int, default=1, help="runs per simulator and preset")
     mode = ap.add_mutually_exclusive_group()
@@ -104,8 +86,7 @@ def main():
     mode.add_argument("--plasticity-cost", action="store_true",
                       help="run plastic presets static and plastic, and report the difference")
     a = ap.parse_args()
-    if not os.access(a.apical, os.X_OK):
-        sys.exit(f"apical binary not found at {a.apical}: build it first (scripts/test.sh)")
+    apical_run.require_binary(a.apical)
     for preset in a.presets.split(","):
         if preset not in brian2_presets.PRESETS:
             sys.exit(f"--presets: unknown preset {preset!r}; known: "
