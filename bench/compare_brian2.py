@@ -7,59 +7,60 @@ the same run, and prints a table of times, rates and ratios.
         [--repeat N] [--no-plasticity | --plasticity-cost]
 
 Build apical first (Release: scripts/test.sh or cmake --build build).
-sim_s is the simulation alone (apical: the event loop; Brian2: the run time
-the generated program reports); build_s is network construction (apical)
-and code generation plus compilation (Brian2), reported separately.
+sim_s is the simulation alone (apical: the event loop, wall and CPU time;
+Brian2: the run time the generated program reports, which is CPU time
+(std::clock) with one thread and wall time with OpenMP, so the ratio uses
+apical's CPU time for one thread and its wall time otherwise); build_s is
+network construction (apical) and code generation plus compilation
+(Brian2), reported separately.
 
---repeat N runs apical N times and Brian2's compiled program N times; the
-table gives the minimum and the median of sim_s (on a shared machine the
-minimum is the steadier figure). --no-plasticity runs presets with
-plasticity (stdp-balanced) static in both simulators; --plasticity-cost runs
-them both ways and adds a table of what plasticity costs: the difference of
-sim_s per synaptic event, plastic minus static, each run divided by its own
-synaptic events (the plastic network fires at a slightly different rate).
+--repeat N runs apical N times and Brian2's compiled program N times,
+alternating (apical, Brian2, then Brian2, apical, ...) so that both meet
+the same load; the table gives the minimum and the median of sim_s (on a
+shared machine the minimum is the steadier figure). --no-plasticity runs
+presets with plasticity (stdp-balanced) static in both simulators;
+--plasticity-cost runs them both ways and adds a table of what plasticity
+costs: the difference of sim_s per synaptic event, plastic minus static,
+each run divided by its own synaptic events (the plastic network fires at a
+slightly different rate).
 """
 import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
+from math import nan
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import apical_run  # noqa: E402
+import brian2_presets  # noqa: E402
 
 
-def run_apical(binary, preset, duration, threads, seed, static=False, repeat=1):
-    """The last run's summary, with every run's sim_s (and sim_cpu_s) in
-    sim_s_runs (sim_cpu_s_runs), sim_s the median."""
-    runs, cpu = [], []
-    for _ in range(max(1, repeat)):
-        out = tempfile.mkdtemp(prefix="apical_")
-        subprocess.run([binary, "simulate", "--preset", preset, "--duration", str(duration),
-                        "--threads", str(threads), "--seed", str(seed), "--output", out,
-                        "--no-spikes"] + (["--no-plasticity"] if static else []),
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(out, "summary.json")) as f:
-            r = json.load(f)
-        runs.append(r["sim_s"])
-        if "sim_cpu_s" in r:
-            cpu.append(r["sim_cpu_s"])
-    r["sim_s_runs"] = runs
-    r["sim_s"] = statistics.median(runs)
-    if cpu:
-        r["sim_cpu_s_runs"] = cpu
-    return r
-
-
-def run_brian2(preset, duration, threads, seed, static=False, repeat=1):
-    r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "brian2_presets.py"), preset,
-                        "--duration", str(duration), "--threads", str(threads),
-                        "--seed", str(seed), "--repeat", str(repeat)]
-                       + (["--no-plasticity"] if static else []),
-                       check=True, capture_output=True, text=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def run_pair(binary, preset, duration, threads, seed, static, repeat):
+    """apical and Brian2 runs of one preset, alternating (apical first in
+    even rounds, Brian2 first in odd ones) so that both see the same load.
+    Brian2's program is generated and compiled once and run `repeat` times.
+    Returns (apical, Brian2) results: apical's last summary with every
+    run's sim_s (sim_cpu_s) in sim_s_runs (sim_cpu_s_runs), sim_s their
+    median; Brian2's likewise."""
+    tw = brian2_presets.twin(preset, duration, seed=seed, threads=threads,
+                             no_plasticity=static)
+    tw.build()
+    ap_runs = []
+    for k in range(max(1, repeat)):
+        steps = [lambda: ap_runs.append(
+                     apical_run.simulate(binary, preset, duration, threads, seed,
+                                         ["--no-plasticity"] if static else [])),
+                 tw.run]
+        for step in (steps if k % 2 == 0 else steps[::-1]):
+            step()
+    ap = ap_runs[-1]
+    ap["sim_s_runs"] = [r["sim_s"] for r in ap_runs]
+    ap["sim_s"] = statistics.median(ap["sim_s_runs"])
+    if all("sim_cpu_s" in r for r in ap_runs):
+        ap["sim_cpu_s_runs"] = [r["sim_cpu_s"] for r in ap_runs]
+    return ap, tw.result()
 
 
 def min_med(r, key="sim_s"):
@@ -76,10 +77,7 @@ def cost_ns(plastic, static, pick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--presets", default="brette-bench4,cuba,brunel-c")
-    ap.add_argument("--duration", type=float, default=1000.0)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--apical", default=os.path.join(ROOT, "build", "apps", "apical"))
+    apical_run.add_run_options(ap, duration_ms=1000.0)
     ap.add_argument("--json", default=None, help="also write all results here")
     ap.add_argument("--repeat", type=int, default=1, help="runs per simulator and preset")
     mode = ap.add_mutually_exclusive_group()
@@ -88,8 +86,11 @@ def main():
     mode.add_argument("--plasticity-cost", action="store_true",
                       help="run plastic presets static and plastic, and report the difference")
     a = ap.parse_args()
-    if not os.access(a.apical, os.X_OK):
-        sys.exit(f"apical binary not found at {a.apical}: build it first (scripts/test.sh)")
+    apical_run.require_binary(a.apical)
+    for preset in a.presets.split(","):
+        if preset not in brian2_presets.PRESETS:
+            sys.exit(f"--presets: unknown preset {preset!r}; known: "
+                     f"{', '.join(brian2_presets.PRESETS)}")
 
     rows, results, costs = [], [], []
     for preset in a.presets.split(","):
@@ -99,26 +100,36 @@ def main():
         runs = {}
         for label, static in variants:
             print(f"running {preset}{label} ...", file=sys.stderr)
-            ap_r = run_apical(a.apical, preset, a.duration, a.threads, a.seed, static, a.repeat)
-            br_r = run_brian2(preset, a.duration, a.threads, a.seed, static, a.repeat)
+            ap_r, br_r = run_pair(a.apical, preset, a.duration, a.threads, a.seed, static,
+                                  a.repeat)
             runs[static] = (ap_r, br_r)
             results.append({"preset": preset, "static": static, "apical": ap_r, "brian2": br_r})
             ap_min, ap_med = min_med(ap_r)
+            cpu_min, cpu_med = min_med(ap_r, "sim_cpu_s") if "sim_cpu_s" in ap_r else (nan, nan)
             br_min, br_med = min_med(br_r)
-            rows.append((preset + label, ap_min, ap_med, br_min, br_med, br_min / ap_min,
-                         ap_r["build_s"], br_r["build_s"], ap_r["rate_e_hz"], br_r["rate_e_hz"],
-                         ap_r["rate_i_hz"], br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
+            # Brian2's own clock is CPU time (std::clock) with one thread and
+            # wall time (omp_get_wtime) with OpenMP: the ratio compares like
+            # with like.
+            ap_like = cpu_min if a.threads == 1 else ap_min
+            rows.append((preset + label, ap_min, ap_med, cpu_min, cpu_med, br_min, br_med,
+                         br_min / ap_like, ap_r["build_s"], br_r["build_s"],
+                         ap_r["rate_e_hz"], br_r["rate_e_hz"], ap_r["rate_i_hz"],
+                         br_r["rate_i_hz"], ap_r["cv_isi"], br_r["cv_isi"]))
         if a.plasticity_cost and runs[False][0].get("plasticity"):
             costs.append((preset, runs[True], runs[False]))
+    like = "CPU" if a.threads == 1 else "wall"
     print(f"\n{a.duration:g} ms biological time, {a.threads} thread(s), seed {a.seed}, "
-          f"{a.repeat} run(s) each; sim s as min / median\n")
-    print("| preset | apical sim s | Brian2 sim s | Brian2/apical (min) | apical build s | "
-          "Brian2 build+compile s | rate E (apical / Brian2) | rate I | CV ISI |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"{a.repeat} run(s) each, alternating; sim s as min / median. Brian2's sim s is "
+          f"its own clock ({like} time); the ratio compares it with apical's {like} time.\n")
+    print(f"| preset | apical sim s (wall) | apical sim s (CPU) | Brian2 sim s ({like}) | "
+          f"Brian2/apical ({like}, min) | apical build s | Brian2 build+compile s | "
+          "rate E (apical / Brian2) | rate I | CV ISI |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.3f} / {r[2]:.3f} | {r[3]:.3f} / {r[4]:.3f} | {r[5]:.2f} | "
-              f"{r[6]:.2f} | {r[7]:.1f} | {r[8]:.2f} / {r[9]:.2f} | {r[10]:.2f} / {r[11]:.2f} | "
-              f"{r[12]:.3f} / {r[13]:.3f} |")
+        print(f"| {r[0]} | {r[1]:.3f} / {r[2]:.3f} | {r[3]:.3f} / {r[4]:.3f} | "
+              f"{r[5]:.3f} / {r[6]:.3f} | {r[7]:.2f} | {r[8]:.2f} | {r[9]:.1f} | "
+              f"{r[10]:.2f} / {r[11]:.2f} | {r[12]:.2f} / {r[13]:.2f} | "
+              f"{r[14]:.3f} / {r[15]:.3f} |")
     if costs:
         print("\nCost of plasticity in apical: sim s per synaptic event, plastic minus static "
               "(from the min / median runs)\n")

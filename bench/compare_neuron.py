@@ -12,28 +12,22 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import apical_run  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--duration", type=float, default=1000.0)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--apical", default=os.path.join(ROOT, "build", "apps", "apical"))
+    ap.add_argument("--apical", default=apical_run.DEFAULT_BINARY)
     a = ap.parse_args()
-    if not os.access(a.apical, os.X_OK):
-        sys.exit(f"apical binary not found at {a.apical}: build it first (scripts/test.sh)")
+    apical_run.require_binary(a.apical)
     ap_runs, nrn_runs = [], []
     for k in range(a.repeat):
-        out = tempfile.mkdtemp(prefix="apical_")
-        subprocess.run([a.apical, "simulate", "--preset", "brette-bench4", "--duration",
-                        str(a.duration), "--seed", str(k + 1), "--output", out, "--no-spikes"],
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(out, "summary.json")) as f:
-            ap_runs.append(json.load(f))
+        ap_runs.append(apical_run.simulate(a.apical, "brette-bench4", a.duration, seed=k + 1))
         r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "neuron_bench4.py"),
                             "--duration", str(a.duration), "--seed", str(k + 1)],
                            check=True, capture_output=True, text=True)
