@@ -27,8 +27,32 @@ namespace {
 // threshold, so crossings happen between inputs), lif_exp I cells,
 // per-synapse weights and delays in [0.5, 2] ms, a dense Poisson drive onto
 // E and a sparse, time-limited kick onto I.
-std::unique_ptr<network> make_network(std::uint64_t seed) {
+// With `brunel`, both populations are lif_delta with a resting potential
+// below threshold (Brunel's model A: crossings only at inputs), which runs
+// lif_delta's own window loop, driven by one dense and one sparse input.
+std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false) {
   auto net = std::make_unique<network>();
+  if (brunel) {
+    const models::lif_delta::parameters p{.tau_m_ms = 20, .e_l_mv = 0, .v_th_mv = 20,
+                                          .v_reset_mv = 10, .t_ref_ms = 2,
+                                          .v_init_min_mv = 0, .v_init_max_mv = 20};
+    auto& e = net->add_population<models::lif_delta>("E", 400, p);
+    auto& i = net->add_population<models::lif_delta>("I", 100, p);
+    connection_options o;
+    o.delay_ms = value_spec::uniform(1.0, 1.5);
+    std::uint64_t k = 0;
+    for (auto* pre : {&e, &i})
+      for (auto* post : {&e, &i}) {
+        o.weight = pre == &e ? value_spec::uniform(0.1, 0.3) : value_spec::uniform(-1.5, -0.5);
+        o.same_population = pre == post;
+        net->connect(pre->name() + post->name(), *pre, *post, 0,
+                     make_generator(connection_rule::fixed_probability, pre->size(), post->size(),
+                                    0.2, 0, o, derive_seed(seed, stream::connectivity, k++)));
+      }
+    net->add_poisson_input({"drive", e.id(), 0, 12000.0, 0.1f, 0.0, 1e9});
+    net->add_poisson_input({"kick", i.id(), 0, 300.0, 4.0f, 2.0, 70.0});
+    return net;
+  }
   auto& e = net->add_population<models::lif_delta>(
       "E", 300,
       {.tau_m_ms = 20, .e_l_mv = -49, .v_th_mv = -50, .v_reset_mv = -60, .t_ref_ms = 2,
@@ -61,8 +85,9 @@ struct outcome {
 
 // Runs make_network in pieces [0, 40), [40, 41.3), [41.3, 100) ms; `paths`
 // gives each piece's path.
-outcome run(unsigned threads, std::vector<delivery_path> paths, bool sample = true) {
-  auto net = make_network(3);
+outcome run(unsigned threads, std::vector<delivery_path> paths, bool sample = true,
+            bool brunel = false) {
+  auto net = make_network(3, brunel);
   simulation_options opt;
   opt.seed = 11;
   opt.threads = threads;
@@ -72,7 +97,7 @@ outcome run(unsigned threads, std::vector<delivery_path> paths, bool sample = tr
   std::size_t r1 = 0, r2 = 0;
   if (sample) {
     r1 = sim.record_state(0, "v_mv", {0, 7, 150, 299}, time_ms{0.37});
-    r2 = sim.record_state(1, "i_e_mv", {3, 99}, time_ms{1.1});
+    r2 = sim.record_state(1, brunel ? "v_mv" : "i_e_mv", {3, 99}, time_ms{1.1});
   }
   const double ends[] = {40.0, 41.3, 100.0};
   for (std::size_t k = 0; k < 3; ++k) {
@@ -110,6 +135,26 @@ TEST_CASE("windowed delivery: the spikes and samples of the ordered loop, bit fo
     CHECK(w.counters.drive_inputs == ordered.counters.drive_inputs);
     CHECK(w.counters.synaptic_events == ordered.counters.synaptic_events);
     CHECK(w.counters.windows > 50);
+  }
+}
+
+TEST_CASE("windowed delivery: lif_delta's own window loop equals the event loop") {
+  const std::vector<delivery_path> ordered_path(3, delivery_path::ordered);
+  const std::vector<delivery_path> windowed_path(3, delivery_path::windowed);
+  const auto ordered = run(1, ordered_path, true, true);
+  REQUIRE(ordered.spikes.size() > 1000);
+  std::size_t inhibitory = 0;
+  for (const auto& s : ordered.spikes) inhibitory += s.population == 1;
+  REQUIRE(inhibitory > 100);
+  for (const unsigned threads : {1u, 2u, 5u}) {
+    CAPTURE(threads);
+    const auto w = run(threads, windowed_path, true, true);
+    CHECK(w.spikes == ordered.spikes);
+    CHECK(w.samples == ordered.samples);
+    CHECK(w.counters.drive_inputs == ordered.counters.drive_inputs);
+    const auto mixed = run(threads, {delivery_path::windowed, delivery_path::ordered,
+                                     delivery_path::windowed}, true, true);
+    CHECK(mixed.spikes == ordered.spikes);
   }
 }
 
