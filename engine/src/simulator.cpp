@@ -556,6 +556,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   double b = b_max.count();
   part.deliveries.clear();
   part.spans.clear();
+  bool per_synapse = false;  // some delivery has per-synapse weights
   part.due_samples.clear();
   if (p == 0) ++part.counters.windows;
 
@@ -586,13 +587,18 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
         targets = targets.subspan(offset, static_cast<std::size_t>(hi - lo));
       }
       if (targets.empty()) continue;
-      part.deliveries.push_back({e.time.count(), pr.compartment()});
+      part.deliveries.push_back({e.time.count(), pr.compartment(), pr.weight(0)});
       const float* weights =
           pr.uniform_weight() ? nullptr : pr.group_weights(e.payload).data() + offset;
+      per_synapse |= weights != nullptr;
       part.spans.push_back({targets.data(), weights, pr.weight(0),
                             static_cast<std::uint32_t>(targets.size()), pr.post_population()});
-      for (const std::uint32_t t : targets)
-        if (wp.count[t - wp.lo]++ == 0) mark(wp.active_bits, t - wp.lo);
+      if (a.count() < wp.dense_until_ms) {  // every neuron is active anyway
+        for (const std::uint32_t t : targets) ++wp.count[t - wp.lo];
+      } else {
+        for (const std::uint32_t t : targets)
+          if (wp.count[t - wp.lo]++ == 0) mark(wp.active_bits, t - wp.lo);
+      }
     }
   }
 
@@ -623,13 +629,16 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
 
   // 3. scatter: every target's slice fills in event order
   part.entry_delivery.resize(total);
-  part.entry_weight.resize(total);
+  part.entry_weight.resize(per_synapse ? total : 0);
   for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
     const window_target& sp = part.spans[d];
-    auto& count = part.pops[sp.population].count;
-    const std::uint32_t lo = part.pops[sp.population].lo;
+    std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
+    if (!per_synapse) {
+      for (std::uint32_t k = 0; k < sp.count; ++k) part.entry_delivery[count[sp.targets[k]]++] = d;
+      continue;
+    }
     for (std::uint32_t k = 0; k < sp.count; ++k) {
-      const std::uint32_t pos = count[sp.targets[k] - lo]++;
+      const std::uint32_t pos = count[sp.targets[k]]++;
       part.entry_delivery[pos] = d;
       part.entry_weight[pos] = sp.weights ? sp.weights[k] : sp.weight;
     }
@@ -646,7 +655,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.active = wp.active;
     in.begin = wp.begin.data();
     in.delivery = part.entry_delivery.data();
-    in.weight = part.entry_weight.data();
+    in.weight = per_synapse ? part.entry_weight.data() : nullptr;
     in.drives = wp.drives;
     in.t_end = b;
     in.delivery_scratch = part.delivery_scratch.data();

@@ -30,7 +30,9 @@ namespace {
 // With `brunel`, both populations are lif_delta with a resting potential
 // below threshold (Brunel's model A: crossings only at inputs), which runs
 // lif_delta's own window loop, driven by one dense and one sparse input.
-std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false) {
+// `constant`: every brunel projection has one weight (stored once).
+std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false,
+                                      bool constant = false) {
   auto net = std::make_unique<network>();
   if (brunel) {
     const models::lif_delta::parameters p{.tau_m_ms = 20, .e_l_mv = 0, .v_th_mv = 20,
@@ -44,6 +46,7 @@ std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false) {
     for (auto* pre : {&e, &i})
       for (auto* post : {&e, &i}) {
         o.weight = pre == &e ? value_spec::uniform(0.1, 0.3) : value_spec::uniform(-1.5, -0.5);
+        if (constant) o.weight = value_spec::constant(pre == &e ? 0.25 : -0.9);
         o.same_population = pre == post;
         net->connect(pre->name() + post->name(), *pre, *post, 0,
                      make_generator(connection_rule::fixed_probability, pre->size(), post->size(),
@@ -86,8 +89,8 @@ struct outcome {
 // Runs make_network in pieces [0, 40), [40, 41.3), [41.3, 100) ms; `paths`
 // gives each piece's path.
 outcome run(unsigned threads, std::vector<delivery_path> paths, bool sample = true,
-            bool brunel = false) {
-  auto net = make_network(3, brunel);
+            bool brunel = false, bool constant = false) {
+  auto net = make_network(3, brunel, constant);
   simulation_options opt;
   opt.seed = 11;
   opt.threads = threads;
@@ -141,20 +144,24 @@ TEST_CASE("windowed delivery: the spikes and samples of the ordered loop, bit fo
 TEST_CASE("windowed delivery: lif_delta's own window loop equals the event loop") {
   const std::vector<delivery_path> ordered_path(3, delivery_path::ordered);
   const std::vector<delivery_path> windowed_path(3, delivery_path::windowed);
-  const auto ordered = run(1, ordered_path, true, true);
-  REQUIRE(ordered.spikes.size() > 1000);
-  std::size_t inhibitory = 0;
-  for (const auto& s : ordered.spikes) inhibitory += s.population == 1;
-  REQUIRE(inhibitory > 100);
-  for (const unsigned threads : {1u, 2u, 5u}) {
-    CAPTURE(threads);
-    const auto w = run(threads, windowed_path, true, true);
-    CHECK(w.spikes == ordered.spikes);
-    CHECK(w.samples == ordered.samples);
-    CHECK(w.counters.drive_inputs == ordered.counters.drive_inputs);
-    const auto mixed = run(threads, {delivery_path::windowed, delivery_path::ordered,
-                                     delivery_path::windowed}, true, true);
-    CHECK(mixed.spikes == ordered.spikes);
+  // Per-synapse weights, and one weight per projection (another branch).
+  for (const bool constant : {false, true}) {
+    CAPTURE(constant);
+    const auto ordered = run(1, ordered_path, true, true, constant);
+    REQUIRE(ordered.spikes.size() > 1000);
+    std::size_t inhibitory = 0;
+    for (const auto& s : ordered.spikes) inhibitory += s.population == 1;
+    REQUIRE(inhibitory > 100);
+    for (const unsigned threads : {1u, 2u, 5u}) {
+      CAPTURE(threads);
+      const auto w = run(threads, windowed_path, true, true, constant);
+      CHECK(w.spikes == ordered.spikes);
+      CHECK(w.samples == ordered.samples);
+      CHECK(w.counters.drive_inputs == ordered.counters.drive_inputs);
+      const auto mixed = run(threads, {delivery_path::windowed, delivery_path::ordered,
+                                       delivery_path::windowed}, true, true, constant);
+      CHECK(mixed.spikes == ordered.spikes);
+    }
   }
 }
 

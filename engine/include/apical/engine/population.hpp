@@ -247,7 +247,7 @@ class model_population final : public population {
         bring_to(i, t_in);
         if (from == drives) {
           const window_delivery& dv = in.deliveries[in.delivery[e]];
-          M::receive(states_[i], derived_, dv.compartment, static_cast<double>(in.weight[e]),
+          M::receive(states_[i], derived_, dv.compartment, static_cast<double>(in.weight_of(e)),
                      t_in);
           ++e;
         } else {

@@ -26,6 +26,7 @@ namespace apical {
 struct window_delivery {
   double time_ms;
   int compartment;
+  float weight;  // the projection's weight, when it is uniform
 };
 
 // A Poisson input (network::add_poisson_input) as the neurons of one
@@ -60,9 +61,14 @@ struct window_inputs {
   std::span<const std::uint32_t> active;  // ascending population indices
   const std::uint32_t* begin = nullptr;   // active.size() + 1 offsets
   const std::uint32_t* delivery = nullptr;
+  // Per entry; null when every delivery of the window has a uniform weight
+  // (window_delivery::weight).
   const float* weight = nullptr;
   std::span<const drive_view> drives;
   double t_end = 0.0;
+  float weight_of(std::uint32_t entry) const {
+    return weight ? weight[entry] : deliveries[delivery[entry]].weight;
+  }
   // deliveries.size() doubles a model's own loop may fill in
   // window_prepare() (a factor per delivery time, shared by its targets).
   double* delivery_scratch = nullptr;

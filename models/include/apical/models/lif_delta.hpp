@@ -211,12 +211,14 @@ struct lif_delta {
   // input, the engine's loop with everything inlined and no indirection.
   // The factor of each delivery is computed once for all its targets
   // (in.delivery_scratch), exactly as growth_at() computes it for a neuron
-  // whose anchor is in the cell of the delivery time.
+  // whose anchor is in the cell of the delivery time; with uniform weights,
+  // the product weight * factor that receive() adds.
   static bool window_prepare(const derived& d, const window_inputs& in) {
     if (!(d.gap_mv >= 0 && in.drives.size() <= 1)) return false;
     for (std::size_t k = 0; k < in.deliveries.size(); ++k) {
       const double t = in.deliveries[k].time_ms;
-      in.delivery_scratch[k] = growth((t - std::floor(t * d.inv_grid) * d.grid_ms) * d.inv_tau);
+      const double g = growth((t - std::floor(t * d.inv_grid) * d.grid_ms) * d.inv_tau);
+      in.delivery_scratch[k] = in.weight ? g : static_cast<double>(in.deliveries[k].weight) * g;
     }
     return true;
   }
@@ -281,7 +283,8 @@ struct lif_delta {
       if (from_slice) {
         // receive(), with the delivery's precomputed factor
         if (!(t_in < s.ref_until_ms))
-          s.w_mv += static_cast<double>(in.weight[e]) * in.delivery_scratch[in.delivery[e]];
+          s.w_mv += in.weight ? static_cast<double>(in.weight[e]) * in.delivery_scratch[in.delivery[e]]
+                              : in.delivery_scratch[in.delivery[e]];
         ++e;
       } else {
         receive(s, d, 0, static_cast<double>(drive->weight), t_in);
