@@ -146,7 +146,7 @@ int run_simulate(int argc, char** argv) {
       "the neurons of the largest population, or than 4096, is reduced to that (with a "
       "notice)")("queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
       "delivery", po::value(&delivery)->default_value("auto"),
-      "delivery path: auto (windowed where it applies), ordered or windowed; the spikes are "
+      "delivery path: auto (the faster where both apply), ordered or windowed; the spikes are "
       "the same (see engine/README.md)")(
       "output,o", po::value(&output)->default_value("out"),
       "output directory for spikes.csv and summary.json")("no-spikes", "do not write spikes.csv")(

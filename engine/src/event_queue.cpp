@@ -182,7 +182,15 @@ void radix_queue::push(const event& e) {
       b.clear();
     }
     last_ = key;
-    for (const auto& x : all) buckets_[bucket_of(bits(x.time.count()))].push_back(x);
+    lowest_.fill(~std::uint64_t{0});
+    nonempty_ = 0;
+    for (const auto& x : all) {
+      const std::uint64_t k = bits(x.time.count());
+      const std::size_t b = bucket_of(k);
+      buckets_[b].push_back(x);
+      lowest_[b] = std::min(lowest_[b], k);
+      if (b > 0) nonempty_ |= std::uint64_t{1} << (b - 1);
+    }
     auto& zero = buckets_[0];
     std::sort(zero.begin(), zero.end(), later{});
   } else if (size_ == 0) {
@@ -195,20 +203,27 @@ void radix_queue::push(const event& e) {
     zero.insert(std::upper_bound(zero.begin(), zero.end(), e, later{}), e);
   } else {
     buckets_[b].push_back(e);
+    lowest_[b] = std::min(lowest_[b], key);
+    nonempty_ |= std::uint64_t{1} << (b - 1);
   }
   ++size_;
 }
 
 void radix_queue::settle() {
   if (!buckets_[0].empty()) return;
-  std::size_t b = 1;
-  while (buckets_[b].empty()) ++b;
+  const std::size_t b = first_nonempty();
   auto& from = buckets_[b];
-  std::uint64_t lowest = bits(from[0].time.count());
-  for (const auto& x : from) lowest = std::min(lowest, bits(x.time.count()));
-  last_ = lowest;
-  for (const auto& x : from) buckets_[bucket_of(bits(x.time.count()))].push_back(x);
+  last_ = lowest_[b];
+  for (const auto& x : from) {
+    const std::uint64_t k = bits(x.time.count());
+    const std::size_t to = bucket_of(k);  // below b
+    buckets_[to].push_back(x);
+    lowest_[to] = std::min(lowest_[to], k);
+    if (to > 0) nonempty_ |= std::uint64_t{1} << (to - 1);
+  }
   from.clear();
+  lowest_[b] = ~std::uint64_t{0};
+  nonempty_ &= ~(std::uint64_t{1} << (b - 1));
   auto& zero = buckets_[0];
   if (zero.size() > 1) std::sort(zero.begin(), zero.end(), later{});
 }
@@ -227,8 +242,24 @@ event radix_queue::pop() {
   return e;
 }
 
+bool radix_queue::pop_before(double t_ms, event& out) {
+  if (size_ == 0) return false;
+  if (buckets_[0].empty()) {
+    // settle() would make the next minimum the base of the buckets; when it
+    // lies at or after t_ms, leave the base at the last popped key so that
+    // pushes in [t_ms, next minimum) stay cheap.
+    if (!(bits(t_ms) > lowest_[first_nonempty()])) return false;
+    settle();
+  }
+  if (!(buckets_[0].back().time.count() < t_ms)) return false;
+  out = pop();
+  return true;
+}
+
 void radix_queue::clear() {
   for (auto& b : buckets_) b.clear();
+  lowest_.fill(~std::uint64_t{0});
+  nonempty_ = 0;
   size_ = 0;
 }
 

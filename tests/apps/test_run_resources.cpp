@@ -109,8 +109,13 @@ TEST_CASE("the estimate is within 10 % of each built projection and of the whole
           doctest::Approx(static_cast<double>(p.memory_bytes())).epsilon(0.1));
   }
   // Projections and neurons together, against what the build allocated
-  // and kept (names, vectors' headers and all).
+  // and kept (names, vectors' headers and all). The sanitizers' allocator
+  // does not report to mallinfo2.
+#ifndef APICAL_SANITIZED
   CHECK(static_cast<double>(total(estimate.network)) == doctest::Approx(allocated).epsilon(0.1));
+#else
+  MESSAGE("allocation not measured under sanitizers (" << allocated << " bytes seen)");
+#endif
   // Drawn delays: the build holds one double per synapse of EI on top.
   CHECK(estimate.build_bytes >= net->pop("E").size() * 16 + net->proj(1).size() * 8);
   CHECK(estimate.peak_bytes() >= total(estimate.network) + estimate.build_bytes);
@@ -141,8 +146,12 @@ w_max = 0.2
   const double before = allocated_bytes();
   const auto attached = attach_plasticity(sim, spec, rules);
   REQUIRE(attached.size() == 1);
+#ifndef APICAL_SANITIZED
   CHECK(static_cast<double>(rule.bytes) ==
         doctest::Approx(allocated_bytes() - before).epsilon(0.15));
+#else
+  MESSAGE("allocation not measured under sanitizers (" << allocated_bytes() - before << ")");
+#endif
 
   extras.plasticity = true;
   extras.record_state = {"E.v_mv", "I.v_mv"};

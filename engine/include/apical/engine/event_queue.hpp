@@ -16,6 +16,7 @@
 // |                 |               |                  | of the time (Ahuja et al.     |
 // |                 |               |                  | 1990); the default            |
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,15 @@ class event_queue {
   virtual bool empty() const = 0;
   virtual std::size_t size() const = 0;
   virtual void clear() = 0;
+  // Pops the smallest event into `out` if its time is before t_ms, and
+  // says whether it did. Unlike top(), a `false` leaves the queue ready for
+  // pushes at any time >= t_ms (the windowed loop pushes predictions at or
+  // after its window's end, before the events beyond it are looked at).
+  virtual bool pop_before(double t_ms, event& out) {
+    if (empty() || !(top().time.count() < t_ms)) return false;
+    out = pop();
+    return true;
+  }
 };
 
 class heap_queue final : public event_queue {
@@ -123,6 +133,7 @@ class radix_queue final : public event_queue {
   bool empty() const override { return size_ == 0; }
   std::size_t size() const override { return size_; }
   void clear() override;
+  bool pop_before(double t_ms, event& out) override;
 
  private:
   static std::uint64_t bits(double t);
@@ -131,6 +142,19 @@ class radix_queue final : public event_queue {
 
   std::array<std::vector<event>, 65> buckets_;
   std::uint64_t last_ = 0;  // time bits of the last settled minimum
+  // The smallest key in each bucket (all ones when empty); bucket 0's is
+  // not kept (it is sorted).
+  std::array<std::uint64_t, 65> lowest_ = filled(~std::uint64_t{0});
+  std::uint64_t nonempty_ = 0;  // bit b - 1: bucket b (1..64) holds events
+  // The first non-empty bucket above 0. Precondition: one exists.
+  std::size_t first_nonempty() const {
+    return static_cast<std::size_t>(std::countr_zero(nonempty_)) + 1;
+  }
+  static constexpr std::array<std::uint64_t, 65> filled(std::uint64_t v) {
+    std::array<std::uint64_t, 65> a{};
+    a.fill(v);
+    return a;
+  }
   std::size_t size_ = 0;
 };
 

@@ -215,6 +215,7 @@ class model_population final : public population {
     }
     const double t_end = in.t_end;
     const std::size_t drives = in.drives.size();
+    const drive_view* drive = in.drives.data();
     for (std::size_t k = 0; k < in.active.size(); ++k) {
       const std::uint32_t i = in.active[k];
       std::uint32_t e = in.begin[k];
@@ -224,8 +225,10 @@ class model_population final : public population {
         // inputs in order, at equal times (event.hpp's order).
         double t_in = e < e_end ? in.deliveries[in.delivery[e]].time_ms : inf;
         std::size_t from = drives;  // drives: the slice
-        for (std::size_t d = 0; d < drives; ++d)
-          if (in.drives[d].next_ms[i] < t_in) t_in = in.drives[d].next_ms[i], from = d;
+        for (std::size_t d = 0; d < drives; ++d) {
+          const double t_d = drive[d].next_ms[i];
+          if (t_d < t_in) t_in = t_d, from = d;
+        }
         // A crossing strictly before it comes first (inputs of an instant
         // precede its threshold check).
         const double tq = queued_[i];
@@ -251,7 +254,7 @@ class model_population final : public population {
                      t_in);
           ++e;
         } else {
-          const drive_view& dr = in.drives[from];
+          const drive_view& dr = drive[from];
           M::receive(states_[i], derived_, dr.compartment, static_cast<double>(dr.weight), t_in);
           ++counts.drive_inputs;
           const double next = dr.draw_after(i, t_in);

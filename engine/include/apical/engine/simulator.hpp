@@ -31,7 +31,8 @@
 //   lies beyond the window, never one per synapse or per Poisson-input
 //   spike.
 // simulation_options::delivery chooses; `automatic` takes the windowed path
-// whenever it applies (checked at every run_until).
+// where it applies and pays (threads, windows of 1 ms or more, or a dense
+// Poisson input; see path()), checked at every run_until.
 //
 // Parallel runs (threads > 1) use conservative windows of the minimum delay
 // D: every population is split into `threads` contiguous index ranges, one

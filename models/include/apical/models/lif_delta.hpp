@@ -101,7 +101,11 @@ struct lif_delta {
   }
   // Moves the anchor to the cell of t_ms.
   [[gnu::always_inline]] static void rebase(state& s, const derived& d, double t_ms) {
-    const double c = std::floor(t_ms * d.inv_grid);
+    // Times only grow, so t_ms / grid >= cell: a quotient clearly below
+    // cell + 1 is the same cell, without the floor.
+    const double q = t_ms * d.inv_grid;
+    if (q < s.cell + (1.0 - 1e-9)) return;
+    const double c = std::floor(q);
     if (c == s.cell) return;
     const double k = c - s.cell;
     s.w_mv *= k >= 0 && k < static_cast<double>(d.cell_decay.size())
