@@ -72,6 +72,7 @@ struct lif_delta {
     double inv_grid = 0.0;
     double inv_tau = 0.0;
     double gap_mv = 0.0;                    // v_th - e_l
+    double growth_max = 0.0;                // above every growth() value
     std::array<double, 65> cell_decay{};    // e^{-k / cells_per_tau}
   };
   struct state {
@@ -146,6 +147,7 @@ struct lif_delta {
     d.inv_grid = 1.0 / d.grid_ms;
     d.inv_tau = 1.0 / p.tau_m_ms;
     d.gap_mv = p.v_th_mv - p.e_l_mv;
+    d.growth_max = std::exp(1.0 / cells_per_tau) * (1.0 + 1e-12);
     for (std::size_t k = 0; k < d.cell_decay.size(); ++k)
       d.cell_decay[k] = std::exp(-static_cast<double>(k) / cells_per_tau);
     return d;
@@ -203,6 +205,11 @@ struct lif_delta {
       if (t_ms < s.ref_until_ms || s.w_mv < d.gap_mv * (1.0 - 0x1.0p-50)) return {inf, true};
       return {s.w_mv >= d.gap_mv * growth_at(s, d, t_ms) ? t_ms : inf, true};
     }
+    // Suprathreshold rest (gap < 0, w < 0 below threshold): far below,
+    // V at the horizon stays below threshold for any factor the anchor can
+    // give (at most growth_max), which decides most cases without it.
+    if (!(t_ms < s.ref_until_ms) && s.w_mv * d.decay_h < d.gap_mv * d.growth_max)
+      return {t_ms + d.horizon_ms, false};
     double start, u;
     start_of(s, d, t_ms, start, u);
     if (u >= d.gap_mv) return {start, true};
