@@ -101,6 +101,7 @@ void simulator::setup_windowed() {
       // every neuron each window than to queue a wake-up per spike.
       v.sparse = in.rate_hz * window_ms_ / 1000.0 < 0.5;
       auto& wp = part.pops[in.population];
+      if (p == 0) drive_slot_.push_back(wp.drives.size());
       wp.drives.push_back(v);
       if (!v.sparse) wp.dense_until_ms = std::max(wp.dense_until_ms, in.stop_ms);
     }
@@ -180,7 +181,7 @@ void simulator::reset() {
   const auto inputs = net_->poisson_inputs();
   for (std::size_t d = 0; d < inputs.size(); ++d) {
     auto& st = drives_[d];
-    const drive_view& v = parts_[0].pops[inputs[d].population].drives[drive_slot(d)];
+    const drive_view& v = parts_[0].pops[inputs[d].population].drives[drive_slot_[d]];
     for (std::uint32_t i = 0; i < st.next_ms.size(); ++i) {
       st.generators[i].reseed(
           derive_seed(options_.seed, stream::poisson_input, std::uint64_t{d} << 32 | i));
@@ -195,14 +196,6 @@ void simulator::reset() {
     part.outbox[0].clear();
     part.outbox[1].clear();
   }
-}
-
-std::size_t simulator::drive_slot(std::size_t d) const {
-  // The position of input d among the inputs onto its population.
-  const auto inputs = net_->poisson_inputs();
-  std::size_t slot = 0;
-  for (std::size_t e = 0; e < d; ++e) slot += inputs[e].population == inputs[d].population;
-  return slot;
 }
 
 void simulator::run_until(time_ms t_end) {
@@ -461,7 +454,7 @@ void simulator::drive_input(partition& part, const event& e) {
                                    in.weight, part.sched);
   ++part.counters.drive_inputs;
   ++part.counters.synaptic_events;
-  const drive_view& v = part.pops[in.population].drives[drive_slot(d)];
+  const drive_view& v = part.pops[in.population].drives[drive_slot_[d]];
   st.next_ms[i] = v.draw_after(i, t);
   if (st.next_ms[i] < std::numeric_limits<double>::infinity())
     part.sched.schedule(event{time_ms{st.next_ms[i]}, i, 0, e.target, event_kind::delivery});

@@ -244,7 +244,6 @@ class simulator {
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
   void setup_windowed();
-  std::size_t drive_slot(std::size_t input) const;
 
   network* net_;
   simulation_options options_;
@@ -253,6 +252,9 @@ class simulator {
   std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
   double window_ms_ = 0.0;
   std::vector<drive_state> drives_;  // per Poisson input
+  // Per Poisson input: its position among the drives of its population
+  // (window_population::drives).
+  std::vector<std::size_t> drive_slot_;
   std::uint16_t first_drive_target_ = 0;
   delivery_path path_ = delivery_path::ordered;  // of the latest run
   time_ms now_;

@@ -249,16 +249,11 @@ struct lif_delta {
     const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
     double t_drive = drive ? drive->next_ms[i] : inf;
     std::uint64_t drive_inputs = 0;
-    // Below this time the anchor's cell cannot change (rebase() is then a
-    // no-op, and the cell is floor(t / grid) as for the precomputed
-    // factors; near the cell's end rebase() alone decides).
-    double same_cell_until = (s.cell + 1.0 - 1e-6) * d.grid_ms;
+    // (rebase() leaves the anchor in the cell floor(t / grid), as the
+    // precomputed factors assume.)
     const auto bring_to = [&](double t_ms) __attribute__((always_inline)) {
       if (t_last < t_ms) {
-        if (!(t_ms < same_cell_until)) {
-          rebase(s, d, t_ms);
-          same_cell_until = (s.cell + 1.0 - 1e-6) * d.grid_ms;
-        }
+        rebase(s, d, t_ms);
         t_last = t_ms;
       }
     };
