@@ -1,11 +1,16 @@
 #include "run_resources.hpp"
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -269,12 +274,12 @@ void check_memory(const memory_estimate& estimate, const available_memory& avail
                   bytes_text(available.bytes), available.source));
 }
 
-thread_choice clamp_threads(unsigned requested, const network_spec& spec) {
+thread_choice clamp_threads(unsigned requested, const network_spec& spec, unsigned cpus) {
   const population_spec* largest = nullptr;
   for (const auto& p : spec.populations)
     if (largest == nullptr || p.size > largest->size) largest = &p;
   thread_choice c{requested, {}};
-  if (largest != nullptr && largest->size > 0 && requested > largest->size) {
+  if (largest != nullptr && largest->size > 0 && c.threads > largest->size) {
     c.threads = static_cast<unsigned>(largest->size);
     c.notice =
         fmt::format("--threads {} exceeds the {} neurons of the largest population ({}); using {}",
@@ -285,7 +290,31 @@ thread_choice clamp_threads(unsigned requested, const network_spec& spec) {
     c.notice = fmt::format("--threads {} exceeds the limit of {}; using {}", requested, max_threads,
                            max_threads);
   }
+  cpus = std::max(cpus, 1U);
+  if (c.threads > cpus) {
+    c.threads = cpus;
+    c.notice = fmt::format(
+        "--threads {} exceeds the {} CPU{} this process may run on; using {} (the spikes are the "
+        "same for any number of threads)",
+        requested, cpus, cpus == 1 ? "" : "s", cpus);
+  }
   return c;
+}
+
+thread_choice clamp_threads(unsigned requested, const network_spec& spec) {
+  return clamp_threads(requested, spec, available_cpus());
+}
+
+unsigned available_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+#endif
+  return std::max(std::thread::hardware_concurrency(), 1U);
 }
 
 }  // namespace apical::app

@@ -83,9 +83,15 @@ struct thread_choice {
   unsigned threads = 1;
   std::string notice;  // empty when the request stands
 };
-// `requested` (>= 1), or the neurons of the largest population of `spec`,
-// or max_threads, whichever is smallest; with a one-line notice naming the
-// bound when it is not the request.
+// `requested` (>= 1), or the CPUs this process may run on, or the neurons
+// of the largest population of `spec`, or max_threads, whichever is
+// smallest; with a one-line notice naming the bound when it is not the
+// request. Threads beyond the CPUs would only take turns on them: every
+// window ends at a barrier that waits for the thread whose turn has not
+// come. (The spikes do not depend on the number of threads.)
+thread_choice clamp_threads(unsigned requested, const network_spec& spec, unsigned cpus);
 thread_choice clamp_threads(unsigned requested, const network_spec& spec);
+// The CPUs this process may run on (its affinity mask; at least 1).
+unsigned available_cpus();
 
 }  // namespace apical::app

@@ -1,5 +1,5 @@
-# Compiler settings shared by every apical target: warnings, optional
-# sanitizers. Targets opt in with apical_target_defaults(<target>).
+# Compiler settings shared by every apical target: warnings, the target
+# CPU, optional sanitizers. Targets opt in with apical_target_defaults(<target>).
 add_library(apical_options INTERFACE)
 target_compile_options(apical_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
@@ -7,6 +7,22 @@ target_compile_options(apical_options INTERFACE
   # operator+ at -O2 and above (GCC bug 105329, fixed in GCC 13).
   $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>
   $<$<BOOL:${APICAL_WERROR}>:-Werror>)
+# APICAL_NATIVE: use every instruction this CPU has (rounding, wider
+# vectors), as Brian2's and NEST's own builds do. Floating-point
+# contraction stays off, so a multiply and an add are never fused: the
+# results, and with them the spikes, are bit for bit those of a portable
+# build on any x86-64 machine. Set it OFF for a binary that must run on
+# other CPUs. (Not passed on to programs built against the installed
+# libraries.)
+if(APICAL_NATIVE)
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag(-march=native APICAL_HAS_MARCH_NATIVE)
+  if(APICAL_HAS_MARCH_NATIVE)
+    target_compile_options(apical_options INTERFACE
+      $<BUILD_INTERFACE:-march=native> $<BUILD_INTERFACE:-ffp-contract=off>)
+  endif()
+endif()
+target_compile_options(apical_options INTERFACE $<BUILD_INTERFACE:-ffp-contract=off>)
 if(APICAL_SANITIZE)
   target_compile_options(apical_options INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)

@@ -648,7 +648,8 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.counters.synaptic_events += total;
 
   // 4. run each population's active neurons through the window; 6. emit
-  part.delivery_scratch.resize(part.deliveries.size());
+  part.delivery_scratch.resize(window_inputs::delivery_scratch_per_delivery *
+                               part.deliveries.size());
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
     if (wp.active.empty()) continue;
@@ -661,6 +662,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.drives = wp.drives;
     in.t_end = b;
     in.delivery_scratch = part.delivery_scratch.data();
+    in.neuron_scratch = &part.neuron_scratch;
     window_counts counts;
     part.fired.clear();
     net_->pop(k).run_window(in, part.sched, part.fired, counts);

@@ -221,21 +221,40 @@ TEST_CASE("bytes_text picks the unit") {
 
 TEST_CASE("threads: at most the neurons of the largest population, and at most 4096") {
   auto spec = parse(mixed);  // largest: E and drive, 3000 neurons
-  auto c = clamp_threads(8, spec);
+  const unsigned many_cpus = 100000;
+  auto c = clamp_threads(8, spec, many_cpus);
   CHECK(c.threads == 8);
   CHECK(c.notice.empty());
-  c = clamp_threads(3000, spec);
+  c = clamp_threads(3000, spec, many_cpus);
   CHECK(c.threads == 3000);
   CHECK(c.notice.empty());
-  c = clamp_threads(100000, spec);
+  c = clamp_threads(100000, spec, many_cpus);
   CHECK(c.threads == 3000);
   CHECK(c.notice ==
         "--threads 100000 exceeds the 3000 neurons of the largest population (E); using 3000");
   spec.populations[0].size = 1'000'000;
-  c = clamp_threads(100000, spec);
+  c = clamp_threads(100000, spec, many_cpus);
   CHECK(c.threads == max_threads);
   CHECK(c.notice == "--threads 100000 exceeds the limit of 4096; using 4096");
-  c = clamp_threads(4096, spec);
+  c = clamp_threads(4096, spec, many_cpus);
   CHECK(c.threads == 4096);
   CHECK(c.notice.empty());
+}
+
+TEST_CASE("threads: at most the CPUs the process may run on") {
+  const auto spec = parse(mixed);
+  auto c = clamp_threads(8, spec, 2);
+  CHECK(c.threads == 2);
+  CHECK(c.notice ==
+        "--threads 8 exceeds the 2 CPUs this process may run on; using 2 (the spikes are the same "
+        "for any number of threads)");
+  c = clamp_threads(2, spec, 2);
+  CHECK(c.threads == 2);
+  CHECK(c.notice.empty());
+  c = clamp_threads(5, spec, 1);
+  CHECK(c.threads == 1);
+  CHECK(c.notice.find("the 1 CPU this process") != std::string::npos);
+  // The default asks the machine.
+  CHECK(available_cpus() >= 1);
+  CHECK(clamp_threads(100000, spec).threads <= available_cpus());
 }

@@ -50,7 +50,8 @@
 // Optional, for speed: window_prepare(d, inputs) and run_window(d, inputs,
 // k, neuron, scheduler, out, counts) (window.hpp). On the windowed delivery
 // path, a population whose model has them and whose window_prepare() says
-// yes (it may fill inputs.delivery_scratch for the window)
+// yes (it may fill inputs.delivery_scratch, a few doubles per delivery, for
+// the window; run_window() may use inputs.neuron_scratch for one neuron)
 // lets run_window() take neuron inputs.active[k] through the window
 // instead of the engine's loop of advance / receive / predict / fire. It
 // must do exactly what that loop does (the same arithmetic on the state,

@@ -212,6 +212,7 @@ class simulator {
     std::vector<window_population> pops;
     std::vector<window_delivery> deliveries;
     std::vector<double> delivery_scratch;
+    std::vector<double> neuron_scratch;
     std::vector<window_target> spans;
     std::vector<std::uint32_t> entry_delivery;
     std::vector<float> entry_weight;

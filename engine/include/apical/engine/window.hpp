@@ -13,6 +13,7 @@
 // what the event loop would do (the same advances, inputs, predictions and
 // firings, in the same order), the spikes are bit-identical to the ordered
 // loop and do not depend on window boundaries or the number of threads.
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -69,9 +70,14 @@ struct window_inputs {
   float weight_of(std::uint32_t entry) const {
     return weight ? weight[entry] : deliveries[delivery[entry]].weight;
   }
-  // deliveries.size() doubles a model's own loop may fill in
-  // window_prepare() (a factor per delivery time, shared by its targets).
+  // delivery_scratch_per_delivery * deliveries.size() doubles a model's
+  // own loop may fill in window_prepare() (what it needs of each delivery,
+  // computed once for all its targets).
+  static constexpr std::size_t delivery_scratch_per_delivery = 4;
   double* delivery_scratch = nullptr;
+  // Room a model's own loop may use for one neuron at a time (it grows it
+  // as needed; the simulator keeps one per partition).
+  std::vector<double>* neuron_scratch = nullptr;
 };
 
 // One neuron's bookkeeping as a model's own window loop sees it (see

@@ -38,9 +38,13 @@
 // J Comput Neurosci 8:183.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstddef>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "apical/engine/neuron_model.hpp"
 #include "apical/engine/scheduler.hpp"
@@ -220,61 +224,121 @@ struct lif_delta {
   // The windowed path's own loop (neuron_model.hpp): for a subthreshold
   // resting potential (crossings only at inputs) and at most one Poisson
   // input, the engine's loop with everything inlined and no indirection.
-  // The factor of each delivery is computed once for all its targets
-  // (in.delivery_scratch), exactly as growth_at() computes it for a neuron
-  // whose anchor is in the cell of the delivery time; with uniform weights,
-  // the product weight * factor that receive() adds.
+  // What receive() and rebase() compute from an input's time alone is
+  // computed once per delivery for all its targets (window_prepare) and
+  // once per drive spike: the cell floor(t / grid) that rebase() moves the
+  // anchor to, and the increment weight * growth_at() for an anchor in
+  // that cell (the weight included when the window's weights are uniform).
+  struct prepared_input {
+    double time_ms;
+    double add;
+    double cell;
+    double unused;
+  };
+  static_assert(sizeof(prepared_input) ==
+                window_inputs::delivery_scratch_per_delivery * sizeof(double));
+  // floor(t / grid), as rebase() computes it (t >= 0: truncation is floor).
+  [[gnu::always_inline]] static double cell_of(const derived& d, double t_ms) {
+    return static_cast<double>(static_cast<std::int64_t>(t_ms * d.inv_grid));
+  }
+  [[gnu::always_inline]] static double growth_in_cell(const derived& d, double t_ms,
+                                                      double cell) {
+    return growth((t_ms - cell * d.grid_ms) * d.inv_tau);
+  }
   static bool window_prepare(const derived& d, const window_inputs& in) {
-    if (!(d.gap_mv >= 0 && in.drives.size() <= 1)) return false;
+    if (!(d.gap_mv >= 0 && in.drives.size() <= 1 && in.neuron_scratch)) return false;
+    auto* prepared = reinterpret_cast<prepared_input*>(in.delivery_scratch);
     for (std::size_t k = 0; k < in.deliveries.size(); ++k) {
       const double t = in.deliveries[k].time_ms;
-      const double g = growth((t - std::floor(t * d.inv_grid) * d.grid_ms) * d.inv_tau);
-      in.delivery_scratch[k] = in.weight ? g : static_cast<double>(in.deliveries[k].weight) * g;
+      if (!(t >= 0 && t < 0x1.0p52 * d.grid_ms)) return false;  // (cell_of's range)
+      const double c = cell_of(d, t);
+      const double g = growth_in_cell(d, t, c);
+      prepared[k] = {t, in.weight ? g : static_cast<double>(in.deliveries[k].weight) * g, c, 0.0};
     }
     return true;
   }
+
+  // One neuron through the window. Its Poisson input's spikes in the
+  // window are drawn first (the train does not depend on the neuron) and
+  // prepared like deliveries; then the event loop's advance / receive /
+  // predict / fire runs over the slice, with the drive's spikes taken in
+  // between (slice first at equal times, event.hpp's order): one run of the
+  // slice per drive spike, so the only hard-to-predict branches are the end
+  // of each run and the anchor's moves. The inputs, their order and the
+  // arithmetic on the state are those of the event loop, so the spikes are
+  // too.
   static void run_window(const derived& d, const window_inputs& in, std::size_t k,
                          window_neuron<state>& n, scheduler& sched,
                          std::vector<fired_spike>& out, window_counts& counts) {
-    // Everything in locals (the references may alias anything), written
+    const double t_end = in.t_end;
+    const std::uint32_t i = n.index;
+
+    // The drive's spikes in the window, prepared in `room`.
+    std::vector<double>& room = *in.neuron_scratch;
+    constexpr std::size_t stride = sizeof(prepared_input) / sizeof(double);
+    const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
+    std::size_t m = 0;
+    if (drive) {
+      double t = drive->next_ms[i];
+      while (t < t_end) {
+        if (stride * (m + 1) > room.size())
+          room.resize(std::max<std::size_t>(64 * stride, 2 * room.size()));
+        room[stride * m++] = t;
+        t = drive->draw_after(i, t);
+      }
+      drive->next_ms[i] = t;
+      if (m > 0 && drive->sparse && t < inf)
+        sched.schedule(event{time_ms{t}, i, 0, drive->event_target, event_kind::delivery});
+      counts.drive_inputs += m;
+    }
+    auto* drive_in = reinterpret_cast<prepared_input*>(room.data());
+    if (m > 0) {
+      const double w = static_cast<double>(drive->weight);
+      for (std::size_t j = 0; j < m; ++j) {
+        const double t = drive_in[j].time_ms;
+        const double c = cell_of(d, t);
+        drive_in[j].add = w * growth_in_cell(d, t, c);
+        drive_in[j].cell = c;
+      }
+    }
+
+    // The slice, as locals.
+    const std::uint32_t* idx = in.delivery + in.begin[k];
+    const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
+    const float* slice_weight = in.weight ? in.weight + in.begin[k] : nullptr;
+    const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
+
+    // The neuron, as locals (the references may alias anything), written
     // back at the end.
     state s = n.state;
     double t_last = n.t_last, predicted = n.predicted, queued = n.queued;
     bool certain = n.certain != 0;
     std::uint32_t version = n.version;
-    const std::uint32_t i = n.index;
-    const double t_end = in.t_end;
-    std::uint32_t e = in.begin[k];
-    const std::uint32_t e_end = in.begin[k + 1];
-    const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
-    double t_drive = drive ? drive->next_ms[i] : inf;
-    std::uint64_t drive_inputs = 0;
-    // (rebase() leaves the anchor in the cell floor(t / grid), as the
-    // precomputed factors assume.)
-    const auto bring_to = [&](double t_ms) __attribute__((always_inline)) {
-      if (t_last < t_ms) {
-        rebase(s, d, t_ms);
-        t_last = t_ms;
-      }
-    };
+    const double below_gap = d.gap_mv * (1.0 - 0x1.0p-50);
+
+    // predict() for a subthreshold rest
     const auto repredict = [&](double t_ms) __attribute__((always_inline)) {
-      const spike_prediction p = predict(s, d, t_ms);
-      predicted = p.time_ms;
       certain = true;
-      if (p.time_ms < queued) {  // t_ms itself, inside the window
+      if (t_ms < s.ref_until_ms || s.w_mv < below_gap) {
+        predicted = inf;
+        return;
+      }
+      predicted = s.w_mv >= d.gap_mv * growth_at(s, d, t_ms) ? t_ms : inf;
+      if (predicted < queued) {  // t_ms itself, inside the window
         ++version;
-        queued = p.time_ms;
+        queued = predicted;
       }
     };
-    for (;;) {
-      const double t_slice = e < e_end ? in.deliveries[in.delivery[e]].time_ms : inf;
-      const bool from_slice = !(t_drive < t_slice);
-      const double t_in = from_slice ? t_slice : t_drive;
-      const double tq = queued;
-      if (tq < t_in) {
-        if (!(tq < t_end)) break;
+    // Crossings strictly before t_in come first (inputs of an instant
+    // precede its threshold check).
+    const auto crossings_before = [&](double t_in) __attribute__((always_inline)) {
+      while (queued < t_in && queued < t_end) {
+        const double tq = queued;
         queued = inf;
-        bring_to(tq);
+        if (t_last < tq) {
+          rebase(s, d, tq);
+          t_last = tq;
+        }
         if (predicted != tq || !certain) {
           ++counts.reexamined;
         } else {
@@ -282,28 +346,37 @@ struct lif_delta {
           out.push_back({tq, i});
         }
         repredict(tq);
-        continue;
       }
-      if (!(t_in < t_end)) break;
-      bring_to(t_in);
-      if (from_slice) {
-        // receive(), with the delivery's precomputed factor
-        if (!(t_in < s.ref_until_ms))
-          s.w_mv += in.weight ? static_cast<double>(in.weight[e]) * in.delivery_scratch[in.delivery[e]]
-                              : in.delivery_scratch[in.delivery[e]];
-        ++e;
-      } else {
-        receive(s, d, 0, static_cast<double>(drive->weight), t_in);
-        ++drive_inputs;
-        t_drive = drive->draw_after(i, t_in);
-        if (drive->sparse && t_drive < inf && !(t_drive < t_end))
-          sched.schedule(
-              event{time_ms{t_drive}, i, 0, drive->event_target, event_kind::delivery});
+    };
+    // One input (times only grow: the anchor moves to the input's cell, as
+    // rebase() would move it).
+    const auto take = [&](const prepared_input& p, double add) __attribute__((always_inline)) {
+      crossings_before(p.time_ms);
+      if (p.cell != s.cell) {
+        const double cells = p.cell - s.cell;
+        s.w_mv *= cells < static_cast<double>(d.cell_decay.size())
+                      ? d.cell_decay[static_cast<std::size_t>(cells)]
+                      : std::exp(-cells / cells_per_tau);
+        s.cell = p.cell;
       }
-      repredict(t_in);
+      t_last = p.time_ms;
+      if (!(p.time_ms < s.ref_until_ms)) s.w_mv += add;
+      repredict(p.time_ms);
+    };
+    const auto take_slice = [&](std::size_t a) __attribute__((always_inline)) {
+      const prepared_input& p = prepared[idx[a]];
+      take(p, slice_weight ? static_cast<double>(slice_weight[a]) * p.add : p.add);
+    };
+
+    std::size_t a = 0;
+    for (std::size_t j = 0; j < m; ++j) {
+      const double t_drive = drive_in[j].time_ms;
+      for (; a < n_slice && !(t_drive < prepared[idx[a]].time_ms); ++a) take_slice(a);
+      take(drive_in[j], drive_in[j].add);
     }
-    if (drive) drive->next_ms[i] = t_drive;
-    counts.drive_inputs += drive_inputs;
+    for (; a < n_slice; ++a) take_slice(a);
+    crossings_before(t_end);
+
     n.state = s;
     n.t_last = t_last;
     n.predicted = predicted;
