@@ -302,87 +302,110 @@ struct lif_delta {
       }
     }
 
-    // The slice, as locals.
+    // The slice.
     const std::uint32_t* idx = in.delivery + in.begin[k];
     const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
-    const float* slice_weight = in.weight ? in.weight + in.begin[k] : nullptr;
     const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
 
-    // The neuron, as locals (the references may alias anything), written
-    // back at the end.
-    state s = n.state;
-    double t_last = n.t_last, predicted = n.predicted, queued = n.queued;
-    bool certain = n.certain != 0;
-    std::uint32_t version = n.version;
+    // The neuron, by value (no address of it escapes, so the compiler keeps
+    // it in registers), written back at the end.
+    run_state r{n.state, n.t_last, n.predicted, n.queued, n.version, n.certain != 0};
     const double below_gap = d.gap_mv * (1.0 - 0x1.0p-50);
-
-    // predict() for a subthreshold rest
-    const auto repredict = [&](double t_ms) __attribute__((always_inline)) {
-      certain = true;
-      if (t_ms < s.ref_until_ms || s.w_mv < below_gap) {
-        predicted = inf;
-        return;
+    const auto take = [&](double t_in, double add, double cell) __attribute__((always_inline)) {
+      if (r.queued < t_in) [[unlikely]]
+        r = crossings_before(d, r, t_in, t_end, i, out, counts);
+      // The anchor moves to the input's cell, as rebase() would move it
+      // (times only grow).
+      if (cell != r.s.cell) {
+        const double cells = cell - r.s.cell;
+        r.s.w_mv *= cells < static_cast<double>(d.cell_decay.size())
+                        ? d.cell_decay[static_cast<std::size_t>(cells)]
+                        : std::exp(-cells / cells_per_tau);
+        r.s.cell = cell;
       }
-      predicted = s.w_mv >= d.gap_mv * growth_at(s, d, t_ms) ? t_ms : inf;
-      if (predicted < queued) {  // t_ms itself, inside the window
-        ++version;
-        queued = predicted;
-      }
-    };
-    // Crossings strictly before t_in come first (inputs of an instant
-    // precede its threshold check).
-    const auto crossings_before = [&](double t_in) __attribute__((always_inline)) {
-      while (queued < t_in && queued < t_end) {
-        const double tq = queued;
-        queued = inf;
-        if (t_last < tq) {
-          rebase(s, d, tq);
-          t_last = tq;
+      r.t_last = t_in;
+      // receive(), then predict() for a subthreshold rest
+      r.certain = true;
+      r.predicted = inf;
+      if (t_in < r.s.ref_until_ms) return;
+      r.s.w_mv += add;
+      if (r.s.w_mv < below_gap) return;
+      if (r.s.w_mv >= d.gap_mv * growth_at(r.s, d, t_in)) {
+        r.predicted = t_in;
+        if (t_in < r.queued) {  // a crossing now, inside the window
+          ++r.version;
+          r.queued = t_in;
         }
-        if (predicted != tq || !certain) {
-          ++counts.reexamined;
-        } else {
-          fire(s, d, tq);
-          out.push_back({tq, i});
-        }
-        repredict(tq);
       }
     };
-    // One input (times only grow: the anchor moves to the input's cell, as
-    // rebase() would move it).
-    const auto take = [&](const prepared_input& p, double add) __attribute__((always_inline)) {
-      crossings_before(p.time_ms);
-      if (p.cell != s.cell) {
-        const double cells = p.cell - s.cell;
-        s.w_mv *= cells < static_cast<double>(d.cell_decay.size())
-                      ? d.cell_decay[static_cast<std::size_t>(cells)]
-                      : std::exp(-cells / cells_per_tau);
-        s.cell = p.cell;
-      }
-      t_last = p.time_ms;
-      if (!(p.time_ms < s.ref_until_ms)) s.w_mv += add;
-      repredict(p.time_ms);
-    };
-    const auto take_slice = [&](std::size_t a) __attribute__((always_inline)) {
+    const auto take_slice = [&](std::size_t a, double weight) __attribute__((always_inline)) {
       const prepared_input& p = prepared[idx[a]];
-      take(p, slice_weight ? static_cast<double>(slice_weight[a]) * p.add : p.add);
+      take(p.time_ms, weight * p.add, p.cell);
     };
-
-    std::size_t a = 0;
-    for (std::size_t j = 0; j < m; ++j) {
-      const double t_drive = drive_in[j].time_ms;
-      for (; a < n_slice && !(t_drive < prepared[idx[a]].time_ms); ++a) take_slice(a);
-      take(drive_in[j], drive_in[j].add);
+    // The merge, for uniform weights (1 * add is add) or per-entry ones.
+    const auto run = [&](auto weight_of) __attribute__((always_inline)) {
+      std::size_t a = 0;
+      for (std::size_t j = 0; j < m; ++j) {
+        const prepared_input& dr = drive_in[j];
+        for (; a < n_slice && !(dr.time_ms < prepared[idx[a]].time_ms); ++a)
+          take_slice(a, weight_of(a));
+        take(dr.time_ms, dr.add, dr.cell);
+      }
+      for (; a < n_slice; ++a) take_slice(a, weight_of(a));
+    };
+    if (in.weight) {
+      const float* w = in.weight + in.begin[k];
+      run([w](std::size_t a) { return static_cast<double>(w[a]); });
+    } else {
+      run([](std::size_t) { return 1.0; });
     }
-    for (; a < n_slice; ++a) take_slice(a);
-    crossings_before(t_end);
+    if (r.queued < t_end) r = crossings_before(d, r, t_end, t_end, i, out, counts);
 
-    n.state = s;
-    n.t_last = t_last;
-    n.predicted = predicted;
-    n.queued = queued;
-    n.certain = certain;
-    n.version = version;
+    n.state = r.s;
+    n.t_last = r.t_last;
+    n.predicted = r.predicted;
+    n.queued = r.queued;
+    n.certain = r.certain;
+    n.version = r.version;
+  }
+
+  // A neuron in the window loop.
+  struct run_state {
+    state s;
+    double t_last, predicted, queued;
+    std::uint32_t version;
+    bool certain;
+  };
+  // The crossing events before t_in (and before t_end), as the event loop
+  // handles them: inputs of an instant precede its threshold check, so a
+  // crossing found at an input fires once the inputs of that instant are in
+  // (if the prediction still stands).
+  [[gnu::noinline]] static run_state crossings_before(const derived& d, run_state r, double t_in,
+                                                      double t_end, std::uint32_t i,
+                                                      std::vector<fired_spike>& out,
+                                                      window_counts& counts) {
+    while (r.queued < t_in && r.queued < t_end) {
+      const double tq = r.queued;
+      r.queued = inf;
+      if (r.t_last < tq) {
+        rebase(r.s, d, tq);
+        r.t_last = tq;
+      }
+      if (r.predicted != tq || !r.certain) {
+        ++counts.reexamined;
+      } else {
+        fire(r.s, d, tq);
+        out.push_back({tq, i});
+      }
+      const spike_prediction p = predict(r.s, d, tq);
+      r.predicted = p.time_ms;
+      r.certain = true;
+      if (p.time_ms < r.queued) {
+        ++r.version;
+        r.queued = p.time_ms;
+      }
+    }
+    return r;
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
