@@ -217,6 +217,17 @@ class plastic_projection_base {
     const float f = network_weights_[k];
     return static_cast<float>(w) == f ? w : static_cast<double>(f);
   }
+  // A walk over a neuron's incoming synapses reads and writes both weight
+  // arrays at scattered places; asking for the weights of the synapse
+  // `prefetch_distance` ahead keeps that many cache misses in flight.
+  static constexpr std::size_t prefetch_distance = 16;
+  void prefetch_weights(std::span<const std::uint64_t> incoming, std::size_t m) const {
+    if (m + prefetch_distance < incoming.size()) {
+      const std::uint64_t ahead = incoming[m + prefetch_distance];
+      __builtin_prefetch(w_.data() + ahead, 1);
+      __builtin_prefetch(network_weights_.data() + ahead, 1);
+    }
+  }
   void store(time_ms t, std::uint64_t k, double before, double after) {
     if (after == before) return;
     if (!changes_.empty()) changes_.emit(weight_change{t, k, before, after});
@@ -387,6 +398,7 @@ class plastic_projection final : public plastic_projection_base {
       const auto incoming = proj_->incoming(j);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[j];
       for (std::size_t m = 0; m < incoming.size(); ++m) {
+        prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
         store(t, k, w, Rule::on_post(p_, w, s.pre.at(group[m], t_ms), before));
@@ -409,6 +421,7 @@ class plastic_projection final : public plastic_projection_base {
       const auto incoming = proj_->incoming(d.post);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[d.post];
       for (std::size_t m = 0; m < incoming.size(); ++m) {
+        prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
         store(d.time, k, w, Rule::on_third_factor(p_, w, s.pre.at(group[m], t_ms), now, strength));
