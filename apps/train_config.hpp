@@ -22,7 +22,6 @@
 // pictures).
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -30,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "apical/config/key_table.hpp"
 #include "apical/learning/microcircuit_params.hpp"
 #include "apical/learning/rate_network.hpp"
 #include "apical/learning/reference_trainer.hpp"
@@ -127,16 +127,11 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
 // names throw parameter_error.
 train_config default_config(std::string_view dataset, train_algo algo);
 
-// One configuration key: its name, help text, whether it must match on
-// --resume, and how it reads and writes a train_config. set() throws
+// One configuration key: its name ("learning-rate", "rate.loss",
+// "microcircuit.window_ms"), help text, whether it must match on --resume
+// (identity), and how it reads and writes a train_config. set() throws
 // parameter_error naming the key and what was expected.
-struct config_key {
-  std::string name;  // "learning-rate", "rate.loss", "microcircuit.window_ms"
-  std::string help;
-  bool identity = true;
-  std::function<std::string(const train_config&)> get;
-  std::function<void(train_config&, std::string_view)> set;
-};
+using config_key = config::key<train_config>;
 
 // Every key, in the order config.ini lists them.
 const std::vector<config_key>& config_keys();
