@@ -140,7 +140,7 @@ int run_evaluate(int argc, char** argv) {
   const auto data = load_split(cfg, o);
   const auto& set = o.on_train() ? data.train : data.test;
   check_against_data(cfg, set.shape().size(), set.class_count());
-  const prepared_data prepared = prepare_data(data, cfg.input, saved.input_means);
+  const prepared_data prepared{datasets::prepare_inputs(data, cfg.input, saved.input_means)};
 
   auto model = make_model(cfg);
   model->restore(saved, o.checkpoint_file);

@@ -15,20 +15,34 @@
 namespace apical::app {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, train_algo>, 5> algo_names{{
-    {"microcircuit", train_algo::microcircuit},
-    {"bp", train_algo::bp},
-    {"fa", train_algo::fa},
-    {"dfa", train_algo::dfa},
-    {"scfa", train_algo::scfa},
+// Each algorithm: its name, the reference trainer's algorithm (rate algos)
+// and the feedback pathway it implies.
+struct algo_row {
+  std::string_view name;
+  train_algo algo;
+  learning::algorithm rate;
+  learning::feedback_mode feedback;
+};
+
+constexpr std::array<algo_row, 5> algos{{
+    {"microcircuit", train_algo::microcircuit, learning::algorithm::bp,
+     learning::feedback_mode::sign_concordant},
+    {"bp", train_algo::bp, learning::algorithm::bp, learning::feedback_mode::symmetric},
+    {"fa", train_algo::fa, learning::algorithm::fa, learning::feedback_mode::random},
+    {"dfa", train_algo::dfa, learning::algorithm::dfa, learning::feedback_mode::direct},
+    {"scfa", train_algo::scfa, learning::algorithm::scfa, learning::feedback_mode::sign_concordant},
 }};
+
+const algo_row& row_of(train_algo a) {
+  for (const auto& r : algos)
+    if (r.algo == a) return r;
+  return algos.front();
+}
 
 }  // namespace
 
 std::string_view to_string(train_algo a) {
-  for (const auto& [n, v] : algo_names)
-    if (v == a) return n;
-  return "?";
+  return row_of(a).name;
 }
 
 std::string comparison_spec::label() const {
@@ -37,8 +51,8 @@ std::string comparison_spec::label() const {
 }
 
 train_algo parse_train_algo(std::string_view name, std::string_view field) {
-  for (const auto& [n, v] : algo_names)
-    if (n == name) return v;
+  for (const auto& r : algos)
+    if (r.name == name) return r.algo;
   throw parameter_error(fmt::format(
       "{}: unknown algorithm '{}'; expected microcircuit, bp, fa, dfa or scfa", field, name));
 }
@@ -48,47 +62,11 @@ bool is_rate(train_algo a) {
 }
 
 learning::algorithm rate_algorithm(train_algo a) {
-  switch (a) {
-    case train_algo::fa:
-      return learning::algorithm::fa;
-    case train_algo::dfa:
-      return learning::algorithm::dfa;
-    case train_algo::scfa:
-      return learning::algorithm::scfa;
-    default:
-      return learning::algorithm::bp;
-  }
+  return row_of(a).rate;
 }
 
 learning::feedback_mode implied_feedback(train_algo a) {
-  switch (a) {
-    case train_algo::fa:
-      return learning::feedback_mode::random;
-    case train_algo::dfa:
-      return learning::feedback_mode::direct;
-    case train_algo::scfa:
-      return learning::feedback_mode::sign_concordant;
-    case train_algo::bp:
-      return learning::feedback_mode::symmetric;
-    default:
-      return learning::feedback_mode::sign_concordant;
-  }
-}
-
-std::string_view to_string(input_scaling s) {
-  switch (s) {
-    case input_scaling::unit:
-      return "unit";
-    case input_scaling::centred:
-      return "centred";
-    case input_scaling::on_off:
-      return "on-off";
-  }
-  return "?";
-}
-
-std::size_t inputs_per_value(input_scaling s) {
-  return s == input_scaling::on_off ? 2 : 1;
+  return row_of(a).feedback;
 }
 
 std::string arch_to_string(const std::vector<std::size_t>& sizes) {
