@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apical/datasets/loader.hpp"
+#include "apical/datasets/preprocess.hpp"
 #include "apical/learning/matrix.hpp"
 #include "apical/learning/rate_data.hpp"
 #include "train_checkpoint.hpp"
@@ -30,23 +31,12 @@
 
 namespace apical::app {
 
-// A dataset turned into network inputs: floats (input_scaling) and labels.
-struct prepared_data {
-  std::vector<float> train_inputs, test_inputs;
-  std::vector<std::uint8_t> train_labels, test_labels;
-  std::size_t input_size = 0;
-  datasets::image_shape shape;
-  std::vector<std::string> class_names;
-  std::vector<float> input_means;  // subtracted from every sample (centred); else empty
-
+// A dataset turned into network inputs (datasets::prepare_inputs), with
+// views for the trainers.
+struct prepared_data : datasets::network_inputs {
   learning::dataset_view train() const { return {train_inputs, train_labels, input_size}; }
   learning::dataset_view test() const { return {test_inputs, test_labels, input_size}; }
 };
-
-// `means`, when non-empty, replaces the training-set means of centred inputs
-// (a checkpoint's, so evaluation needs no training data).
-prepared_data prepare_data(const datasets::loaded_dataset& data, input_scaling scaling,
-                           const std::vector<float>& means = {});
 
 struct evaluation_result {
   double accuracy = 0.0;
