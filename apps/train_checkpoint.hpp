@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "apical/learning/matrix.hpp"
+#include "apical/learning/reference/matrix.hpp"
 #include "train_metrics.hpp"
 
 namespace apical::app {

@@ -30,9 +30,9 @@
 #include <utility>
 #include <vector>
 
-#include "apical/learning/microcircuit_params.hpp"
-#include "apical/learning/rate_network.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/microcircuit/params.hpp"
+#include "apical/learning/reference/rate_network.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 
 namespace apical::app {
 

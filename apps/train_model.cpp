@@ -11,11 +11,11 @@
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/engine/recorders.hpp"
-#include "apical/learning/microcircuit_network.hpp"
-#include "apical/learning/microcircuit_runner.hpp"
-#include "apical/learning/microcircuit_trainer.hpp"
-#include "apical/learning/rate_network.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/microcircuit/network.hpp"
+#include "apical/learning/microcircuit/runner.hpp"
+#include "apical/learning/microcircuit/trainer.hpp"
+#include "apical/learning/reference/rate_network.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 
 namespace apical::app {
 namespace {

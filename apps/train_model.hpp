@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "apical/datasets/loader.hpp"
-#include "apical/learning/matrix.hpp"
-#include "apical/learning/rate_data.hpp"
+#include "apical/learning/reference/matrix.hpp"
+#include "apical/learning/reference/rate_data.hpp"
 #include "train_checkpoint.hpp"
 #include "train_config.hpp"
 #include "train_metrics.hpp"

@@ -24,10 +24,10 @@
 #include "apical/datasets/encoders.hpp"
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
-#include "apical/learning/alignment.hpp"
-#include "apical/learning/microcircuit_trainer.hpp"
-#include "apical/learning/rate_data.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/reference/alignment.hpp"
+#include "apical/learning/microcircuit/trainer.hpp"
+#include "apical/learning/reference/rate_data.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 
 namespace po = boost::program_options;
 namespace learning = apical::learning;
