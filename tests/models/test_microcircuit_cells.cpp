@@ -141,8 +141,8 @@ TEST_CASE("pyramidal_cell keeps the apical potential of its last apical input") 
   CHECK(s.t_a_ms == 15.0);
   CHECK(s.v_s_mv == p.v_init_min_mv);  // the soma never sees it
   p.kappa = 0.5;
-  CHECK_THROWS_WITH_AS(apical::models::pyramidal_cell::derive(p), doctest::Contains("'kappa' must be 0"),
-                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(apical::models::pyramidal_cell::derive(p),
+                       doctest::Contains("'kappa' must be 0"), apical::parameter_error);
 }
 
 TEST_CASE("error_cell counts its net drive in units of theta") {
@@ -150,7 +150,8 @@ TEST_CASE("error_cell counts its net drive in units of theta") {
   p.theta_mv = 1.0;
   std::vector<error_bench::input> in;
   // Binary fractions, so the sums are exact.
-  for (int k = 0; k < 10; ++k) in.push_back({1.0 + k, 0, apical::models::error_cell::drive, 0.375f});
+  for (int k = 0; k < 10; ++k)
+    in.push_back({1.0 + k, 0, apical::models::error_cell::drive, 0.375f});
   in.push_back({20.0, 0, apical::models::error_cell::drive, 2.25f});  // three spikes at once
   error_bench b(1, p, in);
   b.sim->run_until(time_ms{50.0});
@@ -191,7 +192,8 @@ TEST_CASE("a dithered error cell's mean count is drive / theta") {
   apical::models::error_cell::parameters p;
   p.dither = 1.0;
   std::vector<error_bench::input> in;
-  for (int k = 0; k < 23; ++k) in.push_back({1.0 + 0.5 * k, 0, apical::models::error_cell::drive, 0.1f});
+  for (int k = 0; k < 23; ++k)
+    in.push_back({1.0 + 0.5 * k, 0, apical::models::error_cell::drive, 0.1f});
   const int trials = 1000;
   double sum = 0.0;
   for (int t = 0; t < trials; ++t) {
@@ -277,8 +279,8 @@ TEST_CASE("error_cell rejects parameters out of their domain, naming them") {
                        apical::parameter_error);
   p = {};
   p.gated = 0.5;
-  CHECK_THROWS_WITH_AS(apical::models::error_cell::derive(p), doctest::Contains("'gated' must be 0 or 1"),
-                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(apical::models::error_cell::derive(p),
+                       doctest::Contains("'gated' must be 0 or 1"), apical::parameter_error);
   p = {};
   p.pair_size = 2.5;
   CHECK_THROWS_WITH_AS(apical::models::error_cell::derive(p), doctest::Contains("'pair_size'"),

@@ -161,12 +161,12 @@ TEST_CASE("softmax_population rejects invalid parameters, naming them") {
                        doctest::Contains("'rate_hz' is 0"), apical::parameter_error);
   p = {};
   p.tau_ms = -1.0;
-  CHECK_THROWS_WITH_AS(apical::models::softmax_population("out", 2, p), doctest::Contains("'tau_ms'"),
-                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(apical::models::softmax_population("out", 2, p),
+                       doctest::Contains("'tau_ms'"), apical::parameter_error);
   p = {};
   p.regular = 0.5;
-  CHECK_THROWS_WITH_AS(apical::models::softmax_population("out", 2, p), doctest::Contains("'regular'"),
-                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(apical::models::softmax_population("out", 2, p),
+                       doctest::Contains("'regular'"), apical::parameter_error);
   CHECK_THROWS_AS(apical::models::softmax_population("out", 0, {}), apical::parameter_error);
   apical::models::softmax_population pop("out", 2, {});
   CHECK_THROWS_WITH_AS(pop.set_parameter("beta", 1.0), doctest::Contains("beta_per_mv"),

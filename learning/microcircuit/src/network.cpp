@@ -154,8 +154,9 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
   for (std::size_t w = 0; w < L; ++w) {
     const population& pre = net_.pop(w == 0 ? layout_.input : layout_.pyramidal[w - 1]);
     const population& post = net_.pop(layout_.pyramidal[w]);
-    auto& pr = net_.connect(fmt::format("forward{}", w + 1), pre, post, models::pyramidal_cell::basal,
-                            dense(n[w], n[w + 1], p.feedforward_delay_ms));
+    auto& pr =
+        net_.connect(fmt::format("forward{}", w + 1), pre, post, models::pyramidal_cell::basal,
+                     dense(n[w], n[w + 1], p.feedforward_delay_ms));
     check_dense(pr);
     layout_.forward.push_back(pr.id());
   }
@@ -177,10 +178,11 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
     layout_.apical.push_back(net_.connect(fmt::format("apical{}", w + 1), err, pyr,
                                           models::pyramidal_cell::apical, std::move(apical))
                                  .id());
-    layout_.gate.push_back(p.layer_gated(w) ? net_.connect(fmt::format("gate{}", w + 1), pyr, err,
-                                                           models::error_cell::gate, std::move(gate))
-                                                  .id()
-                                            : microcircuit_layout::none);
+    layout_.gate.push_back(p.layer_gated(w)
+                               ? net_.connect(fmt::format("gate{}", w + 1), pyr, err,
+                                              models::error_cell::gate, std::move(gate))
+                                     .id()
+                               : microcircuit_layout::none);
     layout_.coupling.push_back(p.pair_coupling
                                    ? net_.connect(fmt::format("coupling{}", w + 1), err, err,
                                                   models::error_cell::ungated, std::move(coupling))

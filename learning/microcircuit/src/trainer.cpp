@@ -23,11 +23,6 @@ namespace {
 constexpr std::size_t evaluation_piece = 64;
 constexpr std::uint64_t evaluation_epoch = ~std::uint64_t{0};
 
-// The Manhattan step of one summed update: +1, -1 or 0.
-float sign_of(float s) {
-  return s > 0 ? 1.0f : (s < 0 ? -1.0f : 0.0f);
-}
-
 std::uint64_t encoder_seed(std::uint64_t seed, std::uint64_t epoch) {
   return derive_seed(seed, stream::encoder, epoch);
 }
@@ -98,11 +93,12 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
   feedback_fixed_ = draw_feedback(params_);
   feedback_signed_.resize(feedback_fixed_.size());
   refresh_feedback();
-  for (const auto& w : weights_) {
-    double s = 0.0;
-    for (const float x : w.values()) s += static_cast<double>(x) * x;
-    initial_norm_.push_back(std::sqrt(s));
-  }
+  sgd_ = optimizer({.momentum = params_.momentum,
+                    .manhattan = params_.manhattan,
+                    .w_min = params_.w_min_mv,
+                    .w_max = params_.w_max_mv,
+                    .normalise = params_.normalise});
+  for (const auto& w : weights_) sgd_.remember_norm(sgd_.add(w.size()), w.values());
   for (std::size_t t = 0; t < params_.threads; ++t)
     runners_.push_back(std::make_unique<microcircuit_runner>(params_));
   runner_version_.assign(params_.threads, 0);
@@ -111,11 +107,8 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
   for (auto& c : chunk_dw_)
     for (std::size_t w = 0; w < L; ++w)
       c.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
-  for (std::size_t w = 0; w < L; ++w) {
+  for (std::size_t w = 0; w < L; ++w)
     sum_dw_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
-    if (params_.momentum != 0.0)
-      velocity_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
-  }
   pool_ = std::make_unique<detail::worker_pool>(params_.threads);
 }
 
@@ -159,9 +152,21 @@ void microcircuit_trainer::set_weights(std::vector<matrix> weights) {
   refresh_feedback();
 }
 
+std::vector<matrix> microcircuit_trainer::velocity() const {
+  std::vector<matrix> out;
+  for (std::size_t w = 0; w < weights_.size(); ++w) {
+    if (!sgd_.has_velocity(w)) continue;
+    const auto v = sgd_.velocity(w);
+    out.emplace_back(weights_[w].rows(), weights_[w].cols(),
+                     std::vector<float>(v.begin(), v.end()));
+  }
+  return out;
+}
+
 void microcircuit_trainer::set_velocity(std::vector<matrix> velocity) {
-  check_like("velocity", velocity, velocity_, fmt::format(" (momentum {})", params_.momentum));
-  velocity_ = std::move(velocity);
+  check_like("velocity", velocity, this->velocity(),
+             fmt::format(" (momentum {})", params_.momentum));
+  for (std::size_t w = 0; w < velocity.size(); ++w) sgd_.set_velocity(w, velocity[w].values());
 }
 
 void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::size_t> indices,
@@ -275,57 +280,14 @@ void microcircuit_trainer::set_learning_rate(double eta) {
 }
 
 void microcircuit_trainer::apply_update(std::size_t batch_samples) {
-  for (std::size_t w = 0; w < weights_.size(); ++w) {
-    float* W = weights_[w].data();
-    const float* S = sum_dw_[w].data();
-    const std::size_t n = weights_[w].size();
-    const double eta = params_.layer_rate(w);
-    if (!velocity_.empty()) {
-      // v <- mu v + step; W += eta v.
-      float* v = velocity_[w].data();
-      const auto mu = static_cast<float>(params_.momentum);
-      const auto e = static_cast<float>(eta);
-      if (params_.manhattan) {
-        for (std::size_t k = 0; k < n; ++k) {
-          v[k] = mu * v[k] + sign_of(S[k]);
-          W[k] += e * v[k];
-        }
-      } else {
-        const auto inv_b = static_cast<float>(1.0 / static_cast<double>(batch_samples));
-        for (std::size_t k = 0; k < n; ++k) {
-          v[k] = mu * v[k] + inv_b * S[k];
-          W[k] += e * v[k];
-        }
-      }
-    } else if (params_.manhattan) {
-      const auto step = static_cast<float>(eta);
-      for (std::size_t k = 0; k < n; ++k) W[k] += step * sign_of(S[k]);
-    } else {
-      const auto step = static_cast<float>(eta / static_cast<double>(batch_samples));
-      for (std::size_t k = 0; k < n; ++k) W[k] += step * S[k];
-    }
-  }
+  for (std::size_t w = 0; w < weights_.size(); ++w)
+    sgd_.step(w, weights_[w].values(), sum_dw_[w].values(), params_.layer_rate(w), batch_samples);
   stabilise();
 }
 
 void microcircuit_trainer::stabilise() {
-  const bool bounded = std::isfinite(params_.w_min_mv) || std::isfinite(params_.w_max_mv);
-  const auto lo = static_cast<float>(std::max(params_.w_min_mv, -1e30));
-  const auto hi = static_cast<float>(std::min(params_.w_max_mv, 1e30));
-  for (std::size_t w = 0; w < weights_.size(); ++w) {
-    float* W = weights_[w].data();
-    const std::size_t n = weights_[w].size();
-    if (bounded)
-      for (std::size_t k = 0; k < n; ++k) W[k] = std::clamp(W[k], lo, hi);
-    if (params_.normalise) {
-      double s = 0.0;
-      for (std::size_t k = 0; k < n; ++k) s += static_cast<double>(W[k]) * W[k];
-      if (s > 0) {
-        const auto f = static_cast<float>(initial_norm_[w] / std::sqrt(s));
-        for (std::size_t k = 0; k < n; ++k) W[k] *= f;
-      }
-    }
-  }
+  if (sgd_.stabilises())
+    for (std::size_t w = 0; w < weights_.size(); ++w) sgd_.stabilise(w, weights_[w].values());
   ++weights_version_;
   refresh_feedback();
 }

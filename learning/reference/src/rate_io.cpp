@@ -9,6 +9,7 @@
 #include <string>
 
 #include "apical/engine/error.hpp"
+#include "apical/learning/checksum.hpp"
 
 namespace apical::learning {
 namespace {
@@ -20,16 +21,16 @@ constexpr std::uint32_t format_version = 1;
 constexpr std::uint64_t max_layer_size = std::uint64_t{1} << 24;
 constexpr std::uint32_t max_num_sizes = 1024;
 
-// FNV-1a, 64 bit.
+// The one checksum (checksum.hpp), over the bytes as they stream past.
 class checksum {
  public:
   void add(const unsigned char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) hash_ = (hash_ ^ p[i]) * 0x100000001b3ULL;
+    hash_ = fnv1a({reinterpret_cast<const char*>(p), n}, hash_);
   }
   std::uint64_t value() const { return hash_; }
 
  private:
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::uint64_t hash_ = fnv1a_basis;
 };
 
 class writer {

@@ -78,9 +78,11 @@ reference_trainer::reference_trainer(const rate_network& net, trainer_params par
       pool_(std::make_unique<detail::worker_pool>(params_.threads)) {
   params_.algo = feedback_.algo();
   feedback_.refresh(net);
+  sgd_ = optimizer({.momentum = params_.momentum, .weight_decay = params_.weight_decay});
   for (std::size_t w = 0; w < net.num_layers(); ++w) {
-    velocity_.emplace_back(net.weights(w).rows(), net.weights(w).cols());
-    bias_velocity_.emplace_back(net.has_bias() ? net.biases(w).size() : 0, 0.0f);
+    sgd_.add(net.weights(w).size());
+    // The biases keep a velocity even without momentum (it is then the step).
+    sgd_.add(net.has_bias() ? net.biases(w).size() : 0, true);
   }
 }
 
@@ -241,10 +243,6 @@ void reference_trainer::apply_updates(rate_network& net, const weight_updates& u
     throw parameter_error("updates: " + std::to_string(updates.weights.size()) +
                           " layers, expected " + std::to_string(net.num_layers()));
   }
-  const auto lr = static_cast<float>(params_.learning_rate);
-  const auto mu = static_cast<float>(params_.momentum);
-  const auto decay = static_cast<float>(params_.weight_decay);
-  const bool plain = mu == 0.0f && decay == 0.0f;
   for (std::size_t w = 0; w < net.num_layers(); ++w) {
     matrix& weights = net.weights(w);
     const matrix& dw = updates.weights[w];
@@ -253,17 +251,7 @@ void reference_trainer::apply_updates(rate_network& net, const weight_updates& u
                             shape(dw.rows(), dw.cols()) + ", expected " +
                             shape(weights.rows(), weights.cols()));
     }
-    float* wv = weights.data();
-    const float* g = dw.data();
-    float* v = velocity_[w].data();
-    if (plain) {
-      for (std::size_t i = 0; i < weights.size(); ++i) wv[i] += lr * g[i];
-    } else {
-      for (std::size_t i = 0; i < weights.size(); ++i) {
-        v[i] = mu * v[i] + (g[i] - decay * wv[i]);
-        wv[i] += lr * v[i];
-      }
-    }
+    sgd_.step(weight_array(w), weights.values(), dw.values(), params_.learning_rate, 1, true);
     if (!net.has_bias()) continue;
     std::vector<float>& b = net.biases(w);
     const std::vector<float>& db = updates.biases[w];
@@ -272,11 +260,7 @@ void reference_trainer::apply_updates(rate_network& net, const weight_updates& u
                             "]: " + std::to_string(db.size()) + " entries, expected " +
                             std::to_string(b.size()));
     }
-    std::vector<float>& bv = bias_velocity_[w];
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      bv[i] = mu * bv[i] + db[i];
-      b[i] += lr * bv[i];
-    }
+    sgd_.step(bias_array(w), b, db, params_.learning_rate);
   }
 }
 

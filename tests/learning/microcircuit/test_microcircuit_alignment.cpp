@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "apical/engine/random.hpp"
+#include "apical/learning/microcircuit/trainer.hpp"
 #include "apical/learning/reference/alignment.hpp"
 #include "apical/learning/reference/feedback.hpp"
-#include "apical/learning/microcircuit/trainer.hpp"
 #include "apical/learning/reference/rate_network.hpp"
 #include "apical/learning/reference/reference_trainer.hpp"
 

@@ -49,9 +49,9 @@
 
 #include "apical/engine/network.hpp"
 #include "apical/engine/sources.hpp"
+#include "apical/learning/microcircuit/params.hpp"
 #include "apical/learning/reference/matrix.hpp"
 #include "apical/models/microcircuit_cells.hpp"
-#include "apical/learning/microcircuit/params.hpp"
 #include "apical/models/pyramidal_population.hpp"
 
 namespace apical::learning {

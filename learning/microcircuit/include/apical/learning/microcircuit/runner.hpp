@@ -31,9 +31,9 @@
 
 #include "apical/engine/simulator.hpp"
 #include "apical/engine/spike_raster.hpp"
-#include "apical/learning/reference/matrix.hpp"
 #include "apical/learning/microcircuit/network.hpp"
 #include "apical/learning/microcircuit/rule.hpp"
+#include "apical/learning/reference/matrix.hpp"
 
 namespace apical::learning {
 

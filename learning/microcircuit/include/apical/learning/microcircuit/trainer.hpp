@@ -38,11 +38,12 @@
 #include <span>
 #include <vector>
 
-#include "apical/learning/reference/matrix.hpp"
 #include "apical/learning/microcircuit/params.hpp"
 #include "apical/learning/microcircuit/runner.hpp"
+#include "apical/learning/reference/matrix.hpp"
 #include "apical/learning/reference/rate_data.hpp"
 #include "apical/learning/reference/reference_trainer.hpp"
+#include "apical/learning/training/optimizer.hpp"
 
 namespace apical::learning {
 
@@ -133,7 +134,7 @@ class microcircuit_trainer {
   void set_weights(std::vector<matrix> weights);
   // The momentum velocities, one per weight layer in the weights' shapes
   // (empty when params().momentum is 0): state a checkpoint must keep.
-  const std::vector<matrix>& velocity() const { return velocity_; }
+  std::vector<matrix> velocity() const;
   // Replaces the velocities; throws parameter_error (changing nothing) on a
   // count or shape mismatch or a non-finite entry. Empty is accepted only
   // with momentum 0.
@@ -182,7 +183,8 @@ class microcircuit_trainer {
   void run_batch(dataset_view data, std::span<const std::size_t> indices, std::uint64_t seed,
                  bool learn, batch_result& out, const progress_callback& on_progress = {});
   void apply_update(std::size_t batch_samples);
-  // Bounds and normalisation, then the feedback re-read from the weights.
+  // The optimizer's stabilisers (bounds, normalisation), then the feedback
+  // re-read from the weights.
   void stabilise();
   void train_online(dataset_view data, std::span<const std::size_t> order, std::uint64_t seed,
                     microcircuit_epoch_metrics& m);
@@ -191,13 +193,12 @@ class microcircuit_trainer {
   std::vector<matrix> weights_;
   std::vector<matrix> feedback_fixed_;
   std::vector<matrix> feedback_signed_;
-  std::vector<double> initial_norm_;
   std::vector<std::unique_ptr<microcircuit_runner>> runners_;
   std::vector<std::uint64_t> runner_version_;
   std::uint64_t weights_version_ = 1;
   std::vector<std::vector<matrix>> chunk_dw_;  // [chunk][layer]
   std::vector<matrix> sum_dw_;
-  std::vector<matrix> velocity_;  // momentum > 0 only
+  optimizer sgd_;  // one array per weight layer; velocities with momentum > 0
   std::size_t epochs_done_ = 0;
   std::unique_ptr<detail::worker_pool> pool_;
 };

@@ -5,9 +5,10 @@
 // Update. For a batch of B samples the update is the batch mean of the
 // per-sample descent directions
 //   dW^l = 1/B sum_s delta^l_s r^(l-1)_s^T,   db^l = 1/B sum_s delta^l_s
-// and SGD applies, with g = dW - weight_decay W (no decay on biases):
+// and the one SGD (training/optimizer.hpp) applies, with
+// g = dW - weight_decay W (no decay on biases):
 //   v <- momentum v + g,   W <- W + learning_rate v
-// (v = g when momentum is 0).
+// (W <- W + learning_rate dW without momentum and decay).
 //
 // Parallelism and determinism. A batch runs in two phases. (1) The samples
 // are split into row chunks, one per thread, each running the forward pass,
@@ -52,6 +53,7 @@
 #include "apical/learning/reference/matrix.hpp"
 #include "apical/learning/reference/rate_data.hpp"
 #include "apical/learning/reference/rate_network.hpp"
+#include "apical/learning/training/optimizer.hpp"
 
 namespace apical::learning {
 
@@ -135,8 +137,16 @@ class reference_trainer {
   weight_updates compute_updates(const rate_network& net, const_matrix_view inputs,
                                  std::span<const std::uint8_t> labels);
 
-  // One SGD step with the given updates (momentum state is kept here).
+  // One SGD step with the given updates (the optimizer keeps the momentum
+  // state).
   void apply_updates(rate_network& net, const weight_updates& updates);
+
+  // The optimizer and the indices of layer w's arrays in it: its state (the
+  // velocities) is what a checkpoint keeps.
+  const optimizer& sgd() const { return sgd_; }
+  optimizer& sgd() { return sgd_; }
+  static std::size_t weight_array(std::size_t w) { return 2 * w; }
+  static std::size_t bias_array(std::size_t w) { return 2 * w + 1; }
 
   // compute_updates + apply_updates; returns the batch's loss and accuracy
   // as measured before the step.
@@ -167,8 +177,7 @@ class reference_trainer {
   std::vector<double> sample_loss_;
   std::vector<unsigned char> sample_correct_;
   weight_updates updates_;
-  std::vector<matrix> velocity_;
-  std::vector<std::vector<float>> bias_velocity_;
+  optimizer sgd_;
 };
 
 }  // namespace apical::learning
