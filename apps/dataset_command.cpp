@@ -232,84 +232,95 @@ void write_file(const std::filesystem::path& file, const std::string& text) {
   if (!out) throw file_error(fmt::format("{}: cannot write the SVG file", file.string()));
 }
 
-int run_show(int argc, char** argv) {
+// The command line of `apical dataset show`.
+struct show_options {
+  std::string name, data_dir, split, output, encoding, latency_scale;
+  std::size_t index = 0;
+  double duration = 0, max_rate = 0, phase = 0, threshold = 0, tau = 0;
+  std::uint64_t seed = 0;
+  bool random_phase = false, on_off = false;
+};
+
+po::options_description show_option_table(show_options& o) {
   po::options_description opts(
       "apical dataset show: one image, and with --encode its spike raster, as an SVG file\n\n"
       "usage: apical dataset show --dataset NAME --index N --output FILE.svg [options]\n\noptions");
-  std::string name;
-  std::string data_dir;
-  std::string split;
-  std::string output;
-  std::string encoding;
-  std::string latency_scale;
-  std::size_t index = 0;
-  double duration = 0;
-  double max_rate = 0;
-  double phase = 0;
-  double threshold = 0;
-  double tau = 0;
-  std::uint64_t seed = 0;
-  opts.add_options()("help,h", "show this help")("dataset,d", po::value(&name)->required(),
+  opts.add_options()("help,h", "show this help")("dataset,d", po::value(&o.name)->required(),
                                                  "mnist, fashion-mnist or cifar10")(
-      "data-dir", po::value(&data_dir), "directory holding <dataset>/ (default: search)")(
-      "index,i", po::value(&index)->required(), "sample index within the split")(
-      "split", po::value(&split)->default_value("train"), "train or test")(
-      "output,o", po::value(&output)->required(), "SVG file to write")(
-      "encode", po::value(&encoding), "also draw the spike raster: poisson, regular or latency")(
-      "duration-ms", po::value(&duration)->default_value(100.0), "encoding window T in ms")(
-      "max-rate-hz", po::value(&max_rate)->default_value(100.0),
+      "data-dir", po::value(&o.data_dir), "directory holding <dataset>/ (default: search)")(
+      "index,i", po::value(&o.index)->required(), "sample index within the split")(
+      "split", po::value(&o.split)->default_value("train"), "train or test")(
+      "output,o", po::value(&o.output)->required(), "SVG file to write")(
+      "encode", po::value(&o.encoding), "also draw the spike raster: poisson, regular or latency")(
+      "duration-ms", po::value(&o.duration)->default_value(100.0), "encoding window T in ms")(
+      "max-rate-hz", po::value(&o.max_rate)->default_value(100.0),
       "rate of a full-intensity pixel (poisson, regular)")(
-      "seed", po::value(&seed)->default_value(1),
+      "seed", po::value(&o.seed)->default_value(1),
       "master seed (poisson; regular with --random-phase)")(
-      "phase", po::value(&phase)->default_value(0.0),
+      "phase", po::value(&o.phase)->default_value(0.0),
       "regular: first spike at phase x interval, in [0, 1)")("random-phase",
                                                              "regular: a random phase per channel")(
-      "latency-scale", po::value(&latency_scale)->default_value("linear"),
-      "latency: linear or log")("threshold", po::value(&threshold)->default_value(0.0),
+      "latency-scale", po::value(&o.latency_scale)->default_value("linear"),
+      "latency: linear or log")("threshold", po::value(&o.threshold)->default_value(0.0),
                                 "latency: intensities at or below it never fire, in [0, 1)")(
-      "tau-ms", po::value(&tau)->default_value(20.0), "latency, log scale: time constant in ms")(
+      "tau-ms", po::value(&o.tau)->default_value(20.0), "latency, log scale: time constant in ms")(
       "on-off", "ON/OFF channels for the mean-subtracted image (means of the training set)");
+  return opts;
+}
+
+// The encoder --encode names (validated), or none.
+std::optional<ds::encoder> encoder_of(const show_options& o) {
+  if (o.encoding.empty()) return std::nullopt;
+  std::optional<ds::encoder> enc;
+  if (o.encoding == "poisson") {
+    enc = ds::poisson_encoder{o.duration, o.max_rate, o.on_off};
+  } else if (o.encoding == "regular") {
+    enc = ds::regular_encoder{o.duration, o.max_rate, o.phase, o.random_phase, o.on_off};
+  } else if (o.encoding == "latency") {
+    ds::latency_scale scale = ds::latency_scale::linear;
+    if (o.latency_scale == "log" || o.latency_scale == "logarithmic") {
+      scale = ds::latency_scale::logarithmic;
+    } else if (o.latency_scale != "linear") {
+      throw parameter_error(fmt::format(
+          "dataset show: --latency-scale is '{}'; expected linear or log", o.latency_scale));
+    }
+    enc = ds::latency_encoder{o.duration, scale, o.threshold, o.tau, o.on_off};
+  } else {
+    throw parameter_error(fmt::format(
+        "dataset show: --encode is '{}'; expected poisson, regular or latency", o.encoding));
+  }
+  ds::validate(*enc);  // before the (possibly long) load
+  return enc;
+}
+
+// Reads only up to the wanted image (but the whole training set for the
+// ON/OFF channel means).
+ds::loaded_dataset load_for_show(const show_options& o, bool encoded) {
+  const auto id = ds::parse_dataset_id(o.name);
+  const auto location = ds::locate_dataset(id, make_search(o.data_dir));
+  ds::load_options load;
+  const bool want_train = o.split == "train";
+  load.max_train = want_train ? o.index + 1 : 0;
+  load.max_test = want_train ? 0 : o.index + 1;
+  if (encoded && o.on_off) load.max_train = ds::all_items;
+  return ds::load_dataset(location, load);
+}
+
+int run_show(int argc, char** argv) {
+  show_options so;
+  const auto opts = show_option_table(so);
   po::variables_map vm;
   if (!parse(argc, argv, opts, vm)) return 0;
-
-  if (split != "train" && split != "test") {
+  so.random_phase = vm.count("random-phase") != 0;
+  so.on_off = vm.count("on-off") != 0;
+  if (so.split != "train" && so.split != "test") {
     throw parameter_error(
-        fmt::format("dataset show: --split is '{}'; expected train or test", split));
+        fmt::format("dataset show: --split is '{}'; expected train or test", so.split));
   }
-  const bool on_off = vm.count("on-off") != 0;
-  std::optional<ds::encoder> enc;
-  if (!encoding.empty()) {
-    if (encoding == "poisson") {
-      enc = ds::poisson_encoder{duration, max_rate, on_off};
-    } else if (encoding == "regular") {
-      enc = ds::regular_encoder{duration, max_rate, phase, vm.count("random-phase") != 0, on_off};
-    } else if (encoding == "latency") {
-      ds::latency_scale scale = ds::latency_scale::linear;
-      if (latency_scale == "log" || latency_scale == "logarithmic") {
-        scale = ds::latency_scale::logarithmic;
-      } else if (latency_scale != "linear") {
-        throw parameter_error(fmt::format(
-            "dataset show: --latency-scale is '{}'; expected linear or log", latency_scale));
-      }
-      enc = ds::latency_encoder{duration, scale, threshold, tau, on_off};
-    } else {
-      throw parameter_error(fmt::format(
-          "dataset show: --encode is '{}'; expected poisson, regular or latency", encoding));
-    }
-    ds::validate(*enc);  // before the (possibly long) load
-  }
-
-  const auto id = ds::parse_dataset_id(name);
-  const auto location = ds::locate_dataset(id, make_search(data_dir));
-  ds::load_options load;
-  // Read only up to the wanted image (but the whole training set for the
-  // ON/OFF channel means).
-  const bool want_train = split == "train";
-  load.max_train = want_train ? index + 1 : 0;
-  load.max_test = want_train ? 0 : index + 1;
-  if (enc && on_off) load.max_train = ds::all_items;
-  const auto loaded = ds::load_dataset(location, load);
-  const ds::dataset& data = want_train ? loaded.train : loaded.test;
+  const auto enc = encoder_of(so);
+  const auto loaded = load_for_show(so, enc.has_value());
+  const ds::dataset& data = so.split == "train" ? loaded.train : loaded.test;
+  const std::size_t index = so.index;
   if (index >= data.size()) {
     throw parameter_error(fmt::format("dataset show: --index {} is out of range; {} has {} images",
                                       index, data.name(), data.size()));
@@ -322,19 +333,19 @@ int run_show(int argc, char** argv) {
   spike_raster raster;
   std::string summary;
   if (enc) {
-    const auto means = on_off ? loaded.train.channel_means() : std::vector<double>{};
-    raster = ds::encode_image(*enc, data, index, seed, means);
+    const auto means = so.on_off ? loaded.train.channel_means() : std::vector<double>{};
+    raster = ds::encode_image(*enc, data, index, so.seed, means);
     o.raster = &raster;
     o.duration_ms = ds::duration_ms(*enc);
-    o.on_off = on_off;
-    o.title += fmt::format(", {} encoding{}: {} spikes in {} ms", encoding,
-                           on_off ? " (ON/OFF)" : "", raster.total_spikes(), o.duration_ms);
-    summary = fmt::format(", {} encoding: {} spikes in {} channels over {} ms", encoding,
+    o.on_off = so.on_off;
+    o.title += fmt::format(", {} encoding{}: {} spikes in {} ms", so.encoding,
+                           so.on_off ? " (ON/OFF)" : "", raster.total_spikes(), o.duration_ms);
+    summary = fmt::format(", {} encoding: {} spikes in {} channels over {} ms", so.encoding,
                           raster.total_spikes(), raster.channels(), o.duration_ms);
   }
-  write_file(output, render_svg(data.image(index), data.shape(), o));
-  std::cout << fmt::format("wrote {}: {} image {} (label {} '{}'){}\n", output, data.name(), index,
-                           label, data.class_names()[label], summary)
+  write_file(so.output, render_svg(data.image(index), data.shape(), o));
+  std::cout << fmt::format("wrote {}: {} image {} (label {} '{}'){}\n", so.output, data.name(),
+                           index, label, data.class_names()[label], summary)
             << std::flush;
   return 0;
 }

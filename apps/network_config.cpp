@@ -1,50 +1,100 @@
 #include "network_config.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <fstream>
-#include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "apical/config/ini.hpp"
+#include "apical/config/key_table.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 
 namespace apical::app {
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
+using config::as_count;
+using config::as_flag;
+using config::as_real;
+using config::as_text;
+
+constexpr auto as_optional_real = config::named(
+    [](const std::optional<double>& v) { return v ? config::format_real(*v) : std::string(); },
+    [](std::string_view t, std::string_view where) -> std::optional<double> {
+      return config::parse_real(t, where);
+    });
+constexpr auto as_duration = config::named(
+    [](double v) { return config::format_real(v); },
+    [](std::string_view t, std::string_view where) {
+      const double d = config::parse_real(t, where);
+      if (!(d >= 0) || !std::isfinite(d))
+        throw parameter_error(fmt::format("{}: must be finite and >= 0, got {}", where, t));
+      return d;
+    });
+constexpr auto as_queue =
+    config::named([](const std::string& v) { return v; },
+                  [](std::string_view t, std::string_view where) {
+                    try {
+                      parse_queue_kind(t);
+                    } catch (const parameter_error& e) {
+                      throw parameter_error(fmt::format("{}: {}", where, e.what()));
+                    }
+                    return std::string(t);
+                  });
+
+// The fixed keys of [simulation], [projection.NAME] and [input.NAME].
+const std::vector<config::key<network_spec>>& simulation_keys() {
+  using s = network_spec;
+  static const std::vector<config::key<network_spec>> keys{
+      config::field<s>("duration_ms", "", &s::duration_ms, as_duration),
+      config::field<s>("seed", "", &s::seed, as_count),
+      config::field<s>("queue", "", &s::queue, as_queue),
+  };
+  return keys;
 }
 
-double to_double(const std::string& where, const std::string& text) {
-  if (text == "inf" || text == "+inf") return std::numeric_limits<double>::infinity();
-  if (text == "-inf") return -std::numeric_limits<double>::infinity();
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size())
-    throw parameter_error(fmt::format("{}: expected a number, got '{}'", where, text));
-  return v;
+const std::vector<config::key<projection_spec>>& projection_keys() {
+  using p = projection_spec;
+  static const std::vector<config::key<projection_spec>> keys{
+      config::field<p>("pre", "", &p::pre, as_text),
+      config::field<p>("post", "", &p::post, as_text),
+      config::field<p>("rule", "", &p::rule, as_text),
+      config::field<p>("p", "", &p::p, as_real),
+      config::field<p>("k", "", &p::k, as_count),
+      config::field<p>("weight", "", &p::weight, as_real),
+      config::field<p>("weight_max", "", &p::weight_max, as_optional_real),
+      config::field<p>("delay_ms", "", &p::delay_ms, as_real),
+      config::field<p>("delay_max_ms", "", &p::delay_max_ms, as_optional_real),
+      config::field<p>("compartment", "", &p::compartment, as_count),
+      config::field<p>("autapses", "", &p::autapses, as_flag),
+      config::field<p>("multapses", "", &p::multapses, as_flag),
+  };
+  return keys;
 }
 
-std::uint64_t to_count(const std::string& where, const std::string& text) {
-  std::uint64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size())
+const std::vector<config::key<input_spec>>& input_keys() {
+  using i = input_spec;
+  static const std::vector<config::key<input_spec>> keys{
+      config::field<i>("target", "", &i::target, as_text),
+      config::field<i>("rate_hz", "", &i::rate_hz, as_real),
+      config::field<i>("weight", "", &i::weight, as_real),
+      config::field<i>("compartment", "", &i::compartment, as_count),
+      config::field<i>("start_ms", "", &i::start_ms, as_real),
+      config::field<i>("stop_ms", "", &i::stop_ms, as_real),
+  };
+  return keys;
+}
+
+// Sets `key` of `target` from its table; `at` locates it for messages.
+template <class Spec>
+void set_from_table(const std::vector<config::key<Spec>>& keys, Spec& target,
+                    const std::string& key, const std::string& value, const std::string& at) {
+  const auto* k = config::find(keys, key);
+  if (k == nullptr)
     throw parameter_error(
-        fmt::format("{}: expected a non-negative integer, got '{}'", where, text));
-  return v;
-}
-
-bool to_bool(const std::string& where, const std::string& text) {
-  if (text == "true" || text == "yes" || text == "1" || text == "on") return true;
-  if (text == "false" || text == "no" || text == "0" || text == "off") return false;
-  throw parameter_error(fmt::format("{}: expected true or false, got '{}'", where, text));
+        fmt::format("{}: unknown key; known: {}", at, config::join(config::names(keys))));
+  k->set(target, value, at);
 }
 
 // Sets `key` in a list of named values, keeping the first position of a key.
@@ -89,12 +139,6 @@ plasticity_spec& plasticity_named(network_spec& spec, const std::string& name,
   return spec.plasticity.back();
 }
 
-std::string joined(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
 std::vector<std::string_view> rule_names(const learning::plasticity_registry& rules) {
   std::vector<std::string_view> names;
   for (const auto& r : rules.rules()) names.push_back(r.name);
@@ -105,129 +149,46 @@ std::vector<std::string_view> rule_names(const learning::plasticity_registry& ru
 void set_key(network_spec& spec, const std::string& section, const std::string& key,
              const std::string& value, const std::string& where) {
   const std::string at = fmt::format("{}: [{}] {}", where, section, key);
-  if (section == "simulation") {
-    if (key == "duration_ms") {
-      spec.duration_ms = to_double(at, value);
-      if (!(spec.duration_ms >= 0) || !std::isfinite(spec.duration_ms))
-        throw parameter_error(fmt::format("{}: must be finite and >= 0, got {}", at, value));
-    } else if (key == "seed") {
-      spec.seed = to_count(at, value);
-    } else if (key == "queue") {
-      parse_queue_kind(value);
-      spec.queue = value;
-    } else {
-      throw parameter_error(fmt::format("{}: unknown key; known: duration_ms, seed, queue", at));
-    }
-    return;
-  }
+  if (section == "simulation") return set_from_table(simulation_keys(), spec, key, value, at);
   const auto dot = section.find('.');
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
-  if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity" &&
-                       kind != "input"))
+  if (name.empty() ||
+      (kind != "population" && kind != "projection" && kind != "plasticity" && kind != "input"))
     throw parameter_error(
         fmt::format("{}: unknown section [{}]; expected [simulation], [population.NAME], "
                     "[projection.NAME], [input.NAME] or [plasticity.NAME]",
                     where, section));
-  if (kind == "input") {
-    auto& p = input_named(spec, name);
-    if (key == "target")
-      p.target = value;
-    else if (key == "rate_hz")
-      p.rate_hz = to_double(at, value);
-    else if (key == "weight")
-      p.weight = to_double(at, value);
-    else if (key == "compartment")
-      p.compartment = static_cast<int>(to_count(at, value));
-    else if (key == "start_ms")
-      p.start_ms = to_double(at, value);
-    else if (key == "stop_ms")
-      p.stop_ms = to_double(at, value);
-    else
-      throw parameter_error(fmt::format(
-          "{}: unknown key; known: target, rate_hz, weight, compartment, start_ms, stop_ms", at));
-    return;
-  }
+  if (kind == "input") return set_from_table(input_keys(), input_named(spec, name), key, value, at);
+  if (kind == "projection")
+    return set_from_table(projection_keys(), projection_named(spec, name), key, value, at);
   if (kind == "plasticity") {
     auto& p = plasticity_named(spec, name, where);
-    if (key == "projection") {
+    if (key == "projection")
       p.projection = value;
-    } else if (key == "rule") {
+    else if (key == "rule")
       p.rule = value;
-    } else {
-      // Checked against the rule by check_plasticity, once every key is known.
-      set_named(p.parameters, key, to_double(at, value));
-    }
+    else  // checked against the rule by check_plasticity, once every key is known
+      set_named(p.parameters, key, config::parse_real(value, at));
     return;
   }
-  if (kind == "population") {
-    auto& p = population_named(spec, name);
-    if (key == "model") {
-      p.model = value;
-    } else if (key == "size") {
-      p.size = to_count(at, value);
-    } else {
-      set_named(p.parameters, key, to_double(at, value));  // checked against the model when built
-    }
-    return;
-  }
-  auto& p = projection_named(spec, name);
-  if (key == "pre")
-    p.pre = value;
-  else if (key == "post")
-    p.post = value;
-  else if (key == "rule")
-    p.rule = value;
-  else if (key == "p")
-    p.p = to_double(at, value);
-  else if (key == "k")
-    p.k = to_count(at, value);
-  else if (key == "weight")
-    p.weight = to_double(at, value);
-  else if (key == "weight_max")
-    p.weight_max = to_double(at, value);
-  else if (key == "delay_ms")
-    p.delay_ms = to_double(at, value);
-  else if (key == "delay_max_ms")
-    p.delay_max_ms = to_double(at, value);
-  else if (key == "compartment")
-    p.compartment = static_cast<int>(to_count(at, value));
-  else if (key == "autapses")
-    p.autapses = to_bool(at, value);
-  else if (key == "multapses")
-    p.multapses = to_bool(at, value);
-  else
-    throw parameter_error(
-        fmt::format("{}: unknown key; known: pre, post, rule, p, k, weight, weight_max, delay_ms, "
-                    "delay_max_ms, compartment, autapses, multapses",
-                    at));
+  auto& p = population_named(spec, name);
+  if (key == "model")
+    p.model = value;
+  else if (key == "size")
+    p.size = config::parse_count(value, at);
+  else  // checked against the model when built
+    set_named(p.parameters, key, config::parse_real(value, at));
 }
 
 }  // namespace
 
 network_spec parse_network_config(std::istream& in, const std::string& source) {
   network_spec spec;
-  std::string line, section;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const auto hash = line.find_first_of("#;");
-    const std::string text = trim(hash == std::string::npos ? line : line.substr(0, hash));
-    if (text.empty()) continue;
-    const std::string where = fmt::format("{}:{}", source, number);
-    if (text.front() == '[') {
-      if (text.back() != ']')
-        throw parameter_error(fmt::format("{}: expected ']' to close the section name", where));
-      section = trim(text.substr(1, text.size() - 2));
-      if (section.empty()) throw parameter_error(fmt::format("{}: empty section name", where));
-      continue;
-    }
-    const auto eq = text.find('=');
-    if (eq == std::string::npos)
-      throw parameter_error(fmt::format("{}: expected 'key = value', got '{}'", where, text));
-    if (section.empty())
-      throw parameter_error(fmt::format("{}: key outside of any [section]", where));
-    set_key(spec, section, trim(text.substr(0, eq)), trim(text.substr(eq + 1)), where);
+  for (const auto& e : config::read_ini(in, source)) {
+    if (e.section.empty())
+      throw parameter_error(fmt::format("{}: key outside of any [section]", e.where));
+    set_key(spec, e.section, e.key, e.value, e.where);
   }
   return spec;
 }
@@ -244,9 +205,9 @@ void apply_override(network_spec& spec, const std::string& assignment) {
   if (eq == std::string::npos || last_dot == std::string::npos || last_dot == 0)
     throw parameter_error(fmt::format(
         "--set '{}': expected section.key=value, e.g. population.E.tau_m_ms=10", assignment));
-  set_key(spec, trim(assignment.substr(0, last_dot)),
-          trim(assignment.substr(last_dot + 1, eq - last_dot - 1)), trim(assignment.substr(eq + 1)),
-          "--set");
+  set_key(spec, config::trim(assignment.substr(0, last_dot)),
+          config::trim(assignment.substr(last_dot + 1, eq - last_dot - 1)),
+          config::trim(assignment.substr(eq + 1)), "--set");
 }
 
 namespace {
@@ -398,7 +359,7 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
       throw parameter_error(
           fmt::format("{} projection: no [projection.{}] in this "
                       "configuration; expected one of: {}",
-                      section, p.projection, joined(known)));
+                      section, p.projection, config::join(known)));
     }
     for (std::size_t e = 0; e < i; ++e)
       if (spec.plasticity[e].projection == p.projection)
@@ -408,11 +369,11 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
             section, p.projection, spec.plasticity[e].name));
     if (p.rule.empty())
       throw parameter_error(fmt::format("{}: 'rule' is missing; expected one of: {}", section,
-                                        joined(rule_names(rules))));
+                                        config::join(rule_names(rules))));
     if (!rules.contains(p.rule))
       throw parameter_error(
           fmt::format("{} rule: unknown plasticity rule '{}'; expected one of: {}", section, p.rule,
-                      joined(rule_names(rules))));
+                      config::join(rule_names(rules))));
     try {
       rules.validate(p.rule, p.parameters);
     } catch (const parameter_error& e) {

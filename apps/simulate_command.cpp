@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
@@ -113,13 +114,8 @@ std::string weights_csv(const std::vector<std::unique_ptr<learning::weight_recor
   return out;
 }
 
-}  // namespace
-
-int run_simulate(int argc, char** argv) {
-  po::options_description opts(
-      "apical simulate: run a network described in an INI file or a preset\n\n"
-      "usage: apical simulate --config FILE [options]\n"
-      "       apical simulate --preset NAME [options]\n\noptions");
+// The command line of `apical simulate`.
+struct simulate_options {
   std::string config, preset, output = "out", queue, delivery = "auto";
   double scale = 1.0;
   std::vector<std::string> overrides, plugin_files, record_state;
@@ -130,249 +126,307 @@ int run_simulate(int argc, char** argv) {
   unsigned threads = 1;
   double record_weights_ms = -1;
   std::uint64_t weight_synapses = 1000;
+  po::variables_map given;
+
+  bool has(const char* option) const { return given.count(option) != 0; }
+  bool plastic() const { return !has("no-plasticity"); }
+};
+
+po::options_description simulate_option_table(simulate_options& o) {
+  po::options_description opts(
+      "apical simulate: run a network described in an INI file or a preset\n\n"
+      "usage: apical simulate --config FILE [options]\n"
+      "       apical simulate --preset NAME [options]\n\noptions");
   opts.add_options()("help,h", "show this help")(
-      "config,c", po::value(&config), "network configuration (INI; see docs/network-config.md)")(
-      "preset,p", po::value(&preset), "a reference network (see below and docs/presets.md)")(
-      "scale", po::value(&scale)->default_value(1.0), "size factor of --preset brunel-scaled")(
-      "set", po::value(&overrides)->composing(),
+      "config,c", po::value(&o.config), "network configuration (INI; see docs/network-config.md)")(
+      "preset,p", po::value(&o.preset), "a reference network (see below and docs/presets.md)")(
+      "scale", po::value(&o.scale)->default_value(1.0), "size factor of --preset brunel-scaled")(
+      "set", po::value(&o.overrides)->composing(),
       "override one key: section.key=value (repeatable), e.g. population.E.tau_m_ms=10")(
-      "plugin", po::value(&plugin_files)->composing(),
+      "plugin", po::value(&o.plugin_files)->composing(),
       "load neuron models from a shared library (repeatable); configs then name them like "
       "built-in models (see docs/custom-models.md)")(
-      "duration", po::value(&duration), "biological time to simulate in ms (overrides the file)")(
-      "seed", po::value(&seed), "master seed (overrides the file)")(
-      "threads", po::value(&threads)->default_value(1),
+      "duration", po::value(&o.duration), "biological time to simulate in ms (overrides the file)")(
+      "seed", po::value(&o.seed), "master seed (overrides the file)")(
+      "threads", po::value(&o.threads)->default_value(1),
       "worker threads; results are identical for any number (needs delays > 0). More than "
       "the neurons of the largest population, or than 4096, is reduced to that (with a "
-      "notice)")("queue", po::value(&queue), "event queue: radix (default), heap or calendar")(
-      "delivery", po::value(&delivery)->default_value("auto"),
+      "notice)")("queue", po::value(&o.queue), "event queue: radix (default), heap or calendar")(
+      "delivery", po::value(&o.delivery)->default_value("auto"),
       "delivery path: auto (the faster where both apply), ordered or windowed; the spikes are "
-      "the same (see engine/README.md)")(
-      "output,o", po::value(&output)->default_value("out"),
-      "output directory for spikes.csv and summary.json")("no-spikes", "do not write spikes.csv")(
-      "record-state", po::value(&record_state)->composing(),
+      "the same (see engine/README.md)")("output,o", po::value(&o.output)->default_value("out"),
+                                         "output directory for spikes.csv and summary.json")(
+      "no-spikes", "do not write spikes.csv")(
+      "record-state", po::value(&o.record_state)->composing(),
       "sample a state variable, POPULATION.VARIABLE (repeatable), e.g. E.v_mv; written to "
       "DIR/state_POPULATION_VARIABLE.csv")(
-      "record-neurons", po::value(&record_neurons)->default_value(10),
+      "record-neurons", po::value(&o.record_neurons)->default_value(10),
       "how many neurons (the first ones) --record-state samples")(
-      "record-interval", po::value(&record_interval_ms)->default_value(0.1),
+      "record-interval", po::value(&o.record_interval_ms)->default_value(0.1),
       "sampling interval of --record-state in ms")(
       "record-sources", "also record the spikes of source populations (Poisson drives, ...)")(
       "print-config", "print the fully resolved configuration and exit")(
       "no-plasticity", "ignore the [plasticity.*] sections: the same network with static weights")(
-      "record-weights", po::value(&record_weights_ms),
+      "record-weights", po::value(&o.record_weights_ms),
       "write DIR/weights.csv: the weights of a sample of each plastic projection's synapses "
       "every INTERVAL ms (0: at every change)")(
-      "weight-synapses", po::value(&weight_synapses)->default_value(1000),
+      "weight-synapses", po::value(&o.weight_synapses)->default_value(1000),
       "synapses per plastic projection that --record-weights samples (evenly spaced; 0: all)")(
       "no-memory-check",
       "build the network even when its estimated memory exceeds the memory available (the "
       "run then stops with an out-of-memory error, or the system ends it)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-  if (vm.count("help")) {
+  return opts;
+}
+
+// The options, or nothing after --help.
+std::optional<simulate_options> parse_simulate_options(int argc, char** argv) {
+  simulate_options o;
+  const auto opts = simulate_option_table(o);
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), o.given);
+  if (o.has("help")) {
     std::cout << opts << "\npresets:\n";
     for (const auto& p : presets()) std::cout << fmt::format("  {:<14} {}\n", p.name, p.summary);
-    return 0;
+    return std::nullopt;
   }
-  po::notify(vm);
-  if (config.empty() == preset.empty())
+  po::notify(o.given);
+  if (o.config.empty() == o.preset.empty())
     throw parameter_error("simulate: give either --config FILE or --preset NAME (see --help)");
-  if (threads == 0) throw parameter_error("simulate: --threads must be >= 1");
+  if (o.threads == 0) throw parameter_error("simulate: --threads must be >= 1");
+  return o;
+}
 
-  // Declared before the registry and the network, so that plugin code
-  // outlives every population made from it.
-  std::vector<plugin_library> plugins;
-  model_registry models;
-  models::register_builtin(models);
-  for (const auto& file : plugin_files) plugins.emplace_back(file).register_models(models);
-  network_spec spec = preset.empty() ? load_network_config(config) : make_preset(preset, scale);
-  for (const auto& o : overrides) apply_override(spec, o);
-  if (duration >= 0)
-    spec.duration_ms = duration;
-  else if (vm.count("duration"))
+// The configuration file or preset with the command line's overrides.
+network_spec resolve_spec(const simulate_options& o) {
+  network_spec spec =
+      o.preset.empty() ? load_network_config(o.config) : make_preset(o.preset, o.scale);
+  for (const auto& a : o.overrides) apply_override(spec, a);
+  if (o.duration >= 0)
+    spec.duration_ms = o.duration;
+  else if (o.has("duration"))
     throw parameter_error("--duration: must be >= 0 ms");
-  if (vm.count("seed")) spec.seed = seed;
-  if (!queue.empty()) {
-    parse_queue_kind(queue);
-    spec.queue = queue;
+  if (o.has("seed")) spec.seed = o.seed;
+  if (!o.queue.empty()) {
+    parse_queue_kind(o.queue);
+    spec.queue = o.queue;
   }
-  // Rules by name: an explicit list, checked before the network is built.
-  learning::plasticity_registry rules;
-  learning::register_stdp(rules);
-  check_plasticity(spec, rules);
-  const bool plastic = !vm.count("no-plasticity");
-  if (vm.count("record-weights") && !(record_weights_ms >= 0 && std::isfinite(record_weights_ms)))
+  return spec;
+}
+
+void check_weight_recording(const simulate_options& o, const network_spec& spec) {
+  if (!o.has("record-weights")) return;
+  if (!(o.record_weights_ms >= 0 && std::isfinite(o.record_weights_ms)))
     throw parameter_error(
         fmt::format("--record-weights: expected an interval in ms, finite and >= 0, got {}",
-                    record_weights_ms));
-  if (vm.count("record-weights") && (!plastic || spec.plasticity.empty()))
+                    o.record_weights_ms));
+  if (!o.plastic() || spec.plasticity.empty())
     throw parameter_error(
         "--record-weights: no plastic projection to record (the configuration has no "
         "[plasticity.NAME] section, or --no-plasticity is given)");
-  if (vm.count("print-config")) {
-    std::cout << to_ini(spec, models, rules);
-    return 0;
-  }
+}
 
-  const auto thread_count = clamp_threads(threads, spec);
-  if (!thread_count.notice.empty()) fmt::print(stderr, "{}\n", thread_count.notice);
-  threads = thread_count.threads;
+run_extras extras_of(const simulate_options& o) {
   run_extras extras;
-  extras.plasticity = plastic;
-  extras.threads = threads;
-  extras.record_state = record_state;
-  extras.record_neurons = record_neurons;
-  extras.record_interval_ms = record_interval_ms;
-  if (vm.count("record-weights")) extras.record_weights_ms = record_weights_ms;
-  extras.weight_synapses = weight_synapses;
-  // Before anything is allocated: a network too large is refused with the
-  // figures, rather than ending in std::bad_alloc or the system's OOM killer.
-  const auto memory = estimate_memory(spec, models, extras);
-  if (!vm.count("no-memory-check"))
-    if (const auto available = query_available_memory()) check_memory(memory, *available);
+  extras.plasticity = o.plastic();
+  extras.threads = o.threads;
+  extras.record_state = o.record_state;
+  extras.record_neurons = o.record_neurons;
+  extras.record_interval_ms = o.record_interval_ms;
+  if (o.has("record-weights")) extras.record_weights_ms = o.record_weights_ms;
+  extras.weight_synapses = o.weight_synapses;
+  return extras;
+}
 
-  const auto t_build = std::chrono::steady_clock::now();
-  auto net = build_network(spec, models);
-  simulator sim(*net, {spec.seed, parse_queue_kind(spec.queue), threads,
-                       parse_delivery_path(delivery)});
-  // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
-  // drive of 20 kHz per neuron) only with --record-sources.
-  std::vector<std::size_t> recorded;
-  for (std::size_t p = 0; p < net->population_count(); ++p)
-    if (vm.count("record-sources") || !is_source(net->pop(p))) recorded.push_back(p);
-  spike_recorder spikes(sim, recorded);
+// A built network, its simulator and everything that listens to it. The
+// members are destroyed in reverse order: listeners before the simulator,
+// the simulator before the network.
+struct simulation_run {
+  std::unique_ptr<network> net;
+  std::unique_ptr<simulator> sim;
+  std::vector<std::size_t> recorded;  // populations whose spikes are recorded
+  std::unique_ptr<spike_recorder> spikes;
   std::vector<std::pair<std::string, std::size_t>> samplers;  // file stem, recorder
-  for (const auto& what : record_state) {
+  std::vector<std::unique_ptr<learning::plastic_projection_base>> plastic;
+  std::vector<weight_summary> initial_weights;
+  std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
+  double build_s = 0.0, sim_s = 0.0, sim_cpu_s = 0.0;
+};
+
+void add_state_samplers(simulation_run& run, const simulate_options& o) {
+  for (const auto& what : o.record_state) {
     const auto dot = what.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == what.size())
       throw parameter_error(
           fmt::format("--record-state '{}': expected POPULATION.VARIABLE, e.g. E.v_mv", what));
-    const auto& pop = net->pop(std::string_view(what).substr(0, dot));
+    const auto& pop = run.net->pop(std::string_view(what).substr(0, dot));
     std::vector<std::uint32_t> neurons;
-    for (std::uint32_t i = 0; i < std::min<std::size_t>(record_neurons, pop.size()); ++i)
+    for (std::uint32_t i = 0; i < std::min<std::size_t>(o.record_neurons, pop.size()); ++i)
       neurons.push_back(i);
     try {
-      samplers.emplace_back(
-          fmt::format("state_{}_{}", pop.name(), what.substr(dot + 1)),
-          sim.record_state(pop.id(), what.substr(dot + 1), neurons, time_ms{record_interval_ms}));
+      run.samplers.emplace_back(fmt::format("state_{}_{}", pop.name(), what.substr(dot + 1)),
+                                run.sim->record_state(pop.id(), what.substr(dot + 1), neurons,
+                                                      time_ms{o.record_interval_ms}));
     } catch (const parameter_error& e) {
       throw parameter_error(fmt::format("--record-state '{}': {}", what, e.what()));
     }
   }
+}
+
+simulation_run build_run(const simulate_options& o, const network_spec& spec,
+                         const model_registry& models, const learning::plasticity_registry& rules) {
+  const auto t_build = std::chrono::steady_clock::now();
+  simulation_run run;
+  run.net = build_network(spec, models);
+  run.sim = std::make_unique<simulator>(
+      *run.net, simulation_options{spec.seed, parse_queue_kind(spec.queue), o.threads,
+                                   parse_delivery_path(o.delivery)});
+  // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
+  // drive of 20 kHz per neuron) only with --record-sources.
+  for (std::size_t p = 0; p < run.net->population_count(); ++p)
+    if (o.has("record-sources") || !is_source(run.net->pop(p))) run.recorded.push_back(p);
+  run.spikes = std::make_unique<spike_recorder>(*run.sim, run.recorded);
+  add_state_samplers(run, o);
   // Attached to the simulator, not built into the network: --no-plasticity
   // runs the very same network.
-  std::vector<std::unique_ptr<learning::plastic_projection_base>> plastic_projections;
-  if (plastic) plastic_projections = attach_plasticity(sim, spec, rules);
-  std::vector<weight_summary> initial_weights;
-  for (const auto& p : plastic_projections) initial_weights.push_back(summarize_weights(*p));
-  std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
-  if (vm.count("record-weights"))
-    for (const auto& p : plastic_projections)
-      weight_recorders.push_back(std::make_unique<learning::weight_recorder>(
-          *p, time_ms{record_weights_ms}, weight_sample(*p, weight_synapses)));
-  const double build_s = seconds_since(t_build);
+  if (o.plastic()) run.plastic = attach_plasticity(*run.sim, spec, rules);
+  for (const auto& p : run.plastic) run.initial_weights.push_back(summarize_weights(*p));
+  if (o.has("record-weights"))
+    for (const auto& p : run.plastic)
+      run.weight_recorders.push_back(std::make_unique<learning::weight_recorder>(
+          *p, time_ms{o.record_weights_ms}, weight_sample(*p, o.weight_synapses)));
+  run.build_s = seconds_since(t_build);
+  return run;
+}
 
+// Runs to the end in 100 steps, with a progress line on a terminal.
+void simulate(simulation_run& run, double duration_ms) {
+  auto& sim = *run.sim;
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto t_sim = std::chrono::steady_clock::now();
   const double cpu_sim0 = process_cpu_seconds();
-  const double chunk_ms = std::max(1.0, spec.duration_ms / 100.0);
-  while (sim.now().count() < spec.duration_ms) {
-    sim.run_until(time_ms{std::min(spec.duration_ms, sim.now().count() + chunk_ms)});
+  const double chunk_ms = std::max(1.0, duration_ms / 100.0);
+  while (sim.now().count() < duration_ms) {
+    sim.run_until(time_ms{std::min(duration_ms, sim.now().count() + chunk_ms)});
     if (tty) {
       const double wall = seconds_since(t_sim);
-      const double done = sim.now().count() / spec.duration_ms;
+      const double done = sim.now().count() / duration_ms;
       fmt::print(stderr, "\r{:.0f}/{:.0f} ms  {:.3g} events/s  ETA {:.1f} s   ", sim.now().count(),
-                 spec.duration_ms,
+                 duration_ms,
                  static_cast<double>(sim.counters().synaptic_events) / std::max(wall, 1e-9),
                  done > 0 ? wall * (1 - done) / done : 0.0);
     }
   }
-  const double sim_s = seconds_since(t_sim);
-  const double sim_cpu_s = process_cpu_seconds() - cpu_sim0;
+  run.sim_s = seconds_since(t_sim);
+  run.sim_cpu_s = process_cpu_seconds() - cpu_sim0;
   if (tty) fmt::print(stderr, "\n");
+}
 
-  std::filesystem::create_directories(output);
-  if (!weight_recorders.empty()) {
-    for (auto& r : weight_recorders) r->flush(sim.now());
-    write_text_file(std::filesystem::path(output) / "weights.csv", weights_csv(weight_recorders));
+// weights.csv, spikes.csv and the state samples.
+void write_recordings(simulation_run& run, const simulate_options& o) {
+  const std::filesystem::path dir(o.output);
+  if (!run.weight_recorders.empty()) {
+    for (auto& r : run.weight_recorders) r->flush(run.sim->now());
+    write_text_file(dir / "weights.csv", weights_csv(run.weight_recorders));
   }
-  if (!vm.count("no-spikes"))
-    write_spikes_csv(std::filesystem::path(output) / "spikes.csv", *net, spikes.spikes());
-  for (const auto& [stem, recorder] : samplers)
-    write_state_csv(std::filesystem::path(output) / (stem + ".csv"), *net,
-                    sim.state_recording(recorder));
+  if (!o.has("no-spikes")) write_spikes_csv(dir / "spikes.csv", *run.net, run.spikes->spikes());
+  for (const auto& [stem, recorder] : run.samplers)
+    write_state_csv(dir / (stem + ".csv"), *run.net, run.sim->state_recording(recorder));
+}
 
-  json_writer j;
-  j.begin_object();
-  j.value("neurons", std::uint64_t{net->neurons()});
-  j.value("synapses", std::uint64_t{net->synapses()});
-  j.value("spikes", std::uint64_t{sim.counters().spikes});
+// Rates and CVs of every population; E/I figures when populations are so named.
+struct activity_summary {
+  std::vector<population_activity> populations;
+  double rate_e_hz = std::numeric_limits<double>::quiet_NaN();
+  double rate_i_hz = std::numeric_limits<double>::quiet_NaN();
+  double cv_isi = std::numeric_limits<double>::quiet_NaN();
+};
+
+activity_summary summarize_activity(const simulation_run& run, double duration_ms) {
+  activity_summary a;
+  double cv_sum = 0.0;
+  std::size_t cv_n = 0;
+  const auto& net = *run.net;
+  for (std::size_t p = 0; p < net.population_count(); ++p) {
+    const auto& act = a.populations.emplace_back(
+        activity(run.spikes->spikes(), p, net.pop(p).size(), 0.0, duration_ms));
+    if (net.pop(p).name() == "E") a.rate_e_hz = act.rate_hz;
+    if (net.pop(p).name() == "I") a.rate_i_hz = act.rate_hz;
+    if (act.neurons_with_cv > 0 && !is_source(net.pop(p))) {
+      cv_sum += act.cv_isi * static_cast<double>(act.neurons_with_cv);
+      cv_n += act.neurons_with_cv;
+    }
+  }
+  if (cv_n > 0) a.cv_isi = cv_sum / static_cast<double>(cv_n);
+  return a;
+}
+
+void write_run_figures(json_writer& j, const simulation_run& run, const network_spec& spec,
+                       const activity_summary& act, const memory_estimate& memory,
+                       unsigned threads) {
+  const auto& net = *run.net;
+  const auto& counters = run.sim->counters();
+  j.value("neurons", std::uint64_t{net.neurons()});
+  j.value("synapses", std::uint64_t{net.synapses()});
+  j.value("spikes", std::uint64_t{counters.spikes});
   j.value("duration_ms", spec.duration_ms);
   j.value("seed", spec.seed);
   j.value("queue", spec.queue);
   j.value("threads", std::uint64_t{threads});
-  j.value("delivery", sim.path() == delivery_path::windowed ? "windowed" : "ordered");
-  // E/I figures when populations are so named.
-  double rate_e = std::numeric_limits<double>::quiet_NaN(), rate_i = rate_e;
-  double cv_sum = 0.0;
-  std::size_t cv_n = 0;
-  std::vector<population_activity> acts;
-  for (std::size_t p = 0; p < net->population_count(); ++p) {
-    acts.push_back(activity(spikes.spikes(), p, net->pop(p).size(), 0.0, spec.duration_ms));
-    if (net->pop(p).name() == "E") rate_e = acts.back().rate_hz;
-    if (net->pop(p).name() == "I") rate_i = acts.back().rate_hz;
-    if (acts.back().neurons_with_cv > 0 && !is_source(net->pop(p))) {
-      cv_sum += acts.back().cv_isi * static_cast<double>(acts.back().neurons_with_cv);
-      cv_n += acts.back().neurons_with_cv;
-    }
-  }
-  j.value("rate_e_hz", rate_e);
-  j.value("rate_i_hz", rate_i);
-  j.value("cv_isi",
-          cv_n > 0 ? cv_sum / static_cast<double>(cv_n) : std::numeric_limits<double>::quiet_NaN());
-  j.value("build_s", build_s);
-  j.value("sim_s", sim_s);
+  j.value("delivery", run.sim->path() == delivery_path::windowed ? "windowed" : "ordered");
+  j.value("rate_e_hz", act.rate_e_hz);
+  j.value("rate_i_hz", act.rate_i_hz);
+  j.value("cv_isi", act.cv_isi);
+  j.value("build_s", run.build_s);
+  j.value("sim_s", run.sim_s);
   // CPU time of all threads: on a shared machine a steadier figure than wall time.
-  j.value("sim_cpu_s", sim_cpu_s);
+  j.value("sim_cpu_s", run.sim_cpu_s);
   j.value("events_per_s",
-          static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12));
-  j.value("synaptic_events", std::uint64_t{sim.counters().synaptic_events});
+          static_cast<double>(counters.synaptic_events) / std::max(run.sim_s, 1e-12));
+  j.value("synaptic_events", std::uint64_t{counters.synaptic_events});
   // Of which Poisson-input spikes ([input.NAME] sections).
-  j.value("poisson_input_events", std::uint64_t{sim.counters().drive_inputs});
+  j.value("poisson_input_events", std::uint64_t{counters.drive_inputs});
   // Queue traffic: events popped, and those that did not lead to a spike
   // or delivery (superseded or provisional predictions).
-  j.value("queue_events", std::uint64_t{sim.counters().events});
-  j.value("stale_predictions", std::uint64_t{sim.counters().stale_predictions});
+  j.value("queue_events", std::uint64_t{counters.events});
+  j.value("stale_predictions", std::uint64_t{counters.stale_predictions});
   j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
   // The estimate the memory check compared with the memory available.
   j.value("estimated_memory_bytes", std::uint64_t{memory.peak_bytes()});
-  j.value("bytes_per_synapse", net->synapses() > 0
-                                   ? static_cast<double>(net->synapse_memory_bytes()) /
-                                         static_cast<double>(net->synapses())
+  j.value("bytes_per_synapse", net.synapses() > 0
+                                   ? static_cast<double>(net.synapse_memory_bytes()) /
+                                         static_cast<double>(net.synapses())
                                    : 0.0);
+}
+
+void write_population_figures(json_writer& j, const simulation_run& run,
+                              const activity_summary& act) {
+  const auto& net = *run.net;
   j.begin_object("populations");
-  for (std::size_t p = 0; p < net->population_count(); ++p) {
-    j.begin_object(net->pop(p).name());
-    j.value("model", net->pop(p).model_name());
-    j.value("size", std::uint64_t{net->pop(p).size()});
-    const bool was_recorded = std::find(recorded.begin(), recorded.end(), p) != recorded.end();
+  for (std::size_t p = 0; p < net.population_count(); ++p) {
+    j.begin_object(net.pop(p).name());
+    j.value("model", net.pop(p).model_name());
+    j.value("size", std::uint64_t{net.pop(p).size()});
+    const bool was_recorded =
+        std::find(run.recorded.begin(), run.recorded.end(), p) != run.recorded.end();
     j.value("recorded", was_recorded);
     if (was_recorded) {
-      j.value("spikes", acts[p].spikes);
-      j.value("rate_hz", acts[p].rate_hz);
-      j.value("cv_isi", acts[p].cv_isi);
+      j.value("spikes", act.populations[p].spikes);
+      j.value("rate_hz", act.populations[p].rate_hz);
+      j.value("cv_isi", act.populations[p].cv_isi);
     } else {
       j.null("spikes").null("rate_hz").null("cv_isi");
     }
     j.end_object();
   }
   j.end_object();
-  // One entry per attached rule, by section name (empty with --no-plasticity).
+}
+
+// One entry per attached rule, by section name (empty with --no-plasticity).
+void write_plasticity_figures(json_writer& j, const simulation_run& run, const network_spec& spec,
+                              bool plastic) {
   j.value("plasticity_enabled", plastic);
   j.begin_object("plasticity");
-  for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
-    const auto& p = *plastic_projections[r];
+  for (std::size_t r = 0; r < run.plastic.size(); ++r) {
+    const auto& p = *run.plastic[r];
     const auto c = p.counters();
     const auto w = summarize_weights(p);
     j.begin_object(spec.plasticity[r].name);
@@ -383,7 +437,7 @@ int run_simulate(int argc, char** argv) {
     j.value("plastic_synaptic_events", std::uint64_t{c.arrivals});
     j.value("post_spikes", std::uint64_t{c.post_spikes});
     j.value("updates", std::uint64_t{c.updates});
-    j.value("weight_initial_mean", initial_weights[r].mean);
+    j.value("weight_initial_mean", run.initial_weights[r].mean);
     j.value("weight_mean", w.mean);
     j.value("weight_min", w.min);
     j.value("weight_max", w.max);
@@ -395,26 +449,78 @@ int run_simulate(int argc, char** argv) {
     j.end_object();
   }
   j.end_object();
-  j.end_object();
-  write_text_file(std::filesystem::path(output) / "summary.json", j.str());
+}
 
-  fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net->neurons(), net->synapses(),
+void print_report(const simulation_run& run, const network_spec& spec, const activity_summary& act,
+                  const std::string& output) {
+  const auto& net = *run.net;
+  fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net.neurons(), net.synapses(),
              spec.duration_ms);
-  for (const auto p : recorded) fmt::print("{}", activity_line(net->pop(p).name(), acts[p]));
-  for (std::size_t r = 0; r < plastic_projections.size(); ++r) {
-    const auto& p = *plastic_projections[r];
+  for (const auto p : run.recorded)
+    fmt::print("{}", activity_line(net.pop(p).name(), act.populations[p]));
+  for (std::size_t r = 0; r < run.plastic.size(); ++r) {
+    const auto& p = *run.plastic[r];
     const auto w = summarize_weights(p);
     fmt::print(
         "  plasticity {} ({} on {}): {} updates, weight mean {:.6g} (initially {:.6g}), "
         "range [{:.6g}, {:.6g}]\n",
         spec.plasticity[r].name, p.rule_name(), p.proj().name(), p.counters().updates, w.mean,
-        initial_weights[r].mean, w.min, w.max);
+        run.initial_weights[r].mean, w.min, w.max);
   }
   fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",
-             build_s, sim_s,
-             static_cast<double>(sim.counters().synaptic_events) / std::max(sim_s, 1e-12),
+             run.build_s, run.sim_s,
+             static_cast<double>(run.sim->counters().synaptic_events) / std::max(run.sim_s, 1e-12),
              static_cast<double>(peak_rss_bytes()) / (1 << 20));
   fmt::print("wrote {}/summary.json\n", output);
+}
+
+}  // namespace
+
+// The duty of the command, step by step: options, configuration, checks,
+// build, run, outputs.
+int run_simulate(int argc, char** argv) {
+  auto parsed = parse_simulate_options(argc, argv);
+  if (!parsed) return 0;
+  auto& o = *parsed;
+  // Declared before the registry and the network, so that plugin code
+  // outlives every population made from it.
+  std::vector<plugin_library> plugins;
+  model_registry models;
+  models::register_builtin(models);
+  for (const auto& file : o.plugin_files) plugins.emplace_back(file).register_models(models);
+  const network_spec spec = resolve_spec(o);
+  // Rules by name: an explicit list, checked before the network is built.
+  learning::plasticity_registry rules;
+  learning::register_stdp(rules);
+  check_plasticity(spec, rules);
+  check_weight_recording(o, spec);
+  if (o.has("print-config")) {
+    std::cout << to_ini(spec, models, rules);
+    return 0;
+  }
+
+  const auto thread_count = clamp_threads(o.threads, spec);
+  if (!thread_count.notice.empty()) fmt::print(stderr, "{}\n", thread_count.notice);
+  o.threads = thread_count.threads;
+  // Before anything is allocated: a network too large is refused with the
+  // figures, rather than ending in std::bad_alloc or the system's OOM killer.
+  const auto memory = estimate_memory(spec, models, extras_of(o));
+  if (!o.has("no-memory-check"))
+    if (const auto available = query_available_memory()) check_memory(memory, *available);
+
+  auto run = build_run(o, spec, models, rules);
+  simulate(run, spec.duration_ms);
+  std::filesystem::create_directories(o.output);
+  write_recordings(run, o);
+  const auto act = summarize_activity(run, spec.duration_ms);
+  json_writer j;
+  j.begin_object();
+  write_run_figures(j, run, spec, act, memory, o.threads);
+  write_population_figures(j, run, act);
+  write_plasticity_figures(j, run, spec, o.plastic());
+  j.end_object();
+  write_text_file(std::filesystem::path(o.output) / "summary.json", j.str());
+  print_report(run, spec, act, o.output);
   return 0;
 }
 

@@ -144,7 +144,20 @@ std::string escape(std::string_view s) {
   return out;
 }
 
-std::string line_chart(const chart_options& o, const std::vector<series>& lines) {
+namespace {
+
+// The plotting area of a line chart and its data ranges.
+struct chart_frame {
+  double x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
+  double left = 70, right = 190, top = 44, bottom = 56;
+  double pw = 0, ph = 0;  // plot width and height
+
+  double px(double x) const { return left + (x - x_lo) / (x_hi - x_lo) * pw; }
+  double py(double y) const { return top + (1 - (y - y_lo) / (y_hi - y_lo)) * ph; }
+};
+
+// The ranges of the finite points, unless the options fix them.
+chart_frame frame_of(const chart_options& o, const std::vector<series>& lines) {
   double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo;
   double y_lo = x_lo, y_hi = -x_lo;
   for (const auto& s : lines) {
@@ -157,48 +170,55 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
     }
   }
   if (!std::isfinite(x_lo)) x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
-  x_lo = o.x_min.value_or(x_lo);
-  x_hi = o.x_max.value_or(x_hi);
-  y_lo = o.y_min.value_or(y_lo);
-  y_hi = o.y_max.value_or(y_hi);
-  if (!(x_hi > x_lo)) x_hi = x_lo + 1;
-  if (!(y_hi > y_lo)) {
-    y_lo -= 0.5;
-    y_hi += 0.5;
+  chart_frame f;
+  f.x_lo = o.x_min.value_or(x_lo);
+  f.x_hi = o.x_max.value_or(x_hi);
+  f.y_lo = o.y_min.value_or(y_lo);
+  f.y_hi = o.y_max.value_or(y_hi);
+  if (!(f.x_hi > f.x_lo)) f.x_hi = f.x_lo + 1;
+  if (!(f.y_hi > f.y_lo)) {
+    f.y_lo -= 0.5;
+    f.y_hi += 0.5;
   }
-  const double left = 70, right = 190, top = 44, bottom = 56;
-  const double pw = o.width - left - right, ph = o.height - top - bottom;
-  const auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * pw; };
-  const auto py = [&](double y) { return top + (1 - (y - y_lo) / (y_hi - y_lo)) * ph; };
+  f.pw = o.width - f.left - f.right;
+  f.ph = o.height - f.top - f.bottom;
+  return f;
+}
 
-  std::string s = header(o.width, o.height);
-  s += text(o.width / 2 - right / 2 + left / 2, 26, o.title, 16, "middle", "font-weight=\"bold\"");
-  for (const double t : ticks(y_lo, y_hi)) {
+// Title, grid, ticks, frame and axis labels.
+std::string chart_axes(const chart_options& o, const chart_frame& f) {
+  std::string s = text(o.width / 2 - f.right / 2 + f.left / 2, 26, o.title, 16, "middle",
+                       "font-weight=\"bold\"");
+  for (const double t : ticks(f.y_lo, f.y_hi)) {
     s += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
-        left, py(t), left + pw, py(t));
-    s += text(left - 8, py(t) + 4, tick_label(t), 11, "end");
+        f.left, f.py(t), f.left + f.pw, f.py(t));
+    s += text(f.left - 8, f.py(t) + 4, tick_label(t), 11, "end");
   }
-  for (const double t : ticks(x_lo, x_hi)) {
+  for (const double t : ticks(f.x_lo, f.x_hi)) {
     s += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>\n",
-        px(t), top, px(t), top + ph);
-    s += text(px(t), top + ph + 18, tick_label(t), 11, "middle");
+        f.px(t), f.top, f.px(t), f.top + f.ph);
+    s += text(f.px(t), f.top + f.ph + 18, tick_label(t), 11, "middle");
   }
   s += fmt::format(
       "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
       "stroke=\"#444\"/>\n",
-      left, top, pw, ph);
-  s += text(left + pw / 2, o.height - 14, o.x_label, 13, "middle");
+      f.left, f.top, f.pw, f.ph);
+  s += text(f.left + f.pw / 2, o.height - 14, o.x_label, 13, "middle");
   s += fmt::format(
       "<text x=\"18\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\" "
       "transform=\"rotate(-90 18 {:.1f})\">{}</text>\n",
-      top + ph / 2, top + ph / 2, escape(o.y_label));
+      f.top + f.ph / 2, f.top + f.ph / 2, escape(o.y_label));
+  return s;
+}
 
-  s += fmt::format(
+// One path per series (broken at non-finite points), clipped to the plot.
+std::string chart_lines(const std::vector<series>& lines, const chart_frame& f) {
+  std::string s = fmt::format(
       "<clipPath id=\"plot\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
       "height=\"{:.1f}\"/></clipPath>\n<g clip-path=\"url(#plot)\">\n",
-      left - 4, top - 4, pw + 8, ph + 8);
+      f.left - 4, f.top - 4, f.pw + 8, f.ph + 8);
   for (std::size_t k = 0; k < lines.size(); ++k) {
     const auto& l = lines[k];
     const std::string color = l.color.empty() ? palette(k) : l.color;
@@ -209,7 +229,7 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
         pen_down = false;
         continue;
       }
-      d += fmt::format("{}{:.1f} {:.1f} ", pen_down ? "L" : "M", px(l.x[i]), py(l.y[i]));
+      d += fmt::format("{}{:.1f} {:.1f} ", pen_down ? "L" : "M", f.px(l.x[i]), f.py(l.y[i]));
       pen_down = true;
     }
     if (!d.empty())
@@ -220,22 +240,33 @@ std::string line_chart(const chart_options& o, const std::vector<series>& lines)
       for (std::size_t i = 0; i < std::min(l.x.size(), l.y.size()); ++i)
         if (std::isfinite(l.x[i]) && std::isfinite(l.y[i]))
           s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n",
-                           px(l.x[i]), py(l.y[i]), color);
+                           f.px(l.x[i]), f.py(l.y[i]), color);
   }
-  s += "</g>\n";
-  // Legend, right of the plot.
+  return s + "</g>\n";
+}
+
+// Legend, right of the plot.
+std::string chart_legend(const std::vector<series>& lines, const chart_frame& f) {
+  std::string s;
   for (std::size_t k = 0; k < lines.size(); ++k) {
-    const double y = top + 12 + 22 * static_cast<double>(k);
+    const double y = f.top + 12 + 22 * static_cast<double>(k);
     const std::string color = lines[k].color.empty() ? palette(k) : lines[k].color;
     s += fmt::format(
         "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
         "stroke-width=\"2.5\"{4}/>\n",
-        left + pw + 14, y, left + pw + 40, color,
+        f.left + f.pw + 14, y, f.left + f.pw + 40, color,
         lines[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
-    s += text(left + pw + 46, y + 4, lines[k].name, 12);
+    s += text(f.left + f.pw + 46, y + 4, lines[k].name, 12);
   }
-  s += "</svg>\n";
   return s;
+}
+
+}  // namespace
+
+std::string line_chart(const chart_options& o, const std::vector<series>& lines) {
+  const chart_frame f = frame_of(o, lines);
+  return header(o.width, o.height) + chart_axes(o, f) + chart_lines(lines, f) +
+         chart_legend(lines, f) + "</svg>\n";
 }
 
 std::string heatmap(const heatmap_options& o, const std::vector<std::vector<double>>& values) {

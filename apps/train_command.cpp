@@ -97,11 +97,8 @@ run_summary summary_of(const train_config& c, const prepared_data& d) {
 // brighter pixel does to the unit).
 learning::matrix as_images(const learning::matrix& w, input_scaling input) {
   if (input != input_scaling::on_off) return w;
-  const std::size_t n = w.cols() / 2;
-  learning::matrix out(w.rows(), n);
-  for (std::size_t i = 0; i < w.rows(); ++i)
-    for (std::size_t j = 0; j < n; ++j) out.row(i)[j] = w.row(i)[j] - w.row(i)[n + j];
-  return out;
+  return {w.rows(), w.cols() / 2,
+          datasets::merge_on_off({w.data(), w.rows() * w.cols()}, w.cols())};
 }
 
 // A reference trainer trained on the same data as the main run, with the
@@ -125,7 +122,7 @@ comparison_run compare_run(const train_config& main, const comparison_spec& spec
   c.train_samples = main.train_samples;
   c.test_samples = main.test_samples;
   validate(c);
-  const prepared_data d = prepare_data(data, c.input);
+  const prepared_data d{datasets::prepare_inputs(data, c.input)};
   auto model = make_model(c);
   comparison_run run;
   run.algo = std::string(to_string(algo));
@@ -398,8 +395,8 @@ int run_train(int argc, char** argv) {
   check_against_data(cfg, data.train.shape().size(), data.train.class_count());
   if (data.train.empty())
     throw parameter_error(fmt::format("{}: the training set is empty", cfg.dataset));
-  const prepared_data prepared =
-      prepare_data(data, cfg.input, r.saved ? r.saved->input_means : std::vector<float>{});
+  const prepared_data prepared{datasets::prepare_inputs(
+      data, cfg.input, r.saved ? r.saved->input_means : std::vector<float>{})};
   const run_summary run = summary_of(cfg, prepared);
   fs::create_directories(dir);
   fmt::print("{} {} on {}: {} training, {} test samples from {} ({:.1f} s)\n", run.algo, run.arch,

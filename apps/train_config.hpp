@@ -22,7 +22,6 @@
 // pictures).
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -30,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "apical/config/key_table.hpp"
+#include "apical/datasets/preprocess.hpp"
 #include "apical/learning/microcircuit/params.hpp"
 #include "apical/learning/reference/rate_network.hpp"
 #include "apical/learning/reference/reference_trainer.hpp"
@@ -50,18 +51,15 @@ learning::algorithm rate_algorithm(train_algo a);
 // dfa: direct, scfa: sign-concordant).
 learning::feedback_mode implied_feedback(train_algo a);
 
-// How image bytes become network inputs.
+// How image bytes become network inputs (datasets/preprocess.hpp):
 //   unit:    x / 255, in [0, 1]
-//   centred: d = x / 255 minus the training set's mean of each input (rate
+//   centred: x / 255 minus the training set's mean of each input (rate
 //            trainers only: the microcircuit's Poisson inputs fire at
 //            clamp(value, 0, 1) * input_rate_hz, so they need values >= 0)
-//   on-off:  two inputs per pixel, ON = max(d, 0) and OFF = max(-d, 0): all
-//            ON inputs first, then all OFF inputs (2 x the pixels). Centred
-//            inputs as rates, as retinal ON and OFF cells carry contrast.
-enum class input_scaling : std::uint8_t { unit, centred, on_off };
-// Network inputs per image value: 2 for on-off, else 1.
-std::size_t inputs_per_value(input_scaling s);
-std::string_view to_string(input_scaling s);
+//   on-off:  centred contrast as an ON and an OFF input per pixel (2 x the
+//            pixels), as retinal ON and OFF cells carry it.
+using datasets::input_scaling;
+using datasets::inputs_per_value;
 
 // One reference trainer of `compare`: its algorithm and its own step
 // (learning_rate 0: the step the main run gives it, see compare_run in
@@ -127,16 +125,11 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
 // names throw parameter_error.
 train_config default_config(std::string_view dataset, train_algo algo);
 
-// One configuration key: its name, help text, whether it must match on
-// --resume, and how it reads and writes a train_config. set() throws
+// One configuration key: its name ("learning-rate", "rate.loss",
+// "microcircuit.window_ms"), help text, whether it must match on --resume
+// (identity), and how it reads and writes a train_config. set() throws
 // parameter_error naming the key and what was expected.
-struct config_key {
-  std::string name;  // "learning-rate", "rate.loss", "microcircuit.window_ms"
-  std::string help;
-  bool identity = true;
-  std::function<std::string(const train_config&)> get;
-  std::function<void(train_config&, std::string_view)> set;
-};
+using config_key = config::key<train_config>;
 
 // Every key, in the order config.ini lists them.
 const std::vector<config_key>& config_keys();

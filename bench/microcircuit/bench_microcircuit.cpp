@@ -289,8 +289,8 @@ int main(int argc, char** argv) try {
   lo.max_train = vm["train"].as<std::size_t>();
   lo.max_test = vm["test"].as<std::size_t>();
   const auto data = datasets::load_dataset("mnist", vm["data-dir"].as<std::string>(), lo);
-  const auto train_inputs = learning::to_unit_floats(data.train.pixels());
-  const auto test_inputs = learning::to_unit_floats(data.test.pixels());
+  const auto train_inputs = datasets::intensities(data.train.pixels());
+  const auto test_inputs = datasets::intensities(data.test.pixels());
   const std::size_t n_in = data.train.shape().size();
   const learning::dataset_view train(train_inputs, data.train.labels(), n_in);
   const learning::dataset_view test(test_inputs, data.test.labels(), n_in);

@@ -74,8 +74,9 @@ void poisson_encoder::encode(std::span<const float> values, std::uint64_t seed,
                              std::uint64_t sample_index, spike_raster& out) const {
   validate();
   rng r(derive_seed(seed, stream::encoder, sample_index));
+  const double max_rate_per_ms = max_rate_hz / 1000.0;
   for_each_channel(values, on_off, "poisson_encoder", out, [&](double x) {
-    const double rate_per_ms = x * max_rate_hz / 1000.0;
+    const double rate_per_ms = x * max_rate_per_ms;
     if (rate_per_ms <= 0.0) return;
     const double mean_interval_ms = 1.0 / rate_per_ms;
     for (double t = r.exponential(mean_interval_ms); t < duration_ms;
@@ -98,16 +99,19 @@ void regular_encoder::encode(std::span<const float> values, std::uint64_t seed,
                              std::uint64_t sample_index, spike_raster& out) const {
   validate();
   rng r(derive_seed(seed, stream::encoder, sample_index));
+  const double max_rate_per_ms = max_rate_hz / 1000.0;
   for_each_channel(values, on_off, "regular_encoder", out, [&](double x) {
     // Drawn for every channel, firing or not, so a channel's phase does not
     // depend on the values of the channels before it.
     const double channel_phase = random_phase ? r.uniform() : phase;
-    const double rate_per_ms = x * max_rate_hz / 1000.0;
+    const double rate_per_ms = x * max_rate_per_ms;
     if (rate_per_ms <= 0.0) return;
     const double interval_ms = 1.0 / rate_per_ms;
-    // Multiplied, not accumulated, so the spacing carries no rounding drift.
+    // Multiplied or divided, not accumulated, so the spacing carries no
+    // rounding drift.
     for (std::uint64_t k = 0;; ++k) {
-      const double t = (channel_phase + static_cast<double>(k)) * interval_ms;
+      const double n = channel_phase + static_cast<double>(k);
+      const double t = times == spacing::interval ? n * interval_ms : n / rate_per_ms;
       if (t >= duration_ms) break;
       out.times_ms.push_back(t);
     }
@@ -166,40 +170,6 @@ double duration_ms(const encoder& e) {
 
 std::size_t channel_count(const encoder& e, std::size_t inputs) {
   return uses_on_off(e) ? 2 * inputs : inputs;
-}
-
-std::vector<float> intensities(std::span<const std::uint8_t> pixels) {
-  std::vector<float> out(pixels.size());
-  for (std::size_t i = 0; i < pixels.size(); ++i) out[i] = static_cast<float>(pixels[i]) / 255.0f;
-  return out;
-}
-
-std::vector<float> centred_intensities(std::span<const std::uint8_t> pixels, image_shape shape,
-                                       std::span<const double> channel_means) {
-  if (channel_means.size() != shape.channels) {
-    throw parameter_error(fmt::format(
-        "centred_intensities: channel_means has {} values; expected one per channel ({})",
-        channel_means.size(), shape.channels));
-  }
-  if (pixels.size() != shape.size()) {
-    throw parameter_error(fmt::format("centred_intensities: {} pixels; expected {}x{}x{} = {}",
-                                      pixels.size(), shape.channels, shape.height, shape.width,
-                                      shape.size()));
-  }
-  const std::size_t plane = shape.height * shape.width;
-  std::vector<float> out(pixels.size());
-  for (std::size_t c = 0; c < shape.channels; ++c) {
-    const double mean = channel_means[c];
-    if (!(mean >= 0.0 && mean <= 1.0)) {
-      throw parameter_error(fmt::format(
-          "centred_intensities: channel_means[{}] is {}; expected an intensity in [0, 1]", c,
-          mean));
-    }
-    for (std::size_t i = c * plane; i < (c + 1) * plane; ++i) {
-      out[i] = static_cast<float>(static_cast<double>(pixels[i]) / 255.0 - mean);
-    }
-  }
-  return out;
 }
 
 spike_raster encode_image(const encoder& e, const dataset& data, std::size_t index,

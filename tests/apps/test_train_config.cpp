@@ -343,34 +343,8 @@ TEST_CASE("the example training configurations are valid") {
   }
 }
 
-TEST_CASE("on-off input: centred values as an ON and an OFF input per pixel") {
-  namespace ds = apical::datasets;
-  // Two 1 x 1 x 3 training images and one test image.
-  const ds::image_shape shape{1, 1, 3};
-  ds::loaded_dataset data;
-  data.train = ds::dataset("tiny train", shape, {"a", "b"}, {0, 255, 100, 255, 255, 200}, {0, 1});
-  data.test = ds::dataset("tiny test", shape, {"a", "b"}, {255, 0, 150}, {1});
-  const auto p = app::prepare_data(data, app::input_scaling::on_off);
-  REQUIRE(p.input_size == 6);
-  REQUIRE(p.input_means.size() == 3);
-  CHECK(p.input_means[0] == doctest::Approx(0.5));
-  CHECK(p.input_means[1] == doctest::Approx(1.0));
-  CHECK(p.input_means[2] == doctest::Approx(150.0 / 255.0));
-  // Test image: d = (+0.5, -1, 0): ON (0.5, 0, 0), then OFF (0, 1, 0).
-  const std::vector<float> expected{0.5f, 0.0f, 0.0f, 0.0f, 1.0f, 0.0f};
-  REQUIRE(p.test_inputs.size() == expected.size());
-  for (std::size_t j = 0; j < expected.size(); ++j)
-    CHECK(p.test_inputs[j] == doctest::Approx(expected[j]).epsilon(1e-6));
-  // ON - OFF is the centred value; every input is a rate >= 0.
-  for (std::size_t s = 0; s < 2; ++s)
-    for (std::size_t j = 0; j < 3; ++j) {
-      const float on = p.train_inputs[6 * s + j], off = p.train_inputs[6 * s + 3 + j];
-      CHECK(on >= 0.0f);
-      CHECK(off >= 0.0f);
-      CHECK(on * off == 0.0f);
-    }
-
-  // The architecture starts with two inputs per pixel, for both kinds of algo.
+TEST_CASE("on-off input: the architecture starts with two inputs per pixel") {
+  // For both kinds of algo (the values themselves: tests/datasets/test_preprocess.cpp).
   for (const char* algo : {"bp", "microcircuit"}) {
     CAPTURE(algo);
     const auto c = resolved({{"algo", algo}, {"input", "on-off"}, {"arch", "1568-100-10"}});

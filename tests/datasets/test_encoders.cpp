@@ -290,3 +290,18 @@ TEST_CASE("colour images: one channel per pixel per plane - centred intensities 
                  "index 1 is out of range");
   CHECK(ds::intensities(bytes{0, 51, 255}) == std::vector<float>{0.0f, 0.2f, 1.0f});
 }
+
+TEST_CASE("regular_encoder: spacing::rate places spike k at (phase + k) / rate, rounded once") {
+  ds::regular_encoder e{10000.0, 1000.0, 0.25, false, false, ds::spacing::rate};
+  const auto train = times(run(e, {0.7f}), 0);
+  const double rate_per_ms = 0.7f * (1000.0 / 1000.0);
+  REQUIRE(train.size() == 7000);
+  for (std::size_t k = 0; k < train.size(); ++k)
+    CHECK(train[k] == (0.25 + static_cast<double>(k)) / rate_per_ms);
+  // The same trains as spacing::interval but for the last bit of some times.
+  e.times = ds::spacing::interval;
+  const auto by_interval = times(run(e, {0.7f}), 0);
+  REQUIRE(by_interval.size() == train.size());
+  for (std::size_t k = 0; k < train.size(); ++k)
+    CHECK(by_interval[k] == doctest::Approx(train[k]).epsilon(1e-15));
+}

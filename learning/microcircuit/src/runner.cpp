@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "apical/datasets/encoders.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 
@@ -112,30 +113,20 @@ void microcircuit_runner::encode(std::span<const float> input, std::uint64_t see
           "input value, layer_sizes[0])",
           r.channels(), sample_index, p.layer_sizes[0]));
   } else {
-    r.clear();
-    rng gen(derive_seed(seed, stream::encoder, sample_index));
-    const double rate_per_ms = p.input_rate_hz / 1000.0;
-    const bool regular = p.coding == input_coding::regular;
-    for (const float x : input) {
-      const double rate = std::clamp(static_cast<double>(x), 0.0, 1.0) * rate_per_ms;
-      if (regular) {
-        // Drawn for every channel, so a channel's phase does not depend on
-        // the values before it; times multiplied, not accumulated (no drift).
-        const double phase = gen.uniform();
-        if (rate > 0) {
-          for (std::uint64_t k = 0;; ++k) {
-            const double t = (phase + static_cast<double>(k)) / rate;
-            if (t >= window_ms_) break;
-            r.times_ms.push_back(t);
-          }
-        }
-      } else if (rate > 0) {
-        for (double t = gen.exponential(1.0 / rate); t < window_ms_;
-             t += gen.exponential(1.0 / rate))
-          r.times_ms.push_back(t);
-      }
-      r.offsets.push_back(r.times_ms.size());
-    }
+    // The datasets encoder input_coding names, on values clamped to [0, 1]
+    // (NaN: 0, a silent input); copied only when a value is out of range.
+    const auto in_range = [](float x) { return x >= 0.0f && x <= 1.0f; };
+    std::vector<float> clamped;
+    if (!std::all_of(input.begin(), input.end(), in_range))
+      for (const float x : input) clamped.push_back(x >= 0.0f ? std::min(x, 1.0f) : 0.0f);
+    const std::span<const float> values = clamped.empty() ? input : clamped;
+    if (p.coding == input_coding::regular)
+      datasets::regular_encoder{window_ms_, p.input_rate_hz, 0.0,
+                                true,       false,           datasets::spacing::rate}
+          .encode(values, seed, sample_index, r);
+    else
+      datasets::poisson_encoder{window_ms_, p.input_rate_hz, false}.encode(values, seed,
+                                                                           sample_index, r);
   }
   circuit_.input().set_params({input_raster_});
 }

@@ -102,38 +102,4 @@ void dataset_view::check(std::size_t expected_input_size, std::size_t num_classe
   }
 }
 
-std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes) {
-  std::vector<float> out(bytes.size());
-  for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = static_cast<float>(bytes[i]) / 255.0f;
-  return out;
-}
-
-std::vector<float> feature_means(std::span<const float> values, std::size_t sample_size) {
-  if (sample_size == 0 || values.size() % sample_size != 0) {
-    throw parameter_error("feature_means: " + std::to_string(values.size()) +
-                          " values is not a multiple of sample_size " +
-                          std::to_string(sample_size));
-  }
-  const std::size_t count = values.size() / sample_size;
-  std::vector<double> sums(sample_size, 0.0);
-  for (std::size_t s = 0; s < count; ++s) {
-    for (std::size_t j = 0; j < sample_size; ++j) sums[j] += values[s * sample_size + j];
-  }
-  std::vector<float> means(sample_size, 0.0f);
-  if (count == 0) return means;
-  for (std::size_t j = 0; j < sample_size; ++j) {
-    means[j] = static_cast<float>(sums[j] / static_cast<double>(count));
-  }
-  return means;
-}
-
-void subtract_feature_means(std::span<float> values, std::span<const float> means) {
-  if (means.empty() || values.size() % means.size() != 0) {
-    throw parameter_error("subtract_feature_means: " + std::to_string(values.size()) +
-                          " values is not a multiple of the " + std::to_string(means.size()) +
-                          " means");
-  }
-  for (std::size_t i = 0; i < values.size(); ++i) values[i] -= means[i % means.size()];
-}
-
 }  // namespace apical::learning

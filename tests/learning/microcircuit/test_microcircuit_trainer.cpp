@@ -374,6 +374,51 @@ TEST_CASE("regular input coding: evenly spaced spikes, counts within one of rate
   CHECK_THROWS_WITH_AS(p.validate(), doctest::Contains("'input_coding'"), apical::parameter_error);
 }
 
+TEST_CASE("built-in input coding: the trains of a naive reference, bit for bit") {
+  // The reference draws from the documented stream, channel after channel:
+  // rate = clamp(x, 0, 1) x (input_rate_hz / 1000) per ms (a NaN input is
+  // silent); Poisson intervals of mean 1 / rate, or regular times
+  // (phase + k) / rate with a phase drawn for every channel, firing or not.
+  std::vector<float> input(40);
+  for (std::size_t j = 0; j < input.size(); ++j) input[j] = static_cast<float>(j) / 39.0f;
+  input[5] = 1.7f;
+  input[6] = -0.3f;
+  input[7] = std::numeric_limits<float>::quiet_NaN();
+  for (const auto coding : {learning::input_coding::poisson, learning::input_coding::regular}) {
+    auto p = task_params();
+    p.coding = coding;
+    learning::microcircuit_runner runner(p);
+    for (const std::uint64_t sample : {0U, 7U}) {
+      CAPTURE(sample);
+      runner.present(input, -1, 11, sample);
+      apical::rng gen(apical::derive_seed(11, apical::stream::encoder, sample));
+      const double rate_per_ms = p.input_rate_hz / 1000.0;
+      const double window_ms = p.window_ms;
+      REQUIRE(runner.input_raster().channels() == input.size());
+      for (std::size_t j = 0; j < input.size(); ++j) {
+        const double x = std::isnan(input[j]) ? 0.0 : std::clamp<double>(input[j], 0.0, 1.0);
+        const double rate = x * rate_per_ms;
+        std::vector<double> expected;
+        if (coding == learning::input_coding::regular) {
+          const double phase = gen.uniform();
+          for (std::uint64_t k = 0; rate > 0; ++k) {
+            const double t = (phase + static_cast<double>(k)) / rate;
+            if (t >= window_ms) break;
+            expected.push_back(t);
+          }
+        } else if (rate > 0) {
+          for (double t = gen.exponential(1.0 / rate); t < window_ms;
+               t += gen.exponential(1.0 / rate))
+            expected.push_back(t);
+        }
+        const auto got = runner.input_raster().channel(j);
+        CAPTURE(j);
+        CHECK(std::vector<double>(got.begin(), got.end()) == expected);
+      }
+    }
+  }
+}
+
 TEST_CASE("set_learning_rate: eta 0 leaves the weights alone, bad values are refused") {
   const gaussian_task data(64, 9);
   learning::microcircuit_trainer t(task_params());

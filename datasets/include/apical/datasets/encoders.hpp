@@ -23,12 +23,19 @@
 //                                    membrane driven by x takes to reach
 //                                    threshold)
 //
+// The rate of a channel is computed as r = x * (max_rate_hz / 1000) spikes
+// per ms; a Poisson channel draws its intervals with mean 1 / r, a regular
+// one places spike k at (phase + k) * (1 / r) (spacing::interval) or
+// (phase + k) / r (spacing::rate, rounded once; the microcircuit's input
+// coding). The two spacings differ only in the last bit of some times.
+//
 // Parameters (all encoders share duration_ms and on_off):
 // name          | unit | default | meaning
 // duration_ms   | ms   | 100     | window T; spikes lie in [0, T)
 // max_rate_hz   | Hz   | 100     | rate for x = 1 (poisson, regular)
 // phase         | 1    | 0       | regular: first spike at phase x interval, in [0, 1)
 // random_phase  | -    | false   | regular: draw each channel's phase uniformly
+// times         | -    | interval| regular: spacing::interval or spacing::rate
 // scale         | -    | linear  | latency: linear or logarithmic
 // threshold     | 1    | 0       | latency: no spike for x <= threshold, in [0, 1)
 // tau_ms        | ms   | 20      | latency, logarithmic: membrane time constant
@@ -43,6 +50,7 @@
 #include <vector>
 
 #include "apical/datasets/dataset.hpp"
+#include "apical/datasets/preprocess.hpp"
 #include "apical/engine/spike_raster.hpp"
 
 namespace apical::datasets {
@@ -59,12 +67,15 @@ struct poisson_encoder {
               spike_raster& out) const;
 };
 
+enum class spacing : std::uint8_t { interval, rate };
+
 struct regular_encoder {
   double duration_ms = 100.0;
   double max_rate_hz = 100.0;
   double phase = 0.0;
   bool random_phase = false;
   bool on_off = false;
+  spacing times = spacing::interval;
 
   void validate() const;
   void encode(std::span<const float> values, std::uint64_t seed, std::uint64_t sample_index,
@@ -96,13 +107,6 @@ bool uses_on_off(const encoder& e);
 double duration_ms(const encoder& e);
 // Channels of the raster for `inputs` values.
 std::size_t channel_count(const encoder& e, std::size_t inputs);
-
-// x / 255 for each pixel.
-std::vector<float> intensities(std::span<const std::uint8_t> pixels);
-// x / 255 - channel_means[c] for each pixel of plane c: signed values in
-// [-1, 1] for on_off encoding. channel_means.size() must be shape.channels.
-std::vector<float> centred_intensities(std::span<const std::uint8_t> pixels, image_shape shape,
-                                       std::span<const double> channel_means);
 
 // Encodes image `index` of `data` with sample_index = index: intensities(),
 // or, for an on_off encoder, centred_intensities() with `channel_means`

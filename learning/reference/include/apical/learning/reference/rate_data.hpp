@@ -1,7 +1,7 @@
 #pragma once
 // Labelled data for the rate trainers: contiguous float inputs (one sample
-// per row) and one uint8 label per sample, plus the conversion from 8-bit
-// images.
+// per row) and one uint8 label per sample. Images become such inputs in
+// datasets/ (apical/datasets/preprocess.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -61,15 +61,5 @@ void add_count_noise(matrix& inputs, std::span<const std::size_t> samples, doubl
 // becomes Poisson(s v) / s, drawn from rng(seed). Unchanged when all are 0.
 // Throws parameter_error on a negative or non-finite value or mean_count.
 void resample_counts(std::span<float> values, double mean_count, std::uint64_t seed);
-
-// Bytes 0..255 to floats in [0, 1] (x / 255).
-std::vector<float> to_unit_floats(std::span<const std::uint8_t> bytes);
-
-// Per-feature mean over samples of sample_size values (double accumulation).
-std::vector<float> feature_means(std::span<const float> values, std::size_t sample_size);
-
-// Subtracts means[j] from feature j of every sample (e.g. the training-set
-// means from both the training and the test set).
-void subtract_feature_means(std::span<float> values, std::span<const float> means);
 
 }  // namespace apical::learning
