@@ -55,7 +55,7 @@
 #include "apical/engine/model_registry.hpp"
 #include "apical/engine/network.hpp"
 #include "apical/engine/simulator.hpp"
-#include "apical/learning/plasticity.hpp"
+#include "apical/learning/plasticity/plasticity.hpp"
 
 namespace apical::app {
 

@@ -1,6 +1,9 @@
 // apical train: train a network on MNIST, Fashion-MNIST or CIFAR-10 with the
 // spiking microcircuit or a reference trainer; write metrics, checkpoints and
 // pictures to the output folder (docs/training.md).
+//
+// options -> configuration -> training run (learning/training/run.hpp) ->
+// writers (checkpoint, metrics, pictures).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +20,7 @@
 
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
+#include "apical/learning/training/run.hpp"
 #include "commands.hpp"
 #include "progress_display.hpp"
 #include "train_checkpoint.hpp"
@@ -97,38 +101,6 @@ learning::matrix as_images(const learning::matrix& w, input_scaling input) {
           datasets::merge_on_off({w.data(), w.rows() * w.cols()}, w.cols())};
 }
 
-// Empty while the epoch's training loss and every saved quantity of the
-// model (weights, biases, velocities) are finite; else what is not.
-std::string divergence(const train_model& model, double train_loss) {
-  if (std::isnan(train_loss)) return "the training loss is not a number";
-  if (std::isinf(train_loss)) return fmt::format("the training loss is {}", train_loss);
-  checkpoint c;
-  model.save(c);
-  const auto first_bad = [](std::span<const float> v) {
-    return std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); }) != v.end();
-  };
-  for (std::size_t w = 0; w < c.weights.size(); ++w)
-    if (first_bad(c.weights[w].values()))
-      return fmt::format("weights of layer {} are not finite", w + 1);
-  for (std::size_t w = 0; w < c.biases.size(); ++w)
-    if (first_bad(c.biases[w])) return fmt::format("biases of layer {} are not finite", w + 1);
-  for (std::size_t w = 0; w < c.velocity.size(); ++w)
-    if (first_bad(c.velocity[w].values()))
-      return fmt::format("the momentum velocity of layer {} is not finite", w + 1);
-  return {};
-}
-
-// Throws parameter_error when the epoch just trained diverged; `kept` says
-// what of the run survives.
-void check_divergence(const train_model& model, const epoch_record& r, const train_config& c,
-                      std::string_view who, std::string_view kept) {
-  const std::string what = divergence(model, r.train_loss);
-  if (what.empty()) return;
-  throw parameter_error(fmt::format(
-      "{}: training diverged in epoch {} ({}); {}; expected a smaller learning-rate (is {})", who,
-      r.epoch, what, kept, c.learning_rate));
-}
-
 // A reference trainer trained on the same data as the main run, with the
 // rate settings of the run when it is a rate run, else the dataset's rate
 // defaults (and the run's learning-rate decay); spec.learning_rate, when
@@ -156,29 +128,37 @@ comparison_run compare_run(const train_config& main, const comparison_spec& spec
   run.algo = std::string(to_string(algo));
   run.label = spec.label();
   run.learning_rate = c.learning_rate;
-  run.initial_test_accuracy = model->evaluate(d.test(), {}).accuracy;
-  std::vector<alignment_point> unused;
-  while (model->epochs_done() < c.epochs) {
-    curve_recorder curve(run.train_curve, model->epochs_done(), d.train_labels.size());
-    epoch_record r = model->train_epoch(
-        d.train(), [&](std::size_t done, std::size_t correct) { curve(done, correct); }, unused);
-    r.epoch = model->epochs_done();
-    check_divergence(*model, r, c, fmt::format("comparison run {}", run.label),
-                     "the main run's results are saved");
-    const auto e = model->evaluate(d.test(), {});
-    r.test_accuracy = e.accuracy;
-    r.test_loss = e.loss;
+  training_history history;
+  learning::training_run training(*model, d.train(), d.test(), history);
+  training.test_initial();
+  learning::run_observer observer;
+  observer.end_epoch = [&](const epoch_record& r) {
     fmt::print("  {} epoch {}/{}: test accuracy {:.4f} ({:.1f} s)\n", run.label, r.epoch, c.epochs,
                r.test_accuracy, r.wall_s);
     std::fflush(stdout);
-    run.epochs.push_back(r);
-  }
+  };
+  training.train_until(c.epochs,
+                       {fmt::format("comparison run {}", run.label),
+                        [](std::size_t) { return std::string("the main run's results are saved"); },
+                        c.learning_rate},
+                       observer);
+  run.initial_test_accuracy = history.initial_test_accuracy;
+  run.epochs = std::move(history.epochs);
+  run.train_curve = std::move(history.train_curve);
   return run;
 }
 
-}  // namespace
+// The command line: the options of `apical train`, and the configuration
+// keys it gives, in order of precedence (command line, then --config).
+struct train_options {
+  key_values given;
+  resume_request resume;
+  bool overwrite = false;
+  bool print_config = false;
+};
 
-int run_train(int argc, char** argv) {
+// Parses argv; nothing when --help printed the help.
+std::optional<train_options> parse_options(int argc, char** argv) {
   po::options_description keys(
       "configuration keys (also INI keys; [rate] and [microcircuit] keys "
       "are written rate.KEY / microcircuit.KEY here)");
@@ -207,198 +187,125 @@ int run_train(int argc, char** argv) {
               << keys
               << "\nDefaults depend on the dataset and algo (docs/training.md); --print-config "
                  "shows them.\n";
-    return 0;
+    return std::nullopt;
   }
   po::notify(vm);
 
-  // Precedence: command line, then --config, then the checkpoint.
-  key_values given;
+  train_options o;
   for (const auto& k : config_keys())
-    if (vm.count(k.name)) given.emplace(k.name, vm[k.name].as<std::string>());
+    if (vm.count(k.name)) o.given.emplace(k.name, vm[k.name].as<std::string>());
   if (!config_file.empty()) {
     std::ifstream in(config_file);
     if (!in) throw file_error(fmt::format("{}: cannot be opened (--config)", config_file));
-    for (auto& [k, v] : read_ini_values(in, config_file)) given.emplace(k, v);
+    for (auto& [k, v] : read_ini_values(in, config_file)) o.given.emplace(k, v);
   }
-  resume_request resume;
-  resume.requested = vm.count("resume") > 0;
-  resume.file = resume_file;
-  if (resume.requested && vm.count("overwrite"))
+  o.resume.requested = vm.count("resume") > 0;
+  o.resume.file = resume_file;
+  o.overwrite = vm.count("overwrite") > 0;
+  o.print_config = vm.count("print-config") > 0;
+  if (o.resume.requested && o.overwrite)
     throw parameter_error("--resume and --overwrite: give one of them, not both");
+  return o;
+}
 
+// The configuration of the run, and the checkpoint it resumes from.
+struct resolved_run {
+  train_config config;
   std::optional<checkpoint> saved;
-  std::optional<train_config> saved_config;
   fs::path checkpoint_file;
-  if (resume.requested) {
-    if (!resume.file.empty()) {
-      checkpoint_file = resume.file;
+};
+
+// The checkpoint's configuration fills the keys the options leave out
+// (precedence: command line, then --config, then the checkpoint).
+resolved_run resolve_run(train_options& o) {
+  resolved_run r;
+  std::optional<train_config> saved_config;
+  if (o.resume.requested) {
+    if (!o.resume.file.empty()) {
+      r.checkpoint_file = o.resume.file;
       // A checkpoint continues in its own folder unless told otherwise.
-      if (!given.count("output"))
-        given.emplace("output", checkpoint_file.has_parent_path()
-                                    ? checkpoint_file.parent_path().string()
-                                    : ".");
+      if (!o.given.count("output"))
+        o.given.emplace("output", r.checkpoint_file.has_parent_path()
+                                      ? r.checkpoint_file.parent_path().string()
+                                      : ".");
     } else {
-      checkpoint_file = fs::path(resolve_config(given).output) / "checkpoint.bin";
+      r.checkpoint_file = fs::path(resolve_config(o.given).output) / "checkpoint.bin";
     }
-    if (!fs::exists(checkpoint_file))
+    if (!fs::exists(r.checkpoint_file))
       throw file_error(
           fmt::format("{}: no checkpoint to resume from (train without --resume to "
                       "start a run)",
-                      checkpoint_file.string()));
-    saved = load_checkpoint(checkpoint_file);
-    std::istringstream ini(saved->config_ini);
-    key_values stored = read_ini_values(ini, checkpoint_file.string() + " (stored configuration)");
+                      r.checkpoint_file.string()));
+    r.saved = load_checkpoint(r.checkpoint_file);
+    std::istringstream ini(r.saved->config_ini);
+    key_values stored =
+        read_ini_values(ini, r.checkpoint_file.string() + " (stored configuration)");
     saved_config = resolve_config(stored);
-    if (identity_hash(*saved_config) != saved->config_hash)
+    if (identity_hash(*saved_config) != r.saved->config_hash)
       throw file_error(
           fmt::format("{}: field 'config_hash': does not match the stored "
                       "configuration; the checkpoint is corrupt or from another version of apical",
-                      checkpoint_file.string()));
+                      r.checkpoint_file.string()));
     stored.erase("output");
-    for (auto& [k, v] : stored) given.emplace(k, v);
+    for (auto& [k, v] : stored) o.given.emplace(k, v);
   }
-
-  train_config cfg = resolve_config(given);
+  r.config = resolve_config(o.given);
   // A changed identity key is named as such, before the checks of the
   // values together (a changed algo would otherwise read as a feedback
   // that does not fit it).
-  if (saved_config) check_identity(cfg, *saved_config, checkpoint_file.string());
-  validate(cfg);
-  if (vm.count("print-config")) {
-    std::cout << to_ini(cfg);
-    return 0;
-  }
+  if (saved_config) check_identity(r.config, *saved_config, r.checkpoint_file.string());
+  validate(r.config);
+  return r;
+}
 
-  const fs::path dir = cfg.output;
-  const fs::path own_checkpoint = dir / "checkpoint.bin";
-  if (!resume.requested && !vm.count("overwrite") && fs::exists(own_checkpoint))
-    throw parameter_error(fmt::format(
-        "{}: holds the checkpoint of an earlier run; continue it with --resume, or replace it "
-        "with --overwrite",
-        own_checkpoint.string()));
-
-  const auto t_load = std::chrono::steady_clock::now();
-  const datasets::loaded_dataset data = load_data(cfg);
-  check_against_data(cfg, data.train.shape().size(), data.train.class_count());
-  if (data.train.empty())
-    throw parameter_error(fmt::format("{}: the training set is empty", cfg.dataset));
-  const prepared_data prepared{
-      datasets::prepare_inputs(data, cfg.input, saved ? saved->input_means : std::vector<float>{})};
-  const run_summary run = summary_of(cfg, prepared);
-  fs::create_directories(dir);
-  fmt::print("{} {} on {}: {} training, {} test samples from {} ({:.1f} s)\n", run.algo, run.arch,
-             run.dataset, run.train_samples, run.test_samples, data.location.folder.string(),
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
-
-  auto model = make_model(cfg);
-  training_history history;
-  if (saved) {
-    model->restore(*saved, checkpoint_file.string());
-    history = saved->history;
-    fmt::print("resuming after epoch {} from {}\n", model->epochs_done(), checkpoint_file.string());
-  }
-  write_file_atomically(dir / "config.ini", to_ini(cfg));
-
-  const auto save_state = [&] {
-    checkpoint c;
-    model->save(c);
-    c.dataset = cfg.dataset;
-    c.algo = std::string(to_string(cfg.algo));
-    c.arch = arch_to_string(cfg.arch);
-    c.config_hash = identity_hash(cfg);
-    c.config_ini = to_ini(cfg);
-    c.seed = cfg.seed;
-    c.input_means = prepared.input_means;
-    c.history = history;
-    save_checkpoint(c, own_checkpoint);
-  };
-  const std::vector<comparison_run> no_comparison;
-
-  progress_display progress(cfg.epochs, prepared.train_labels.size());
-  if (!saved && !prepared.test_labels.empty()) {
-    history.initial_test_accuracy =
-        model->evaluate(prepared.test(), progress.testing(prepared.test_labels.size())).accuracy;
-    progress.clear();
-  }
-  if (model->epochs_done() >= cfg.epochs)
-    fmt::print("already trained {} of {} epochs; raise --epochs to train further\n",
-               model->epochs_done(), cfg.epochs);
-  while (model->epochs_done() < cfg.epochs) {
-    progress.begin_epoch(model->epochs_done() + 1);
-    curve_recorder curve(history.train_curve, model->epochs_done(), prepared.train_labels.size());
-    epoch_record r = model->train_epoch(
-        prepared.train(),
-        [&](std::size_t done, std::size_t correct) {
-          curve(done, correct);
-          progress.update(done, correct);
-        },
-        history.alignment);
-    r.epoch = model->epochs_done();
-    check_divergence(*model, r, cfg, "train",
-                     r.epoch > 1 ? fmt::format("the checkpoint and metrics of epoch {} in {} are "
-                                               "kept (not overwritten)",
-                                               r.epoch - 1, dir.string())
-                                 : std::string("no checkpoint was written"));
-    if (!prepared.test_labels.empty()) {
-      const auto e =
-          model->evaluate(prepared.test(), progress.testing(prepared.test_labels.size()));
-      r.test_accuracy = e.accuracy;
-      r.test_loss = e.loss;
-    }
-    history.epochs.push_back(r);
-    save_state();
-    write_metrics_csv(dir / "metrics.csv", run, history);
-    write_metrics_json(dir / "metrics.json", run, history, no_comparison);
-    write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
-    progress.clear();
-    print_epoch(r, cfg.epochs);
-  }
-
-  std::vector<comparison_run> comparisons;
-  if (!cfg.compare.empty()) fmt::print("training the comparison runs on the same data\n");
-  for (const auto& spec : cfg.compare) comparisons.push_back(compare_run(cfg, spec, data));
-
-  write_metrics_csv(dir / "metrics.csv", run, history);
-  write_metrics_json(dir / "metrics.json", run, history, comparisons);
+// The pictures of a finished run; returns their file names.
+std::vector<std::string> write_pictures(const fs::path& dir, const train_config& cfg,
+                                        const run_summary& run, const prepared_data& prepared,
+                                        learning::trainer& model, const training_history& history,
+                                        const std::vector<comparison_run>& comparisons) {
   std::vector<std::string> pictures{"accuracy.svg"};
   write_accuracy_chart(dir / "accuracy.svg", run, history, comparisons);
   if (cfg.weight_images > 0 && cfg.arch.size() > 2) {
-    write_weight_images(dir / "weights.svg", as_images(model->first_layer_weights(), cfg.input),
+    write_weight_images(dir / "weights.svg", as_images(model.first_layer_weights(), cfg.input),
                         prepared.shape, cfg.weight_images,
                         fmt::format("incoming weights of the first {} hidden units ({}, {})",
                                     std::min(cfg.weight_images, cfg.arch[1]), run.algo,
-                                    epochs_text(model->epochs_done())));
+                                    epochs_text(model.epochs_done())));
     pictures.emplace_back("weights.svg");
     // What training changed: the initial weights are a function of the seed.
-    learning::matrix change = as_images(model->first_layer_weights(), cfg.input);
+    learning::matrix change = as_images(model.first_layer_weights(), cfg.input);
     const auto fresh = make_model(cfg);
     const learning::matrix initial = as_images(fresh->first_layer_weights(), cfg.input);
     for (std::size_t i = 0; i < change.size(); ++i) change.data()[i] -= initial.data()[i];
     write_weight_images(dir / "weight_changes.svg", change, prepared.shape, cfg.weight_images,
                         fmt::format("learned change of the first {} hidden units' weights ({}, {})",
                                     std::min(cfg.weight_images, cfg.arch[1]), run.algo,
-                                    epochs_text(model->epochs_done())));
+                                    epochs_text(model.epochs_done())));
     pictures.emplace_back("weight_changes.svg");
   }
-  if (cfg.algo == train_algo::microcircuit) {
-    if (cfg.alignment && !history.alignment.empty()) {
-      write_alignment_chart(dir / "alignment.svg", history, run.layers);
-      pictures.emplace_back("alignment.svg");
-    }
-    if (!prepared.test_labels.empty()) {
-      const std::size_t s = std::min(cfg.raster_sample, prepared.test_labels.size() - 1);
-      const int label = prepared.test_labels[s];
-      const auto groups = model->record(
-          {prepared.test_inputs.data() + s * prepared.input_size, prepared.input_size}, label, s);
-      if (!groups.empty()) {
-        write_raster(dir / "raster.svg", groups, cfg.circuit.window_ms,
-                     fmt::format("test sample {} (label {}) presented with its teacher", s,
-                                 prepared.class_names.at(static_cast<std::size_t>(label))));
-        pictures.emplace_back("raster.svg");
-      }
+  if (cfg.algo != train_algo::microcircuit) return pictures;
+  if (cfg.alignment && !history.alignment.empty()) {
+    write_alignment_chart(dir / "alignment.svg", history, run.layers);
+    pictures.emplace_back("alignment.svg");
+  }
+  if (!prepared.test_labels.empty()) {
+    const std::size_t s = std::min(cfg.raster_sample, prepared.test_labels.size() - 1);
+    const int label = prepared.test_labels[s];
+    const auto groups = model.record(
+        {prepared.test_inputs.data() + s * prepared.input_size, prepared.input_size}, label, s);
+    if (!groups.empty()) {
+      write_raster(dir / "raster.svg", groups, cfg.circuit.window_ms,
+                   fmt::format("test sample {} (label {}) presented with its teacher", s,
+                               prepared.class_names.at(static_cast<std::size_t>(label))));
+      pictures.emplace_back("raster.svg");
     }
   }
+  return pictures;
+}
 
+void print_results(const fs::path& dir, const run_summary& run, const training_history& history,
+                   const std::vector<comparison_run>& comparisons,
+                   const std::vector<std::string>& pictures) {
   if (!history.epochs.empty()) {
     const auto& last = history.epochs.back();
     fmt::print("test accuracy {:.4f} after {} ({} test samples)\n", last.test_accuracy,
@@ -411,6 +318,110 @@ int run_train(int argc, char** argv) {
   for (const auto& p : pictures) list += " " + p;
   fmt::print("wrote {}/: metrics.csv metrics.json config.ini checkpoint.bin{}\n", dir.string(),
              list);
+}
+
+// The main run: its training run, a checkpoint and the metrics after every
+// epoch.
+void train_main(const resolved_run& r, const fs::path& dir, const prepared_data& prepared,
+                const run_summary& run, learning::trainer& model, training_history& history) {
+  const train_config& cfg = r.config;
+  const fs::path own_checkpoint = dir / "checkpoint.bin";
+  const std::vector<comparison_run> no_comparison;
+  progress_display progress(cfg.epochs, prepared.train_labels.size());
+  learning::training_run training(model, prepared.train(), prepared.test(), history);
+  learning::run_observer observer;
+  observer.begin_epoch = [&](std::size_t epoch) { progress.begin_epoch(epoch); };
+  observer.training = [&](std::size_t done, std::size_t correct) {
+    progress.update(done, correct);
+  };
+  observer.testing = [&](std::size_t samples) { return progress.testing(samples); };
+  if (!r.saved && !prepared.test_labels.empty()) {
+    training.test_initial(observer);
+    progress.clear();
+  }
+  if (model.epochs_done() >= cfg.epochs)
+    fmt::print("already trained {} of {} epochs; raise --epochs to train further\n",
+               model.epochs_done(), cfg.epochs);
+  observer.end_epoch = [&](const epoch_record& e) {
+    checkpoint c;
+    model.save(c);
+    c.dataset = cfg.dataset;
+    c.algo = std::string(to_string(cfg.algo));
+    c.arch = arch_to_string(cfg.arch);
+    c.config_hash = identity_hash(cfg);
+    c.config_ini = to_ini(cfg);
+    c.seed = cfg.seed;
+    c.input_means = prepared.input_means;
+    c.history = history;
+    save_checkpoint(c, own_checkpoint);
+    write_metrics_csv(dir / "metrics.csv", run, history);
+    write_metrics_json(dir / "metrics.json", run, history, no_comparison);
+    write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
+    progress.clear();
+    print_epoch(e, cfg.epochs);
+  };
+  const auto kept = [&](std::size_t epoch) {
+    return epoch > 1 ? fmt::format(
+                           "the checkpoint and metrics of epoch {} in {} are "
+                           "kept (not overwritten)",
+                           epoch - 1, dir.string())
+                     : std::string("no checkpoint was written");
+  };
+  training.train_until(cfg.epochs, {"train", kept, cfg.learning_rate}, observer);
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  auto options = parse_options(argc, argv);
+  if (!options) return 0;
+  const resolved_run r = resolve_run(*options);
+  const train_config& cfg = r.config;
+  if (options->print_config) {
+    std::cout << to_ini(cfg);
+    return 0;
+  }
+
+  const fs::path dir = cfg.output;
+  const fs::path own_checkpoint = dir / "checkpoint.bin";
+  if (!options->resume.requested && !options->overwrite && fs::exists(own_checkpoint))
+    throw parameter_error(fmt::format(
+        "{}: holds the checkpoint of an earlier run; continue it with --resume, or replace it "
+        "with --overwrite",
+        own_checkpoint.string()));
+
+  const auto t_load = std::chrono::steady_clock::now();
+  const datasets::loaded_dataset data = load_data(cfg);
+  check_against_data(cfg, data.train.shape().size(), data.train.class_count());
+  if (data.train.empty())
+    throw parameter_error(fmt::format("{}: the training set is empty", cfg.dataset));
+  const prepared_data prepared{datasets::prepare_inputs(
+      data, cfg.input, r.saved ? r.saved->input_means : std::vector<float>{})};
+  const run_summary run = summary_of(cfg, prepared);
+  fs::create_directories(dir);
+  fmt::print("{} {} on {}: {} training, {} test samples from {} ({:.1f} s)\n", run.algo, run.arch,
+             run.dataset, run.train_samples, run.test_samples, data.location.folder.string(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
+
+  auto model = make_model(cfg);
+  training_history history;
+  if (r.saved) {
+    model->restore(*r.saved, r.checkpoint_file.string());
+    history = r.saved->history;
+    fmt::print("resuming after epoch {} from {}\n", model->epochs_done(),
+               r.checkpoint_file.string());
+  }
+  write_file_atomically(dir / "config.ini", to_ini(cfg));
+  train_main(r, dir, prepared, run, *model, history);
+
+  std::vector<comparison_run> comparisons;
+  if (!cfg.compare.empty()) fmt::print("training the comparison runs on the same data\n");
+  for (const auto& spec : cfg.compare) comparisons.push_back(compare_run(cfg, spec, data));
+
+  write_metrics_csv(dir / "metrics.csv", run, history);
+  write_metrics_json(dir / "metrics.json", run, history, comparisons);
+  const auto pictures = write_pictures(dir, cfg, run, prepared, *model, history, comparisons);
+  print_results(dir, run, history, comparisons, pictures);
   return 0;
 }
 

@@ -31,9 +31,9 @@
 
 #include "apical/config/key_table.hpp"
 #include "apical/datasets/preprocess.hpp"
-#include "apical/learning/microcircuit_params.hpp"
-#include "apical/learning/rate_network.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/microcircuit/params.hpp"
+#include "apical/learning/reference/rate_network.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 
 namespace apical::app {
 

@@ -6,6 +6,7 @@
 #include "apical/config/key_table.hpp"
 #include "apical/config/values.hpp"
 #include "apical/engine/error.hpp"
+#include "apical/learning/checksum.hpp"
 #include "train_config.hpp"
 
 namespace apical::app {
@@ -71,14 +72,10 @@ std::uint64_t identity_hash(const train_config& c) {
   // configurations, and so their checkpoints, valid.
   static const auto neutral = identity_entries(train_config{});
   const auto entries = identity_entries(c);
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::uint64_t h = learning::fnv1a_basis;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& [k, v] = entries[i];
-    if (v == neutral[i].second) continue;
-    for (const char ch : k + "=" + v + "\n") {
-      h ^= static_cast<unsigned char>(ch);
-      h *= 0x100000001b3ULL;
-    }
+    if (v != neutral[i].second) h = learning::fnv1a(k + "=" + v + "\n", h);
   }
   return h;
 }

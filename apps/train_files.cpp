@@ -42,12 +42,4 @@ std::string read_file(const std::filesystem::path& file) {
   return bytes;
 }
 
-std::uint64_t fnv1a(std::string_view bytes, std::uint64_t h) {
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace apical::app

@@ -3,7 +3,6 @@
 // written to FILE.tmp, flushed to disk, and renamed over FILE (a rename
 // within a folder is atomic on POSIX), so a crash leaves either the old or
 // the new file, never a mixture.
-#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -15,8 +14,5 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view b
 
 // The whole file; throws file_error naming it when it cannot be read.
 std::string read_file(const std::filesystem::path& file);
-
-// FNV-1a, 64 bits.
-std::uint64_t fnv1a(std::string_view bytes, std::uint64_t h = 0xcbf29ce484222325ULL);
 
 }  // namespace apical::app

@@ -1,35 +1,20 @@
 #pragma once
-// The models `apical train` and `apical evaluate` work with, behind one
-// interface: a rate network trained by a reference trainer (BP, FA, DFA,
-// SC-FA) or the spiking microcircuit. Each trains one epoch at a time,
-// evaluates, predicts, and moves its whole state in and out of a
-// checkpoint.
-//
-// Determinism. Epoch e (0-based, counted over the run and its resumptions)
-// visits the training samples in the order of
-// rng(derive_seed(seed, stream::training, e)), the order of
-// reference_trainer::train and microcircuit_trainer::train_epoch; the
-// microcircuit also encodes with (seed, e). Everything else a run depends on
-// is in the checkpoint, so epochs 0..n-1, a checkpoint, and epochs n..m-1
-// give the weights of epochs 0..m-1 in one go, bit for bit.
-#include <cstddef>
-#include <cstdint>
-#include <functional>
+// The data and the trainer of `apical train` and `apical evaluate`: a
+// dataset turned into network inputs (datasets::prepare_inputs), and the
+// library's trainer (learning/training/trainer.hpp) made from a
+// configuration.
 #include <memory>
-#include <span>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "apical/datasets/loader.hpp"
 #include "apical/datasets/preprocess.hpp"
-#include "apical/learning/matrix.hpp"
-#include "apical/learning/rate_data.hpp"
-#include "train_checkpoint.hpp"
+#include "apical/learning/reference/matrix.hpp"
+#include "apical/learning/reference/rate_data.hpp"
+#include "apical/learning/training/trainer.hpp"
 #include "train_config.hpp"
-#include "train_metrics.hpp"
 
 namespace apical::app {
+
+using learning::raster_group;
 
 // A dataset turned into network inputs (datasets::prepare_inputs), with
 // views for the trainers.
@@ -38,57 +23,7 @@ struct prepared_data : datasets::network_inputs {
   learning::dataset_view test() const { return {test_inputs, test_labels, input_size}; }
 };
 
-struct evaluation_result {
-  double accuracy = 0.0;
-  double loss = not_measured;
-};
-
-// Called during an epoch with the samples trained so far and how many of
-// them the network classified correctly.
-using progress_callback = std::function<void(std::size_t done, std::size_t correct)>;
-
-// The spikes of one presentation, population by population (microcircuit).
-struct raster_group {
-  std::string name;
-  std::size_t neurons = 0;
-  std::vector<std::pair<double, std::uint32_t>> spikes;  // (time ms, neuron)
-};
-
-class train_model {
- public:
-  virtual ~train_model() = default;
-
-  virtual std::size_t epochs_done() const = 0;
-  // One epoch over `data`; appends alignment measurements when the model
-  // makes them. The record's test fields are left unmeasured.
-  virtual epoch_record train_epoch(learning::dataset_view data, const progress_callback& progress,
-                                   std::vector<alignment_point>& alignment) = 0;
-  // progress, when set, hears (samples done, correct so far) while a
-  // microcircuit evaluates, possibly from its worker threads (one call at a
-  // time); the rate models take seconds and do not call it.
-  virtual evaluation_result evaluate(learning::dataset_view data,
-                                     const progress_callback& progress) = 0;
-  // The predicted class of every sample; -1 where the network gave none
-  // (a silent microcircuit output).
-  virtual std::vector<int> predict(learning::dataset_view data,
-                                   const progress_callback& progress) = 0;
-
-  virtual const learning::matrix& first_layer_weights() const = 0;
-  // The spikes of one sample presented with its label (microcircuit; an
-  // empty list for rate models).
-  virtual std::vector<raster_group> record(std::span<const float> input, int label,
-                                           std::uint64_t sample_index) {
-    (void)input, (void)label, (void)sample_index;
-    return {};
-  }
-
-  // Weights, optimiser state, feedback, epoch count into / out of c.
-  virtual void save(checkpoint& c) const = 0;
-  // Throws file_error naming `file` and the field that does not fit.
-  virtual void restore(const checkpoint& c, const std::string& file) = 0;
-};
-
-// A fresh model for the configuration (validate() it first).
-std::unique_ptr<train_model> make_model(const train_config& c);
+// A fresh trainer for the configuration (validate() it first).
+std::unique_ptr<learning::trainer> make_model(const train_config& c);
 
 }  // namespace apical::app

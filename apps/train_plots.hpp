@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "apical/datasets/dataset.hpp"
-#include "apical/learning/matrix.hpp"
+#include "apical/learning/reference/matrix.hpp"
 #include "train_metrics.hpp"
 #include "train_model.hpp"
 

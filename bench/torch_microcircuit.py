@@ -2,8 +2,8 @@
 """Time-stepped PyTorch twin of apical's spiking microcircuit (speed reference).
 
 The same network, data, protocol and learning rule as apical's event-driven
-microcircuit (learning/README.md, learning/include/apical/learning/
-microcircuit_*.hpp, bench/microcircuit/), simulated on a fixed time grid
+microcircuit (learning/README.md, learning/microcircuit/include/apical/
+learning/microcircuit/, bench/microcircuit/), simulated on a fixed time grid
 (dt = 0.1 ms by default) and batched over the samples of a mini-batch as
 tensors. It prints one JSON line: training samples/s, test accuracy after the
 run, dt, window and every setting.

@@ -24,10 +24,10 @@
 #include "apical/datasets/encoders.hpp"
 #include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
-#include "apical/learning/alignment.hpp"
-#include "apical/learning/microcircuit_trainer.hpp"
-#include "apical/learning/rate_data.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/microcircuit/trainer.hpp"
+#include "apical/learning/reference/alignment.hpp"
+#include "apical/learning/reference/rate_data.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 
 namespace po = boost::program_options;
 namespace learning = apical::learning;
@@ -137,8 +137,8 @@ void write_svg(const std::filesystem::path& path, const std::vector<alignment_ro
           points += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(r.samples_seen)), Y(a));
       }
       out << fmt::format(
-          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} points=\"{}\"/>\n",
-          colour, own ? 1.0 : 1.5, own ? " stroke-dasharray=\"4 3\" opacity=\"0.7\"" : "", points);
+          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} points=\"{}\"/>\n", colour,
+          own ? 1.0 : 1.5, own ? " stroke-dasharray=\"4 3\" opacity=\"0.7\"" : "", points);
     }
     const double ly = top + 16 + 36.0 * static_cast<double>(w);
     out << fmt::format(

@@ -10,7 +10,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/simulator.hpp"
-#include "apical/learning/stdp.hpp"
+#include "apical/learning/plasticity/stdp.hpp"
 #include "apical/models/builtin.hpp"
 #include "network_config.hpp"
 #include "presets.hpp"

@@ -11,7 +11,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
-#include "apical/learning/reference_trainer.hpp"
+#include "apical/learning/reference/reference_trainer.hpp"
 #include "svg_plot.hpp"
 #include "train_checkpoint.hpp"
 #include "train_config.hpp"

@@ -1,0 +1,508 @@
+// STDP rules against deliberately naive references: the spike history is
+// recorded with listeners (arrival times at each synapse, postsynaptic spike
+// times, in the order the engine processed them), and the expected weight
+// is computed by iterating every pair (or the nearest pairs) of that
+// history, without traces.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "apical/engine/connectivity.hpp"
+#include "apical/engine/simulator.hpp"
+#include "apical/engine/sources.hpp"
+#include "apical/learning/plasticity/plasticity.hpp"
+#include "apical/learning/plasticity/stdp.hpp"
+#include "apical/models/lif_delta.hpp"
+
+using namespace apical;
+using namespace apical::learning;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// A small network: Poisson inputs onto LIF neurons that a second Poisson
+// population drives to fire. The plastic projection has two delays per
+// presynaptic neuron, so rows hold several delay groups of several synapses.
+
+struct test_network {
+  network net;
+  std::size_t plastic_id = 0;
+  std::size_t post_id = 0;
+};
+
+std::unique_ptr<test_network> make_network(std::uint64_t seed) {
+  auto t = std::make_unique<test_network>();
+  auto& pre = t->net.add_population<poisson_source>("pre", 30, {.rate_hz = 30.0});
+  auto& drive = t->net.add_population<poisson_source>("drive", 40, {.rate_hz = 40.0});
+  auto& post = t->net.add_population<models::lif_delta>("post", 8);
+  rng g(derive_seed(seed, stream::connectivity, 0));
+  connection_options o;
+  o.weight = value_spec::constant(1.6);
+  o.delay_ms = value_spec::constant(0.5);
+  t->net.connect(drive, post, 0, fixed_indegree(40, 8, 20, o, g));
+  std::vector<synapse> s;
+  for (std::uint32_t i = 0; i < 30; ++i)
+    for (std::uint32_t j = 0; j < 8; ++j)
+      if (g.uniform(0, 1) < 0.5)
+        s.push_back(
+            {i, j, static_cast<float>(g.uniform(0.2, 1.8)), g.uniform(0, 1) < 0.5 ? 1.0 : 2.5});
+  t->plastic_id = t->net.connect("plastic", pre, post, 0, std::move(s)).id();
+  t->post_id = post.id();
+  return t;
+}
+
+// One entry per event seen by the synapses: an arrival at synapse k, or a
+// spike of postsynaptic neuron j.
+struct logged {
+  double t;
+  bool is_post;
+  std::uint64_t synapse;  // arrivals
+  std::uint32_t neuron;   // post spikes
+};
+
+// Listeners run on the partition owning the target neuron, so the history
+// is kept per partition; the events of one synapse all come from one.
+struct history {
+  std::vector<std::vector<logged>> events;  // per partition
+  explicit history(std::size_t partitions) : events(partitions) {}
+  void on_delivery(const delivery& d) {
+    events[simulator::current_partition()].push_back({d.time.count(), false, d.synapse, 0});
+  }
+  void on_spike(time_ms t, std::uint32_t j) {
+    events[simulator::current_partition()].push_back({t.count(), true, 0, j});
+  }
+  // The events of synapse k (its arrivals and the spikes of its target j),
+  // in order.
+  std::vector<logged> of(std::uint64_t k, std::uint32_t j) const {
+    std::vector<logged> out;
+    for (const auto& part : events)
+      for (const auto& e : part)
+        if ((e.is_post && e.neuron == j) || (!e.is_post && e.synapse == k)) out.push_back(e);
+    return out;
+  }
+};
+
+struct run_result {
+  std::vector<double> initial;
+  std::vector<double> final_weights;
+  std::vector<float> network_weights;
+  std::vector<std::uint32_t> targets;
+  history log{1};
+  plasticity_counters counters;
+  std::uint64_t post_spikes = 0;
+};
+
+run_result run_plastic(std::string_view rule, const parameter_list& params, std::uint64_t seed,
+                       double t_end_ms, unsigned threads = 1) {
+  auto t = make_network(seed);
+  simulator sim(t->net, {.seed = seed, .threads = threads});
+  auto plastic = make_plasticity(sim, t->plastic_id, rule, params);
+  run_result r;
+  r.log = history(sim.partitions());
+  sim.on_delivery(t->plastic_id)
+      .connect(simulator::delivery_signal::slot::bind<&history::on_delivery>(r.log));
+  sim.on_spike(t->post_id).connect(simulator::spike_signal::slot::bind<&history::on_spike>(r.log));
+  r.initial.assign(plastic->weights().begin(), plastic->weights().end());
+  sim.run(time_ms{t_end_ms});
+  r.final_weights.assign(plastic->weights().begin(), plastic->weights().end());
+  const auto w = t->net.proj(t->plastic_id).weights();
+  r.network_weights.assign(w.begin(), w.end());
+  const auto targets = t->net.proj(t->plastic_id).targets();
+  r.targets.assign(targets.begin(), targets.end());
+  r.counters = plastic->counters();
+  for (const auto& part : r.log.events)
+    for (const auto& e : part) r.post_spikes += e.is_post;
+  return r;
+}
+
+// Sums exp(-(t - s) / tau) over the events before position `i` of `seq`
+// that match `is_post` (all of them, or only the latest when `nearest`).
+double naive_trace(const std::vector<logged>& seq, std::size_t i, bool is_post, double tau,
+                   bool nearest) {
+  double sum = 0.0;
+  for (std::size_t m = i; m-- > 0;) {
+    if (seq[m].is_post != is_post) continue;
+    sum += std::exp(-(seq[i].t - seq[m].t) / tau);
+    if (nearest) break;
+  }
+  return sum;
+}
+
+double naive_pair(const std::vector<logged>& seq, double w, const stdp_pair_parameters& p,
+                  bool multiplicative, bool nearest) {
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    if (seq[i].is_post) {
+      const double x = naive_trace(seq, i, false, p.tau_plus_ms, nearest);
+      w += (multiplicative ? p.a_plus * (p.w_max - w) : p.a_plus) * x;
+    } else {
+      const double y = naive_trace(seq, i, true, p.tau_minus_ms, nearest);
+      w -= (multiplicative ? p.a_minus * (w - p.w_min) : p.a_minus) * y;
+    }
+    w = std::clamp(w, p.w_min, p.w_max);
+  }
+  return w;
+}
+
+double naive_triplet(const std::vector<logged>& seq, double w, const stdp_triplet_parameters& p,
+                     bool nearest) {
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    if (seq[i].is_post) {
+      const double r1 = naive_trace(seq, i, false, p.tau_plus_ms, nearest);
+      const double o2 = naive_trace(seq, i, true, p.tau_y_ms, nearest);
+      w += r1 * (p.a2_plus + p.a3_plus * o2);
+    } else {
+      const double o1 = naive_trace(seq, i, true, p.tau_minus_ms, nearest);
+      const double r2 = naive_trace(seq, i, false, p.tau_x_ms, nearest);
+      w -= o1 * (p.a2_minus + p.a3_minus * r2);
+    }
+    w = std::clamp(w, p.w_min, p.w_max);
+  }
+  return w;
+}
+
+void check_against_reference(const run_result& r, double w_min, double w_max,
+                             const std::function<double(const std::vector<logged>&, double)>& ref) {
+  REQUIRE(r.post_spikes > 100);
+  REQUIRE(r.counters.arrivals > 1000);
+  std::size_t changed = 0, inside = 0;
+  double worst = 0.0;
+  const std::size_t n = r.initial.size();
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const double expected = ref(r.log.of(k, r.targets[k]), r.initial[k]);
+    const double got = r.final_weights[k];
+    worst = std::max(worst, std::abs(got - expected) / std::max(1.0, std::abs(expected)));
+    changed += got != r.initial[k];
+    inside += got > w_min && got < w_max;
+    CHECK(r.network_weights[k] == static_cast<float>(got));
+  }
+  INFO("worst relative difference ", worst, ", ", changed, " of ", n, " changed, ", inside,
+       " inside the bounds, ", r.post_spikes, " post spikes");
+  CHECK(worst < 1e-9);
+  CHECK(changed > n / 2);
+  // Most weights away from the bounds, so the comparison is not trivial.
+  CHECK(inside > n / 2);
+}
+
+}  // namespace
+
+TEST_CASE("additive all-to-all STDP equals the naive pair sum") {
+  const stdp_pair_parameters p{.tau_plus_ms = 16.8,
+                               .tau_minus_ms = 33.7,
+                               .a_plus = 0.02,
+                               .a_minus = 0.011,
+                               .w_min = 0.0,
+                               .w_max = 2.5};
+  const auto r = run_plastic("stdp_additive",
+                             {{"tau_plus_ms", 16.8},
+                              {"tau_minus_ms", 33.7},
+                              {"a_plus", 0.02},
+                              {"a_minus", 0.011},
+                              {"w_max", 2.5}},
+                             11, 3000.0);
+  check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+    return naive_pair(seq, w, p, false, false);
+  });
+}
+
+TEST_CASE("multiplicative all-to-all STDP equals the naive pair sum") {
+  const stdp_pair_parameters p{.tau_plus_ms = 20.0,
+                               .tau_minus_ms = 25.0,
+                               .a_plus = 0.03,
+                               .a_minus = 0.035,
+                               .w_min = 0.1,
+                               .w_max = 2.0};
+  const auto r = run_plastic("stdp_multiplicative",
+                             {{"tau_minus_ms", 25.0},
+                              {"a_plus", 0.03},
+                              {"a_minus", 0.035},
+                              {"w_min", 0.1},
+                              {"w_max", 2.0}},
+                             12, 3000.0);
+  check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+    return naive_pair(seq, w, p, true, false);
+  });
+}
+
+TEST_CASE("nearest-spike STDP equals the naive nearest-pair rule") {
+  SUBCASE("additive") {
+    const stdp_pair_parameters p{.tau_plus_ms = 15.0,
+                                 .tau_minus_ms = 30.0,
+                                 .a_plus = 0.04,
+                                 .a_minus = 0.025,
+                                 .w_min = 0.0,
+                                 .w_max = 2.5};
+    const auto r = run_plastic("stdp_additive_nearest",
+                               {{"tau_plus_ms", 15.0},
+                                {"tau_minus_ms", 30.0},
+                                {"a_plus", 0.04},
+                                {"a_minus", 0.025},
+                                {"w_max", 2.5}},
+                               13, 3000.0);
+    check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+      return naive_pair(seq, w, p, false, true);
+    });
+  }
+  SUBCASE("multiplicative") {
+    const stdp_pair_parameters p{.tau_plus_ms = 20.0,
+                                 .tau_minus_ms = 20.0,
+                                 .a_plus = 0.05,
+                                 .a_minus = 0.06,
+                                 .w_min = 0.0,
+                                 .w_max = 2.5};
+    const auto r = run_plastic("stdp_multiplicative_nearest",
+                               {{"a_plus", 0.05}, {"a_minus", 0.06}, {"w_max", 2.5}}, 14, 3000.0);
+    check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+      return naive_pair(seq, w, p, true, true);
+    });
+  }
+}
+
+TEST_CASE("triplet STDP equals the naive triplet sums") {
+  // Amplitudes of the order of Pfister & Gerstner's (2006) visual-cortex fit,
+  // the pair potentiation made larger so that it matters within seconds.
+  const stdp_triplet_parameters p{
+      .a2_plus = 0.005, .a3_plus = 0.002, .a2_minus = 0.007, .a3_minus = 0.0023, .w_max = 2.5};
+  const parameter_list params{{"a2_plus", 0.005},
+                              {"a3_plus", 0.002},
+                              {"a2_minus", 0.007},
+                              {"a3_minus", 0.0023},
+                              {"w_max", 2.5}};
+  SUBCASE("all-to-all") {
+    const auto r = run_plastic("stdp_triplet", params, 15, 3000.0);
+    check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+      return naive_triplet(seq, w, p, false);
+    });
+  }
+  SUBCASE("all-to-all, 2 threads") {
+    const auto r = run_plastic("stdp_triplet", params, 15, 3000.0, 2);
+    check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+      return naive_triplet(seq, w, p, false);
+    });
+  }
+  SUBCASE("nearest") {
+    const auto r = run_plastic("stdp_triplet_nearest", params, 16, 3000.0);
+    check_against_reference(r, p.w_min, p.w_max, [&](const auto& seq, double w) {
+      return naive_triplet(seq, w, p, true);
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The STDP window: one pre/post pair per synapse, at exact times given by
+// spike-time sources (a source ignores its input, so it can be the
+// postsynaptic population and fire exactly when told).
+
+namespace {
+
+struct window_result {
+  std::vector<double> dt;  // t_post - t_arrival
+  std::vector<double> dw;
+};
+
+window_result stdp_window(std::string_view rule, const parameter_list& params, double w0) {
+  const std::vector<double> dts = {-50.0, -20.0, -7.3,  -1.0, -0.37, -0.01, 0.01,
+                                   0.37,  1.0,   3.125, 10.0, 19.99, 50.0};
+  const double delay = 1.7;
+  auto pre_times = std::make_shared<spike_raster>();
+  auto post_times = std::make_shared<spike_raster>();
+  window_result out;
+  std::vector<synapse> s;
+  for (std::uint32_t c = 0; c < dts.size(); ++c) {
+    const double t_post = 100.0 + 0.5 * c;
+    // The pre spike is emitted so that it arrives dt before the post spike.
+    const double t_pre = t_post - dts[c] - delay;
+    const double one_pre[] = {t_pre};
+    const double one_post[] = {t_post};
+    pre_times->add_channel(one_pre);
+    post_times->add_channel(one_post);
+    out.dt.push_back(t_post - (t_pre + delay));  // as the engine computes it
+    s.push_back({c, c, static_cast<float>(w0), delay});
+  }
+  network net;
+  auto& pre = net.add_population<spike_time_source>("pre", dts.size(), {pre_times});
+  auto& post = net.add_population<spike_time_source>("post", dts.size(), {post_times});
+  const auto id = net.connect(pre, post, 0, std::move(s)).id();
+  simulator sim(net);
+  auto plastic = make_plasticity(sim, id, rule, params);
+  sim.run(time_ms{300});
+  for (std::size_t c = 0; c < dts.size(); ++c) out.dw.push_back(plastic->weight(c) - w0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the pair window is A+ exp(-dt/tau+) and -A- exp(dt/tau-), at any dt") {
+  const double a_plus = 0.01, a_minus = 0.012, tau_plus = 16.8, tau_minus = 33.7;
+  SUBCASE("additive") {
+    const auto r = stdp_window("stdp_additive",
+                               {{"tau_plus_ms", tau_plus},
+                                {"tau_minus_ms", tau_minus},
+                                {"a_plus", a_plus},
+                                {"a_minus", a_minus},
+                                {"w_min", -1.0},
+                                {"w_max", 1.0}},
+                               0.0);
+    for (std::size_t c = 0; c < r.dt.size(); ++c) {
+      CAPTURE(r.dt[c]);
+      const double expected = r.dt[c] > 0 ? a_plus * std::exp(-r.dt[c] / tau_plus)
+                                          : -a_minus * std::exp(r.dt[c] / tau_minus);
+      CHECK(r.dw[c] == doctest::Approx(expected).epsilon(1e-13));
+    }
+  }
+  SUBCASE("multiplicative") {
+    const double w0 = 0.75, w_max = 2.0;
+    const auto r = stdp_window("stdp_multiplicative",
+                               {{"tau_plus_ms", tau_plus},
+                                {"tau_minus_ms", tau_minus},
+                                {"a_plus", a_plus},
+                                {"a_minus", a_minus},
+                                {"w_max", w_max}},
+                               w0);
+    for (std::size_t c = 0; c < r.dt.size(); ++c) {
+      CAPTURE(r.dt[c]);
+      const double expected = r.dt[c] > 0 ? a_plus * (w_max - w0) * std::exp(-r.dt[c] / tau_plus)
+                                          : -a_minus * w0 * std::exp(r.dt[c] / tau_minus);
+      CHECK(r.dw[c] == doctest::Approx(expected).epsilon(1e-12));
+    }
+  }
+  SUBCASE("triplet (a lone pair sees only the pair terms)") {
+    const auto r = stdp_window("stdp_triplet",
+                               {{"tau_plus_ms", tau_plus},
+                                {"tau_minus_ms", tau_minus},
+                                {"a2_plus", a_plus},
+                                {"a3_plus", 0.5},
+                                {"a2_minus", a_minus},
+                                {"a3_minus", 0.5},
+                                {"w_min", -1.0},
+                                {"w_max", 1.0}},
+                               0.0);
+    for (std::size_t c = 0; c < r.dt.size(); ++c) {
+      CAPTURE(r.dt[c]);
+      const double expected = r.dt[c] > 0 ? a_plus * std::exp(-r.dt[c] / tau_plus)
+                                          : -a_minus * std::exp(r.dt[c] / tau_minus);
+      CHECK(r.dw[c] == doctest::Approx(expected).epsilon(1e-13));
+    }
+  }
+}
+
+TEST_CASE("a coincident pair counts once, as pre before post") {
+  // Arrival and post spike at the same time: at equal times the engine
+  // delivers before it fires (event.hpp), so the pair potentiates.
+  auto pre_times = std::make_shared<spike_raster>();
+  auto post_times = std::make_shared<spike_raster>();
+  const double t_pre[] = {10.0}, t_post[] = {11.0};
+  pre_times->add_channel(t_pre);
+  post_times->add_channel(t_post);
+  network net;
+  auto& pre = net.add_population<spike_time_source>("pre", 1, {pre_times});
+  auto& post = net.add_population<spike_time_source>("post", 1, {post_times});
+  const auto id = net.connect(pre, post, 0, {{0, 0, 0.0f, 1.0}}).id();
+  simulator sim(net);
+  auto plastic =
+      make_plasticity(sim, id, "stdp_additive",
+                      {{"a_plus", 0.01}, {"a_minus", 0.012}, {"w_min", -1.0}, {"w_max", 1.0}});
+  sim.run(time_ms{20});
+  CHECK(plastic->weight(0) == 0.01);
+}
+
+// ---------------------------------------------------------------------------
+
+TEST_CASE("hard bounds are honoured") {
+  // Large amplitudes drive weights onto both bounds.
+  const auto r =
+      run_plastic("stdp_additive",
+                  {{"a_plus", 0.4}, {"a_minus", 0.9}, {"w_min", 0.1}, {"w_max", 1.9}}, 21, 2000.0);
+  std::size_t at_min = 0, at_max = 0;
+  for (const double w : r.final_weights) {
+    CHECK(w >= 0.1);
+    CHECK(w <= 1.9);
+    at_min += w == 0.1;
+    at_max += w == 1.9;
+  }
+  CHECK(at_min > 0);
+  CHECK(at_max > 0);
+  const auto m =
+      run_plastic("stdp_multiplicative",
+                  {{"a_plus", 2.0}, {"a_minus", 2.0}, {"w_min", 0.1}, {"w_max", 1.9}}, 21, 2000.0);
+  for (const double w : m.final_weights) {
+    CHECK(w >= 0.1);
+    CHECK(w <= 1.9);
+  }
+}
+
+TEST_CASE("initial weights outside the bounds are rejected, naming the synapse") {
+  auto t = make_network(3);
+  simulator sim(t->net);
+  CHECK_THROWS_WITH_AS(
+      make_plasticity(sim, t->plastic_id, "stdp_additive",
+                      {{"a_plus", 0.1}, {"a_minus", 0.1}, {"w_min", 0.5}, {"w_max", 1.0}}),
+      doctest::Contains("expected a weight in [w_min, w_max] = [0.5, 1]"), parameter_error);
+}
+
+TEST_CASE("rules and parameters are validated by name") {
+  auto t = make_network(3);
+  simulator sim(t->net);
+  const auto id = t->plastic_id;
+  const parameter_list ok{{"a_plus", 0.01}, {"a_minus", 0.01}, {"w_max", 2.0}};
+  CHECK_NOTHROW(make_plasticity(sim, id, "stdp_additive", ok));
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_addtive", ok),
+                       doctest::Contains("unknown plasticity rule 'stdp_addtive'; expected one of: "
+                                         "stdp_additive"),
+                       parameter_error);
+  auto with = [&](std::string name, double v) {
+    auto l = ok;
+    l.emplace_back(std::move(name), v);
+    return l;
+  };
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_additive", with("tau_plus", 10)),
+                       doctest::Contains("stdp_additive: unknown parameter 'tau_plus'; expected "
+                                         "one of: tau_plus_ms"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_additive", with("a_plus", 0.02)),
+                       doctest::Contains("'a_plus' is given twice"), parameter_error);
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_additive", {{"a_plus", 0.1}, {"w_max", 2}}),
+                       doctest::Contains("missing parameter 'a_minus'"), parameter_error);
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_additive", with("tau_minus_ms", -3)),
+                       doctest::Contains("parameter 'tau_minus_ms' must be finite and > 0 (ms), "
+                                         "got -3"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, id, "stdp_multiplicative", with("w_min", 2.0)),
+                       doctest::Contains("'w_max' must be finite and > w_min (2)"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(
+      make_plasticity(
+          sim, id, "stdp_triplet",
+          {{"a2_plus", 0}, {"a3_plus", -1}, {"a2_minus", 0}, {"a3_minus", 0}, {"w_max", 2}}),
+      doctest::Contains("stdp_triplet: parameter 'a3_plus' must be finite and >= 0"),
+      parameter_error);
+  CHECK_THROWS_WITH_AS(make_plasticity(sim, 99, "stdp_additive", ok),
+                       doctest::Contains("projection id 99 out of range"), parameter_error);
+  // Direct construction validates too: required fields default to NaN.
+  CHECK_THROWS_WITH_AS(plastic_projection<stdp_additive>(sim, id, {}),
+                       doctest::Contains("'a_plus' must be finite"), parameter_error);
+}
+
+TEST_CASE("final weights are bit-identical for any number of threads") {
+  const parameter_list params{{"a2_plus", 0.005},
+                              {"a3_plus", 0.0062},
+                              {"a2_minus", 0.007},
+                              {"a3_minus", 0.0023},
+                              {"w_max", 2.5}};
+  const auto a = run_plastic("stdp_triplet", params, 31, 2000.0, 1);
+  for (const unsigned threads : {1u, 2u, 3u}) {
+    CAPTURE(threads);
+    const auto b = run_plastic("stdp_triplet", params, 31, 2000.0, threads);
+    REQUIRE(a.final_weights.size() == b.final_weights.size());
+    CHECK(std::memcmp(a.final_weights.data(), b.final_weights.data(),
+                      a.final_weights.size() * sizeof(double)) == 0);
+    CHECK(std::memcmp(a.network_weights.data(), b.network_weights.data(),
+                      a.network_weights.size() * sizeof(float)) == 0);
+    CHECK(b.counters.updates == a.counters.updates);
+  }
+  CHECK(a.final_weights != a.initial);
+}
