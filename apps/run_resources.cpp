@@ -305,6 +305,33 @@ thread_choice clamp_threads(unsigned requested, const network_spec& spec) {
   return clamp_threads(requested, spec, available_cpus());
 }
 
+double estimated_window_events(const network& net) {
+  const double window_ms = net.min_delay_ms();
+  double per_ms = static_cast<double>(net.synapses()) * assumed_rate_hz / 1000.0;
+  for (const auto& in : net.poisson_inputs()) {
+    if (!(in.stop_ms > in.start_ms)) continue;
+    per_ms += in.rate_hz / 1000.0 * static_cast<double>(net.pop(in.population).size());
+  }
+  return per_ms * window_ms;
+}
+
+thread_choice share_threads(unsigned threads, const network& net) {
+  thread_choice c{threads, {}};
+  const double window_ms = net.min_delay_ms();
+  // With no window (a zero delay) the simulator refuses threads itself.
+  if (threads <= 1 || !(window_ms > 0) || !std::isfinite(window_ms)) return c;
+  const double events = estimated_window_events(net);
+  const double fit = std::floor(events / events_per_thread);
+  if (fit >= threads) return c;
+  c.threads = static_cast<unsigned>(std::max(fit, 1.0));
+  c.notice = fmt::format(
+      "--threads {}: the network's windows of {:g} ms carry about {:.0f} synaptic events (at "
+      "{:g} Hz), too few to share between {} threads; using {} (the spikes are the same for any "
+      "number of threads; --force-threads keeps {})",
+      threads, window_ms, events, assumed_rate_hz, threads, c.threads, threads);
+  return c;
+}
+
 unsigned available_cpus() {
 #if defined(__linux__)
   cpu_set_t set;

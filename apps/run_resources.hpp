@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "apical/engine/model_registry.hpp"
+#include "apical/engine/network.hpp"
 #include "network_config.hpp"
 
 namespace apical::app {
@@ -93,5 +94,17 @@ thread_choice clamp_threads(unsigned requested, const network_spec& spec, unsign
 thread_choice clamp_threads(unsigned requested, const network_spec& spec);
 // The CPUs this process may run on (its affinity mask; at least 1).
 unsigned available_cpus();
+
+// Threads share a run window by window (windows of the minimum delay), and
+// every window ends at a barrier: a window needs enough work for each
+// thread to outweigh that. The synaptic events of a window are estimated
+// from the synapses at `assumed_rate_hz` and the Poisson inputs at their
+// rates; `threads` is reduced to at most one per `events_per_thread` of
+// them (at least 1), with a notice. (The spikes do not depend on the number
+// of threads.)
+inline constexpr double assumed_rate_hz = 10.0;
+inline constexpr double events_per_thread = 10000.0;
+double estimated_window_events(const network& net);
+thread_choice share_threads(unsigned threads, const network& net);
 
 }  // namespace apical::app

@@ -150,8 +150,12 @@ po::options_description simulate_option_table(simulate_options& o) {
       "seed", po::value(&o.seed), "master seed (overrides the file)")(
       "threads", po::value(&o.threads)->default_value(1),
       "worker threads; results are identical for any number (needs delays > 0). More than "
-      "the neurons of the largest population, or than 4096, is reduced to that (with a "
-      "notice)")("queue", po::value(&o.queue), "event queue: radix (default), heap or calendar")(
+      "the CPUs the process may run on, or than the network's windows can keep busy, is "
+      "reduced to that (with a notice; see --force-threads), and so is more than the neurons "
+      "of the largest population or than 4096")(
+      "force-threads",
+      "keep --threads even beyond the CPUs or for windows too small to share (to study "
+      "parallel runs)")("queue", po::value(&o.queue), "event queue: radix (default), heap or calendar")(
       "delivery", po::value(&o.delivery)->default_value("auto"),
       "delivery path: auto (the faster where both apply), ordered or windowed; the spikes are "
       "the same (see engine/README.md)")("output,o", po::value(&o.output)->default_value("out"),
@@ -249,6 +253,7 @@ struct simulation_run {
   std::vector<weight_summary> initial_weights;
   std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
   double build_s = 0.0, sim_s = 0.0, sim_cpu_s = 0.0;
+  unsigned threads = 1;  // used
 };
 
 void add_state_samplers(simulation_run& run, const simulate_options& o) {
@@ -276,8 +281,14 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
   const auto t_build = std::chrono::steady_clock::now();
   simulation_run run;
   run.net = build_network(spec, models);
+  run.threads = o.threads;
+  if (!o.has("force-threads")) {
+    const auto share = share_threads(o.threads, *run.net);
+    if (!share.notice.empty()) fmt::print(stderr, "{}\n", share.notice);
+    run.threads = share.threads;
+  }
   run.sim = std::make_unique<simulator>(
-      *run.net, simulation_options{spec.seed, parse_queue_kind(spec.queue), o.threads,
+      *run.net, simulation_options{spec.seed, parse_queue_kind(spec.queue), run.threads,
                                    parse_delivery_path(o.delivery)});
   // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
   // drive of 20 kHz per neuron) only with --record-sources.
@@ -499,7 +510,9 @@ int run_simulate(int argc, char** argv) {
     return 0;
   }
 
-  const auto thread_count = clamp_threads(o.threads, spec);
+  const auto thread_count = o.has("force-threads")
+                                ? clamp_threads(o.threads, spec, max_threads)
+                                : clamp_threads(o.threads, spec);
   if (!thread_count.notice.empty()) fmt::print(stderr, "{}\n", thread_count.notice);
   o.threads = thread_count.threads;
   // Before anything is allocated: a network too large is refused with the
@@ -515,7 +528,7 @@ int run_simulate(int argc, char** argv) {
   const auto act = summarize_activity(run, spec.duration_ms);
   json_writer j;
   j.begin_object();
-  write_run_figures(j, run, spec, act, memory, o.threads);
+  write_run_figures(j, run, spec, act, memory, run.threads);
   write_population_figures(j, run, act);
   write_plasticity_figures(j, run, spec, o.plastic());
   j.end_object();

@@ -81,8 +81,9 @@ file(SHA256 ${OUT}/again/spikes.csv second)
 if(NOT first STREQUAL second)
   message(FATAL_ERROR "two runs with the same seed wrote different spikes")
 endif()
-# ... and so do the windowed path and two threads.
-foreach(variant "--delivery;windowed" "--threads;2")
+# ... and so do the windowed path and two threads (forced: this network's
+# windows are too small to be shared by default).
+foreach(variant "--delivery;windowed" "--threads;2;--force-threads")
   execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 200 ${variant}
                           --output ${OUT}/variant
                   RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -90,7 +91,20 @@ foreach(variant "--delivery;windowed" "--threads;2")
   if(NOT rc EQUAL 0 OR NOT first STREQUAL other)
     message(FATAL_ERROR "simulate ${variant} wrote different spikes (rc ${rc})")
   endif()
+  file(READ ${OUT}/variant/summary.json variant_summary)
+  if(variant MATCHES "threads" AND NOT variant_summary MATCHES "\"threads\": 2")
+    message(FATAL_ERROR "simulate ${variant} did not run on 2 threads: ${variant_summary}")
+  endif()
 endforeach()
+# Without --force-threads, two threads on windows this small are reduced to
+# one, with a notice.
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 20 --threads 2
+                        --output ${OUT}/shared
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+file(READ ${OUT}/shared/summary.json shared_summary)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "too few to share" OR NOT shared_summary MATCHES "\"threads\": 1")
+  message(FATAL_ERROR "--threads 2 on small windows was not reduced with a notice (rc ${rc}): ${err}")
+endif()
 
 # Bad input: a clear error naming the field, non-zero exit.
 execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --set population.E.tau_m_ms=-1

@@ -315,12 +315,14 @@ TEST_CASE("apical simulate: --no-plasticity runs the static network, spike for s
   const auto off = simulate(dir, small_plastic(), "off", {"--no-plasticity"});
   const auto fixed = simulate(dir, small_static, "static");
   const auto two_threads =
-      simulate(dir, small_plastic(), "threads", {"--record-weights", "50", "--threads", "2"});
+      simulate(dir, small_plastic(), "threads",
+               {"--record-weights", "50", "--threads", "2", "--force-threads"});
 
   CHECK(read_file(off / "spikes.csv") == read_file(fixed / "spikes.csv"));
   CHECK(read_file(plastic / "spikes.csv") != read_file(fixed / "spikes.csv"));
   CHECK(read_file(two_threads / "spikes.csv") == read_file(plastic / "spikes.csv"));
   CHECK(read_file(two_threads / "weights.csv") == read_file(plastic / "weights.csv"));
+  CHECK(read_file(two_threads / "summary.json").find("\"threads\": 2") != std::string::npos);
 
   const auto summary = read_file(plastic / "summary.json");
   for (const auto* key :

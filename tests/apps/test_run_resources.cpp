@@ -5,6 +5,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -12,6 +13,7 @@
 #include "apical/engine/simulator.hpp"
 #include "apical/learning/plasticity/stdp.hpp"
 #include "apical/models/builtin.hpp"
+#include "apical/models/lif_delta.hpp"
 #include "network_config.hpp"
 #include "presets.hpp"
 #include "run_resources.hpp"
@@ -257,4 +259,47 @@ TEST_CASE("threads: at most the CPUs the process may run on") {
   // The default asks the machine.
   CHECK(available_cpus() >= 1);
   CHECK(clamp_threads(100000, spec).threads <= available_cpus());
+}
+
+TEST_CASE("threads: at most one per 10,000 synaptic events of a window") {
+  // 1000 x 1000 synapses at 10 Hz: 10,000 events per ms.
+  const auto all_to_all = [](double delay_ms) {
+    std::vector<synapse> s;
+    for (std::uint32_t i = 0; i < 1000; ++i)
+      for (std::uint32_t j = 0; j < 1000; ++j) s.push_back({i, j, 0.1f, delay_ms});
+    return s;
+  };
+  network wide;
+  auto& a = wide.add_population<models::lif_delta>("A", 1000);
+  wide.connect(a, a, 0, all_to_all(4.5));
+  CHECK(estimated_window_events(wide) == doctest::Approx(45000.0));
+  auto c = share_threads(8, wide);
+  CHECK(c.threads == 4);
+  CHECK(c.notice ==
+        "--threads 8: the network's windows of 4.5 ms carry about 45000 synaptic events (at 10 "
+        "Hz), too few to share between 8 threads; using 4 (the spikes are the same for any number "
+        "of threads; --force-threads keeps 8)");
+  c = share_threads(4, wide);
+  CHECK(c.threads == 4);
+  CHECK(c.notice.empty());
+
+  network narrow;  // 0.1 ms windows: one thread
+  auto& b = narrow.add_population<models::lif_delta>("B", 1000);
+  narrow.connect(b, b, 0, all_to_all(0.1));
+  CHECK(share_threads(2, narrow).threads == 1);
+  // A Poisson input counts at its rate while it lasts: 1000 neurons at
+  // 100 kHz add 10,000 events per 0.1 ms.
+  narrow.add_poisson_input({"drive", b.id(), 0, 100000.0, 0.1f});
+  CHECK(estimated_window_events(narrow) == doctest::Approx(11000.0));
+  CHECK(share_threads(2, narrow).threads == 1);
+  narrow.add_poisson_input({"more", b.id(), 0, 100000.0, 0.1f, 0.0, 50.0});
+  CHECK(share_threads(2, narrow).threads == 2);
+  narrow.add_poisson_input({"never", b.id(), 0, 1e9, 0.1f, 5.0, 5.0});
+  CHECK(share_threads(2, narrow).threads == 2);
+  // One thread stays one; zero delays are the simulator's to refuse.
+  CHECK(share_threads(1, narrow).threads == 1);
+  network instant;
+  auto& z = instant.add_population<models::lif_delta>("Z", 10);
+  instant.connect(z, z, 0, {{0, 1, 1.0f, 0.0}});
+  CHECK(share_threads(3, instant).threads == 3);
 }
