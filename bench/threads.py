@@ -6,13 +6,15 @@ one thread (wall) and the delivery path taken. The spike count of every run
 must be the same (the spikes do not depend on the number of threads); a
 difference stops the script.
 
-Threads beyond the CPUs the process may run on are reduced to them by
-`apical simulate` (with a notice); --oversubscribe is not a thing here.
-Run it on an otherwise idle machine: a busy core makes every window's
-barrier wait for a descheduled thread.
+`apical simulate` reduces threads beyond the CPUs the process may run on,
+and threads its windows are too small to keep busy (docs/network-config.md);
+the "used" column shows what it ran. --force passes --force-threads, to
+time the parallel path itself. Run it on an otherwise idle machine: a busy
+core makes every window's barrier wait for a descheduled thread.
 
     /usr/bin/python3 bench/threads.py --presets brunel-c,stdp-balanced --duration 200
     /usr/bin/python3 bench/threads.py --presets brette-bench4,cuba --duration 1000 --counts 1,2,8
+    /usr/bin/python3 bench/threads.py --presets brette-bench4 --duration 1000 --force
 """
 import argparse
 import sys
@@ -28,6 +30,7 @@ def main():
     ap.add_argument("--counts", default="1,2", help="thread counts, comma-separated")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--apical", default=DEFAULT_BINARY)
+    ap.add_argument("--force", action="store_true", help="run the thread counts as given")
     args = ap.parse_args()
     require_binary(args.apical)
     counts = [int(c) for c in args.counts.split(",")]
@@ -39,7 +42,8 @@ def main():
         spikes = None
         for _ in range(args.repeat):
             for c in counts:
-                s = simulate(args.apical, preset, args.duration, threads=c)
+                s = simulate(args.apical, preset, args.duration, threads=c,
+                             extra=["--force-threads"] if args.force else [])
                 if spikes is None:
                     spikes = s["spikes"]
                 elif s["spikes"] != spikes:
