@@ -1,5 +1,7 @@
 #pragma once
-// Binary checkpoints of a rate_network.
+// Network files of a rate_network: its architecture, settings and weights
+// (no optimizer state or history: training runs save the training room's
+// checkpoint, apical/learning/training/checkpoint.hpp).
 //
 // Layout, all integers and floats little-endian:
 //   magic       8 bytes  "APRATENW"
