@@ -121,6 +121,92 @@ std::string colour(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
 
 // The image as one rect per pixel (grey, or RGB from the three planes), and
 // beside it the raster: one tick per spike, channels top to bottom.
+// The image, px units a pixel, its top left corner at (x0, y0).
+std::string image_svg(std::span<const std::uint8_t> image, ds::image_shape shape, double px,
+                      double x0, double y0) {
+  const double img_w = px * static_cast<double>(shape.width);
+  const double img_h = px * static_cast<double>(shape.height);
+  const std::size_t plane = shape.height * shape.width;
+  std::string svg = fmt::format(
+      "<g shape-rendering=\"crispEdges\" transform=\"translate({},{})\">\n", x0, y0);
+  for (std::size_t y = 0; y < shape.height; ++y) {
+    for (std::size_t x = 0; x < shape.width; ++x) {
+      const std::size_t p = y * shape.width + x;
+      const std::string fill = shape.channels >= 3
+                                   ? colour(image[p], image[plane + p], image[2 * plane + p])
+                                   : colour(image[p], image[p], image[p]);
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n",
+                         static_cast<double>(x) * px, static_cast<double>(y) * px, px, px, fill);
+    }
+  }
+  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n</g>\n",
+                     img_w, img_h);
+  return svg;
+}
+
+// The spike raster of o.raster, raster_w x raster_h, its top left corner at
+// (x0, y0): one path per group of channels (colour planes, ON / OFF halves).
+std::string raster_svg(const svg_options& o, ds::image_shape shape, double raster_w,
+                       double raster_h, double x0, double y0) {
+  const std::size_t channels = o.raster->channels();
+  const double row = raster_h / static_cast<double>(std::max<std::size_t>(channels, 1));
+  const double tick = std::max(row, 1.5);
+  const double scale = raster_w / o.duration_ms;
+  std::string svg = fmt::format("<g transform=\"translate({},{})\">\n", x0, y0);
+  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n",
+                     raster_w, raster_h);
+  const std::size_t planes = std::max<std::size_t>(shape.channels, 1);
+  const std::size_t groups = o.on_off ? 2 * planes : planes;
+  const std::size_t per_group = std::max<std::size_t>(channels / groups, 1);
+  static const char* plane_names[] = {"red", "green", "blue"};
+  static const char* plane_colours[] = {"#d7191c", "#1a9641", "#2b83ba"};
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t plane_of_group = g % planes;
+    const bool off = o.on_off && g >= planes;
+    const std::string stroke = o.on_off      ? (off ? "#d7191c" : "#1a9641")
+                               : planes >= 3 ? plane_colours[plane_of_group % 3]
+                                             : "#000000";
+    std::string label = o.on_off ? (off ? "OFF" : "ON") : "";
+    if (planes >= 3)
+      label += (label.empty() ? "" : " ") + std::string(plane_names[plane_of_group % 3]);
+    const std::size_t first = g * per_group;
+    const std::size_t last = g + 1 == groups ? channels : std::min(channels, first + per_group);
+    std::string d;
+    for (std::size_t c = first; c < last; ++c) {
+      for (const double t : o.raster->channel(c)) {
+        d += fmt::format("M{:.2f} {:.2f}v{:.2f}", t * scale, static_cast<double>(c) * row, tick);
+      }
+    }
+    if (!d.empty()) {
+      svg += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.2\" fill=\"none\"/>\n", d,
+                         stroke);
+    }
+    if (g > 0) {
+      svg += fmt::format("<line x1=\"0\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#ccc\"/>\n",
+                         static_cast<double>(first) * row, raster_w);
+    }
+    if (!label.empty()) {
+      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", raster_w + 6,
+                         (static_cast<double>(first + last) / 2.0) * row + 4, stroke, label);
+    }
+  }
+  for (int k = 0; k <= 4; ++k) {
+    const double t = o.duration_ms * k / 4.0;
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#888\"/>"
+        "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4:g}</text>\n",
+        t * scale, raster_h, raster_h + 5, raster_h + 18, t);
+  }
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time (ms)</text>\n",
+                     raster_w / 2, raster_h + 36);
+  svg += fmt::format(
+      "<text transform=\"translate(-10,{}) rotate(-90)\" text-anchor=\"middle\">channel "
+      "(0 to {})</text>\n",
+      raster_h / 2, channels > 0 ? channels - 1 : 0);
+  svg += "</g>\n";
+  return svg;
+}
+
 std::string render_svg(std::span<const std::uint8_t> image, ds::image_shape shape,
                        const svg_options& o) {
   const double margin = 20.0;
@@ -147,80 +233,8 @@ std::string render_svg(std::span<const std::uint8_t> image, ds::image_shape shap
                      svg::escape(o.title));
 
   const double top = title_h + margin;
-  const std::size_t plane = shape.height * shape.width;
-  svg += fmt::format("<g shape-rendering=\"crispEdges\" transform=\"translate({},{})\">\n", margin,
-                     top);
-  for (std::size_t y = 0; y < shape.height; ++y) {
-    for (std::size_t x = 0; x < shape.width; ++x) {
-      const std::size_t p = y * shape.width + x;
-      const std::string fill = shape.channels >= 3
-                                   ? colour(image[p], image[plane + p], image[2 * plane + p])
-                                   : colour(image[p], image[p], image[p]);
-      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n",
-                         static_cast<double>(x) * px, static_cast<double>(y) * px, px, px, fill);
-    }
-  }
-  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n</g>\n",
-                     img_w, img_h);
-
-  if (o.raster != nullptr) {
-    const double row = raster_h / static_cast<double>(std::max<std::size_t>(channels, 1));
-    const double tick = std::max(row, 1.5);
-    const double scale = raster_w / o.duration_ms;
-    svg += fmt::format("<g transform=\"translate({},{})\">\n", raster_x, top);
-    svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n",
-                       raster_w, raster_h);
-    // One path per group of channels: colour planes, and ON / OFF halves.
-    const std::size_t planes = std::max<std::size_t>(shape.channels, 1);
-    const std::size_t groups = o.on_off ? 2 * planes : planes;
-    const std::size_t per_group = std::max<std::size_t>(channels / groups, 1);
-    static const char* plane_names[] = {"red", "green", "blue"};
-    static const char* plane_colours[] = {"#d7191c", "#1a9641", "#2b83ba"};
-    for (std::size_t g = 0; g < groups; ++g) {
-      const std::size_t plane_of_group = g % planes;
-      const bool off = o.on_off && g >= planes;
-      const std::string stroke = o.on_off      ? (off ? "#d7191c" : "#1a9641")
-                                 : planes >= 3 ? plane_colours[plane_of_group % 3]
-                                               : "#000000";
-      std::string label = o.on_off ? (off ? "OFF" : "ON") : "";
-      if (planes >= 3)
-        label += (label.empty() ? "" : " ") + std::string(plane_names[plane_of_group % 3]);
-      const std::size_t first = g * per_group;
-      const std::size_t last = g + 1 == groups ? channels : std::min(channels, first + per_group);
-      std::string d;
-      for (std::size_t c = first; c < last; ++c) {
-        for (const double t : o.raster->channel(c)) {
-          d += fmt::format("M{:.2f} {:.2f}v{:.2f}", t * scale, static_cast<double>(c) * row, tick);
-        }
-      }
-      if (!d.empty()) {
-        svg += fmt::format("<path d=\"{}\" stroke=\"{}\" stroke-width=\"1.2\" fill=\"none\"/>\n", d,
-                           stroke);
-      }
-      if (g > 0) {
-        svg += fmt::format("<line x1=\"0\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#ccc\"/>\n",
-                           static_cast<double>(first) * row, raster_w);
-      }
-      if (!label.empty()) {
-        svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", raster_w + 6,
-                           (static_cast<double>(first + last) / 2.0) * row + 4, stroke, label);
-      }
-    }
-    for (int k = 0; k <= 4; ++k) {
-      const double t = o.duration_ms * k / 4.0;
-      svg += fmt::format(
-          "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#888\"/>"
-          "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4:g}</text>\n",
-          t * scale, raster_h, raster_h + 5, raster_h + 18, t);
-    }
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">time (ms)</text>\n",
-                       raster_w / 2, raster_h + 36);
-    svg += fmt::format(
-        "<text transform=\"translate(-10,{}) rotate(-90)\" text-anchor=\"middle\">channel "
-        "(0 to {})</text>\n",
-        raster_h / 2, channels > 0 ? channels - 1 : 0);
-    svg += "</g>\n";
-  }
+  svg += image_svg(image, shape, px, margin, top);
+  if (o.raster != nullptr) svg += raster_svg(o, shape, raster_w, raster_h, raster_x, top);
   svg += "</svg>\n";
   return svg;
 }
