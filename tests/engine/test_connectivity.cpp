@@ -50,6 +50,20 @@ TEST_CASE("fixed_indegree: exact in-degree, distinct sources, no autapses") {
     sources[s.post].insert(s.pre);
   }
   for (const auto& s : sources) CHECK(s.size() == 50);
+  // Each target's sources come in increasing order, whether the draw is
+  // read back from its marks (k >= n / 16, as here) or sorted (sparser).
+  const auto in_order = [](const std::vector<synapse>& list) {
+    for (std::size_t m = 1; m < list.size(); ++m)
+      if (list[m].post == list[m - 1].post && !(list[m - 1].pre < list[m].pre)) return false;
+    return true;
+  };
+  CHECK(in_order(syn));
+  const auto sparse = fixed_indegree(2000, 40, 20, o, r);
+  CHECK(sparse.size() == 40u * 20u);
+  CHECK(in_order(sparse));
+  std::vector<std::set<std::uint32_t>> sparse_sources(40);
+  for (const auto& s : sparse) sparse_sources[s.post].insert(s.pre);
+  for (const auto& s : sparse_sources) CHECK(s.size() == 20);
   // Dense request (k close to n) takes the other sampling path.
   const auto dense = fixed_indegree(20, 3, 19, o, r);
   CHECK(dense.size() == 57);
