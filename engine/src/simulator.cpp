@@ -435,12 +435,8 @@ std::size_t simulator::record_state(std::size_t population_id, std::string_view 
   return r;
 }
 
-}  // namespace apical
-
 // ---------------------------------------------------------------------------
 // Poisson inputs on the ordered path: one queued event per spike.
-
-namespace apical {
 
 void simulator::drive_input(partition& part, const event& e) {
   const std::size_t d = e.target - first_drive_target_;

@@ -100,9 +100,14 @@ struct lif_delta {
     const double p67 = 1.0 / 720 + x * (1.0 / 5040);
     return (p01 + x2 * p23) + x4 * (p45 + x2 * p67);
   }
-  // The factor e^{(t - G)/tau} of an input at t (the anchor is t's cell).
+  // The factor e^{(t - G)/tau} of an input at t with the anchor in `cell`.
+  [[gnu::always_inline]] static double growth_in_cell(const derived& d, double t_ms,
+                                                      double cell) {
+    return growth((t_ms - cell * d.grid_ms) * d.inv_tau);
+  }
+  // The same with the state's anchor (t's cell).
   [[gnu::always_inline]] static double growth_at(const state& s, const derived& d, double t_ms) {
-    return growth((t_ms - s.cell * d.grid_ms) * d.inv_tau);
+    return growth_in_cell(d, t_ms, s.cell);
   }
   // Moves the anchor to the cell of t_ms (times only grow: t_ms / grid >=
   // cell). Without a branch on whether the cell changed: an input lands in
@@ -241,10 +246,6 @@ struct lif_delta {
   // floor(t / grid), as rebase() computes it (t >= 0: truncation is floor).
   [[gnu::always_inline]] static double cell_of(const derived& d, double t_ms) {
     return static_cast<double>(static_cast<std::int64_t>(t_ms * d.inv_grid));
-  }
-  [[gnu::always_inline]] static double growth_in_cell(const derived& d, double t_ms,
-                                                      double cell) {
-    return growth((t_ms - cell * d.grid_ms) * d.inv_tau);
   }
   static bool window_prepare(const derived& d, const window_inputs& in) {
     if (!(d.gap_mv >= 0 && in.drives.size() <= 1 && in.neuron_scratch)) return false;
