@@ -399,6 +399,8 @@ void write_run_figures(json_writer& j, const simulation_run& run, const network_
   // or delivery (superseded or provisional predictions).
   j.value("queue_events", std::uint64_t{counters.events});
   j.value("stale_predictions", std::uint64_t{counters.stale_predictions});
+  // Neuron windows settled from a bound without merging their inputs.
+  j.value("settled_neuron_windows", std::uint64_t{counters.settled});
   j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
   // The estimate the memory check compared with the memory available.
   j.value("estimated_memory_bytes", std::uint64_t{memory.peak_bytes()});

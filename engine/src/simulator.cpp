@@ -398,6 +398,7 @@ simulation_counters simulator::counters() const {
   for (const auto& part : parts_) {
     c.events += part.counters.events;
     c.stale_predictions += part.counters.stale_predictions;
+    c.settled += part.counters.settled;
     c.spikes += part.counters.spikes;
     c.synaptic_events += part.counters.synaptic_events;
     c.drive_inputs += part.counters.drive_inputs;
@@ -656,6 +657,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.delivery = part.entry_delivery.data();
     in.weight = per_synapse ? part.entry_weight.data() : nullptr;
     in.drives = wp.drives;
+    in.t_begin = a.count();
     in.t_end = b;
     in.delivery_scratch = part.delivery_scratch.data();
     in.neuron_scratch = &part.neuron_scratch;
@@ -666,6 +668,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     part.counters.drive_inputs += counts.drive_inputs;
     part.counters.synaptic_events += counts.drive_inputs;
     part.counters.stale_predictions += counts.reexamined;
+    part.counters.settled += counts.settled;
     part.counters.spikes += part.fired.size();
     const auto& listeners = spike_signals_[k];
     for (const auto& f : part.fired) {

@@ -100,6 +100,9 @@ struct simulation_counters {
   std::uint64_t synaptic_events = 0;    // synapse deliveries (inputs applied)
   std::uint64_t drive_inputs = 0;       // Poisson-input spikes applied
   std::uint64_t windows = 0;            // windows of the windowed path
+  // Neuron windows that a model's own loop settled from a bound, without
+  // the exact merge of its inputs (lif_delta; see run_window there).
+  std::uint64_t settled = 0;
 };
 
 class simulator {

@@ -66,6 +66,7 @@ struct window_inputs {
   // (window_delivery::weight).
   const float* weight = nullptr;
   std::span<const drive_view> drives;
+  double t_begin = 0.0;  // every input of the window is at or after it
   double t_end = 0.0;
   float weight_of(std::uint32_t entry) const {
     return weight ? weight[entry] : deliveries[delivery[entry]].weight;
@@ -102,6 +103,7 @@ struct fired_spike {
 struct window_counts {
   std::uint64_t drive_inputs = 0;  // Poisson-input spikes applied
   std::uint64_t reexamined = 0;    // early or provisional predictions looked at again
+  std::uint64_t settled = 0;       // neurons a bound let through without the exact merge
 };
 
 }  // namespace apical

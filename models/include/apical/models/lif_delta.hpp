@@ -19,8 +19,12 @@
 // (growth()), so that no input costs an exponential. Moving the anchor by k
 // cells multiplies w by e^{-k/64} (from a table). Only a spike (the reset's
 // trajectory) and the values shown to recorders (observe()) take an exp.
+// w is kept on a grid of 2^-41 mV (about 4.5e-13 mV): every value added to
+// it or written into it is rounded to that grid (quantize()), so sums of
+// inputs are exact and do not depend on their order (while |w| < 1 V).
 // The arithmetic depends on the input times alone, never on when the engine
-// looks at the neuron: every delivery path gives the same bits.
+// looks at the neuron or in which order it adds the inputs of one cell:
+// every delivery path gives the same bits.
 //
 // | name          | unit | default | meaning                              |
 // |---------------|------|---------|--------------------------------------|
@@ -109,19 +113,37 @@ struct lif_delta {
   [[gnu::always_inline]] static double growth_at(const state& s, const derived& d, double t_ms) {
     return growth_in_cell(d, t_ms, s.cell);
   }
+  // x rounded to the nearest multiple of 2^-41 mV, the grid of w: for
+  // |x| < 2^10 mV, x + 1.5 * 2^11 has exactly that spacing, so the sum
+  // rounds x there and the difference is exact. (Beyond 1 V the spacing
+  // grows; the result stays on the grid.) Compiled without FP contraction,
+  // so no multiply-add fuses into it.
+  [[gnu::always_inline]] static double quantize(double x) {
+    constexpr double shift = 0x1.8p11;
+    return (x + shift) - shift;
+  }
+  // w after the anchor moved on by `cells` (> 0) cells.
+  [[gnu::always_inline]] static double moved(const derived& d, double w, double cells) {
+    const double f = cells < static_cast<double>(d.cell_decay.size())
+                         ? d.cell_decay[static_cast<std::size_t>(cells)]
+                         : std::exp(-cells / cells_per_tau);
+    return quantize(w * f);
+  }
   // Moves the anchor to the cell of t_ms (times only grow: t_ms / grid >=
   // cell). Without a branch on whether the cell changed: an input lands in
-  // a new cell about as often as not, which a branch would mispredict, and
-  // staying in the cell multiplies by cell_decay[0] = 1, which changes
-  // nothing.
+  // a new cell about as often as not, which a branch would mispredict; the
+  // product is computed either way and kept only when the cell changed.
   [[gnu::always_inline]] static void rebase(state& s, const derived& d, double t_ms) {
     const double c = std::floor(t_ms * d.inv_grid);
     const double k = c - s.cell;
+    double f;
     if (k >= 0 && k < static_cast<double>(d.cell_decay.size())) [[likely]] {
-      s.w_mv *= d.cell_decay[static_cast<std::size_t>(k)];
+      f = d.cell_decay[static_cast<std::size_t>(k)];
     } else {
-      s.w_mv *= std::exp(-k / cells_per_tau);
+      f = std::exp(-k / cells_per_tau);
     }
+    const double w = quantize(s.w_mv * f);
+    s.w_mv = k == 0 ? s.w_mv : w;
     s.cell = c;
   }
 
@@ -168,7 +190,7 @@ struct lif_delta {
                  ? d.p.v_init_min_mv
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
     s.ref_until_ms = -inf;
-    s.w_mv = s.v_mv - d.p.e_l_mv;  // anchored at t = 0, cell 0
+    s.w_mv = quantize(s.v_mv - d.p.e_l_mv);  // anchored at t = 0, cell 0
     s.cell = 0.0;
   }
 
@@ -183,7 +205,7 @@ struct lif_delta {
 
   [[gnu::always_inline]] static void receive(state& s, const derived& d, int, double weight, double t_ms) {
     if (t_ms < s.ref_until_ms) return;
-    s.w_mv += weight * growth_at(s, d, t_ms);
+    s.w_mv += quantize(weight * growth_at(s, d, t_ms));
   }
 
   // Where the free trajectory starts (t_ms, or the end of refractoriness)
@@ -233,13 +255,14 @@ struct lif_delta {
   // What receive() and rebase() compute from an input's time alone is
   // computed once per delivery for all its targets (window_prepare) and
   // once per drive spike: the cell floor(t / grid) that rebase() moves the
-  // anchor to, and the increment weight * growth_at() for an anchor in
-  // that cell (the weight included when the window's weights are uniform).
+  // anchor to, and the increment quantize(weight * growth_at()) for an
+  // anchor in that cell (for per-entry weights: the growth factor alone),
+  // and the increment's share of the bound that settles a neuron (below).
   struct prepared_input {
     double time_ms;
     double add;
     double cell;
-    double unused;
+    double bound;
   };
   static_assert(sizeof(prepared_input) ==
                 window_inputs::delivery_scratch_per_delivery * sizeof(double));
@@ -247,28 +270,58 @@ struct lif_delta {
   [[gnu::always_inline]] static double cell_of(const derived& d, double t_ms) {
     return static_cast<double>(static_cast<std::int64_t>(t_ms * d.inv_grid));
   }
+  // A neuron is settled without the merge when the window spans at most
+  // this many cells (see run_window).
+  static constexpr std::size_t settle_cells = 16;
+  // The smallest factor by which the anchor's moves inside the window can
+  // shrink an input: e^{-span/64}, span the cells the window may touch
+  // (zero when it spans more than settle_cells: no settling then).
+  static double window_decay(const derived& d, const window_inputs& in) {
+    const double span = cell_of(d, in.t_end) - cell_of(d, in.t_begin);
+    if (!(in.t_begin >= 0 && span < static_cast<double>(settle_cells))) return 0.0;
+    return d.cell_decay[static_cast<std::size_t>(span)] * (1.0 - 0x1.0p-40);
+  }
+  // An increment's share of the bound: all of it when positive, the part
+  // of it that certainly remains at the end of the window when negative.
+  [[gnu::always_inline]] static double bound_share(double add, double decay) {
+    return add < 0 ? add * decay : add;
+  }
   static bool window_prepare(const derived& d, const window_inputs& in) {
     if (!(d.gap_mv >= 0 && in.drives.size() <= 1 && in.neuron_scratch)) return false;
     auto* prepared = reinterpret_cast<prepared_input*>(in.delivery_scratch);
+    const double decay = window_decay(d, in);
     for (std::size_t k = 0; k < in.deliveries.size(); ++k) {
       const double t = in.deliveries[k].time_ms;
       if (!(t >= 0 && t < 0x1.0p52 * d.grid_ms)) return false;  // (cell_of's range)
       const double c = cell_of(d, t);
       const double g = growth_in_cell(d, t, c);
-      prepared[k] = {t, in.weight ? g : static_cast<double>(in.deliveries[k].weight) * g, c, 0.0};
+      const double add =
+          in.weight ? g : quantize(static_cast<double>(in.deliveries[k].weight) * g);
+      prepared[k] = {t, add, c, bound_share(add, decay)};
     }
     return true;
   }
 
   // One neuron through the window. Its Poisson input's spikes in the
   // window are drawn first (the train does not depend on the neuron) and
-  // prepared like deliveries; then the event loop's advance / receive /
-  // predict / fire runs over the slice, with the drive's spikes taken in
-  // between (slice first at equal times, event.hpp's order): one run of the
-  // slice per drive spike, so the only hard-to-predict branches are the end
-  // of each run and the anchor's moves. The inputs, their order and the
-  // arithmetic on the state are those of the event loop, so the spikes are
-  // too.
+  // prepared like deliveries.
+  //
+  // Most neurons cannot fire in a given window. A bound tells which: the
+  // positive part of w at the start, plus every positive drive increment,
+  // plus the largest partial sum of the slice's increments (negative ones
+  // counted only with what of them certainly remains, see window_decay)
+  // is above w at every input. When it stays below the threshold (with a
+  // margin for rounding), the neuron is settled: w at the end is computed
+  // cell by cell from the increments' sums per cell, which equals the
+  // event loop's input-by-input result bit for bit, because the increments
+  // and w are on the grid of quantize() (exact, order-free sums) and the
+  // anchor moves at the same cells by the same factors.
+  //
+  // Otherwise the event loop's advance / receive / predict / fire runs
+  // over the slice, with the drive's spikes taken in between (slice first
+  // at equal times, event.hpp's order): one run of the slice per drive
+  // spike. The inputs, their order and the arithmetic on the state are
+  // those of the event loop, so the spikes are too.
   static void run_window(const derived& d, const window_inputs& in, std::size_t k,
                          window_neuron<state>& n, scheduler& sched,
                          std::vector<fired_spike>& out, window_counts& counts) {
@@ -293,21 +346,57 @@ struct lif_delta {
         sched.schedule(event{time_ms{t}, i, 0, drive->event_target, event_kind::delivery});
       counts.drive_inputs += m;
     }
-    auto* drive_in = reinterpret_cast<prepared_input*>(room.data());
-    if (m > 0) {
-      const double w = static_cast<double>(drive->weight);
-      for (std::size_t j = 0; j < m; ++j) {
-        const double t = drive_in[j].time_ms;
-        const double c = cell_of(d, t);
-        drive_in[j].add = w * growth_in_cell(d, t, c);
-        drive_in[j].cell = c;
-      }
-    }
 
     // The slice.
     const std::uint32_t* idx = in.delivery + in.begin[k];
     const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
     const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
+    const float* weights = in.weight ? in.weight + in.begin[k] : nullptr;
+
+    // The drive's increments, and their per-cell sums (see settle).
+    auto* drive_in = reinterpret_cast<prepared_input*>(room.data());
+    const double decay = window_decay(d, in);
+    const double c0 = cell_of(d, in.t_begin);
+    cell_sums drive_sums;
+    double drive_bound = 0.0;
+    if (m > 0) {
+      const double w = static_cast<double>(drive->weight);
+      double total = 0.0;
+      for (std::size_t j = 0; j < m; ++j) {
+        const double t = drive_in[j].time_ms;
+        const double c = cell_of(d, t);
+        const double add = quantize(w * growth_in_cell(d, t, c));
+        drive_in[j].add = add;
+        drive_in[j].cell = c;
+        drive_bound += std::max(add, 0.0);
+        total += add;
+        drive_sums.note(c - c0, total);
+      }
+    }
+
+    if (decay > 0 && n.queued >= t_end && n_slice + m > 0) {
+      const double first = std::min(n_slice > 0 ? prepared[idx[0]].time_ms : inf,
+                                    m > 0 ? drive_in[0].time_ms : inf);
+      if (n.state.ref_until_ms <= first && first >= in.t_begin &&
+          settle(d, n, weights ? settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
+                                   const double add = quantize(static_cast<double>(weights[a]) *
+                                                               prepared[idx[a]].add);
+                                   return std::pair{add, bound_share(add, decay)};
+                                 })
+                               : settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
+                                   const prepared_input& p = prepared[idx[a]];
+                                   return std::pair{p.add, p.bound};
+                                 }),
+                 drive_sums, drive_bound, c0)) {
+        const double last = std::max(n_slice > 0 ? prepared[idx[n_slice - 1]].time_ms : -inf,
+                                     m > 0 ? drive_in[m - 1].time_ms : -inf);
+        n.t_last = last;
+        n.predicted = inf;
+        n.certain = true;
+        ++counts.settled;
+        return;
+      }
+    }
 
     // The neuron, by value (no address of it escapes, so the compiler keeps
     // it in registers), written back at the end.
@@ -319,10 +408,7 @@ struct lif_delta {
       // The anchor moves to the input's cell, as rebase() would move it
       // (times only grow).
       if (cell != r.s.cell) {
-        const double cells = cell - r.s.cell;
-        r.s.w_mv *= cells < static_cast<double>(d.cell_decay.size())
-                        ? d.cell_decay[static_cast<std::size_t>(cells)]
-                        : std::exp(-cells / cells_per_tau);
+        r.s.w_mv = moved(d, r.s.w_mv, cell - r.s.cell);
         r.s.cell = cell;
       }
       r.t_last = t_in;
@@ -340,26 +426,24 @@ struct lif_delta {
         }
       }
     };
-    const auto take_slice = [&](std::size_t a, double weight) __attribute__((always_inline)) {
-      const prepared_input& p = prepared[idx[a]];
-      take(p.time_ms, weight * p.add, p.cell);
-    };
-    // The merge, for uniform weights (1 * add is add) or per-entry ones.
-    const auto run = [&](auto weight_of) __attribute__((always_inline)) {
+    // The merge, for uniform weights (the prepared increment) or per-entry
+    // ones (the weight times the prepared growth factor).
+    const auto run = [&](auto add_of) __attribute__((always_inline)) {
       std::size_t a = 0;
       for (std::size_t j = 0; j < m; ++j) {
         const prepared_input& dr = drive_in[j];
         for (; a < n_slice && !(dr.time_ms < prepared[idx[a]].time_ms); ++a)
-          take_slice(a, weight_of(a));
+          take(prepared[idx[a]].time_ms, add_of(a), prepared[idx[a]].cell);
         take(dr.time_ms, dr.add, dr.cell);
       }
-      for (; a < n_slice; ++a) take_slice(a, weight_of(a));
+      for (; a < n_slice; ++a) take(prepared[idx[a]].time_ms, add_of(a), prepared[idx[a]].cell);
     };
-    if (in.weight) {
-      const float* w = in.weight + in.begin[k];
-      run([w](std::size_t a) { return static_cast<double>(w[a]); });
+    if (weights) {
+      run([&](std::size_t a) {
+        return quantize(static_cast<double>(weights[a]) * prepared[idx[a]].add);
+      });
     } else {
-      run([](std::size_t) { return 1.0; });
+      run([&](std::size_t a) { return prepared[idx[a]].add; });
     }
     if (r.queued < t_end) r = crossings_before(d, r, t_end, t_end, i, out, counts);
 
@@ -369,6 +453,69 @@ struct lif_delta {
     n.queued = r.queued;
     n.certain = r.certain;
     n.version = r.version;
+  }
+
+  // Running totals of a time-ordered sequence of increments at the end of
+  // each cell it touches (cells counted from the window's first), from
+  // which each cell's sum follows by a difference; all exact on the grid.
+  struct cell_sums {
+    std::array<double, settle_cells> total{};
+    std::uint32_t touched = 0;
+    double bound = 0.0;  // the largest partial sum of the bound shares (>= 0)
+    [[gnu::always_inline]] void note(double cell, double running_total) {
+      const auto c = static_cast<std::uint32_t>(cell) & (settle_cells - 1);
+      total[c] = running_total;
+      touched |= std::uint32_t{1} << c;
+    }
+  };
+  template <class AddOf>
+  [[gnu::always_inline]] static cell_sums settle_sums(const std::uint32_t* idx, std::size_t n,
+                                                     const prepared_input* prepared, double c0,
+                                                     AddOf add_of) {
+    cell_sums s;
+    double total = 0.0, partial = 0.0, bound = 0.0;  // (in registers)
+    std::uint32_t touched = 0;
+    for (std::size_t a = 0; a < n; ++a) {
+      const auto [add, share] = add_of(a);
+      total += add;
+      partial += share;
+      bound = std::max(bound, partial);
+      const auto c = static_cast<std::uint32_t>(prepared[idx[a]].cell - c0) & (settle_cells - 1);
+      s.total[c] = total;
+      touched |= std::uint32_t{1} << c;
+    }
+    s.bound = bound;
+    s.touched = touched;
+    return s;
+  }
+  // Settles the neuron when the bound allows (see run_window): w through
+  // the window, cell by cell. False when the neuron may cross.
+  static bool settle(const derived& d, window_neuron<state>& n, const cell_sums& slice,
+                     const cell_sums& drive, double drive_bound, double c0) {
+    const double limit = d.gap_mv * (1.0 - 0x1.0p-50) - 1e-9 * (1.0 + d.gap_mv);
+    double w = n.state.w_mv;
+    if (!(std::max(w, 0.0) + drive_bound + slice.bound < limit)) return false;
+    double cell = n.state.cell;
+    double slice_before = 0.0, drive_before = 0.0;
+    for (std::uint32_t bits = slice.touched | drive.touched; bits != 0; bits &= bits - 1) {
+      const auto c = static_cast<std::uint32_t>(std::countr_zero(bits));
+      const double here = c0 + c;
+      if (here != cell) w = moved(d, w, here - cell);
+      cell = here;
+      double sum = 0.0;
+      if (slice.touched >> c & 1) {
+        sum += slice.total[c] - slice_before;
+        slice_before = slice.total[c];
+      }
+      if (drive.touched >> c & 1) {
+        sum += drive.total[c] - drive_before;
+        drive_before = drive.total[c];
+      }
+      w += sum;
+    }
+    n.state.w_mv = w;
+    n.state.cell = cell;
+    return true;
   }
 
   // A neuron in the window loop.
@@ -415,8 +562,8 @@ struct lif_delta {
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
     // The reset's trajectory from the end of refractoriness, anchored at
     // the current cell.
-    s.w_mv = (d.p.v_reset_mv - d.p.e_l_mv) *
-             std::exp((s.ref_until_ms - s.cell * d.grid_ms) * d.inv_tau);
+    s.w_mv = quantize((d.p.v_reset_mv - d.p.e_l_mv) *
+                      std::exp((s.ref_until_ms - s.cell * d.grid_ms) * d.inv_tau));
   }
 };
 
