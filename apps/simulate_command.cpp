@@ -31,6 +31,7 @@
 #include "presets.hpp"
 #include "run_resources.hpp"
 #include "simulate_report.hpp"
+#include "spike_files.hpp"
 
 namespace po = boost::program_options;
 
@@ -116,7 +117,7 @@ std::string weights_csv(const std::vector<std::unique_ptr<learning::weight_recor
 
 // The command line of `apical simulate`.
 struct simulate_options {
-  std::string config, preset, output = "out", queue, delivery = "auto";
+  std::string config, preset, output = "out", queue, delivery = "auto", spikes_format = "csv";
   double scale = 1.0;
   std::vector<std::string> overrides, plugin_files, record_state;
   unsigned record_neurons = 10;
@@ -160,7 +161,10 @@ po::options_description simulate_option_table(simulate_options& o) {
       "delivery path: auto (the faster where both apply), ordered or windowed; the spikes are "
       "the same (see engine/README.md)")("output,o", po::value(&o.output)->default_value("out"),
                                          "output directory for spikes.csv and summary.json")(
-      "no-spikes", "do not write spikes.csv")(
+      "no-spikes", "do not write the spike file")(
+      "spikes-format", po::value(&o.spikes_format)->default_value("csv"),
+      "spike file: csv (DIR/spikes.csv) or sonata (DIR/spikes.h5, HDF5 as the SONATA format "
+      "gives it: /spikes/POPULATION/timestamps and node_ids)")(
       "record-state", po::value(&o.record_state)->composing(),
       "sample a state variable, POPULATION.VARIABLE (repeatable), e.g. E.v_mv; written to "
       "DIR/state_POPULATION_VARIABLE.csv")(
@@ -196,6 +200,7 @@ std::optional<simulate_options> parse_simulate_options(int argc, char** argv) {
   if (o.config.empty() == o.preset.empty())
     throw parameter_error("simulate: give either --config FILE or --preset NAME (see --help)");
   if (o.threads == 0) throw parameter_error("simulate: --threads must be >= 1");
+  parse_spikes_format(o.spikes_format, "--spikes-format");
   return o;
 }
 
@@ -338,7 +343,14 @@ void write_recordings(simulation_run& run, const simulate_options& o) {
     for (auto& r : run.weight_recorders) r->flush(run.sim->now());
     write_text_file(dir / "weights.csv", weights_csv(run.weight_recorders));
   }
-  if (!o.has("no-spikes")) write_spikes_csv(dir / "spikes.csv", *run.net, run.spikes->spikes());
+  if (!o.has("no-spikes")) {
+    const auto format = parse_spikes_format(o.spikes_format, "--spikes-format");
+    const auto file = dir / spikes_file_name(format);
+    if (format == spikes_format::csv)
+      write_spikes_csv(file, *run.net, run.spikes->spikes());
+    else
+      write_spikes_sonata(file, *run.net, run.spikes->spikes(), run.recorded);
+  }
   for (const auto& [stem, recorder] : run.samplers)
     write_state_csv(dir / (stem + ".csv"), *run.net, run.sim->state_recording(recorder));
 }

@@ -71,16 +71,6 @@ void check_identity(const train_config& run, const train_config& stored, const s
           file, a[i].first, a[i].first, b[i].second, a[i].second));
 }
 
-datasets::loaded_dataset load_data(const train_config& c) {
-  datasets::load_options opts;
-  opts.max_train = c.train_samples ? c.train_samples : datasets::all_items;
-  opts.max_test = c.test_samples ? c.test_samples : datasets::all_items;
-  datasets::data_search search;
-  search.data_dir = c.data_dir;
-  search.source_dir = datasets::build_source_dir();
-  return datasets::load_dataset(datasets::parse_dataset_id(c.dataset), search, opts);
-}
-
 run_summary summary_of(const train_config& c, const prepared_data& d) {
   run_summary s;
   s.dataset = c.dataset;
@@ -391,10 +381,7 @@ int run_train(int argc, char** argv) {
         own_checkpoint.string()));
 
   const auto t_load = std::chrono::steady_clock::now();
-  const datasets::loaded_dataset data = load_data(cfg);
-  check_against_data(cfg, data.train.shape().size(), data.train.class_count());
-  if (data.train.empty())
-    throw parameter_error(fmt::format("{}: the training set is empty", cfg.dataset));
+  const datasets::loaded_dataset data = load_training_data(cfg);
   const prepared_data prepared{datasets::prepare_inputs(
       data, cfg.input, r.saved ? r.saved->input_means : std::vector<float>{})};
   const run_summary run = summary_of(cfg, prepared);

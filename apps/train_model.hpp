@@ -23,6 +23,10 @@ struct prepared_data : datasets::network_inputs {
   learning::dataset_view test() const { return {test_inputs, test_labels, input_size}; }
 };
 
+// The dataset of the configuration (train_samples and test_samples of it),
+// checked against the configuration (check_against_data) and not empty.
+datasets::loaded_dataset load_training_data(const train_config& c);
+
 // A fresh trainer for the configuration (validate() it first).
 std::unique_ptr<learning::trainer> make_model(const train_config& c);
 
