@@ -49,7 +49,12 @@ struct drive_view {
 
   // The next spike after one at t_ms (infinity at or after stop_ms).
   [[gnu::always_inline]] double draw_after(std::uint32_t neuron, double t_ms) const {
-    const double t = t_ms + generators[neuron].exponential_ziggurat(mean_interval_ms);
+    return draw_after(generators[neuron], t_ms);
+  }
+  // The same from `stream`, the neuron's generator or a copy of it (a loop
+  // over many spikes keeps the copy in registers and writes it back).
+  [[gnu::always_inline]] double draw_after(rng& stream, double t_ms) const {
+    const double t = t_ms + stream.exponential_ziggurat(mean_interval_ms);
     return t < stop_ms ? t : std::numeric_limits<double>::infinity();
   }
 };

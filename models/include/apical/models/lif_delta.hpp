@@ -328,51 +328,57 @@ struct lif_delta {
     const double t_end = in.t_end;
     const std::uint32_t i = n.index;
 
-    // The drive's spikes in the window, prepared in `room`.
-    std::vector<double>& room = *in.neuron_scratch;
-    constexpr std::size_t stride = sizeof(prepared_input) / sizeof(double);
-    const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
-    std::size_t m = 0;
-    if (drive) {
-      double t = drive->next_ms[i];
-      while (t < t_end) {
-        if (stride * (m + 1) > room.size())
-          room.resize(std::max<std::size_t>(64 * stride, 2 * room.size()));
-        room[stride * m++] = t;
-        t = drive->draw_after(i, t);
-      }
-      drive->next_ms[i] = t;
-      if (m > 0 && drive->sparse && t < inf)
-        sched.schedule(event{time_ms{t}, i, 0, drive->event_target, event_kind::delivery});
-      counts.drive_inputs += m;
-    }
-
     // The slice.
     const std::uint32_t* idx = in.delivery + in.begin[k];
     const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
     const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
     const float* weights = in.weight ? in.weight + in.begin[k] : nullptr;
-
-    // The drive's increments, and their per-cell sums (see settle).
-    auto* drive_in = reinterpret_cast<prepared_input*>(room.data());
     const double decay = window_decay(d, in);
     const double c0 = cell_of(d, in.t_begin);
+
+    // The drive's spikes in the window, drawn and prepared in `room` in one
+    // pass (the random stream and the running sums in registers), with
+    // their per-cell sums and bound (see settle).
+    const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
+    std::size_t m = 0;
     cell_sums drive_sums;
     double drive_bound = 0.0;
-    if (m > 0) {
-      const double w = static_cast<double>(drive->weight);
+    if (drive) {
+      std::vector<double>& room = *in.neuron_scratch;
+      constexpr std::size_t stride = sizeof(prepared_input) / sizeof(double);
+      if (room.size() < 64 * stride) room.resize(64 * stride);
+      auto* slot = reinterpret_cast<prepared_input*>(room.data());
+      std::size_t capacity = room.size() / stride;
+      const drive_view train = *drive;  // (a copy: no store below aliases it)
+      rng stream = train.generators[i];
+      const double w = static_cast<double>(train.weight);
       double total = 0.0;
-      for (std::size_t j = 0; j < m; ++j) {
-        const double t = drive_in[j].time_ms;
+      std::uint32_t touched = 0;
+      double t = drive->next_ms[i];
+      while (t < t_end) {
+        if (m == capacity) [[unlikely]] {
+          room.resize(2 * room.size());
+          slot = reinterpret_cast<prepared_input*>(room.data());
+          capacity = room.size() / stride;
+        }
         const double c = cell_of(d, t);
         const double add = quantize(w * growth_in_cell(d, t, c));
-        drive_in[j].add = add;
-        drive_in[j].cell = c;
+        slot[m++] = {t, add, c, 0.0};
         drive_bound += std::max(add, 0.0);
         total += add;
-        drive_sums.note(c - c0, total);
+        const auto bin = static_cast<std::uint32_t>(c - c0) & (settle_cells - 1);
+        drive_sums.total[bin] = total;
+        touched |= std::uint32_t{1} << bin;
+        t = train.draw_after(stream, t);
       }
+      drive_sums.touched = touched;
+      train.generators[i] = stream;
+      train.next_ms[i] = t;
+      if (m > 0 && train.sparse && t < inf)
+        sched.schedule(event{time_ms{t}, i, 0, train.event_target, event_kind::delivery});
+      counts.drive_inputs += m;
     }
+    const auto* drive_in = reinterpret_cast<const prepared_input*>(in.neuron_scratch->data());
 
     if (decay > 0 && n.queued >= t_end && n_slice + m > 0) {
       const double first = std::min(n_slice > 0 ? prepared[idx[0]].time_ms : inf,
@@ -462,11 +468,6 @@ struct lif_delta {
     std::array<double, settle_cells> total{};
     std::uint32_t touched = 0;
     double bound = 0.0;  // the largest partial sum of the bound shares (>= 0)
-    [[gnu::always_inline]] void note(double cell, double running_total) {
-      const auto c = static_cast<std::uint32_t>(cell) & (settle_cells - 1);
-      total[c] = running_total;
-      touched |= std::uint32_t{1} << c;
-    }
   };
   template <class AddOf>
   [[gnu::always_inline]] static cell_sums settle_sums(const std::uint32_t* idx, std::size_t n,
