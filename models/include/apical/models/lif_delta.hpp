@@ -368,6 +368,7 @@ struct lif_delta {
         total += add;
         const auto bin = static_cast<std::uint32_t>(c - c0) & (settle_cells - 1);
         drive_sums.total[bin] = total;
+        drive_sums.peak[bin] = drive_bound;
         touched |= std::uint32_t{1} << bin;
         t = train.draw_after(stream, t);
       }
@@ -466,6 +467,7 @@ struct lif_delta {
   // which each cell's sum follows by a difference; all exact on the grid.
   struct cell_sums {
     std::array<double, settle_cells> total{};
+    std::array<double, settle_cells> peak{};  // the running bound there
     std::uint32_t touched = 0;
     double bound = 0.0;  // the largest partial sum of the bound shares (>= 0)
   };
@@ -483,6 +485,7 @@ struct lif_delta {
       bound = std::max(bound, partial);
       const auto c = static_cast<std::uint32_t>(prepared[idx[a]].cell - c0) & (settle_cells - 1);
       s.total[c] = total;
+      s.peak[c] = bound;
       touched |= std::uint32_t{1} << c;
     }
     s.bound = bound;
@@ -495,7 +498,21 @@ struct lif_delta {
                      const cell_sums& drive, double drive_bound, double c0) {
     const double limit = d.gap_mv * (1.0 - 0x1.0p-50) - 1e-9 * (1.0 + d.gap_mv);
     double w = n.state.w_mv;
-    if (!(std::max(w, 0.0) + drive_bound + slice.bound < limit)) return false;
+    const double start = std::max(w, 0.0);
+    if (!(start + drive_bound + slice.bound < limit)) {
+      // The same per cell, with the start's decay up to it.
+      double slice_peak = 0.0, drive_peak = 0.0;
+      for (std::uint32_t bits = slice.touched | drive.touched; bits != 0; bits &= bits - 1) {
+        const auto c = static_cast<std::uint32_t>(std::countr_zero(bits));
+        if (slice.touched >> c & 1) slice_peak = slice.peak[c];
+        if (drive.touched >> c & 1) drive_peak = drive.peak[c];
+        const double cells = c0 + c - n.state.cell;
+        const double decayed = cells < static_cast<double>(d.cell_decay.size())
+                                   ? start * d.cell_decay[static_cast<std::size_t>(cells)]
+                                   : start;
+        if (!(decayed + slice_peak + drive_peak < limit)) return false;
+      }
+    }
     double cell = n.state.cell;
     double slice_before = 0.0, drive_before = 0.0;
     for (std::uint32_t bits = slice.touched | drive.touched; bits != 0; bits &= bits - 1) {
