@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -76,6 +77,19 @@ auto reading(const std::filesystem::path& file, F&& f) {
     if (!std::filesystem::exists(file, ec)) raise(PyExc_FileNotFoundError, e.what());
     throw;
   }
+}
+
+// A notice of the command line's thread choice, in the words of run()'s
+// keywords ("--threads 4" -> "threads=4", "--force-threads" ->
+// "force_threads=True").
+std::string in_keywords(std::string notice) {
+  const auto replace_all = [&notice](std::string_view from, std::string_view to) {
+    for (auto at = notice.find(from); at != std::string::npos; at = notice.find(from, at + to.size()))
+      notice.replace(at, from.size(), to);
+  };
+  replace_all("--force-threads", "force_threads=True");
+  replace_all("--threads ", "threads=");
+  return notice;
 }
 
 void warn(const std::string& message) {
@@ -444,7 +458,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
     requested_threads_ = threads;
     const auto choice = force_threads ? app::clamp_threads(threads, spec_, app::max_threads)
                                       : app::clamp_threads(threads, spec_);
-    if (!choice.notice.empty()) warn(choice.notice);
+    if (!choice.notice.empty()) warn(in_keywords(choice.notice));
     app::run_extras extras;
     extras.threads = choice.threads;
     const auto memory = app::estimate_memory(spec_, reg.models, extras);
@@ -459,7 +473,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
     threads_ = choice.threads;
     if (!force_threads) {
       const auto share = app::share_threads(threads_, *net_);
-      if (!share.notice.empty()) warn(share.notice);
+      if (!share.notice.empty()) warn(in_keywords(share.notice));
       threads_ = share.threads;
     }
     sim_ = std::make_unique<simulator>(
