@@ -131,8 +131,9 @@ struct lif_delta {
   }
   // Moves the anchor to the cell of t_ms (times only grow: t_ms / grid >=
   // cell). Without a branch on whether the cell changed: an input lands in
-  // a new cell about as often as not, which a branch would mispredict; the
-  // product is computed either way and kept only when the cell changed.
+  // a new cell about as often as not, which a branch would mispredict, and
+  // staying in the cell multiplies by cell_decay[0] = 1, which leaves w on
+  // the grid unchanged (for |w| < 1 V, where quantize() is exact).
   [[gnu::always_inline]] static void rebase(state& s, const derived& d, double t_ms) {
     const double c = std::floor(t_ms * d.inv_grid);
     const double k = c - s.cell;
@@ -142,8 +143,7 @@ struct lif_delta {
     } else {
       f = std::exp(-k / cells_per_tau);
     }
-    const double w = quantize(s.w_mv * f);
-    s.w_mv = k == 0 ? s.w_mv : w;
+    s.w_mv = quantize(s.w_mv * f);
     s.cell = c;
   }
 
