@@ -658,6 +658,11 @@ int run_simulate(int argc, char** argv) {
     if (const auto available = query_available_memory()) check_memory(memory, *available);
 
   auto run = build_run(o, spec, models, rules);
+  // The checkpoint's directory exists before the run, not only when the
+  // first checkpoint is due.
+  if (const auto dir = std::filesystem::path(o.checkpoint).parent_path();
+      o.has("checkpoint") && !dir.empty())
+    std::filesystem::create_directories(dir);
   if (o.has("resume")) resume_run(run, o, spec.duration_ms);
   simulate(run, spec.duration_ms, o);
   std::filesystem::create_directories(o.output);

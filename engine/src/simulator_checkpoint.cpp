@@ -90,7 +90,7 @@ std::string simulator::checkpoint_description() const {
   return d;
 }
 
-std::string simulator::checkpoint_payload(std::string_view extra) {
+std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra) {
   for (std::size_t k = 0; k < net_->population_count(); ++k)
     if (!net_->pop(k).checkpointable())
       throw parameter_error(fmt::format(
@@ -104,7 +104,7 @@ std::string simulator::checkpoint_payload(std::string_view extra) {
           "plasticity",
           net_->proj(k).name()));
   checkpoint_writer w;
-  w.text(checkpoint_description());
+  w.text(description);
   w.put(now_.count());
   const simulation_counters c = counters();
   w.put(c);
@@ -147,8 +147,8 @@ std::string simulator::checkpoint_payload(std::string_view extra) {
 }
 
 void simulator::save(std::ostream& out, std::string_view extra) {
-  const std::string payload = checkpoint_payload(extra);
-  write_checkpoint(out, checkpoint_checksum(checkpoint_description()), payload);
+  const std::string description = checkpoint_description();
+  write_checkpoint(out, checkpoint_checksum(description), checkpoint_payload(description, extra));
   if (!out) throw file_error("checkpoint: writing the stream failed");
 }
 

@@ -23,7 +23,7 @@ function(expect_message pattern)
   endif()
 endfunction()
 
-set(ck ${OUT}/run.ckpt)
+set(ck ${OUT}/part/run.ckpt)  # in the output directory, which the run creates
 run_apical(TRUE --config ${CONFIG} --duration 200 --output ${OUT}/whole)
 run_apical(TRUE --config ${CONFIG} --duration 130 --output ${OUT}/part --checkpoint ${ck}
            --checkpoint-every 50)
@@ -56,7 +56,7 @@ endif()
 
 # Refusals.
 run_apical(FALSE --config ${CONFIG} --duration 10 --output ${OUT}/again --checkpoint ${ck})
-expect_message("--checkpoint .*run.ckpt: the file exists")
+expect_message("--checkpoint .*part/run.ckpt: the file exists")
 run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/other --resume ${ck}
            --set population.E.tau_m_ms=21)
 expect_message("run.ckpt: the checkpoint is of another network: the checkpoint has population 0 'E'")

@@ -273,7 +273,7 @@ class simulator {
   void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
-  std::string checkpoint_payload(std::string_view extra);
+  std::string checkpoint_payload(std::string_view description, std::string_view extra);
   void setup_windowed();
 
   network* net_;
