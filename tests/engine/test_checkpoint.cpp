@@ -72,9 +72,10 @@ simulation_options opts(unsigned threads, delivery_path path) {
 }
 
 // Runs to `end` in runs of 10 ms; with a checkpoint time, saves there and
-// continues in a fresh network and simulator with `threads_after` threads.
+// continues in a fresh network and simulator with `threads_after` threads
+// on `path_after`.
 outcome run(double end, unsigned threads, delivery_path path, double checkpoint_ms = -1,
-            unsigned threads_after = 0) {
+            unsigned threads_after = 0, delivery_path path_after = delivery_path::automatic) {
   auto net = make_net();
   auto sim = std::make_unique<simulator>(*net, opts(threads, path));
   auto rec = std::make_unique<spike_recorder>(*sim);
@@ -92,7 +93,8 @@ outcome run(double end, unsigned threads, delivery_path path, double checkpoint_
       rec.reset();
       sim.reset();
       net = make_net();
-      sim = std::make_unique<simulator>(*net, opts(threads_after ? threads_after : threads, path));
+      sim = std::make_unique<simulator>(*net, opts(threads_after ? threads_after : threads,
+                                                    threads_after ? path_after : path));
       rec = std::make_unique<spike_recorder>(*sim);
       sim->record_state(1, "v_mv", {0, 3, 59}, time_ms{0.7});
       CHECK(sim->restore(file, "memory") == extra);
@@ -129,6 +131,10 @@ TEST_CASE("checkpoint and resume: the spikes and samples of the uninterrupted ru
     check_same(whole, run(120, 2, delivery_path::automatic, at));
     check_same(whole, run(120, 2, delivery_path::automatic, at, 1));
     check_same(whole, run(120, 1, delivery_path::windowed, at, 2));
+    // The dense drive queues no wake-ups on the windowed path; the ordered
+    // one needs them.
+    check_same(whole, run(120, 2, delivery_path::windowed, at, 1, delivery_path::ordered));
+    check_same(whole, run(120, 1, delivery_path::ordered, at, 2, delivery_path::windowed));
   }
 }
 
