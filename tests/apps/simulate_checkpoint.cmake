@@ -73,3 +73,27 @@ run_apical(FALSE --preset stdp-balanced --duration 10 --output ${OUT}/plastic --
 expect_message("--checkpoint: plasticity \\(\\[plasticity.*is not checkpointed yet")
 run_apical(FALSE --config ${CONFIG} --checkpoint-every 10 --output ${OUT}/every)
 expect_message("--checkpoint-every needs --checkpoint FILE")
+
+# A run killed (SIGKILL, by the timeout) during its run resumes from its
+# last checkpoint to the spikes of the uninterrupted run. Should the
+# machine finish within the timeout, the resume starts from the final
+# checkpoint instead, and the comparison still holds.
+set(killed ${OUT}/killed/run.ckpt)
+# brunel-scaled at 1/10 (sustained activity, about 6 s of biology per
+# second of CPU time).
+set(small --preset brunel-scaled --scale 0.1 --duration 8000)
+execute_process(COMMAND ${APICAL} simulate ${small} --output ${OUT}/killed --checkpoint ${killed}
+                        --checkpoint-every 1000
+                TIMEOUT 1 RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+message(STATUS "the run to be killed ended with: ${rc}")
+if(NOT EXISTS ${killed})
+  message(FATAL_ERROR "no checkpoint was written within 1 s (every 1000 ms of biology)")
+endif()
+run_apical(TRUE ${small} --output ${OUT}/killed --resume ${killed} --checkpoint ${killed}
+           --checkpoint-every 1000)
+run_apical(TRUE ${small} --output ${OUT}/long)
+file(SHA256 ${OUT}/long/spikes.csv long_hash)
+file(SHA256 ${OUT}/killed/spikes.csv killed_hash)
+if(NOT long_hash STREQUAL killed_hash)
+  message(FATAL_ERROR "the run resumed after SIGKILL wrote other spikes than the uninterrupted one")
+endif()
