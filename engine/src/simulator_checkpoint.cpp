@@ -45,7 +45,8 @@ std::string first_difference(const std::string& saved, const std::string& here) 
 }  // namespace
 
 std::string simulator::checkpoint_description() const {
-  std::string d = fmt::format("checkpoint of an apical network\n");
+  // The seed too: a resumed run draws nothing from it, but reports it.
+  std::string d = fmt::format("checkpoint of an apical network, seed {}\n", options_.seed);
   for (std::size_t k = 0; k < net_->population_count(); ++k) {
     const auto& pop = net_->pop(k);
     d += fmt::format("population {} '{}': model {}, {} neurons", k, pop.name(), pop.model_name(),

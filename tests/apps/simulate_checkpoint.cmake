@@ -60,6 +60,8 @@ expect_message("--checkpoint .*part/run.ckpt: the file exists")
 run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/other --resume ${ck}
            --set population.E.tau_m_ms=21)
 expect_message("run.ckpt: the checkpoint is of another network: the checkpoint has population 0 'E'")
+run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/seed --resume ${ck} --seed 99)
+expect_message("another network: the checkpoint has .*, seed [0-9]+; this network has .*, seed 99")
 run_apical(FALSE --config ${CONFIG} --duration 100 --output ${OUT}/early --resume ${ck})
 expect_message("--duration 100: the checkpoint .* is already at 130 ms")
 execute_process(COMMAND head -c 5000 ${ck} OUTPUT_FILE ${OUT}/truncated.ckpt)
