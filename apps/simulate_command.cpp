@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 
 #include "apical/engine/analysis.hpp"
+#include "apical/engine/checkpoint.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/plugin.hpp"
 #include "apical/engine/recorders.hpp"
@@ -127,6 +128,8 @@ struct simulate_options {
   unsigned threads = 1;
   double record_weights_ms = -1;
   std::uint64_t weight_synapses = 1000;
+  std::string checkpoint, resume;
+  double checkpoint_every_ms = std::numeric_limits<double>::infinity();
   po::variables_map given;
 
   bool has(const char* option) const { return given.count(option) != 0; }
@@ -180,6 +183,14 @@ po::options_description simulate_option_table(simulate_options& o) {
       "every INTERVAL ms (0: at every change)")(
       "weight-synapses", po::value(&o.weight_synapses)->default_value(1000),
       "synapses per plastic projection that --record-weights samples (evenly spaced; 0: all)")(
+      "checkpoint", po::value(&o.checkpoint),
+      "write the whole run state to FILE (atomically) at the end, and every "
+      "--checkpoint-every ms; continue it with --resume FILE (see docs/simulate.md)")(
+      "checkpoint-every", po::value(&o.checkpoint_every_ms),
+      "biological time between checkpoints in ms (needs --checkpoint)")(
+      "resume", po::value(&o.resume),
+      "continue the run saved in FILE by --checkpoint, with the same configuration options, to "
+      "--duration (the total, from 0); outputs then cover the whole run")(
       "no-memory-check",
       "build the network even when its estimated memory exceeds the memory available (the "
       "run then stops with an out-of-memory error, or the system ends it)");
@@ -201,6 +212,12 @@ std::optional<simulate_options> parse_simulate_options(int argc, char** argv) {
     throw parameter_error("simulate: give either --config FILE or --preset NAME (see --help)");
   if (o.threads == 0) throw parameter_error("simulate: --threads must be >= 1");
   parse_spikes_format(o.spikes_format, "--spikes-format");
+  if (o.has("checkpoint-every") && !o.has("checkpoint"))
+    throw parameter_error("simulate: --checkpoint-every needs --checkpoint FILE");
+  if (o.has("checkpoint-every") && !(o.checkpoint_every_ms > 0 && std::isfinite(o.checkpoint_every_ms)))
+    throw parameter_error(fmt::format(
+        "--checkpoint-every: expected an interval in ms, finite and > 0, got {}",
+        o.checkpoint_every_ms));
   return o;
 }
 
@@ -233,6 +250,22 @@ void check_weight_recording(const simulate_options& o, const network_spec& spec)
         "[plasticity.NAME] section, or --no-plasticity is given)");
 }
 
+// Checkpoints hold the engine's state; plastic weights and traces are not
+// saved yet, so plastic runs are refused rather than resumed wrongly.
+void check_checkpointing(const simulate_options& o, const network_spec& spec) {
+  if (!o.has("checkpoint") && !o.has("resume")) return;
+  const char* option = o.has("resume") ? "--resume" : "--checkpoint";
+  if (o.plastic() && !spec.plasticity.empty())
+    throw parameter_error(fmt::format(
+        "{}: plasticity ([plasticity.{}]) is not checkpointed yet (its weights and traces are "
+        "not saved); run with --no-plasticity to checkpoint the static network",
+        option, spec.plasticity.front().name));
+  if (o.has("checkpoint") && o.checkpoint != o.resume && std::filesystem::exists(o.checkpoint))
+    throw parameter_error(fmt::format(
+        "--checkpoint {}: the file exists; continue it with --resume {} or remove it", o.checkpoint,
+        o.checkpoint));
+}
+
 run_extras extras_of(const simulate_options& o) {
   run_extras extras;
   extras.plasticity = o.plastic();
@@ -258,6 +291,9 @@ struct simulation_run {
   std::vector<weight_summary> initial_weights;
   std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
   double build_s = 0.0, sim_s = 0.0, sim_cpu_s = 0.0;
+  double resumed_from_ms = 0.0;  // where the run started (a checkpoint's time)
+  double checkpoint_s = 0.0;     // spent writing checkpoints (within sim_s)
+  std::uint64_t checkpoints = 0;
   unsigned threads = 1;  // used
 };
 
@@ -313,15 +349,94 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
   return run;
 }
 
-// Runs to the end in 100 steps, with a progress line on a terminal.
-void simulate(simulation_run& run, double duration_ms) {
+// The command line's part of a checkpoint: which populations' spikes are
+// recorded, and the spikes recorded so far (so that the spike file and
+// summary.json of a resumed run cover the whole run).
+constexpr std::uint32_t recording_format = 1;
+
+std::string recording_state(const simulation_run& run) {
+  checkpoint_writer w;
+  w.put(recording_format);
+  std::vector<std::uint64_t> recorded(run.recorded.begin(), run.recorded.end());
+  w.array(std::span<const std::uint64_t>(recorded));
+  const auto& spikes = run.spikes->spikes();
+  std::vector<double> times;
+  std::vector<std::uint16_t> pops;
+  std::vector<std::uint32_t> neurons;
+  for (const auto& sp : spikes) {
+    times.push_back(sp.time_ms);
+    pops.push_back(sp.population);
+    neurons.push_back(sp.neuron);
+  }
+  w.array(std::span<const double>(times));
+  w.array(std::span<const std::uint16_t>(pops));
+  w.array(std::span<const std::uint32_t>(neurons));
+  return w.bytes();
+}
+
+// Restores the run from o.resume; throws naming the file and what differs.
+void resume_run(simulation_run& run, const simulate_options& o, double duration_ms) {
+  const std::string extra = run.sim->restore(std::filesystem::path(o.resume));
+  checkpoint_reader r(extra, o.resume);
+  if (const auto v = r.get<std::uint32_t>("recording format"); v != recording_format)
+    throw file_error(fmt::format("{}: recording format {}, expected {}", o.resume, v,
+                                 recording_format));
+  std::vector<std::uint64_t> recorded;
+  r.array(recorded, "recorded populations");
+  if (!std::equal(recorded.begin(), recorded.end(), run.recorded.begin(), run.recorded.end()))
+    throw parameter_error(fmt::format(
+        "--resume {}: the checkpoint records the spikes of {} populations, this run of {} (give "
+        "--record-sources as the checkpointed run did)",
+        o.resume, recorded.size(), run.recorded.size()));
+  std::vector<double> times;
+  std::vector<std::uint16_t> pops;
+  std::vector<std::uint32_t> neurons;
+  r.array(times, "spike times");
+  r.array(pops, times.size(), "spike populations");
+  r.array(neurons, times.size(), "spike neurons");
+  r.expect_end();
+  std::vector<recorded_spike> spikes;
+  spikes.reserve(times.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    if (pops[k] >= run.net->population_count() || neurons[k] >= run.net->pop(pops[k]).size())
+      throw file_error(fmt::format("{}: recorded spike {} names no neuron", o.resume, k));
+    spikes.push_back({times[k], pops[k], neurons[k]});
+  }
+  run.spikes->add(spikes);
+  if (duration_ms < run.sim->now().count())
+    throw parameter_error(fmt::format(
+        "--duration {}: the checkpoint {} is already at {} ms (--duration is the total from 0)",
+        duration_ms, o.resume, run.sim->now().count()));
+  run.resumed_from_ms = run.sim->now().count();
+}
+
+void write_checkpoint_file(simulation_run& run, const simulate_options& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  run.sim->save(std::filesystem::path(o.checkpoint), recording_state(run));
+  run.checkpoint_s += seconds_since(t0);
+  ++run.checkpoints;
+}
+
+// Runs to the end in 100 steps, with a progress line on a terminal, and
+// writes checkpoints at multiples of --checkpoint-every and at the end.
+void simulate(simulation_run& run, double duration_ms, const simulate_options& o) {
   auto& sim = *run.sim;
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto t_sim = std::chrono::steady_clock::now();
   const double cpu_sim0 = process_cpu_seconds();
   const double chunk_ms = std::max(1.0, duration_ms / 100.0);
+  const bool checkpointing = o.has("checkpoint");
+  double next_checkpoint = std::numeric_limits<double>::infinity();
+  if (checkpointing && std::isfinite(o.checkpoint_every_ms))
+    next_checkpoint =
+        (std::floor(sim.now().count() / o.checkpoint_every_ms) + 1) * o.checkpoint_every_ms;
   while (sim.now().count() < duration_ms) {
-    sim.run_until(time_ms{std::min(duration_ms, sim.now().count() + chunk_ms)});
+    sim.run_until(time_ms{
+        std::min({duration_ms, sim.now().count() + chunk_ms, next_checkpoint})});
+    if (sim.now().count() == next_checkpoint && sim.now().count() < duration_ms) {
+      write_checkpoint_file(run, o);
+      next_checkpoint += o.checkpoint_every_ms;
+    }
     if (tty) {
       const double wall = seconds_since(t_sim);
       const double done = sim.now().count() / duration_ms;
@@ -331,6 +446,7 @@ void simulate(simulation_run& run, double duration_ms) {
                  done > 0 ? wall * (1 - done) / done : 0.0);
     }
   }
+  if (checkpointing) write_checkpoint_file(run, o);
   run.sim_s = seconds_since(t_sim);
   run.sim_cpu_s = process_cpu_seconds() - cpu_sim0;
   if (tty) fmt::print(stderr, "\n");
@@ -402,6 +518,11 @@ void write_run_figures(json_writer& j, const simulation_run& run, const network_
   j.value("sim_s", run.sim_s);
   // CPU time of all threads: on a shared machine a steadier figure than wall time.
   j.value("sim_cpu_s", run.sim_cpu_s);
+  // A resumed run: sim_s covers the part from resumed_from_ms on; the
+  // spike figures cover the whole run from 0.
+  j.value("resumed_from_ms", run.resumed_from_ms);
+  j.value("checkpoints_written", run.checkpoints);
+  j.value("checkpoint_s", run.checkpoint_s);
   j.value("events_per_s",
           static_cast<double>(counters.synaptic_events) / std::max(run.sim_s, 1e-12));
   j.value("synaptic_events", std::uint64_t{counters.synaptic_events});
@@ -519,6 +640,7 @@ int run_simulate(int argc, char** argv) {
   learning::register_stdp(rules);
   check_plasticity(spec, rules);
   check_weight_recording(o, spec);
+  check_checkpointing(o, spec);
   if (o.has("print-config")) {
     std::cout << to_ini(spec, models, rules);
     return 0;
@@ -536,7 +658,13 @@ int run_simulate(int argc, char** argv) {
     if (const auto available = query_available_memory()) check_memory(memory, *available);
 
   auto run = build_run(o, spec, models, rules);
-  simulate(run, spec.duration_ms);
+  // The checkpoint's directory exists before the run, not only when the
+  // first checkpoint is due.
+  if (const auto dir = std::filesystem::path(o.checkpoint).parent_path();
+      o.has("checkpoint") && !dir.empty())
+    std::filesystem::create_directories(dir);
+  if (o.has("resume")) resume_run(run, o, spec.duration_ms);
+  simulate(run, spec.duration_ms, o);
   std::filesystem::create_directories(o.output);
   write_recordings(run, o);
   const auto act = summarize_activity(run, spec.duration_ms);

@@ -56,6 +56,10 @@ const std::vector<recorded_spike>& spike_recorder::spikes() const {
   return merged_;
 }
 
+void spike_recorder::add(std::span<const recorded_spike> earlier) {
+  buffers_[0].insert(buffers_[0].end(), earlier.begin(), earlier.end());
+}
+
 void spike_recorder::clear() {
   for (auto& b : buffers_) b.clear();
   merged_.clear();

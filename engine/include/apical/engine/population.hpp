@@ -24,9 +24,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "apical/engine/checkpoint.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/neuron_model.hpp"
 #include "apical/engine/random.hpp"
@@ -80,6 +82,19 @@ class population {
                           ") cannot run on the windowed delivery path");
   }
   virtual bool windowed() const { return false; }
+
+  // Checkpoints (simulator::save): every neuron's state and prediction
+  // bookkeeping. Populations that do not implement them (checkpointable()
+  // false) make simulator::save throw, naming the population.
+  virtual bool checkpointable() const { return false; }
+  virtual void save(checkpoint_writer&) const {
+    throw parameter_error("population '" + name_ + "' (" + std::string(model_name()) +
+                          ") cannot be checkpointed");
+  }
+  virtual void load(checkpoint_reader&) {
+    throw parameter_error("population '" + name_ + "' (" + std::string(model_name()) +
+                          ") cannot be restored from a checkpoint");
+  }
 
   // Named access for recorders and configs. State values are computed at
   // time t_ms without changing the neuron (a copy is advanced).
@@ -264,6 +279,33 @@ class model_population final : public population {
         }
         repredict_before(i, t_in, t_end, s);
       }
+    }
+  }
+
+  bool checkpointable() const override { return std::is_trivially_copyable_v<state>; }
+  void save(checkpoint_writer& w) const override {
+    if constexpr (std::is_trivially_copyable_v<state>) {
+      w.array(std::span<const state>(states_));
+      w.array(std::span<const double>(t_last_));
+      w.array(std::span<const double>(predicted_));
+      w.array(std::span<const double>(queued_));
+      w.array(std::span<const std::uint8_t>(certain_));
+      w.array(std::span<const std::uint32_t>(version_));
+    } else {
+      population::save(w);
+    }
+  }
+  void load(checkpoint_reader& r) override {
+    if constexpr (std::is_trivially_copyable_v<state>) {
+      const std::string f = "population '" + name() + "' ";
+      r.array(states_, size(), f + "states");
+      r.array(t_last_, size(), f + "t_last");
+      r.array(predicted_, size(), f + "predicted");
+      r.array(queued_, size(), f + "queued");
+      r.array(certain_, size(), f + "certain");
+      r.array(version_, size(), f + "version");
+    } else {
+      population::load(r);
     }
   }
 

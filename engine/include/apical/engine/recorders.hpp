@@ -2,6 +2,7 @@
 // Recorders: spike listeners that keep what they observe, and CSV writers.
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ class spike_recorder {
 
   const std::vector<recorded_spike>& spikes() const;
   void clear();
+  // Adds spikes recorded before (a run continued from a checkpoint).
+  void add(std::span<const recorded_spike> earlier);
   // Spike counts per neuron of one population.
   std::vector<std::uint32_t> counts(std::size_t population_id) const;
   // An order-sensitive 64-bit checksum of the spike train (times bit-exact).

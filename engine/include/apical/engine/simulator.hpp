@@ -54,6 +54,8 @@
 // the spikes of one window neuron by neuron (population by population, then
 // by index), not interleaved in time across neurons.
 #include <cstdint>
+#include <filesystem>
+#include <iosfwd>
 #include <limits>
 #include <memory>
 #include <span>
@@ -131,6 +133,30 @@ class simulator {
     options_.seed = seed;
     reset();
   }
+
+  // Checkpoints (checkpoint.hpp), between run_until calls: the whole future
+  // of the run (every neuron's state and prediction bookkeeping, every
+  // pending event: spikes in flight, crossings, Poisson wake-ups, sampling
+  // instants; the Poisson inputs' next spikes and random streams, the state
+  // samples so far, the counters, now()), and `extra`, bytes the caller
+  // keeps with it (the command line's recorded spikes). Throws
+  // parameter_error, before writing anything, for a population that cannot
+  // be checkpointed or a projection with delivery listeners (plasticity,
+  // learning: their weights and traces are not saved yet).
+  void save(std::ostream& out, std::string_view extra = {});
+  // The same, written atomically to `file` (checkpoint.hpp).
+  void save(const std::filesystem::path& file, std::string_view extra = {});
+  // Continues a saved run, on a simulator of the same network (the same
+  // description: populations, parameters, synapses, inputs, state
+  // recorders, recorded with record_state before this call) with any number
+  // of threads: running on gives the spikes the saved run would have given.
+  // Returns the saved `extra`. Throws file_error naming `source` and what is
+  // wrong (format, size, checksum, or the first line of the network
+  // description that differs); the simulator is then to be reset().
+  std::string restore(std::istream& in, std::string_view source);
+  std::string restore(const std::filesystem::path& file);
+  // The network description a checkpoint is bound to, one item per line.
+  std::string checkpoint_description() const;
 
   // Step 5's listeners of population `population_id`: called after the
   // neuron was reset, with the spike time and the neuron index.
@@ -247,6 +273,7 @@ class simulator {
   void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
+  std::string checkpoint_payload(std::string_view description, std::string_view extra);
   void setup_windowed();
 
   network* net_;

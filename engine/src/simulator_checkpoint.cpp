@@ -1,0 +1,271 @@
+// simulator::save and simulator::restore (checkpoint.hpp has the format).
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "apical/engine/checkpoint.hpp"
+#include "apical/engine/error.hpp"
+#include "apical/engine/simulator.hpp"
+
+namespace apical {
+namespace {
+
+// An event as saved: every byte defined (no padding), so the checksum of
+// equal states is equal.
+struct saved_event {
+  double time_ms;
+  std::uint32_t index, payload;
+  std::uint16_t target;
+  std::uint8_t kind, unused0 = 0;
+  std::uint32_t unused1 = 0;
+};
+static_assert(sizeof(saved_event) == 24);
+static_assert(std::is_trivially_copyable_v<rng> && sizeof(rng) == 32);
+
+std::uint64_t bytes_hash(const void* data, std::size_t bytes) {
+  return checkpoint_checksum(std::string_view(static_cast<const char*>(data), bytes));
+}
+
+// The first line where two descriptions differ, for the message.
+std::string first_difference(const std::string& saved, const std::string& here) {
+  std::istringstream a(saved), b(here);
+  std::string la, lb;
+  for (;;) {
+    const bool ga = static_cast<bool>(std::getline(a, la));
+    const bool gb = static_cast<bool>(std::getline(b, lb));
+    if (!ga && !gb) return "the descriptions hash differently";
+    if (!ga) la = "(nothing)";
+    if (!gb) lb = "(nothing)";
+    if (!ga || !gb || la != lb) return fmt::format("the checkpoint has {}; this network has {}", la, lb);
+  }
+}
+}  // namespace
+
+std::string simulator::checkpoint_description() const {
+  // The seed too: a resumed run draws nothing from it, but reports it.
+  std::string d = fmt::format("checkpoint of an apical network, seed {}\n", options_.seed);
+  for (std::size_t k = 0; k < net_->population_count(); ++k) {
+    const auto& pop = net_->pop(k);
+    d += fmt::format("population {} '{}': model {}, {} neurons", k, pop.name(), pop.model_name(),
+                     pop.size());
+    for (const auto name : pop.parameter_names())
+      d += fmt::format(", {}={:.17g}", name, pop.parameter(name));
+    d += '\n';
+  }
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    const auto& pr = net_->proj(k);
+    std::uint64_t h = bytes_hash(pr.targets().data(), pr.targets().size_bytes());
+    for (std::uint32_t g = 0; g < pr.groups(); ++g) {
+      const double delay = pr.group_delay_ms(g);
+      const std::uint64_t begin = pr.group_begin(g);
+      h = h * 31 + bytes_hash(&delay, sizeof delay) + bytes_hash(&begin, sizeof begin);
+    }
+    for (std::uint32_t i = 0; i < pr.pre_size(); ++i) h = h * 31 + pr.first_group(i);
+    if (pr.uniform_weight()) {
+      const float w = pr.weight(0);
+      h = h * 31 + bytes_hash(&w, sizeof w);
+    } else {
+      h = h * 31 + bytes_hash(pr.weights().data(), pr.weights().size_bytes());
+    }
+    d += fmt::format(
+        "projection {} '{}': population {} -> {}, compartment {}, {} synapses in {} delay groups, "
+        "synapse hash {:016x}\n",
+        k, pr.name(), pr.pre_population(), pr.post_population(), pr.compartment(), pr.size(),
+        pr.groups(), h);
+  }
+  for (const auto& in : net_->poisson_inputs())
+    d += fmt::format(
+        "input '{}': population {}, compartment {}, rate_hz={:.17g}, weight={:.9g}, "
+        "start_ms={:.17g}, stop_ms={:.17g}\n",
+        in.name, in.population, in.compartment, in.rate_hz, in.weight, in.start_ms, in.stop_ms);
+  for (std::size_t r = 0; r < samplers_.size(); ++r) {
+    const auto& s = samplers_[r];
+    d += fmt::format("state recorder {}: population {}, variable {}, interval {:.17g} ms, {} neurons",
+                     r, s.population, s.variable_name, s.interval.count(), s.neurons.size());
+    d += fmt::format(", neuron hash {:016x}\n",
+                     bytes_hash(s.neurons.data(), s.neurons.size() * sizeof(std::uint32_t)));
+  }
+  return d;
+}
+
+std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra) {
+  for (std::size_t k = 0; k < net_->population_count(); ++k)
+    if (!net_->pop(k).checkpointable())
+      throw parameter_error(fmt::format(
+          "checkpoint: population '{}' ({}) cannot be checkpointed (its state is not plain data)",
+          net_->pop(k).name(), net_->pop(k).model_name()));
+  for (std::size_t k = 0; k < net_->projection_count(); ++k)
+    if (!delivery_signals_[k].empty())
+      throw parameter_error(fmt::format(
+          "checkpoint: projection '{}' has delivery listeners (plasticity or learning), whose "
+          "weights and traces a checkpoint does not hold yet; checkpoint the network without "
+          "plasticity",
+          net_->proj(k).name()));
+  checkpoint_writer w;
+  w.text(description);
+  w.put(now_.count());
+  const simulation_counters c = counters();
+  w.put(c);
+  for (std::size_t k = 0; k < net_->population_count(); ++k) net_->pop(k).save(w);
+  // Poisson inputs: next spikes and streams; whether their wake-ups are
+  // queued (not for dense inputs on the windowed path).
+  const auto inputs = net_->poisson_inputs();
+  for (std::size_t d = 0; d < inputs.size(); ++d) {
+    const drive_view& v = parts_[0].pops[inputs[d].population].drives[drive_slot_[d]];
+    w.put(std::uint8_t{path_ == delivery_path::windowed && !v.sparse});
+    w.array(std::span<const double>(drives_[d].next_ms));
+    w.array(std::span<const rng>(drives_[d].generators));
+  }
+  // Pending events of every partition, once each (a spike's delivery to
+  // several partitions is one event; so is a sampling instant).
+  std::vector<event> all;
+  for (auto& part : parts_) {
+    auto& q = *part.queue;
+    const std::size_t first = all.size();
+    while (!q.empty()) all.push_back(q.pop());
+    q.clear();
+    for (std::size_t k = first; k < all.size(); ++k) q.push(all[k]);
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::vector<saved_event> saved;
+  saved.reserve(all.size());
+  for (const event& e : all)
+    saved.push_back({e.time.count(), e.index, e.payload, e.target,
+                     static_cast<std::uint8_t>(e.kind)});
+  w.array(std::span<const saved_event>(saved));
+  for (std::size_t r = 0; r < samplers_.size(); ++r) {
+    std::vector<sample_value> values;
+    for (const auto& part : parts_)
+      values.insert(values.end(), part.samples[r].begin(), part.samples[r].end());
+    w.array(std::span<const sample_value>(values));
+  }
+  w.text(extra);
+  return w.bytes();
+}
+
+void simulator::save(std::ostream& out, std::string_view extra) {
+  const std::string description = checkpoint_description();
+  write_checkpoint(out, checkpoint_checksum(description), checkpoint_payload(description, extra));
+  if (!out) throw file_error("checkpoint: writing the stream failed");
+}
+
+void simulator::save(const std::filesystem::path& file, std::string_view extra) {
+  std::ostringstream out;
+  save(out, extra);
+  write_file_atomically(file, out.view());
+}
+
+std::string simulator::restore(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw file_error(fmt::format("{}: cannot open the checkpoint", file.string()));
+  return restore(in, file.string());
+}
+
+std::string simulator::restore(std::istream& in, std::string_view source) {
+  std::uint64_t hash = 0;
+  const std::string payload = read_checkpoint(in, source, hash);
+  checkpoint_reader r(payload, std::string(source));
+  const std::string description = r.text("description");
+  const std::string here = checkpoint_description();
+  if (description != here || hash != checkpoint_checksum(here))
+    throw file_error(fmt::format("{}: the checkpoint is of another network: {}", source,
+                                 first_difference(description, here)));
+  const double now = r.get<double>("time");
+  if (!std::isfinite(now) || now < 0)
+    throw file_error(fmt::format("{}: checkpoint time {} ms is not a time", source, now));
+  now_ = time_ms{now};
+  const auto c = r.get<simulation_counters>("counters");
+  for (auto& part : parts_) {
+    part.counters = {};
+    part.queue->clear();
+    part.samples.assign(samplers_.size(), {});
+    part.outbox[0].clear();
+    part.outbox[1].clear();
+  }
+  parts_[0].counters = c;
+  for (std::size_t k = 0; k < net_->population_count(); ++k) net_->pop(k).load(r);
+
+  const auto inputs = net_->poisson_inputs();
+  std::vector<std::uint8_t> unqueued(inputs.size());
+  for (std::size_t d = 0; d < inputs.size(); ++d) {
+    const std::string f = fmt::format("input '{}' ", inputs[d].name);
+    unqueued[d] = r.get<std::uint8_t>(f + "queued flag");
+    r.array(drives_[d].next_ms, drives_[d].next_ms.size(), f + "next spikes");
+    r.array(drives_[d].generators, drives_[d].generators.size(), f + "streams");
+  }
+
+  std::vector<saved_event> saved;
+  r.array(saved, "events");
+  for (const auto& s : saved) {
+    const auto bad = [&](std::string_view why) {
+      return file_error(fmt::format("{}: checkpoint event at {} ms (kind {}, target {}, index {}) "
+                                    "{}",
+                                    source, s.time_ms, s.kind, s.target, s.index, why));
+    };
+    if (!(s.time_ms >= now)) throw bad("is not at or after the checkpoint's time");
+    const event e{time_ms{s.time_ms}, s.index, s.payload, s.target,
+                  static_cast<event_kind>(s.kind)};
+    if (e.kind == event_kind::crossing) {
+      if (s.target >= net_->population_count() || s.index >= net_->pop(s.target).size())
+        throw bad("names no neuron");
+      parts_[owner(s.target, s.index)].sched.schedule(e);
+    } else if (e.kind == event_kind::sample) {
+      if (s.target >= samplers_.size()) throw bad("names no state recorder");
+      for (auto& part : parts_) part.sched.schedule(e);
+    } else if (e.kind != event_kind::delivery) {
+      throw bad("has an unknown kind");
+    } else if (s.target >= first_drive_target_) {
+      if (std::size_t{s.target} - first_drive_target_ >= inputs.size()) throw bad("names no input");
+      const auto pop = inputs[s.target - first_drive_target_].population;
+      if (s.index >= net_->pop(pop).size()) throw bad("names no neuron");
+      parts_[owner(pop, s.index)].sched.schedule(e);
+    } else {
+      const projection& pr = net_->proj(s.target);
+      if (s.index >= pr.pre_size() || s.payload < pr.first_group(s.index) ||
+          s.payload >= pr.last_group(s.index))
+        throw bad("names no delay group of its projection");
+      // To every partition owning one of the group's targets, as
+      // schedule_deliveries does.
+      const auto targets = pr.group_targets(s.payload);
+      for (std::size_t p = 0; p < parts_.size(); ++p) {
+        if (parts_.size() > 1) {
+          const auto [lo, hi] = range(pr.post_population(), p);
+          const auto it = std::lower_bound(targets.begin(), targets.end(), lo);
+          if (it == targets.end() || *it >= hi) continue;
+        }
+        parts_[p].sched.schedule(e);
+      }
+    }
+  }
+  // Dense inputs saved on the windowed path queued no wake-ups: queue
+  // them, as a switch to the ordered path does; the restored run then
+  // starts on the ordered path's footing, which either path continues.
+  for (std::size_t d = 0; d < inputs.size(); ++d) {
+    if (!unqueued[d]) continue;
+    const auto& st = drives_[d];
+    const auto target = static_cast<std::uint16_t>(first_drive_target_ + d);
+    for (std::uint32_t i = 0; i < st.next_ms.size(); ++i)
+      if (st.next_ms[i] < std::numeric_limits<double>::infinity())
+        parts_[owner(inputs[d].population, i)].sched.schedule(
+            event{time_ms{st.next_ms[i]}, i, 0, target, event_kind::delivery});
+  }
+  path_ = delivery_path::ordered;
+
+  for (std::size_t k = 0; k < samplers_.size(); ++k) {
+    r.array(parts_[0].samples[k], fmt::format("state recorder {} samples", k));
+    for (const auto& v : parts_[0].samples[k])
+      if (v.column >= samplers_[k].neurons.size())
+        throw file_error(fmt::format("{}: checkpoint sample of state recorder {} names column {} "
+                                     "of {}",
+                                     source, k, v.column, samplers_[k].neurons.size()));
+  }
+  std::string extra = r.text("extra");
+  r.expect_end();
+  return extra;
+}
+
+}  // namespace apical

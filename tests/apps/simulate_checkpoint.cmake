@@ -1,0 +1,101 @@
+# `apical simulate --checkpoint` and `--resume`: a run checkpointed at 50,
+# 100 and 130 ms and resumed (with another thread count) to 200 ms writes
+# the spike file and spike counts of the uninterrupted run; damaged,
+# foreign and plastic checkpoints, and an existing checkpoint file, are
+# refused with messages saying what is wrong.
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+function(run_apical expect_ok)
+  execute_process(COMMAND ${APICAL} simulate ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(expect_ok AND NOT rc EQUAL 0)
+    message(FATAL_ERROR "apical simulate ${ARGN} failed (${rc}): ${out} ${err}")
+  endif()
+  if(NOT expect_ok AND rc EQUAL 0)
+    message(FATAL_ERROR "apical simulate ${ARGN} succeeded, expected a refusal")
+  endif()
+  set(err "${err}" PARENT_SCOPE)
+endfunction()
+# Fails unless the last refusal's message contains `pattern`.
+function(expect_message pattern)
+  if(NOT err MATCHES "${pattern}")
+    message(FATAL_ERROR "expected a message matching '${pattern}', got: ${err}")
+  endif()
+endfunction()
+
+set(ck ${OUT}/part/run.ckpt)  # in the output directory, which the run creates
+run_apical(TRUE --config ${CONFIG} --duration 200 --output ${OUT}/whole)
+run_apical(TRUE --config ${CONFIG} --duration 130 --output ${OUT}/part --checkpoint ${ck}
+           --checkpoint-every 50)
+file(READ ${OUT}/part/summary.json part)
+string(JSON written GET "${part}" checkpoints_written)
+if(NOT written EQUAL 3)
+  message(FATAL_ERROR "expected checkpoints at 50, 100 and 130 ms, got ${written}")
+endif()
+run_apical(TRUE --config ${CONFIG} --duration 200 --output ${OUT}/resumed --resume ${ck}
+           --threads 2 --force-threads)
+file(SHA256 ${OUT}/whole/spikes.csv whole_hash)
+file(SHA256 ${OUT}/resumed/spikes.csv resumed_hash)
+if(NOT whole_hash STREQUAL resumed_hash)
+  message(FATAL_ERROR "the resumed run's spikes.csv differs from the uninterrupted run's")
+endif()
+file(READ ${OUT}/whole/summary.json whole)
+file(READ ${OUT}/resumed/summary.json resumed)
+# summary.json covers the whole run: the spike and event counts of the
+# uninterrupted run, and where the resumed part began.
+string(JSON spikes_whole GET "${whole}" spikes)
+string(JSON events_whole GET "${whole}" synaptic_events)
+string(JSON spikes_resumed GET "${resumed}" spikes)
+string(JSON events_resumed GET "${resumed}" synaptic_events)
+string(JSON from GET "${resumed}" resumed_from_ms)
+if(NOT "${spikes_resumed} ${events_resumed} ${from}" STREQUAL "${spikes_whole} ${events_whole} 130")
+  message(FATAL_ERROR "summary.json: spikes, synaptic_events, resumed_from_ms "
+                      "${spikes_resumed} ${events_resumed} ${from}; expected "
+                      "${spikes_whole} ${events_whole} 130")
+endif()
+
+# Refusals.
+run_apical(FALSE --config ${CONFIG} --duration 10 --output ${OUT}/again --checkpoint ${ck})
+expect_message("--checkpoint .*part/run.ckpt: the file exists")
+run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/other --resume ${ck}
+           --set population.E.tau_m_ms=21)
+expect_message("run.ckpt: the checkpoint is of another network: the checkpoint has population 0 'E'")
+run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/seed --resume ${ck} --seed 99)
+expect_message("another network: the checkpoint has .*, seed [0-9]+; this network has .*, seed 99")
+run_apical(FALSE --config ${CONFIG} --duration 100 --output ${OUT}/early --resume ${ck})
+expect_message("--duration 100: the checkpoint .* is already at 130 ms")
+execute_process(COMMAND head -c 5000 ${ck} OUTPUT_FILE ${OUT}/truncated.ckpt)
+run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/cut --resume
+           ${OUT}/truncated.ckpt)
+expect_message("truncated.ckpt: checkpoint truncated: the header announces [0-9]+ payload bytes, 4960")
+run_apical(FALSE --config ${CONFIG} --duration 200 --output ${OUT}/none --resume ${CONFIG})
+expect_message("brette_bench4.ini: not a checkpoint")
+run_apical(FALSE --preset stdp-balanced --duration 10 --output ${OUT}/plastic --checkpoint
+           ${OUT}/plastic.ckpt)
+expect_message("--checkpoint: plasticity \\(\\[plasticity.*is not checkpointed yet")
+run_apical(FALSE --config ${CONFIG} --checkpoint-every 10 --output ${OUT}/every)
+expect_message("--checkpoint-every needs --checkpoint FILE")
+
+# A run killed (SIGKILL, by the timeout) during its run resumes from its
+# last checkpoint to the spikes of the uninterrupted run. Should the
+# machine finish within the timeout, the resume starts from the final
+# checkpoint instead, and the comparison still holds.
+set(killed ${OUT}/killed/run.ckpt)
+# brunel-scaled at 1/10 (sustained activity, about 6 s of biology per
+# second of CPU time).
+set(small --preset brunel-scaled --scale 0.1 --duration 8000)
+execute_process(COMMAND ${APICAL} simulate ${small} --output ${OUT}/killed --checkpoint ${killed}
+                        --checkpoint-every 1000
+                TIMEOUT 1 RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+message(STATUS "the run to be killed ended with: ${rc}")
+if(NOT EXISTS ${killed})
+  message(FATAL_ERROR "no checkpoint was written within 1 s (every 1000 ms of biology)")
+endif()
+run_apical(TRUE ${small} --output ${OUT}/killed --resume ${killed} --checkpoint ${killed}
+           --checkpoint-every 1000)
+run_apical(TRUE ${small} --output ${OUT}/long)
+file(SHA256 ${OUT}/long/spikes.csv long_hash)
+file(SHA256 ${OUT}/killed/spikes.csv killed_hash)
+if(NOT long_hash STREQUAL killed_hash)
+  message(FATAL_ERROR "the run resumed after SIGKILL wrote other spikes than the uninterrupted one")
+endif()

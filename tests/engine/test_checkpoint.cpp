@@ -1,0 +1,287 @@
+// Checkpoints (checkpoint.hpp, simulator::save / restore): a run saved at a
+// run boundary and continued in a fresh simulator, with the same or another
+// number of threads and on either delivery path, gives the spikes and state
+// samples of the uninterrupted run, bit for bit; damaged, truncated,
+// oversized and foreign checkpoints are refused with a message saying what
+// is wrong.
+#include <cstdint>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "apical/engine/checkpoint.hpp"
+#include "apical/engine/connectivity.hpp"
+#include "apical/engine/recorders.hpp"
+#include "apical/engine/simulator.hpp"
+#include "apical/models/lif_delta.hpp"
+#include "apical/models/lif_exp.hpp"
+
+using namespace apical;
+
+namespace {
+
+// E (lif_delta, model A) and I (lif_exp) with random weights and delays of
+// 1-3 ms, a dense Poisson drive onto E, a sparse one onto I, and a long
+// projection E -> I of 25 ms delay (spikes in flight over any checkpoint).
+std::unique_ptr<network> make_net(std::size_t n_e = 240) {
+  auto net = std::make_unique<network>();
+  auto& e = net->add_population<models::lif_delta>(
+      "E", n_e,
+      {.tau_m_ms = 20, .e_l_mv = 0, .v_th_mv = 20, .v_reset_mv = 10, .t_ref_ms = 2,
+       .v_init_min_mv = 0, .v_init_max_mv = 20});
+  auto& i = net->add_population<models::lif_exp>(
+      "I", 60,
+      {.tau_m_ms = 20, .tau_e_ms = 5, .tau_i_ms = 10, .e_l_mv = -55, .v_th_mv = -50,
+       .v_reset_mv = -60, .t_ref_ms = 2, .v_init_min_mv = -60, .v_init_max_mv = -50});
+  const population* pops[2] = {&e, &i};
+  connection_options o;
+  o.delay_ms = value_spec::uniform(1.0, 3.0);
+  std::uint64_t k = 0;
+  for (; k < 4; ++k) {  // EE, EI, IE, II
+    const population& pre = *pops[k / 2];
+    const population& post = *pops[k % 2];
+    o.weight = k < 2 ? value_spec::uniform(0.1, 0.5) : value_spec::uniform(-2.0, -0.5);
+    o.same_population = &pre == &post;
+    net->connect(pre.name() + post.name(), pre, post, 0,
+                 make_generator(connection_rule::fixed_probability, pre.size(), post.size(), 0.15,
+                                0, o, derive_seed(7, stream::connectivity, k)));
+  }
+  o.delay_ms = value_spec::constant(25.0);
+  o.weight = value_spec::constant(2.0);
+  o.same_population = false;
+  net->connect("E_late_I", e, i, 0,
+               make_generator(connection_rule::fixed_probability, e.size(), i.size(), 0.05, 0, o,
+                              derive_seed(7, stream::connectivity, k)));
+  net->add_poisson_input({"drive", e.id(), 0, 10000.0, 0.12f, 0.0, 1e9});
+  net->add_poisson_input({"kick", i.id(), 0, 200.0, 3.0f, 4.0, 80.0});
+  return net;
+}
+
+// What a run leaves: its spikes and the sampled V of three I cells.
+using outcome = std::pair<std::vector<recorded_spike>, std::vector<double>>;
+
+simulation_options opts(unsigned threads, delivery_path path) {
+  simulation_options o;
+  o.seed = 11;
+  o.threads = threads;
+  o.delivery = path;
+  return o;
+}
+
+// Runs to `end` in runs of 10 ms; with a checkpoint time, saves there and
+// continues in a fresh network and simulator with `threads_after` threads
+// on `path_after`.
+outcome run(double end, unsigned threads, delivery_path path, double checkpoint_ms = -1,
+            unsigned threads_after = 0, delivery_path path_after = delivery_path::automatic) {
+  auto net = make_net();
+  auto sim = std::make_unique<simulator>(*net, opts(threads, path));
+  auto rec = std::make_unique<spike_recorder>(*sim);
+  sim->record_state(1, "v_mv", {0, 3, 59}, time_ms{0.7});
+  std::stringstream file;
+  std::vector<recorded_spike> before;
+  for (double t = 0; t < end;) {
+    const double next = checkpoint_ms > t && checkpoint_ms < t + 10 ? checkpoint_ms : t + 10;
+    sim->run_until(time_ms{std::min(next, end)});
+    t = sim->now().count();
+    if (t == checkpoint_ms) {
+      std::string extra = "recorded so far";
+      sim->save(file, extra);
+      before = rec->spikes();
+      rec.reset();
+      sim.reset();
+      net = make_net();
+      sim = std::make_unique<simulator>(*net, opts(threads_after ? threads_after : threads,
+                                                    threads_after ? path_after : path));
+      rec = std::make_unique<spike_recorder>(*sim);
+      sim->record_state(1, "v_mv", {0, 3, 59}, time_ms{0.7});
+      CHECK(sim->restore(file, "memory") == extra);
+      CHECK(sim->now().count() == checkpoint_ms);
+      rec->add(before);
+    }
+  }
+  return {rec->spikes(), sim->state_recording(0).values};
+}
+
+void check_same(const outcome& a, const outcome& b) {
+  REQUIRE(a.first.size() == b.first.size());
+  CHECK(a.first == b.first);
+  CHECK(a.second == b.second);
+}
+
+std::string saved(simulator& sim) {
+  std::stringstream out;
+  sim.save(out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint and resume: the spikes and samples of the uninterrupted run") {
+  const outcome whole = run(120, 1, delivery_path::ordered);
+  REQUIRE(whole.first.size() > 500);
+  // Spikes of I caused by E spikes 25 ms earlier cross every checkpoint
+  // below; some arrive after it.
+  for (const double at : {0.0, 13.7, 50.0, 100.0}) {
+    CAPTURE(at);
+    check_same(whole, run(120, 1, delivery_path::ordered, at));
+    check_same(whole, run(120, 1, delivery_path::windowed, at));
+    check_same(whole, run(120, 2, delivery_path::automatic, at));
+    check_same(whole, run(120, 2, delivery_path::automatic, at, 1));
+    check_same(whole, run(120, 1, delivery_path::windowed, at, 2));
+    // The dense drive queues no wake-ups on the windowed path; the ordered
+    // one needs them.
+    check_same(whole, run(120, 2, delivery_path::windowed, at, 1, delivery_path::ordered));
+    check_same(whole, run(120, 1, delivery_path::ordered, at, 2, delivery_path::windowed));
+  }
+}
+
+TEST_CASE("checkpoint: spikes in flight over a long delay are part of the saved future") {
+  // A neuron E0 fires once, driven by a strong constant input; its spike
+  // reaches I0 25 ms later and makes it fire. The checkpoint falls between.
+  auto make = [] {
+    auto net = std::make_unique<network>();
+    auto& e = net->add_population<models::lif_delta>(
+        "E", 1, {.tau_m_ms = 10, .e_l_mv = 0, .v_th_mv = 20, .v_reset_mv = 0, .t_ref_ms = 1000,
+                 .v_init_min_mv = 0, .v_init_max_mv = 0});
+    auto& i = net->add_population<models::lif_delta>(
+        "I", 1, {.tau_m_ms = 10, .e_l_mv = 0, .v_th_mv = 20, .v_reset_mv = 0, .t_ref_ms = 2,
+                 .v_init_min_mv = 0, .v_init_max_mv = 0});
+    net->connect("EI", e, i, 0, std::vector<synapse>{{0, 0, 30.0f, 25.0}});
+    net->add_poisson_input({"kick", e.id(), 0, 1e6, 25.0f, 1.0, 1.5});
+    return net;
+  };
+  auto net = make();
+  simulator sim(*net);
+  spike_recorder rec(sim);
+  sim.run_until(time_ms{2.0});
+  REQUIRE(rec.spikes().size() == 1);  // E0 fired; its spike is in flight
+  const double fired = rec.spikes()[0].time_ms;
+  std::stringstream file;
+  sim.save(file);
+  auto net2 = make();
+  simulator resumed(*net2);
+  spike_recorder rec2(resumed);
+  resumed.restore(file, "memory");
+  resumed.run_until(time_ms{40.0});
+  REQUIRE(rec2.spikes().size() == 1);
+  CHECK(rec2.spikes()[0].population == 1);
+  CHECK(rec2.spikes()[0].time_ms == fired + 25.0);
+}
+
+TEST_CASE("checkpoint: damaged, truncated and foreign files are refused") {
+  auto net = make_net();
+  simulator sim(*net, opts(1, delivery_path::automatic));
+  sim.run_until(time_ms{20.0});
+  const std::string good = saved(sim);
+  auto restore = [](const std::string& bytes, std::size_t n_e = 240) {
+    auto other = make_net(n_e);
+    simulator s(*other, opts(2, delivery_path::automatic));
+    std::stringstream in(bytes);
+    s.restore(in, "ck.bin");
+  };
+  restore(good);  // the untouched file is fine
+
+  std::string flipped = good;
+  flipped[checkpoint_header_bytes + flipped.size() / 2] ^= 0x10;
+  CHECK_THROWS_WITH_AS(restore(flipped), doctest::Contains("ck.bin: checkpoint corrupt"),
+                       file_error);
+  CHECK_THROWS_WITH_AS(restore(good.substr(0, good.size() - 100)),
+                       doctest::Contains("ck.bin: checkpoint truncated"), file_error);
+  CHECK_THROWS_WITH_AS(restore(good.substr(0, 20)), doctest::Contains("ck.bin: not a checkpoint"),
+                       file_error);
+  CHECK_THROWS_WITH_AS(restore("XPICALCK" + good.substr(8)),
+                       doctest::Contains("no 'APICALCK' magic"), file_error);
+  std::string later = good;
+  later[8] = 9;  // format version 9
+  CHECK_THROWS_WITH_AS(restore(later), doctest::Contains("format version 9"), file_error);
+  CHECK_THROWS_WITH_AS(
+      restore(good, 250),
+      doctest::Contains("of another network: the checkpoint has population 0 'E': model "
+                        "lif_delta, 240 neurons"),
+      file_error);
+}
+
+TEST_CASE("checkpoint: absurd sizes with a valid checksum are refused before allocating") {
+  checkpoint_writer w;
+  w.put(std::uint64_t{1} << 60);  // an array count no file can hold
+  checkpoint_reader r(w.bytes(), "ck.bin");
+  std::vector<double> out;
+  CHECK_THROWS_WITH_AS(r.array(out, "events"),
+                       doctest::Contains("'events' claims 1152921504606846976 elements"),
+                       file_error);
+  CHECK(out.capacity() == 0);
+
+  // A whole checkpoint: the right description, then a huge event count.
+  auto net = make_net();
+  simulator sim(*net);
+  checkpoint_writer p;
+  p.text(sim.checkpoint_description());
+  p.put(0.0);
+  p.put(std::uint64_t{1} << 62);
+  std::stringstream file;
+  write_checkpoint(file, checkpoint_checksum(sim.checkpoint_description()), p.bytes());
+  CHECK_THROWS_WITH_AS(sim.restore(file, "ck.bin"), doctest::Contains("ck.bin: checkpoint ends"),
+                       file_error);
+
+  std::stringstream header;
+  write_checkpoint(header, 0, "");
+  std::string huge = header.str();
+  huge[24 + 7] = 0x7f;  // payload size near 2^63
+  std::stringstream in(huge);
+  std::uint64_t hash = 0;
+  CHECK_THROWS_WITH_AS(read_checkpoint(in, "ck.bin", hash),
+                       doctest::Contains("payload size 9151314442816847872 bytes exceeds"),
+                       file_error);
+}
+
+TEST_CASE("checkpoint: plastic projections are refused, naming the projection") {
+  auto net = make_net();
+  simulator sim(*net);
+  struct counter {
+    int n = 0;
+    void on(const delivery&) { ++n; }
+  } c;
+  sim.on_delivery(0).connect(simulator::delivery_signal::slot::bind<&counter::on>(c));
+  std::stringstream out;
+  CHECK_THROWS_WITH_AS(sim.save(out), doctest::Contains("projection 'EE' has delivery listeners"),
+                       parameter_error);
+  CHECK(out.str().empty());
+}
+
+TEST_CASE("checkpoint: changed bytes under a valid checksum are restored or refused, never crash") {
+  auto net = make_net();
+  simulator sim(*net, opts(1, delivery_path::automatic));
+  sim.record_state(1, "v_mv", {0, 3}, time_ms{0.7});
+  sim.run_until(time_ms{30.0});
+  std::stringstream file;
+  sim.save(file, "extra");
+  const std::string payload = file.str().substr(checkpoint_header_bytes);
+  const std::uint64_t hash = checkpoint_checksum(sim.checkpoint_description());
+  rng r(5);
+  int refused = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string changed = payload;
+    // Past the description (which is compared as a whole): sizes, times,
+    // event fields, states.
+    const std::size_t at = sim.checkpoint_description().size() + 8 +
+                           r.below(payload.size() - sim.checkpoint_description().size() - 8);
+    changed[at] = static_cast<char>(r.below(256));
+    if (trial % 3 == 0) changed[at + 7 < changed.size() ? at + 7 : at] = '\x7f';
+    std::stringstream bad;
+    write_checkpoint(bad, hash, changed);
+    auto other = make_net();
+    simulator s(*other, opts(2, delivery_path::automatic));
+    s.record_state(1, "v_mv", {0, 3}, time_ms{0.7});
+    try {
+      s.restore(bad, "fuzzed");
+    } catch (const file_error& e) {
+      ++refused;
+      CHECK(std::string(e.what()).starts_with("fuzzed: "));
+    }
+  }
+  MESSAGE(refused << " of 300 changed checkpoints refused");
+  CHECK(refused > 0);
+}
