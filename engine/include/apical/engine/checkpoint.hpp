@@ -121,7 +121,8 @@ class checkpoint_reader {
   template <class T>
   void take(std::vector<T>& out, std::uint64_t n) {
     out.resize(n);
-    std::memcpy(out.data(), bytes_.data() + pos_, n * sizeof(T));
+    if (n > 0)  // (an empty vector's data() may be null, which memcpy must not get)
+      std::memcpy(out.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
 
