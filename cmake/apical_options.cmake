@@ -34,3 +34,25 @@ endif()
 function(apical_target_defaults target)
   target_link_libraries(${target} PRIVATE apical_options)
 endfunction()
+
+# A libFuzzer target NAME from SOURCE, linked with the libraries that follow
+# (APICAL_FUZZ with clang; scripts/fuzz.sh builds and runs them). The
+# libraries' own code gets coverage feedback.
+function(apical_fuzz_target name source)
+  if(NOT APICAL_FUZZ)
+    return()
+  endif()
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(WARNING "APICAL_FUZZ needs clang (libFuzzer); ${name} is not built with "
+                    "${CMAKE_CXX_COMPILER_ID}. Configure with CXX=clang++.")
+    return()
+  endif()
+  foreach(library ${ARGN})
+    target_compile_options(${library} PRIVATE -fsanitize=fuzzer-no-link)
+  endforeach()
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  apical_target_defaults(${name})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()

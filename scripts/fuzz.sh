@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the dataset parsers with libFuzzer: builds the fuzz targets with
+# Fuzzes every reader of files a user may hand apical with libFuzzer: builds the fuzz targets with
 # clang, AddressSanitizer and UndefinedBehaviorSanitizer, writes a small seed
 # corpus of valid files, and runs each target for SECONDS (default 60).
 #
@@ -8,7 +8,11 @@
 #              CXX                a clang++ (default: clang++)
 #
 # Targets: fuzz_idx (IDX, plain or gzip), fuzz_cifar_batch (CIFAR-10 batch
-# and class-name list), fuzz_cifar_tarball (gzip + tar + the CIFAR loader).
+# and class-name list), fuzz_cifar_tarball (gzip + tar + the CIFAR loader),
+# fuzz_ini (configuration files), fuzz_train_checkpoint (training
+# checkpoints), fuzz_sim_checkpoint (simulation checkpoints: raw files, and
+# payloads under a valid checksum, random or a valid one with bytes
+# overwritten).
 # A crash leaves its input under BUILD/fuzz-artifacts/; reproduce it with
 # BUILD/datasets/<target> <file>, fix it, and add the input as a test case in
 # tests/datasets/.
@@ -26,7 +30,11 @@ command -v "$cxx" >/dev/null || {
   echo "fuzz: needs clang++ with libFuzzer (Debian: apt-get install clang libclang-rt-dev)" >&2
   exit 1
 }
-targets=(fuzz_idx fuzz_cifar_batch fuzz_cifar_tarball)
+targets=(fuzz_idx fuzz_cifar_batch fuzz_cifar_tarball fuzz_ini fuzz_train_checkpoint
+         fuzz_sim_checkpoint)
+declare -A target_dir=([fuzz_idx]=datasets [fuzz_cifar_batch]=datasets
+                       [fuzz_cifar_tarball]=datasets [fuzz_ini]=config
+                       [fuzz_train_checkpoint]=learning/training [fuzz_sim_checkpoint]=engine)
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAPICAL_FUZZ=ON -DAPICAL_SANITIZE=ON -DAPICAL_BUILD_TESTS=OFF >/dev/null
@@ -35,7 +43,10 @@ cmake --build "$build" --target "${targets[@]}" -j "$(nproc)"
 # Seed corpus: small valid inputs of each format, plain and compressed.
 seeds=$build/fuzz-seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{fuzz_idx,fuzz_cifar_batch,fuzz_cifar_tarball}
+mkdir -p "$seeds"/{fuzz_idx,fuzz_cifar_batch,fuzz_cifar_tarball,fuzz_ini,fuzz_train_checkpoint,fuzz_sim_checkpoint}
+cp "$root"/examples/*/*.ini "$seeds/fuzz_ini/" 2>/dev/null || true
+printf 'APTRAIN' >"$seeds/fuzz_train_checkpoint/magic"
+printf '\x02\x00\x00\x00\x00' >"$seeds/fuzz_sim_checkpoint/patch"
 idx=$seeds/fuzz_idx
 printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x09\x05' >"$idx/labels"
 {
@@ -71,7 +82,7 @@ for t in "${targets[@]}"; do
   artifacts=$build/fuzz-artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   echo "fuzz: $t for ${seconds}s"
-  if ! "$build/datasets/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+  if ! "$build/${target_dir[$t]}/$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" \
     >"$build/fuzz-$t.log" 2>&1; then
     status=1

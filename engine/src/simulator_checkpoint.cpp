@@ -196,6 +196,16 @@ std::string simulator::restore(std::istream& in, std::string_view source) {
     unqueued[d] = r.get<std::uint8_t>(f + "queued flag");
     r.array(drives_[d].next_ms, drives_[d].next_ms.size(), f + "next spikes");
     r.array(drives_[d].generators, drives_[d].generators.size(), f + "streams");
+    for (std::size_t i = 0; i < drives_[d].generators.size(); ++i)
+      if (!drives_[d].generators[i].usable())
+        throw file_error(fmt::format("{}: checkpoint input '{}' has an all-zero random stream "
+                                     "for neuron {} (no state of the generator)",
+                                     source, inputs[d].name, i));
+    for (const double t : drives_[d].next_ms)
+      if (!(t >= now))  // (infinity: no further spike)
+        throw file_error(fmt::format("{}: checkpoint input '{}' has a next spike at {} ms, before "
+                                     "the checkpoint's time {} ms",
+                                     source, inputs[d].name, t, now));
   }
 
   std::vector<saved_event> saved;
@@ -206,7 +216,8 @@ std::string simulator::restore(std::istream& in, std::string_view source) {
                                     "{}",
                                     source, s.time_ms, s.kind, s.target, s.index, why));
     };
-    if (!(s.time_ms >= now)) throw bad("is not at or after the checkpoint's time");
+    if (!(s.time_ms >= now) || !std::isfinite(s.time_ms))
+      throw bad("is not a finite time at or after the checkpoint's time");
     const event e{time_ms{s.time_ms}, s.index, s.payload, s.target,
                   static_cast<event_kind>(s.kind)};
     if (e.kind == event_kind::crossing) {

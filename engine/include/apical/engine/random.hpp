@@ -97,6 +97,9 @@ class rng {
       return mean * (static_cast<double>(j) * ziggurat_width(layer));
     return exponential_ziggurat_slow(mean, bits);
   }
+  // False for the all-zero state, which xoshiro256 never leaves (and which
+  // no seed gives): a stream read from a file must be checked with it.
+  bool usable() const { return (s_[0] | s_[1] | s_[2] | s_[3]) != 0; }
   // Standard normal (Box-Muller; one value per call, simple and portable).
   double normal() {
     double u1;

@@ -124,7 +124,7 @@ struct lif_delta {
   }
   // w after the anchor moved on by `cells` (> 0) cells.
   [[gnu::always_inline]] static double moved(const derived& d, double w, double cells) {
-    const double f = cells < static_cast<double>(d.cell_decay.size())
+    const double f = cells >= 0 && cells < static_cast<double>(d.cell_decay.size())
                          ? d.cell_decay[static_cast<std::size_t>(cells)]
                          : std::exp(-cells / cells_per_tau);
     return quantize(w * f);
@@ -281,6 +281,13 @@ struct lif_delta {
     if (!(in.t_begin >= 0 && span < static_cast<double>(settle_cells))) return 0.0;
     return d.cell_decay[static_cast<std::size_t>(span)] * (1.0 - 0x1.0p-40);
   }
+  // The settling bin of a cell (cells counted from the window's first, c0;
+  // through int64, so that a cell before c0, which settling never uses,
+  // converts without undefined behaviour).
+  [[gnu::always_inline]] static std::uint32_t bin_of(double cell, double c0) {
+    return static_cast<std::uint32_t>(static_cast<std::int64_t>(cell - c0)) &
+           static_cast<std::uint32_t>(settle_cells - 1);
+  }
   // An increment's share of the bound: all of it when positive, the part
   // of it that certainly remains at the end of the window when negative.
   [[gnu::always_inline]] static double bound_share(double add, double decay) {
@@ -366,7 +373,7 @@ struct lif_delta {
         slot[m++] = {t, add, c, 0.0};
         drive_bound += std::max(add, 0.0);
         total += add;
-        const auto bin = static_cast<std::uint32_t>(c - c0) & (settle_cells - 1);
+        const auto bin = bin_of(c, c0);
         drive_sums.total[bin] = total;
         drive_sums.peak[bin] = drive_bound;
         touched |= std::uint32_t{1} << bin;
@@ -483,7 +490,7 @@ struct lif_delta {
       total += add;
       partial += share;
       bound = std::max(bound, partial);
-      const auto c = static_cast<std::uint32_t>(prepared[idx[a]].cell - c0) & (settle_cells - 1);
+      const auto c = bin_of(prepared[idx[a]].cell, c0);
       s.total[c] = total;
       s.peak[c] = bound;
       touched |= std::uint32_t{1} << c;
@@ -507,6 +514,7 @@ struct lif_delta {
         if (slice.touched >> c & 1) slice_peak = slice.peak[c];
         if (drive.touched >> c & 1) drive_peak = drive.peak[c];
         const double cells = c0 + c - n.state.cell;
+        if (!(cells >= 0)) return false;  // (a state from the future: none to settle)
         const double decayed = cells < static_cast<double>(d.cell_decay.size())
                                    ? start * d.cell_decay[static_cast<std::size_t>(cells)]
                                    : start;
