@@ -122,7 +122,7 @@ struct lif_delta {
     constexpr double shift = 0x1.8p11;
     return (x + shift) - shift;
   }
-  // w after the anchor moved on by `cells` (> 0) cells.
+  // w after the anchor moved on by `cells` cells (0: unchanged on the grid).
   [[gnu::always_inline]] static double moved(const derived& d, double w, double cells) {
     const double f = cells >= 0 && cells < static_cast<double>(d.cell_decay.size())
                          ? d.cell_decay[static_cast<std::size_t>(cells)]
@@ -136,14 +136,7 @@ struct lif_delta {
   // the grid unchanged (for |w| < 1 V, where quantize() is exact).
   [[gnu::always_inline]] static void rebase(state& s, const derived& d, double t_ms) {
     const double c = std::floor(t_ms * d.inv_grid);
-    const double k = c - s.cell;
-    double f;
-    if (k >= 0 && k < static_cast<double>(d.cell_decay.size())) [[likely]] {
-      f = d.cell_decay[static_cast<std::size_t>(k)];
-    } else {
-      f = std::exp(-k / cells_per_tau);
-    }
-    s.w_mv = quantize(s.w_mv * f);
+    s.w_mv = moved(d, s.w_mv, c - s.cell);
     s.cell = c;
   }
 
@@ -340,6 +333,11 @@ struct lif_delta {
     const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
     const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
     const float* weights = in.weight ? in.weight + in.begin[k] : nullptr;
+    // Entry a's increment with per-entry weights (the prepared growth factor
+    // times the weight, on the grid).
+    const auto weighted_add = [&](std::size_t a) {
+      return quantize(static_cast<double>(weights[a]) * prepared[idx[a]].add);
+    };
     const double decay = window_decay(d, in);
     const double c0 = cell_of(d, in.t_begin);
 
@@ -349,7 +347,6 @@ struct lif_delta {
     const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
     std::size_t m = 0;
     cell_sums drive_sums;
-    double drive_bound = 0.0;
     if (drive) {
       std::vector<double>& room = *in.neuron_scratch;
       constexpr std::size_t stride = sizeof(prepared_input) / sizeof(double);
@@ -359,7 +356,7 @@ struct lif_delta {
       const drive_view train = *drive;  // (a copy: no store below aliases it)
       rng stream = train.generators[i];
       const double w = static_cast<double>(train.weight);
-      double total = 0.0;
+      double total = 0.0, drive_bound = 0.0;  // (in registers)
       std::uint32_t touched = 0;
       double t = drive->next_ms[i];
       while (t < t_end) {
@@ -380,6 +377,7 @@ struct lif_delta {
         t = train.draw_after(stream, t);
       }
       drive_sums.touched = touched;
+      drive_sums.bound = drive_bound;
       train.generators[i] = stream;
       train.next_ms[i] = t;
       if (m > 0 && train.sparse && t < inf)
@@ -393,15 +391,14 @@ struct lif_delta {
                                     m > 0 ? drive_in[0].time_ms : inf);
       if (n.state.ref_until_ms <= first && first >= in.t_begin &&
           settle(d, n, weights ? settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
-                                   const double add = quantize(static_cast<double>(weights[a]) *
-                                                               prepared[idx[a]].add);
+                                   const double add = weighted_add(a);
                                    return std::pair{add, bound_share(add, decay)};
                                  })
                                : settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
                                    const prepared_input& p = prepared[idx[a]];
                                    return std::pair{p.add, p.bound};
                                  }),
-                 drive_sums, drive_bound, c0)) {
+                 drive_sums, c0)) {
         const double last = std::max(n_slice > 0 ? prepared[idx[n_slice - 1]].time_ms : -inf,
                                      m > 0 ? drive_in[m - 1].time_ms : -inf);
         n.t_last = last;
@@ -453,9 +450,7 @@ struct lif_delta {
       for (; a < n_slice; ++a) take(prepared[idx[a]].time_ms, add_of(a), prepared[idx[a]].cell);
     };
     if (weights) {
-      run([&](std::size_t a) {
-        return quantize(static_cast<double>(weights[a]) * prepared[idx[a]].add);
-      });
+      run(weighted_add);
     } else {
       run([&](std::size_t a) { return prepared[idx[a]].add; });
     }
@@ -476,7 +471,7 @@ struct lif_delta {
     std::array<double, settle_cells> total{};
     std::array<double, settle_cells> peak{};  // the running bound there
     std::uint32_t touched = 0;
-    double bound = 0.0;  // the largest partial sum of the bound shares (>= 0)
+    double bound = 0.0;  // the running bound at the end (the largest, >= 0)
   };
   template <class AddOf>
   [[gnu::always_inline]] static cell_sums settle_sums(const std::uint32_t* idx, std::size_t n,
@@ -502,11 +497,11 @@ struct lif_delta {
   // Settles the neuron when the bound allows (see run_window): w through
   // the window, cell by cell. False when the neuron may cross.
   static bool settle(const derived& d, window_neuron<state>& n, const cell_sums& slice,
-                     const cell_sums& drive, double drive_bound, double c0) {
+                     const cell_sums& drive, double c0) {
     const double limit = d.gap_mv * (1.0 - 0x1.0p-50) - 1e-9 * (1.0 + d.gap_mv);
     double w = n.state.w_mv;
     const double start = std::max(w, 0.0);
-    if (!(start + drive_bound + slice.bound < limit)) {
+    if (!(start + drive.bound + slice.bound < limit)) {
       // The same per cell, with the start's decay up to it.
       double slice_peak = 0.0, drive_peak = 0.0;
       for (std::uint32_t bits = slice.touched | drive.touched; bits != 0; bits &= bits - 1) {
