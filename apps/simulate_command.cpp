@@ -19,6 +19,7 @@
 #include "apical/engine/analysis.hpp"
 #include "apical/engine/checkpoint.hpp"
 #include "apical/engine/error.hpp"
+#include "apical/engine/files.hpp"
 #include "apical/engine/plugin.hpp"
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
@@ -53,16 +54,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void write_text_file(const std::filesystem::path& file, const std::string& text) {
-  // Written next to the target and renamed, so a reader never sees half a file.
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw file_error(fmt::format("{}: write failed", tmp));
-  }
-  std::filesystem::rename(tmp, file);
-}
 
 // Final weights of one plastic projection, as summary.json reports them.
 struct weight_summary {
@@ -457,7 +448,7 @@ void write_recordings(simulation_run& run, const simulate_options& o) {
   const std::filesystem::path dir(o.output);
   if (!run.weight_recorders.empty()) {
     for (auto& r : run.weight_recorders) r->flush(run.sim->now());
-    write_text_file(dir / "weights.csv", weights_csv(run.weight_recorders));
+    write_file_atomically(dir / "weights.csv", weights_csv(run.weight_recorders));
   }
   if (!o.has("no-spikes")) {
     const auto format = parse_spikes_format(o.spikes_format, "--spikes-format");
@@ -674,7 +665,7 @@ int run_simulate(int argc, char** argv) {
   write_population_figures(j, run, act);
   write_plasticity_figures(j, run, spec, o.plastic());
   j.end_object();
-  write_text_file(std::filesystem::path(o.output) / "summary.json", j.str());
+  write_file_atomically(std::filesystem::path(o.output) / "summary.json", j.str());
   print_report(run, spec, act, o.output);
   return 0;
 }

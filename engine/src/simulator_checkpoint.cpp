@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "apical/engine/checkpoint.hpp"
+#include "apical/engine/files.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/simulator.hpp"
 

@@ -181,12 +181,12 @@ TEST_CASE("checkpoints are never overwritten silently and bad ones are rejected 
 
   // A truncated and a corrupted checkpoint.
   const fs::path bad = dir / "bad.bin";
-  app::write_file_atomically(bad, good.substr(0, good.size() / 2));
+  apical::write_file_atomically(bad, good.substr(0, good.size() / 2));
   CHECK_THROWS_WITH_AS(train({"--resume", bad.string(), "--epochs", "2"}),
                        doctest::Contains("bad.bin: field 'payload_bytes'"), apical::file_error);
   std::string flipped = good;
   flipped[good.size() / 3] = static_cast<char>(flipped[good.size() / 3] ^ 1);
-  app::write_file_atomically(bad, flipped);
+  apical::write_file_atomically(bad, flipped);
   CHECK_THROWS_WITH_AS(train({"--resume", bad.string(), "--epochs", "2"}),
                        doctest::Contains("bad.bin: field 'checksum'"), apical::file_error);
   CHECK_THROWS_WITH_AS(train({"--checkpoint", bad.string()}, "evaluate"),

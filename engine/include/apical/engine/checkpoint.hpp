@@ -140,9 +140,4 @@ std::string read_checkpoint(std::istream& in, std::string_view source,
                             std::uint64_t& network_hash,
                             std::uint64_t max_payload_bytes = std::uint64_t{1} << 40);
 
-// Replaces `file` with `bytes` atomically: a temporary file in the same
-// directory is written, flushed and fsync'ed, then renamed over `file` (a
-// failure leaves any previous file as it was). Throws file_error.
-void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
-
 }  // namespace apical
