@@ -34,7 +34,8 @@ simulator::simulator(network& net, simulation_options options)
     : net_(&net),
       options_(options),
       spike_signals_(net.population_count()),
-      delivery_signals_(net.projection_count()) {
+      delivery_signals_(net.projection_count()),
+      window_listeners_(net.projection_count(), nullptr) {
   if (options.threads == 0) throw parameter_error("simulator: threads must be >= 1, got 0");
   for (unsigned p = 0; p < options.threads; ++p) parts_.emplace_back(options.queue);
   for (std::size_t k = 0; k < net.population_count(); ++k) {
@@ -79,6 +80,7 @@ void simulator::setup_windowed() {
   for (std::size_t p = 0; p < parts_.size(); ++p) {
     auto& part = parts_[p];
     part.pops.resize(net_->population_count());
+    part.arrivals.resize(net_->projection_count());
     for (std::size_t k = 0; k < net_->population_count(); ++k) {
       auto& wp = part.pops[k];
       const auto [lo, hi] = range(k, p);
@@ -117,13 +119,25 @@ std::string simulator::windowed_obstacle() const {
     if (inline_[k])
       return fmt::format("projection '{}' has delay 0 ms (windows need a minimum delay > 0)",
                          net_->proj(k).name());
-    if (!delivery_signals_[k].empty())
+    const window_listener* l = window_listeners_[k];
+    if (l)
+      if (auto why = l->windowed_obstacle(); !why.empty())
+        return fmt::format("projection '{}': {}", net_->proj(k).name(), why);
+    if (delivery_signals_[k].empty()) continue;
+    if (!l || delivery_signals_[k].size() > 1)
       return fmt::format(
-          "projection '{}' has delivery listeners (plasticity or learning), which see every "
+          "projection '{}' has delivery listeners (learning, third factors), which see every "
           "synapse's input in global time order",
           net_->proj(k).name());
   }
   return {};
+}
+
+void simulator::set_window_listener(std::size_t projection_id, window_listener* listener) {
+  if (projection_id >= window_listeners_.size())
+    throw parameter_error(fmt::format("set_window_listener: projection id {} out of range [0, {})",
+                                      projection_id, window_listeners_.size()));
+  window_listeners_[projection_id] = listener;
 }
 
 void simulator::set_delivery(delivery_path path) {
@@ -590,8 +604,14 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       const float* weights =
           pr.uniform_weight() ? nullptr : pr.group_weights(e.payload).data() + offset;
       per_synapse |= weights != nullptr;
+      const std::uint64_t first = pr.group_begin(e.payload) + offset;
       part.spans.push_back({targets.data(), weights, pr.weight(0),
-                            static_cast<std::uint32_t>(targets.size()), pr.post_population()});
+                            static_cast<std::uint32_t>(targets.size()), pr.post_population(),
+                            e.target, e.payload, first});
+      if (window_listeners_[e.target])
+        part.arrivals[e.target].push_back({e.time.count(), e.payload,
+                                           static_cast<std::uint32_t>(targets.size()), first,
+                                           targets.data()});
       if (a.count() < wp.dense_until_ms) {  // every neuron is active anyway
         for (const std::uint32_t t : targets) ++wp.count[t - wp.lo];
       } else {
@@ -644,12 +664,39 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   }
   part.counters.synaptic_events += total;
 
+  // Followed projections (window_listener) see the window's deliveries; a
+  // delay group arriving twice revises its inputs' weights before any spike.
+  // Populations that may have followed inputs, as bits (modulo 64).
+  std::uint64_t followed_posts = 0;
+  for (std::size_t j = 0; j < window_listeners_.size(); ++j) {
+    window_listener* l = window_listeners_[j];
+    if (!l) continue;
+    const std::size_t post = net_->proj(j).post_population();
+    followed_posts |= std::uint64_t{1} << (post & 63);
+    if (l->window_begin(p, a.count(), b, part.arrivals[j]))
+      for (std::size_t slice = 0; slice < part.pops[post].active.size(); ++slice)
+        revise_slice(part, p, post, slice, {}, -std::numeric_limits<double>::infinity());
+  }
+
   // 4. run each population's active neurons through the window; 6. emit
   part.delivery_scratch.resize(window_inputs::delivery_scratch_per_delivery *
                                part.deliveries.size());
+  std::uint32_t revising = ~std::uint32_t{0};  // the neuron whose spikes revise_spikes holds
+  std::size_t running = 0;                     // the population running
+  auto revise = [&](std::size_t slice, double t) {
+    const std::uint32_t neuron = part.pops[running].active[slice];
+    if (neuron != revising) part.revise_spikes.clear();
+    revising = neuron;
+    part.revise_spikes.push_back(t);
+    revise_slice(part, p, running, slice, part.revise_spikes, t);
+  };
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
-    if (wp.active.empty()) continue;
+    const bool followed = followed_posts >> (k & 63) & 1;
+    if (wp.active.empty()) {
+      if (followed) end_followed(p, k, {});
+      continue;
+    }
     window_inputs in;
     in.deliveries = part.deliveries;
     in.active = wp.active;
@@ -661,6 +708,11 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.t_end = b;
     in.delivery_scratch = part.delivery_scratch.data();
     in.neuron_scratch = &part.neuron_scratch;
+    if (followed) {
+      running = k;
+      revising = ~std::uint32_t{0};
+      in.revise = delegate<void(std::size_t, double)>::from(revise);
+    }
     window_counts counts;
     part.fired.clear();
     net_->pop(k).run_window(in, part.sched, part.fired, counts);
@@ -675,11 +727,39 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       if (!listeners.empty()) listeners.emit(time_ms{f.time_ms}, f.neuron);
       out.push_back({f.time_ms, {static_cast<std::uint16_t>(k), f.neuron}});
     }
+    if (followed) end_followed(p, k, part.fired);
   }
+  for (std::size_t j = 0; j < window_listeners_.size(); ++j) part.arrivals[j].clear();
 
   // 5. samples of the instant that ended the window
   for (const event& due : part.due_samples) sample(part, p, due);
   return time_ms{b};
+}
+
+void simulator::end_followed(std::size_t p, std::size_t population,
+                             std::span<const fired_spike> fired) {
+  for (std::size_t j = 0; j < window_listeners_.size(); ++j)
+    if (window_listeners_[j] && net_->proj(j).post_population() == population)
+      window_listeners_[j]->window_end(p, fired);
+}
+
+void simulator::revise_slice(partition& part, std::size_t p, std::size_t population,
+                             std::size_t slice, std::span<const double> spikes, double after) {
+  const auto& wp = part.pops[population];
+  const std::uint32_t neuron = wp.active[slice];
+  std::uint32_t e = wp.begin[slice + 1];
+  // The slice is in time order: walk back to the first input after `after`.
+  while (e > wp.begin[slice] && part.deliveries[part.entry_delivery[e - 1]].time_ms > after) --e;
+  for (; e < wp.begin[slice + 1]; ++e) {
+    const std::uint32_t d = part.entry_delivery[e];
+    const window_target& sp = part.spans[d];
+    window_listener* l = window_listeners_[sp.projection];
+    if (!l) continue;
+    const auto pos = std::lower_bound(sp.targets, sp.targets + sp.count, neuron) - sp.targets;
+    part.entry_weight[e] = l->revised_weight(p, neuron, spikes,
+                                             sp.first_synapse + static_cast<std::uint64_t>(pos),
+                                             sp.group, part.deliveries[d].time_ms);
+  }
 }
 
 }  // namespace apical

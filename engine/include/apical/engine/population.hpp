@@ -258,6 +258,7 @@ class model_population final : public population {
           }
           M::fire(states_[i], derived_, tq);
           out.push_back({tq, i});
+          if (in.revise) in.revise(k, tq);
           repredict_before(i, tq, t_end, s);
           continue;
         }

@@ -20,8 +20,10 @@
 // Two delivery paths run this cycle, with bit-identical spikes:
 //
 // - ordered: every event goes through the queue, one at a time (steps 1-6
-//   as written). Needed when delivery listeners watch each synapse (step 4:
-//   plasticity, learning) or a projection has no delay.
+//   as written). Needed when delivery listeners watch each synapse in
+//   global time order (step 4: learning, third factors) or a projection has
+//   no delay. Plasticity runs on both: on the windowed path a plastic
+//   projection follows its inputs window by window (window_listener).
 // - windowed (window.hpp): when every delay is at least D > 0, time is cut
 //   into windows of at most D. A window's deliveries are popped together,
 //   scattered into one input slice per target neuron (in event order), and
@@ -165,6 +167,10 @@ class simulator {
   delivery_signal& on_delivery(std::size_t projection_id) {
     return delivery_signals_[projection_id];
   }
+  // A listener that follows projection `projection_id` on the windowed path
+  // in place of its one delivery listener (window.hpp; null: none). It must
+  // outlive the simulator's runs or be removed first.
+  void set_window_listener(std::size_t projection_id, window_listener* listener);
 
   // Samples state variable `variable` of the given neurons every
   // `interval` (first sample at time 0). Returns the recorder's index.
@@ -230,6 +236,9 @@ class simulator {
     float weight;
     std::uint32_t count;
     std::uint16_t population;
+    std::uint16_t projection;
+    std::uint32_t group;
+    std::uint64_t first_synapse;
   };
   struct partition {
     std::unique_ptr<event_queue> queue;
@@ -247,6 +256,9 @@ class simulator {
     std::vector<float> entry_weight;
     std::vector<event> due_samples;
     std::vector<fired_spike> fired;
+    // Per projection with a window listener: its deliveries of the window.
+    std::vector<std::vector<window_arrival>> arrivals;
+    std::vector<double> revise_spikes;  // the spikes of the neuron being revised
     explicit partition(queue_kind q) : queue(make_event_queue(q)), sched(*queue) {}
   };
   // The state of one Poisson input (network::poisson_inputs()).
@@ -275,6 +287,12 @@ class simulator {
   void switch_path(delivery_path to);
   std::string checkpoint_payload(std::string_view description, std::string_view extra);
   void setup_windowed();
+  // Rewrites the weights of the followed inputs of slice `slice` of
+  // population `population` that arrive after `after` (window_listener).
+  // window_end of the listeners of followed projections onto `population`.
+  void end_followed(std::size_t p, std::size_t population, std::span<const fired_spike> fired);
+  void revise_slice(partition& part, std::size_t p, std::size_t population, std::size_t slice,
+                    std::span<const double> spikes, double after);
 
   network* net_;
   simulation_options options_;
@@ -291,6 +309,7 @@ class simulator {
   time_ms now_;
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;
+  std::vector<window_listener*> window_listeners_;  // per projection
   std::vector<state_samples> samplers_;
   mutable std::vector<state_samples> gathered_;
 };

@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "apical/engine/delegate.hpp"
 #include "apical/engine/random.hpp"
 
 namespace apical {
@@ -84,6 +86,21 @@ struct window_inputs {
   // Room a model's own loop may use for one neuron at a time (it grows it
   // as needed; the simulator keeps one per partition).
   std::vector<double>* neuron_scratch = nullptr;
+  // Set when some inputs are plastic (a window_listener follows their
+  // projection): a spike of neuron active[k] at t changes the weights of
+  // that neuron's inputs after t. A model calls revise(k, t) right after
+  // each spike it records, before it reads the weight of any later input
+  // of the neuron (weight_of(), `weight`), which the call rewrites.
+  delegate<void(std::size_t, double)> revise;
+};
+
+// One delivery of a followed projection in one window and partition.
+struct window_arrival {
+  double time_ms;
+  std::uint32_t group;           // the projection's delay group
+  std::uint32_t count;           // targets in this partition
+  std::uint64_t first_synapse;   // the synapse index of targets[0]
+  const std::uint32_t* targets;  // ascending
 };
 
 // One neuron's bookkeeping as a model's own window loop sees it (see
@@ -102,6 +119,40 @@ struct window_neuron {
 struct fired_spike {
   double time_ms;
   std::uint32_t neuron;
+};
+
+// A listener that follows a projection's inputs on the windowed path, in
+// place of its per-synapse delivery listeners (which see each input in
+// global time order on the ordered path): plasticity whose weights change
+// at arrivals and at postsynaptic spikes. Per window and partition p, on
+// p's thread:
+//   1. window_begin: the projection's deliveries of the window, in event
+//      order, before any neuron runs;
+//   2. revised_weight: while the postsynaptic neurons run, the weight an
+//      input has given the spikes its target fired before it in the window
+//      (asked for every later input after each spike, see
+//      window_inputs::revise);
+//   3. window_end: after the postsynaptic population ran, its spikes of the
+//      window (p's neurons; neuron by neuron in ascending order, each
+//      neuron's in time order).
+// The simulator takes the windowed path with it only when it is the
+// projection's one delivery listener and windowed_obstacle() is empty.
+class window_listener {
+ public:
+  virtual ~window_listener() = default;
+  // Why it cannot follow windows now (empty when it can).
+  virtual std::string windowed_obstacle() const { return {}; }
+  // Returns true when inputs of the window need revised weights before any
+  // spike (a group arriving twice): the simulator then asks for every
+  // input of the projection with no spikes before it.
+  virtual bool window_begin(std::size_t p, double t_begin, double t_end,
+                            std::span<const window_arrival> arrivals) = 0;
+  // The weight of the input of `synapse` (delay group `group`) arriving at
+  // t_ms at postsynaptic neuron `post`, which fired at `spikes` (in time
+  // order, all before t_ms) in this window.
+  virtual float revised_weight(std::size_t p, std::uint32_t post, std::span<const double> spikes,
+                               std::uint64_t synapse, std::uint32_t group, double t_ms) = 0;
+  virtual void window_end(std::size_t p, std::span<const fired_spike> fired) = 0;
 };
 
 // What a population did in one window.

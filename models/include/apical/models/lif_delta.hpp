@@ -413,9 +413,11 @@ struct lif_delta {
     // it in registers), written back at the end.
     run_state r{n.state, n.t_last, n.predicted, n.queued, n.version, n.certain != 0};
     const double below_gap = d.gap_mv * (1.0 - 0x1.0p-50);
-    const auto take = [&](double t_in, double add, double cell) __attribute__((always_inline)) {
+    // add() gives the input's increment, read after the crossings before
+    // it (a spike there may revise its weight, window_inputs::revise).
+    const auto take = [&](double t_in, double cell, auto add) __attribute__((always_inline)) {
       if (r.queued < t_in) [[unlikely]]
-        r = crossings_before(d, r, t_in, t_end, i, out, counts);
+        r = crossings_before(d, r, t_in, in, k, i, out, counts);
       // The anchor moves to the input's cell, as rebase() would move it
       // (times only grow).
       if (cell != r.s.cell) {
@@ -427,7 +429,7 @@ struct lif_delta {
       r.certain = true;
       r.predicted = inf;
       if (t_in < r.s.ref_until_ms) return;
-      r.s.w_mv += add;
+      r.s.w_mv += add();
       if (r.s.w_mv < below_gap) return;
       if (r.s.w_mv >= d.gap_mv * growth_at(r.s, d, t_in)) {
         r.predicted = t_in;
@@ -441,20 +443,21 @@ struct lif_delta {
     // ones (the weight times the prepared growth factor).
     const auto run = [&](auto add_of) __attribute__((always_inline)) {
       std::size_t a = 0;
+      const auto entry = [&] { return add_of(a); };
       for (std::size_t j = 0; j < m; ++j) {
         const prepared_input& dr = drive_in[j];
         for (; a < n_slice && !(dr.time_ms < prepared[idx[a]].time_ms); ++a)
-          take(prepared[idx[a]].time_ms, add_of(a), prepared[idx[a]].cell);
-        take(dr.time_ms, dr.add, dr.cell);
+          take(prepared[idx[a]].time_ms, prepared[idx[a]].cell, entry);
+        take(dr.time_ms, dr.cell, [&dr] { return dr.add; });
       }
-      for (; a < n_slice; ++a) take(prepared[idx[a]].time_ms, add_of(a), prepared[idx[a]].cell);
+      for (; a < n_slice; ++a) take(prepared[idx[a]].time_ms, prepared[idx[a]].cell, entry);
     };
     if (weights) {
       run(weighted_add);
     } else {
       run([&](std::size_t a) { return prepared[idx[a]].add; });
     }
-    if (r.queued < t_end) r = crossings_before(d, r, t_end, t_end, i, out, counts);
+    if (r.queued < t_end) r = crossings_before(d, r, t_end, in, k, i, out, counts);
 
     n.state = r.s;
     n.t_last = r.t_last;
@@ -549,11 +552,14 @@ struct lif_delta {
   // The crossing events before t_in (and before t_end), as the event loop
   // handles them: inputs of an instant precede its threshold check, so a
   // crossing found at an input fires once the inputs of that instant are in
-  // (if the prediction still stands).
+  // (if the prediction still stands). A spike may revise the weights of
+  // the neuron's later inputs (window_inputs::revise).
   [[gnu::noinline]] static run_state crossings_before(const derived& d, run_state r, double t_in,
-                                                      double t_end, std::uint32_t i,
+                                                      const window_inputs& in, std::size_t k,
+                                                      std::uint32_t i,
                                                       std::vector<fired_spike>& out,
                                                       window_counts& counts) {
+    const double t_end = in.t_end;
     while (r.queued < t_in && r.queued < t_end) {
       const double tq = r.queued;
       r.queued = inf;
@@ -566,6 +572,7 @@ struct lif_delta {
       } else {
         fire(r.s, d, tq);
         out.push_back({tq, i});
+        if (in.revise) in.revise(k, tq);
       }
       const spike_prediction p = predict(r.s, d, tq);
       r.predicted = p.time_ms;

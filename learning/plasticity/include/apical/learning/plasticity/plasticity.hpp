@@ -61,6 +61,7 @@
 #include <array>
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -261,8 +262,19 @@ class plastic_projection_base {
   weight_change_signal changes_;
 };
 
+// On the windowed path (window.hpp) a plastic projection follows its
+// inputs window by window, as a window_listener, with the weights and
+// traces the ordered path gives: the window's arrivals move the
+// presynaptic traces (each arrival remembering the trace before it, each
+// delay group its trace before the window); a postsynaptic spike inside
+// the window revises the weights its neuron's later inputs are delivered
+// with (the synapse's own events replayed up to the input, on copies);
+// after the neurons ran, arrivals at neurons that did not fire apply
+// on_pre in delivery order, and each neuron that fired applies its
+// arrivals and spikes merged in time order, reading presynaptic traces as
+// they were at each spike.
 template <plasticity_rule Rule>
-class plastic_projection final : public plastic_projection_base {
+class plastic_projection final : public plastic_projection_base, public window_listener {
  public:
   using parameters_type = typename Rule::parameters;
   static constexpr std::size_t n_pre = pre_trace_count<Rule>;
@@ -286,8 +298,10 @@ class plastic_projection final : public plastic_projection_base {
     if (listens_to_post)
       sim.on_spike(proj_->post_population())
           .connect(spike_slot::bind<&plastic_projection::post>(*this));
+    sim.set_window_listener(projection_id, this);
   }
   ~plastic_projection() override {
+    sim_->set_window_listener(projection_id_, nullptr);
     if (listens_to_pre)
       sim_->on_delivery(projection_id_)
           .disconnect(delivery_slot::bind<&plastic_projection::pre>(*this));
@@ -334,6 +348,18 @@ class plastic_projection final : public plastic_projection_base {
   static constexpr bool listens_to_post = n_post > 0 || has_on_post<Rule>;
   static constexpr std::uint32_t no_group = ~std::uint32_t{0};
 
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
+  static constexpr double inf = std::numeric_limits<double>::infinity();
+  struct logged_arrival {
+    trace_values<n_pre> pre_before;  // the group's traces just before it
+    std::uint32_t next;              // the group's next arrival in the window
+  };
+  struct deferred_arrival {
+    std::uint32_t post;
+    std::uint32_t arrival;
+    std::uint64_t synapse;
+  };
+
   // What one partition's thread alone reads and writes.
   struct alignas(64) partition_state {
     trace_table<n_pre> pre;
@@ -341,7 +367,162 @@ class plastic_projection final : public plastic_projection_base {
     std::uint32_t group = no_group;    // the delivery in progress
     std::uint64_t synapse = 0;         // its latest synapse
     double t_latest_ms = 0.0;          // to detect a restart
+    // The windowed path: the window in progress (counted from 1), its
+    // arrivals, per delay group the window of its latest arrival, its
+    // traces before that window and its first and last arrival there, and
+    // per postsynaptic neuron the window of its latest spike.
+    std::uint64_t window = 0;
+    bool in_window = false;
+    std::vector<window_arrival> arrivals;
+    std::vector<logged_arrival> log;
+    std::vector<std::uint64_t> group_window;
+    std::vector<typename trace_table<n_pre>::entry> group_start;
+    std::vector<std::uint32_t> group_first, group_last;
+    std::vector<std::uint64_t> fired_window;
+    std::vector<deferred_arrival> deferred;
   };
+
+  // The windowed path (window_listener).
+  std::string windowed_obstacle() const override {
+    if (!changes_.empty())
+      return "its weight changes have listeners (a weight recorder), which see every change in "
+             "time order";
+    return {};
+  }
+
+  bool window_begin(std::size_t p, double t_begin, double,
+                    std::span<const window_arrival> arrivals) override {
+    auto& s = enter(p, t_begin);
+    ++s.window;
+    s.in_window = true;
+    if (s.group_window.empty()) {
+      s.group_window.assign(proj_->groups(), 0);
+      s.group_first.assign(proj_->groups(), none);
+      s.group_last.assign(proj_->groups(), none);
+      s.group_start.resize(n_pre > 0 ? proj_->groups() : 0);
+    }
+    s.arrivals.assign(arrivals.begin(), arrivals.end());
+    s.log.resize(arrivals.size());
+    bool repeats = false;
+    std::uint64_t synapses = 0;
+    for (std::uint32_t d = 0; d < arrivals.size(); ++d) {
+      const window_arrival& a = arrivals[d];
+      const std::uint32_t g = a.group;
+      s.log[d].next = none;
+      if (s.group_window[g] != s.window) {
+        s.group_window[g] = s.window;
+        s.group_first[g] = d;
+        if constexpr (n_pre > 0) s.group_start[g] = s.pre.raw(g);
+      } else {
+        s.log[s.group_last[g]].next = d;
+        repeats = true;
+      }
+      s.group_last[g] = d;
+      if constexpr (n_pre > 0) {
+        s.log[d].pre_before = s.pre.at(g, a.time_ms);
+        s.pre.spike(g, a.time_ms);
+      }
+      synapses += a.count;
+    }
+    auto& counters = counters_[p].c;
+    counters.arrivals += synapses;
+    if constexpr (has_on_pre<Rule>) counters.updates += synapses;
+    return repeats;
+  }
+
+  float revised_weight(std::size_t p, std::uint32_t post, std::span<const double> spikes,
+                       std::uint64_t synapse, std::uint32_t group, double t_ms) override {
+    const auto& s = parts_[p];
+    double w = load(synapse);
+    auto post_trace = post_.raw(post);  // (its spikes of the window are applied in window_end)
+    std::uint32_t a = s.group_window[group] == s.window ? s.group_first[group] : none;
+    std::size_t m = 0;
+    for (;;) {
+      // The synapse's events before t_ms: earlier arrivals of its group,
+      // then the spikes; an arrival before a spike at the same instant.
+      const double t_a = a != none && s.arrivals[a].time_ms < t_ms ? s.arrivals[a].time_ms : inf;
+      const double t_s = m < spikes.size() ? spikes[m] : inf;
+      if (t_a == inf && t_s == inf) break;
+      if (t_a <= t_s) {
+        if constexpr (has_on_pre<Rule>)
+          w = Rule::on_pre(p_, w, s.log[a].pre_before, post_.at(post_trace, t_a));
+        a = s.log[a].next;
+      } else {
+        if constexpr (has_on_post<Rule>)
+          w = Rule::on_post(p_, w, pre_at(s, group, t_s), post_.at(post_trace, t_s));
+        if constexpr (n_post > 0) post_.spike(post_trace, t_s);
+        ++m;
+      }
+    }
+    return static_cast<float>(w);
+  }
+
+  void window_end(std::size_t p, std::span<const fired_spike> fired) override {
+    auto& s = parts_[p];
+    s.in_window = false;
+    if (s.fired_window.size() != proj_->post_size()) s.fired_window.assign(proj_->post_size(), 0);
+    for (const auto& f : fired) s.fired_window[f.neuron] = s.window;
+    // Arrivals at neurons that did not fire, in delivery order (each
+    // synapse's weights lie in a row: sequential).
+    s.deferred.clear();
+    for (std::uint32_t d = 0; d < s.arrivals.size(); ++d) {
+      const window_arrival& a = s.arrivals[d];
+      for (std::uint32_t m = 0; m < a.count; ++m) {
+        const std::uint32_t j = a.targets[m];
+        const std::uint64_t k = a.first_synapse + m;
+        if (s.fired_window[j] == s.window) {
+          s.deferred.push_back({j, d, k});
+          continue;
+        }
+        if constexpr (has_on_pre<Rule>) {
+          const double w = load(k);
+          store(time_ms{a.time_ms}, k, w,
+                Rule::on_pre(p_, w, s.log[d].pre_before, post_.at(j, a.time_ms)));
+        }
+      }
+    }
+    // Each neuron that fired: its arrivals and spikes in time order.
+    std::stable_sort(s.deferred.begin(), s.deferred.end(),
+                     [](const deferred_arrival& x, const deferred_arrival& y) {
+                       return x.post < y.post;
+                     });
+    auto next = s.deferred.begin();
+    const auto apply_pre = [&](const deferred_arrival& x) {
+      if constexpr (has_on_pre<Rule>) {
+        const double t = s.arrivals[x.arrival].time_ms;
+        const double w = load(x.synapse);
+        store(time_ms{t}, x.synapse, w,
+              Rule::on_pre(p_, w, s.log[x.arrival].pre_before, post_.at(x.post, t)));
+      }
+    };
+    for (const auto& f : fired) {
+      while (next != s.deferred.end() && next->post < f.neuron) apply_pre(*next++);
+      for (; next != s.deferred.end() && next->post == f.neuron &&
+             !(s.arrivals[next->arrival].time_ms > f.time_ms);
+           ++next)
+        apply_pre(*next);
+      spiked(p, f.neuron, f.time_ms, [&s, this](std::uint32_t g, double t) {
+        return pre_at(s, g, t);
+      });
+    }
+    while (next != s.deferred.end()) apply_pre(*next++);
+  }
+
+  // Partition p's presynaptic traces of group g at t_ms inside the window,
+  // as the ordered path had them then: the window's arrivals of g after
+  // t_ms not yet counted.
+  trace_values<n_pre> pre_at(const partition_state& s, std::uint32_t g, double t_ms) const {
+    if constexpr (n_pre == 0) {
+      return {};
+    } else {
+      if (s.group_window[g] != s.window || s.pre.raw(g).t_ms <= t_ms) return s.pre.at(g, t_ms);
+      auto e = s.group_start[g];
+      for (std::uint32_t a = s.group_first[g]; a != none && s.arrivals[a].time_ms <= t_ms;
+           a = s.log[a].next)
+        s.pre.spike(e, s.arrivals[a].time_ms);
+      return s.pre.at(e, t_ms);
+    }
+  }
 
   // Partition p forgets its spikes: its presynaptic copy and the traces of
   // the postsynaptic neurons it owns.
@@ -386,14 +567,23 @@ class plastic_projection final : public plastic_projection_base {
     }
   }
 
-  // Step 6 (emit): postsynaptic neuron j spiked at t.
+  // Step 6 (emit): postsynaptic neuron j spiked at t. (On the windowed
+  // path, window_end does this.)
   void post(time_ms t, std::uint32_t j) {
     const double t_ms = t.count();
     const std::size_t p = simulator::current_partition();
+    if (parts_[p].in_window) return;
     auto& s = enter(p, t_ms);
+    spiked(p, j, t_ms, [&s](std::uint32_t g, double t_pre) { return s.pre.at(g, t_pre); });
+  }
+  // on_post on every incoming synapse of j, then j's traces jump;
+  // pre(g, t) gives the presynaptic traces of group g at t.
+  template <class PreAt>
+  void spiked(std::size_t p, std::uint32_t j, double t_ms, PreAt pre) {
     auto& counters = counters_[p].c;
     ++counters.post_spikes;
     if constexpr (has_on_post<Rule>) {
+      const time_ms t{t_ms};
       const trace_values<n_post> before = post_.at(j, t_ms);
       const auto incoming = proj_->incoming(j);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[j];
@@ -401,7 +591,7 @@ class plastic_projection final : public plastic_projection_base {
         prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
-        store(t, k, w, Rule::on_post(p_, w, s.pre.at(group[m], t_ms), before));
+        store(t, k, w, Rule::on_post(p_, w, pre(group[m], t_ms), before));
       }
       counters.updates += incoming.size();
     }

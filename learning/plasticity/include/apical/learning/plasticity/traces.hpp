@@ -57,18 +57,26 @@ class trace_table {
   std::size_t size() const { return entries_.size(); }
   const std::array<trace_spec, N>& specs() const { return specs_; }
 
+  // One owner's traces: their value at its last spike, and its time.
+  struct entry {
+    double t_ms = 0.0;
+    trace_values<N> value{};
+  };
+  const entry& raw(std::uint32_t owner) const { return entries_[owner]; }
+
   // The traces of `owner` at t_ms (>= the owner's last spike).
-  trace_values<N> at(std::uint32_t owner, double t_ms) const {
-    const entry& e = entries_[owner];
+  trace_values<N> at(std::uint32_t owner, double t_ms) const { return at(entries_[owner], t_ms); }
+  // The same for an entry kept aside (a copy replayed up to some time).
+  trace_values<N> at(const entry& e, double t_ms) const {
     trace_values<N> v;
     for (std::size_t j = 0; j < N; ++j) v[j] = e.value[j] * std::exp((e.t_ms - t_ms) * inv_tau_[j]);
     return v;
   }
 
   // A spike of `owner` at t_ms: decay to t_ms, then jump.
-  void spike(std::uint32_t owner, double t_ms) {
-    entry& e = entries_[owner];
-    const trace_values<N> now = at(owner, t_ms);
+  void spike(std::uint32_t owner, double t_ms) { spike(entries_[owner], t_ms); }
+  void spike(entry& e, double t_ms) const {
+    const trace_values<N> now = at(e, t_ms);
     for (std::size_t j = 0; j < N; ++j)
       e.value[j] = specs_[j].kind == trace_kind::nearest ? 1.0 : now[j] + 1.0;
     e.t_ms = t_ms;
@@ -83,10 +91,6 @@ class trace_table {
   }
 
  private:
-  struct entry {
-    double t_ms = 0.0;
-    trace_values<N> value{};
-  };
   std::array<trace_spec, N> specs_{};
   std::array<double, N> inv_tau_{};
   std::vector<entry> entries_;
