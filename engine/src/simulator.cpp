@@ -646,6 +646,20 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     wp.begin.push_back(total);
   }
 
+  // Followed projections (window_listener) see the window's deliveries
+  // before the scatter reads their weights.
+  // Populations that may have followed inputs, as bits (modulo 64), and
+  // those where a delay group arrives twice.
+  std::uint64_t followed_posts = 0, repeated_posts = 0;
+  for (std::size_t j = 0; j < window_listeners_.size(); ++j) {
+    window_listener* l = window_listeners_[j];
+    if (!l) continue;
+    const std::size_t post = net_->proj(j).post_population();
+    followed_posts |= std::uint64_t{1} << (post & 63);
+    if (l->window_begin(p, a.count(), b, part.arrivals[j]))
+      repeated_posts |= std::uint64_t{1} << (post & 63);
+  }
+
   // 3. scatter: every target's slice fills in event order
   part.entry_delivery.resize(total);
   part.entry_weight.resize(per_synapse ? total : 0);
@@ -663,20 +677,12 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     }
   }
   part.counters.synaptic_events += total;
-
-  // Followed projections (window_listener) see the window's deliveries; a
-  // delay group arriving twice revises its inputs' weights before any spike.
-  // Populations that may have followed inputs, as bits (modulo 64).
-  std::uint64_t followed_posts = 0;
-  for (std::size_t j = 0; j < window_listeners_.size(); ++j) {
-    window_listener* l = window_listeners_[j];
-    if (!l) continue;
-    const std::size_t post = net_->proj(j).post_population();
-    followed_posts |= std::uint64_t{1} << (post & 63);
-    if (l->window_begin(p, a.count(), b, part.arrivals[j]))
-      for (std::size_t slice = 0; slice < part.pops[post].active.size(); ++slice)
-        revise_slice(part, p, post, slice, {}, -std::numeric_limits<double>::infinity());
-  }
+  // A delay group arriving twice: its inputs' weights revised before any
+  // spike.
+  for (std::size_t k = 0; repeated_posts != 0 && k < part.pops.size(); ++k)
+    if (repeated_posts >> (k & 63) & 1)
+      for (std::size_t slice = 0; slice < part.pops[k].active.size(); ++slice)
+        revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity());
 
   // 4. run each population's active neurons through the window; 6. emit
   part.delivery_scratch.resize(window_inputs::delivery_scratch_per_delivery *

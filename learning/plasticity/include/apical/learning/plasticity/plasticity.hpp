@@ -190,15 +190,34 @@ class plastic_projection_base {
 
   // Re-reads every weight from the projection after a change made from
   // outside (without it, each is picked up at its synapse's next update).
-  void reload_weights() { w_.assign(network_weights_.begin(), network_weights_.end()); }
+  // On the windowed path, where postsynaptic spikes may wait for their
+  // synapses (sync() below), call it after any change from outside: a
+  // changed synapse then drops the spikes waiting for it, which came before
+  // the change, and the others take theirs.
+  void reload_weights() {
+    adopt_outside_changes();
+    w_.assign(network_weights_.begin(), network_weights_.end());
+  }
+  // Brings every weight up to date. On the windowed path a postsynaptic
+  // spike reaches each incoming synapse at the synapse's next arrival (in
+  // the synapse's row, not by a walk over the neuron's incoming synapses):
+  // until then the weight waits. weights(), weight() and the next run on
+  // the ordered path call it.
+  void sync() const { sync_pending(); }
 
   std::size_t projection_id() const { return projection_id_; }
   const projection& proj() const { return *proj_; }
   const simulator& sim() const { return *sim_; }
   // The weights as the rule holds them (double); the projection holds their
   // float rounding.
-  std::span<const double> weights() const { return w_; }
-  double weight(std::uint64_t synapse) const { return w_[synapse]; }
+  std::span<const double> weights() const {
+    sync();
+    return w_;
+  }
+  double weight(std::uint64_t synapse) const {
+    sync();
+    return w_[synapse];
+  }
   // Emitted for every change of a weight (after the hook, before the write),
   // on the thread of the partition that owns the synapse.
   weight_change_signal& on_weight_change() { return changes_; }
@@ -211,6 +230,8 @@ class plastic_projection_base {
 
  protected:
   plastic_projection_base(simulator& sim, std::size_t projection_id);
+  virtual void sync_pending() const = 0;
+  virtual void adopt_outside_changes() = 0;
 
   // The current weight of synapse k, adopting a change made from outside.
   double load(std::uint64_t k) const {
@@ -353,11 +374,15 @@ class plastic_projection final : public plastic_projection_base, public window_l
   struct logged_arrival {
     trace_values<n_pre> pre_before;  // the group's traces just before it
     std::uint32_t next;              // the group's next arrival in the window
+    double from_ms;  // its synapses have seen the spikes before this
   };
-  struct deferred_arrival {
-    std::uint32_t post;
-    std::uint32_t arrival;
-    std::uint64_t synapse;
+  struct post_record {  // a postsynaptic spike waiting in the history
+    double t_ms;
+    trace_values<n_post> before;  // the neuron's traces just before it
+  };
+  struct fired_range {  // a neuron's spikes in window_end's `fired`
+    std::uint64_t window = 0;
+    std::uint32_t begin = 0, end = 0;
   };
 
   // What one partition's thread alone reads and writes.
@@ -369,17 +394,21 @@ class plastic_projection final : public plastic_projection_base, public window_l
     double t_latest_ms = 0.0;          // to detect a restart
     // The windowed path: the window in progress (counted from 1), its
     // arrivals, per delay group the window of its latest arrival, its
-    // traces before that window and its first and last arrival there, and
-    // per postsynaptic neuron the window of its latest spike.
+    // traces before that window and its first and last arrival there; per
+    // postsynaptic neuron its spikes in the window and, since their
+    // synapses' latest arrivals, in the history.
     std::uint64_t window = 0;
     bool in_window = false;
+    double t_begin = 0.0;
     std::vector<window_arrival> arrivals;
     std::vector<logged_arrival> log;
     std::vector<std::uint64_t> group_window;
     std::vector<typename trace_table<n_pre>::entry> group_start;
     std::vector<std::uint32_t> group_first, group_last;
-    std::vector<std::uint64_t> fired_window;
-    std::vector<deferred_arrival> deferred;
+    std::vector<fired_range> fired_at;
+    std::vector<std::vector<post_record>> history;
+    std::vector<double> last_spike;  // the latest spike in the history
+    std::size_t history_size = 0;
   };
 
   // The windowed path (window_listener).
@@ -392,14 +421,20 @@ class plastic_projection final : public plastic_projection_base, public window_l
 
   bool window_begin(std::size_t p, double t_begin, double,
                     std::span<const window_arrival> arrivals) override {
+    parts_[p].in_window = true;
     auto& s = enter(p, t_begin);
     ++s.window;
-    s.in_window = true;
+    s.t_begin = t_begin;
     if (s.group_window.empty()) {
       s.group_window.assign(proj_->groups(), 0);
       s.group_first.assign(proj_->groups(), none);
       s.group_last.assign(proj_->groups(), none);
       s.group_start.resize(n_pre > 0 ? proj_->groups() : 0);
+    }
+    if (s.history.size() != proj_->post_size()) {
+      s.history.resize(proj_->post_size());
+      s.last_spike.assign(proj_->post_size(), -inf);
+      s.fired_at.assign(proj_->post_size(), {});
     }
     s.arrivals.assign(arrivals.begin(), arrivals.end());
     s.log.resize(arrivals.size());
@@ -409,12 +444,18 @@ class plastic_projection final : public plastic_projection_base, public window_l
       const window_arrival& a = arrivals[d];
       const std::uint32_t g = a.group;
       s.log[d].next = none;
+      s.log[d].from_ms = t_begin;
       if (s.group_window[g] != s.window) {
         s.group_window[g] = s.window;
         s.group_first[g] = d;
+        // The spikes since the group's previous arrival, before the window,
+        // reach its synapses now, so that the window delivers their
+        // weights.
+        catch_up(s, a.first_synapse, a.targets, a.count, g);
         if constexpr (n_pre > 0) s.group_start[g] = s.pre.raw(g);
       } else {
         s.log[s.group_last[g]].next = d;
+        s.log[d].from_ms = arrivals[s.group_last[g]].time_ms;
         repeats = true;
       }
       s.group_last[g] = d;
@@ -460,52 +501,112 @@ class plastic_projection final : public plastic_projection_base, public window_l
   void window_end(std::size_t p, std::span<const fired_spike> fired) override {
     auto& s = parts_[p];
     s.in_window = false;
-    if (s.fired_window.size() != proj_->post_size()) s.fired_window.assign(proj_->post_size(), 0);
-    for (const auto& f : fired) s.fired_window[f.neuron] = s.window;
-    // Arrivals at neurons that did not fire, in delivery order (each
-    // synapse's weights lie in a row: sequential).
-    s.deferred.clear();
+    for (std::uint32_t f = 0; f < fired.size();) {
+      const std::uint32_t j = fired[f].neuron;
+      const std::uint32_t begin = f;
+      while (f < fired.size() && fired[f].neuron == j) ++f;
+      s.fired_at[j] = {s.window, begin, f};
+    }
+    // Each arrival in delivery order (a synapse's weights lie in its row:
+    // sequential): the spikes of its target inside the window before it
+    // (since the group's previous arrival), then on_pre.
     for (std::uint32_t d = 0; d < s.arrivals.size(); ++d) {
       const window_arrival& a = s.arrivals[d];
+      const double t = a.time_ms;
+      const double from = s.log[d].from_ms;
       for (std::uint32_t m = 0; m < a.count; ++m) {
         const std::uint32_t j = a.targets[m];
         const std::uint64_t k = a.first_synapse + m;
-        if (s.fired_window[j] == s.window) {
-          s.deferred.push_back({j, d, k});
-          continue;
+        double w = load(k);
+        const double before = w;
+        trace_values<n_post> y;
+        const auto& fa = s.fired_at[j];
+        if (fa.window != s.window) {
+          y = post_.at(j, t);
+        } else {
+          auto post_trace = post_.raw(j);
+          for (std::uint32_t f = fa.begin; f < fa.end && fired[f].time_ms < t; ++f) {
+            const double t_s = fired[f].time_ms;
+            if constexpr (has_on_post<Rule>)
+              if (t_s >= from)
+                w = Rule::on_post(p_, w, pre_at(s, a.group, t_s), post_.at(post_trace, t_s));
+            if constexpr (n_post > 0) post_.spike(post_trace, t_s);
+          }
+          y = post_.at(post_trace, t);
         }
-        if constexpr (has_on_pre<Rule>) {
-          const double w = load(k);
-          store(time_ms{a.time_ms}, k, w,
-                Rule::on_pre(p_, w, s.log[d].pre_before, post_.at(j, a.time_ms)));
-        }
+        if constexpr (has_on_pre<Rule>) w = Rule::on_pre(p_, w, s.log[d].pre_before, y);
+        store(time_ms{t}, k, before, w);
       }
     }
-    // Each neuron that fired: its arrivals and spikes in time order.
-    std::stable_sort(s.deferred.begin(), s.deferred.end(),
-                     [](const deferred_arrival& x, const deferred_arrival& y) {
-                       return x.post < y.post;
-                     });
-    auto next = s.deferred.begin();
-    const auto apply_pre = [&](const deferred_arrival& x) {
-      if constexpr (has_on_pre<Rule>) {
-        const double t = s.arrivals[x.arrival].time_ms;
-        const double w = load(x.synapse);
-        store(time_ms{t}, x.synapse, w,
-              Rule::on_pre(p_, w, s.log[x.arrival].pre_before, post_.at(x.post, t)));
-      }
-    };
+    // The window's spikes join the postsynaptic traces and wait, in the
+    // history, for each synapse's next arrival (or a flush).
+    auto& counters = counters_[p].c;
     for (const auto& f : fired) {
-      while (next != s.deferred.end() && next->post < f.neuron) apply_pre(*next++);
-      for (; next != s.deferred.end() && next->post == f.neuron &&
-             !(s.arrivals[next->arrival].time_ms > f.time_ms);
-           ++next)
-        apply_pre(*next);
-      spiked(p, f.neuron, f.time_ms, [&s, this](std::uint32_t g, double t) {
-        return pre_at(s, g, t);
-      });
+      ++counters.post_spikes;
+      if constexpr (has_on_post<Rule>) counters.updates += proj_->incoming(f.neuron).size();
+      s.history[f.neuron].push_back({f.time_ms, post_.at(f.neuron, f.time_ms)});
+      s.last_spike[f.neuron] = f.time_ms;
+      if constexpr (n_post > 0) post_.spike(f.neuron, f.time_ms);
     }
-    while (next != s.deferred.end()) apply_pre(*next++);
+    s.history_size += fired.size();
+    if (s.history_size > history_limit * (post_begin_[p + 1] - post_begin_[p]) + 1024) flush(p);
+  }
+
+  // On average, at most this many spikes per neuron wait in the history
+  // before a flush brings every synapse up to date.
+  static constexpr std::size_t history_limit = 32;
+
+  // Brings the synapses [first, first + count) of group g (targets
+  // `targets`) up to date: the spikes of each target since the group's
+  // latest arrival (at or after it: an arrival precedes a spike of the same
+  // instant) apply on_post, in time order, with the group's traces then.
+  void catch_up(partition_state& s, std::uint64_t first, const std::uint32_t* targets,
+                std::uint32_t count, std::uint32_t g, bool outside = false) {
+    if constexpr (has_on_post<Rule>) {
+      const double t_prev = n_pre > 0 ? s.pre.raw(g).t_ms : -inf;
+      for (std::uint32_t m = 0; m < count; ++m) {
+        const std::uint32_t j = targets[m];
+        if (s.last_spike[j] < t_prev) continue;
+        const auto& h = s.history[j];
+        std::size_t r = h.size();
+        while (r > 0 && h[r - 1].t_ms >= t_prev) --r;
+        if (r == h.size()) continue;
+        const std::uint64_t k = first + m;
+        if (outside && static_cast<float>(w_[k]) != network_weights_[k]) continue;
+        const double before = load(k);
+        double w = before;
+        for (; r < h.size(); ++r) w = Rule::on_post(p_, w, s.pre.at(g, h[r].t_ms), h[r].before);
+        store(time_ms{h.back().t_ms}, k, before, w);
+      }
+    }
+  }
+  void sync_pending() const override {
+    // (Between runs, or from a partition's own thread during one: the
+    // object itself is never const.)
+    auto* self = const_cast<plastic_projection*>(this);
+    for (std::size_t p = 0; p < parts_.size(); ++p)
+      if (parts_[p].history_size > 0) self->flush(p);
+  }
+  void adopt_outside_changes() override {
+    for (std::size_t p = 0; p < parts_.size(); ++p) flush(p, true);
+  }
+  // Every synapse of partition p's neurons up to date; the history empties.
+  // With `outside`, a synapse whose weight was changed from outside keeps
+  // that weight instead.
+  void flush(std::size_t p, bool outside = false) {
+    auto& s = parts_[p];
+    if (s.history_size == 0) return;
+    const std::uint32_t lo = post_begin_[p], hi = post_begin_[p + 1];
+    for (std::uint32_t g = 0; g < proj_->groups(); ++g) {
+      const auto targets = proj_->group_targets(g);
+      const auto b = std::lower_bound(targets.begin(), targets.end(), lo);
+      const auto e = std::lower_bound(b, targets.end(), hi);
+      if (b == e) continue;
+      catch_up(s, proj_->group_begin(g) + static_cast<std::uint64_t>(b - targets.begin()), &*b,
+               static_cast<std::uint32_t>(e - b), g, outside);
+    }
+    for (std::uint32_t j = lo; j < hi; ++j) s.history[j].clear();
+    s.history_size = 0;
   }
 
   // Partition p's presynaptic traces of group g at t_ms inside the window,
@@ -528,6 +629,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
   // the postsynaptic neurons it owns.
   void restart(std::size_t p) {
     auto& s = parts_[p];
+    if (!s.history.empty()) flush(p);  // (their spikes happened)
     s.pre.clear();
     post_.clear(post_begin_[p], post_begin_[p + 1]);
     s.group = no_group;
@@ -535,6 +637,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
   }
   partition_state& enter(std::size_t p, double t_ms) {
     auto& s = parts_[p];
+    if (!s.in_window && s.history_size > 0) flush(p);  // the ordered path's hooks
     if (t_ms < s.t_latest_ms) restart(p);
     s.t_latest_ms = t_ms;
     return s;
