@@ -1,0 +1,158 @@
+"""PyNN's standard cell and synapse types on apical's models.
+
+Each supported cell type keeps PyNN's parameter names and units (mV, ms,
+nF, nA, Hz) as its native parameters; `apical_model(params)` gives the
+apical model and its parameters, one set per population:
+
+  IF_curr_delta -> lif_delta   tau_m dV/dt = E_L - V, inputs jump V by w (mV)
+  IF_curr_exp   -> lif_exp     tau_m dV/dt = E_L - V + R I_e + R I_i,
+                               R = tau_m / cm (MOhm), currents in nA
+  SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source
+
+A constant current i_offset only moves the resting potential the membrane
+relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
+IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
+apical's R*I (mV) by `weight_scale`.
+"""
+import numpy as np
+from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+
+from .simulator import state
+
+_identity = lambda *names: build_translations(*[(n, n) for n in names])  # noqa: E731
+
+
+class _LIF:
+    """Shared by the current-based integrate-and-fire cells."""
+
+    @staticmethod
+    def _membrane(p):
+        r_mohm = p["tau_m"] / p["cm"]
+        return {
+            "tau_m_ms": p["tau_m"],
+            "e_l_mv": p["v_rest"] + r_mohm * p["i_offset"],
+            "v_th_mv": p["v_thresh"],
+            "v_reset_mv": p["v_reset"],
+            "t_ref_ms": p["tau_refrac"],
+        }
+
+    @staticmethod
+    def weight_scale(p):
+        """apical weight per PyNN weight unit."""
+        return 1.0
+
+
+class IF_curr_delta(_LIF, cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset")
+    recordable = ["spikes", "v"]
+    model = "lif_delta"
+
+    def apical_model(self, p):
+        return self.model, self._membrane(p)
+
+
+class IF_curr_exp(_LIF, cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset", "tau_syn_E", "tau_syn_I")
+    recordable = ["spikes", "v"]
+    model = "lif_exp"
+
+    def apical_model(self, p):
+        params = self._membrane(p)
+        params.update(tau_e_ms=p["tau_syn_E"], tau_i_ms=p["tau_syn_I"])
+        return self.model, params
+
+    @staticmethod
+    def weight_scale(p):
+        return p["tau_m"] / p["cm"]  # nA -> mV (R in MOhm)
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    translations = _identity("rate", "start", "duration")
+    model = "poisson_source"
+
+    def apical_model(self, p):
+        return self.model, {"rate_hz": p["rate"], "start_ms": p["start"],
+                            "stop_ms": p["start"] + p["duration"]}
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    translations = _identity("spike_times")
+    model = "spike_time_source"
+
+    def apical_model(self, p):
+        return self.model, {}
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = _identity("weight", "delay")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+def _unsupported(base, why):
+    """A standard type apical does not simulate: creating one raises."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(f"{base.__name__} is not supported by pyNN.apical: {why}")
+
+    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
+                                          "translations": {}})
+
+
+_no_model = "apical has no such model yet"
+IF_curr_alpha = _unsupported(cells.IF_curr_alpha, _no_model + " (IF_curr_exp is supported)")
+IF_cond_exp = _unsupported(cells.IF_cond_exp, _no_model + " (conductance-based synapses)")
+IF_cond_alpha = _unsupported(cells.IF_cond_alpha, _no_model)
+EIF_cond_exp_isfa_ista = _unsupported(cells.EIF_cond_exp_isfa_ista, _no_model)
+EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_model)
+HH_cond_exp = _unsupported(cells.HH_cond_exp, "Hodgkin-Huxley cells are not event-driven")
+Izhikevich = _unsupported(cells.Izhikevich, _no_model)
+IF_cond_exp_gsfa_grr = _unsupported(cells.IF_cond_exp_gsfa_grr, _no_model)
+SpikeSourceGamma = _unsupported(cells.SpikeSourceGamma, _no_model)
+SpikeSourceInhGamma = _unsupported(cells.SpikeSourceInhGamma, _no_model)
+IF_facets_hardware1 = _unsupported(cells.IF_facets_hardware1, _no_model)
+GIF_cond_exp = _unsupported(cells.GIF_cond_exp, _no_model)
+SpikeSourcePoissonRefractory = _unsupported(cells.SpikeSourcePoissonRefractory, _no_model)
+_no_sources = "current sources are not implemented yet"
+DCSource = _unsupported(electrodes.DCSource, _no_sources)
+StepCurrentSource = _unsupported(electrodes.StepCurrentSource, _no_sources)
+ACSource = _unsupported(electrodes.ACSource, _no_sources)
+NoisyCurrentSource = _unsupported(electrodes.NoisyCurrentSource, _no_sources)
+TsodyksMarkramSynapse = _unsupported(synapses.TsodyksMarkramSynapse,
+                                     "short-term plasticity is not implemented yet")
+STDPMechanism = _unsupported(synapses.STDPMechanism, "plasticity is not connected to "
+                             "pyNN.apical yet (apical.Network.plasticity offers STDP)")
+
+# Cell types apical simulates; list_standard_models() returns these.
+SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, SpikeSourcePoisson, SpikeSourceArray)
+
+
+__all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray",
+           "StaticSynapse", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
+           "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "Izhikevich",
+           "IF_cond_exp_gsfa_grr", "SpikeSourceGamma", "SpikeSourceInhGamma",
+           "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory", "DCSource",
+           "StepCurrentSource", "ACSource", "NoisyCurrentSource", "TsodyksMarkramSynapse",
+           "STDPMechanism"]
+
+
+def uniform_value(lazy, what):
+    """A parameter that is one number for every neuron, from its LazyArray
+    or array; apical populations share one parameter set."""
+    values = np.asarray(lazy)
+    if values.dtype == object:
+        raise NotImplementedError(f"{what}: a value per neuron is not supported")
+    first = values.flat[0]
+    if not np.all(values == first):
+        raise NotImplementedError(
+            f"{what} differs between the neurons of one population; apical populations share "
+            "one parameter set: make one Population per value")
+    return float(first)
