@@ -75,7 +75,8 @@ class Recorder(recording.Recorder):
         if self._spikes is not None:
             self._spike_offset = len(self._spikes)
         if self._v is not None:
-            self._v_offset = self._v.values.shape[0]
+            # The data from now on: the sample at the current time opens it.
+            self._v_offset = int(np.searchsorted(self._v.times_ms, state.t - 1e-9))
 
     def _reset(self):
         pass
