@@ -210,12 +210,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
                                  .compartment = compartment,
                                  .autapses = autapses,
                                  .multapses = multapses};
-    for (const auto& q : spec_.projections)
-      if (q.name == s.name)
-        raise(PyExc_ValueError,
-              fmt::format("[projection.{}]: a projection of this name exists already; give "
-                          "connect() another name=",
-                          s.name));
+    check_new_projection_name(s.name);
     spec_.projections.push_back(s);
     // The rule and its parameters, checked as the build checks them, without
     // drawing a synapse.
@@ -496,7 +491,9 @@ class py_network : public std::enable_shared_from_this<py_network> {
     if (std::any_of(spec_.projections.begin(), spec_.projections.end(), taken) ||
         std::any_of(lists_.begin(), lists_.end(), taken))
       raise(PyExc_ValueError,
-            fmt::format("[projection.{}]: a projection of this name exists already", name));
+            fmt::format("[projection.{}]: a projection of this name exists already; give "
+                        "another name=",
+                        name));
   }
 
   const app::population_spec& find(const std::string& name) const {

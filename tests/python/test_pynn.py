@@ -90,7 +90,7 @@ def test_if_curr_exp_weight_is_a_current_in_nA():
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[t0]))
     cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=tau_s, **LIF))
     cell.initialize(v=LIF["v_rest"])
-    cell.record("v")
+    cell.record(["v", "isyn_exc", "isyn_inh"])
     sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.0),
                    receptor_type="excitatory")
     sim.run(60.0)
@@ -103,6 +103,13 @@ def test_if_curr_exp_weight_is_a_current_in_nA():
     tm = LIF["tau_m"]
     expected = LIF["v_rest"] + r * w * tau_s / (tau_s - tm) * (np.exp(-s / tau_s) - np.exp(-s / tm))
     np.testing.assert_allclose(np.asarray(sig.magnitude)[:, 0], expected, atol=1e-9)
+    # The current itself, back in nA: w exp(-s / tau_s) once it has arrived.
+    i_exc = cell.get_data().segments[0].filter(name="isyn_exc")[0]
+    assert i_exc.units == pq.nA
+    current = np.where(t >= t0 + 1.0, w * np.exp(-s / tau_s), 0.0)
+    away = np.abs(t - t0 - 1.0) > 1e-6  # the sample at the arrival may come just before it
+    np.testing.assert_allclose(np.asarray(i_exc.magnitude)[away, 0], current[away], atol=1e-9)
+    assert np.all(cell.get_data().segments[0].filter(name="isyn_inh")[0].magnitude == 0)
 
 
 def test_spike_source_poisson_rate_start_and_duration():

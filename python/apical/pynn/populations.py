@@ -22,27 +22,33 @@ class Recorder(recording.Recorder):
 
     def __init__(self, population, file=None):
         super().__init__(population, file)
-        self._spikes = self._v = None
-        self._spike_offset = self._v_offset = 0
+        self._spikes = None
+        self._states = {}  # PyNN variable -> (apical StateRecording, scale to PyNN units)
+        self._spike_offset = 0
+        self._state_offset = {}
 
     def _record(self, variable, new_ids, sampling_interval=None):
         state.check_unbuilt("record()")
-        if variable not in ("spikes", "v"):
-            raise NotImplementedError(f"recording '{variable}' is not supported by pyNN.apical "
-                                      "(spikes and v are)")
+        if variable != "spikes" and variable not in self.population.celltype.state_variables:
+            raise NotImplementedError(f"recording '{variable}' is not supported by pyNN.apical")
         if sampling_interval is not None:
             self.sampling_interval = sampling_interval
 
     def _add_to(self, net):
         pop = self.population
-        self._spikes = self._v = None
-        self._spike_offset = self._v_offset = 0
+        self._spikes, self._states = None, {}
+        self._spike_offset, self._state_offset = 0, {}
         if self.recorded["spikes"]:
             self._spikes = net.record_spikes(pop._apical_name)
-        if self.recorded["v"]:
-            neurons = sorted(int(i) - pop.first_id for i in self.recorded["v"])
-            self._v = net.record_state(pop._apical_name, "v_mv", neurons=neurons,
-                                       interval_ms=self.sampling_interval)
+        for variable, ids in self.recorded.items():
+            if variable == "spikes" or not ids:
+                continue
+            name, scale = pop.celltype.state_variables[variable]
+            neurons = sorted(int(i) - pop.first_id for i in ids)
+            self._states[variable] = (
+                net.record_state(pop._apical_name, name, neurons=neurons,
+                                 interval_ms=self.sampling_interval),
+                scale(pop._scalar_parameters()))
 
     def _spike_arrays(self):
         if self._spikes is None:
@@ -56,11 +62,12 @@ class Recorder(recording.Recorder):
         return all_ids[keep], times[keep].copy()
 
     def _get_all_signals(self, variable, ids, clear=False):
-        if self._v is None:
+        if variable not in self._states:
             return np.zeros((0, len(ids))), None
-        columns = {int(n) + self.population.first_id: c for c, n in enumerate(self._v.neurons)}
-        values = self._v.values[self._v_offset:]
-        return values[:, [columns[int(i)] for i in ids]], None
+        rec, scale = self._states[variable]
+        columns = {int(n) + self.population.first_id: c for c, n in enumerate(rec.neurons)}
+        values = rec.values[self._state_offset.get(variable, 0):]
+        return values[:, [columns[int(i)] for i in ids]] * scale, None
 
     def _local_count(self, variable, filter_ids=None):
         all_ids, _ = self._spike_arrays()
@@ -74,9 +81,9 @@ class Recorder(recording.Recorder):
     def _clear_simulator(self):
         if self._spikes is not None:
             self._spike_offset = len(self._spikes)
-        if self._v is not None:
+        for variable, (rec, _) in self._states.items():
             # The data from now on: the sample at the current time opens it.
-            self._v_offset = int(np.searchsorted(self._v.times_ms, state.t - 1e-9))
+            self._state_offset[variable] = int(np.searchsorted(rec.times_ms, state.t - 1e-9))
 
     def _reset(self):
         pass

@@ -42,10 +42,16 @@ class _LIF:
         return 1.0
 
 
+_unit = lambda p: 1.0  # noqa: E731
+_per_resistance = lambda p: p["cm"] / p["tau_m"]  # noqa: E731  (R*I in mV -> I in nA)
+
+
 class IF_curr_delta(_LIF, cells.IF_curr_delta):
     __doc__ = cells.IF_curr_delta.__doc__
     translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
                              "i_offset")
+    # PyNN variable -> (apical state variable, its scale to PyNN's unit).
+    state_variables = {"v": ("v_mv", _unit)}
     recordable = ["spikes", "v"]
     model = "lif_delta"
 
@@ -57,7 +63,9 @@ class IF_curr_exp(_LIF, cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
     translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
                              "i_offset", "tau_syn_E", "tau_syn_I")
-    recordable = ["spikes", "v"]
+    state_variables = {"v": ("v_mv", _unit), "isyn_exc": ("i_e_mv", _per_resistance),
+                       "isyn_inh": ("i_i_mv", _per_resistance)}
+    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
     model = "lif_exp"
 
     def apical_model(self, p):
@@ -72,6 +80,7 @@ class IF_curr_exp(_LIF, cells.IF_curr_exp):
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
+    state_variables = {}
     translations = _identity("rate", "start", "duration")
     model = "poisson_source"
 
@@ -82,6 +91,7 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
 
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
+    state_variables = {}
     translations = _identity("spike_times")
     model = "spike_time_source"
 
