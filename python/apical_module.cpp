@@ -31,9 +31,9 @@
 #include "network_config.hpp"
 #include "presets.hpp"
 #include "python_training.hpp"
-#include "synapse_lists.hpp"
 #include "run_resources.hpp"
 #include "spike_files.hpp"
+#include "synapse_lists.hpp"
 
 namespace py = pybind11;
 

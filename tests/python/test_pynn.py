@@ -40,6 +40,23 @@ def test_pyNN_apical_name_comes_from_the_installed_hook():
     assert r.stdout.split()[0] == "True"
 
 
+def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\n"
+        "exec('from pyNN.%s import *' % sys.argv[1])\n"
+        "setup(timestep=0.1)\n"
+        "p = Population(1, SpikeSourceArray(spike_times=[1.5, 2.25]))\n"
+        "p.record('spikes')\n"
+        "run(5.0)\n"
+        "print(list(p.get_data().segments[0].spiketrains[0].magnitude))\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(apical.__file__)))
+    r = subprocess.run([sys.executable, "-m", "apical.pynn", str(script), "apical"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[1.5, 2.25]"
+
+
 def test_list_standard_models_names_what_is_simulated():
     assert sorted(sim.list_standard_models()) == sorted(
         ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray"])
@@ -207,6 +224,25 @@ def test_parameters_get_and_set():
     np.testing.assert_allclose(prj.get("weight", format="array"), 0.2, rtol=1e-6)
     prj.set(weight=0.3)  # after the build: written into the running network
     np.testing.assert_allclose(prj.get("weight", format="array"), 0.3, rtol=1e-6)
+
+
+def test_weights_set_between_runs_act_on_later_spikes():
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0, 25.0]))
+    cell = sim.Population(1, sim.IF_curr_delta(**LIF))
+    cell.initialize(v=LIF["v_rest"])
+    cell.record("v")
+    prj = sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0))
+    sim.run(15.0)
+    prj.set(weight=4.0)
+    sim.run(25.0)
+    sig = cell.get_data().segments[0].analogsignals[0]
+    t = np.asarray(sig.times.rescale(pq.ms))
+    expected = np.full_like(t, LIF["v_rest"])
+    for at, w in ((5.1, 2.0), (25.1, 4.0)):  # delay: min_delay = 0.1 ms
+        after = t >= at + 1e-6
+        expected[after] += w * np.exp(-(t[after] - at) / LIF["tau_m"])
+    away = np.min(np.abs(t[:, None] - np.array([5.1, 25.1])[None, :]), axis=1) > 1e-6
+    np.testing.assert_allclose(sig.magnitude[away, 0], expected[away], atol=1e-9)
 
 
 def test_reset_repeats_the_run_in_a_new_segment():
