@@ -311,8 +311,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
     for (std::size_t k = 0; k < out.size(); ++k) {
       const double v = w(static_cast<py::ssize_t>(k));
       if (!std::isfinite(v))
-        raise(PyExc_ValueError,
-              fmt::format("set_weights '{}': weight {} is {}", projection, k, v));
+        raise(PyExc_ValueError, fmt::format("set_weights '{}': weight {} is {}", projection, k, v));
       out[k] = static_cast<float>(v);
     }
   }

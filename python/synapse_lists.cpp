@@ -25,14 +25,13 @@ py::dict draw_synapses(const std::string& rule, std::size_t pre_size, std::size_
                        std::uint64_t stream_id) {
   connection_options o;
   o.weight = weight_max ? value_spec::uniform(weight, *weight_max) : value_spec::constant(weight);
-  o.delay_ms = delay_max_ms ? value_spec::uniform(delay_ms, *delay_max_ms)
-                            : value_spec::constant(delay_ms);
+  o.delay_ms =
+      delay_max_ms ? value_spec::uniform(delay_ms, *delay_max_ms) : value_spec::constant(delay_ms);
   o.autapses = autapses;
   o.same_population = same_population;
   o.multapses = multapses;
-  const auto generate =
-      make_generator(parse_connection_rule(rule), pre_size, post_size, p, k, o,
-                     derive_seed(seed, drawn_stream, stream_id));
+  const auto generate = make_generator(parse_connection_rule(rule), pre_size, post_size, p, k, o,
+                                       derive_seed(seed, drawn_stream, stream_id));
   std::vector<std::int64_t> pre, post;
   std::vector<double> w, d;
   generate([&](const synapse& s) {
@@ -77,9 +76,9 @@ std::vector<synapse> synapses_from_arrays(const py::array_t<std::int64_t>& pre_i
   for (py::ssize_t i = 0; i < n; ++i) {
     if (a(i) < 0 || static_cast<std::size_t>(a(i)) >= pre_size || b(i) < 0 ||
         static_cast<std::size_t>(b(i)) >= post_size)
-      throw parameter_error(fmt::format(
-          "{}: synapse {} connects {} -> {}; expected 0 <= pre < {} and 0 <= post < {}", where,
-          i, a(i), b(i), pre_size, post_size));
+      throw parameter_error(
+          fmt::format("{}: synapse {} connects {} -> {}; expected 0 <= pre < {} and 0 <= post < {}",
+                      where, i, a(i), b(i), pre_size, post_size));
     out.push_back({static_cast<std::uint32_t>(a(i)), static_cast<std::uint32_t>(b(i)),
                    static_cast<float>(w(one_w ? 0 : i)), d(one_d ? 0 : i)});
   }
