@@ -15,6 +15,7 @@ import quantities as pq  # noqa: E402
 
 import apical  # noqa: E402
 import apical.pynn as sim  # noqa: E402
+from pyNN.random import RandomDistribution  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,34 @@ def test_constant_current_gives_the_closed_form_interval(celltype):
     expected = rise + np.arange(len(t)) * (rise + LIF["tau_refrac"])
     assert len(t) == int((200.0 + LIF["tau_refrac"]) // (rise + LIF["tau_refrac"]))
     np.testing.assert_allclose(t, expected, rtol=0, atol=1e-9)
+
+
+def test_parameters_that_differ_split_the_population():
+    # Each neuron its own i_offset, cm and initial v: the closed-form first
+    # spike of each; an input of 0.2 nA moves each by its own R = tau_m / cm.
+    i_offset = np.array([0.5, 1.0, 1.5, 1.0])
+    cm = np.array([0.5, 0.5, 0.5, 0.25])
+    v0 = np.array([-70.0, -60.0, -70.0, -70.0])
+    p = sim.Population(4, sim.IF_curr_exp(**dict(LIF, cm=0.5)))
+    p.set(i_offset=i_offset, cm=cm)
+    p.initialize(v=v0)
+    p.record("spikes")
+    quiet = sim.Population(2, sim.IF_curr_exp(**dict(LIF, cm=0.5)))
+    quiet[1:2].set(cm=0.25)
+    quiet.initialize(v=LIF["v_rest"])
+    quiet.record("v")
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    prj = sim.Projection(src, quiet, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.2, delay=1.0))
+    sim.run(100.0)
+    r = LIF["tau_m"] / cm
+    e = LIF["v_rest"] + r * i_offset
+    first = LIF["tau_m"] * np.log((e - v0) / (e - LIF["v_thresh"]))
+    np.testing.assert_allclose([st[0] for st in spike_times(p)], first, atol=1e-9)
+    np.testing.assert_allclose(prj.get("weight", format="array"), 0.2, rtol=1e-6)
+    v = quiet.get_data().segments[0].analogsignals[0].magnitude
+    rise = v.max(axis=0) - LIF["v_rest"]
+    assert rise[1] == pytest.approx(2 * rise[0], rel=1e-9)  # R of cm 0.25 is twice that of 0.5
 
 
 def test_spike_source_array_spikes_are_exact_and_reach_the_target():
@@ -271,8 +300,9 @@ def test_errors_name_what_is_missing():
     with pytest.raises(ValueError, match="inhibitory"):
         sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5),
                        receptor_type="inhibitory")
-    a.set(tau_m=np.array([10.0, 20.0, 30.0]))
-    with pytest.raises(NotImplementedError, match="one parameter set"):
+    b = sim.Population(3, sim.IF_curr_exp())
+    b.initialize(v=RandomDistribution("normal", mu=-65.0, sigma=2.0))
+    with pytest.raises(NotImplementedError, match="'normal' distribution"):
         sim.run(1.0)
 
 

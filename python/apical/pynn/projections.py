@@ -1,12 +1,13 @@
 """Projections of apical.pynn.
 
-Between two whole populations, the connectors that apical has a rule for
+Between two whole populations (each one apical population), the connectors that apical has a rule for
 (AllToAll, OneToOne, FixedProbability, FixedNumberPre, FixedNumberPost)
 become one projection of the apical.Network, drawn in C++ at the build as
 `apical simulate` draws it. Between PopulationViews or Assemblies, the same
 C++ rule draws the synapses over the index ranges of the two sides
-(apical._draw_synapses), numpy maps them onto the populations, and they are
-added as lists, one per pair of populations. FromListConnector passes its
+(apical._draw_synapses), numpy maps them onto the apical populations (a
+Population split by its parameters is several), and they are added as
+lists, one per pair of apical populations. FromListConnector passes its
 list; DistanceDependentProbabilityConnector draws each pair with numpy.
 """
 import numpy as np
@@ -51,13 +52,6 @@ def _value_range(lazy, what):
     return float(values.flat[0]), float(values.flat[0])
 
 
-def _population_of(ids):
-    """(populations, index of each id's population, index within it)."""
-    firsts = np.array([p.first_id for p in state.populations])
-    which = np.searchsorted(firsts, ids, side="right") - 1
-    return state.populations, which, ids - firsts[which]
-
-
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -98,22 +92,26 @@ class Projection(common.Projection):
                              f"current-based cell must be <= 0, got {high}")
 
     # --- the build ------------------------------------------------------------
-    def _whole(self, side):
-        return isinstance(side, common.Population)
+    def _single_part(self, side):
+        """The one apical population of a whole, unsplit Population, or None."""
+        if isinstance(side, common.Population) and len(side._parts) == 1:
+            return side._parts[0]
+        return None
 
     def _add_to(self, net, k):
         c = self._connector
         rule = _RULES.get(type(c))
         (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
-        if rule and self._whole(self.pre) and self._whole(self.post):
-            scale = self.post._weight_scale()
-            net.connect(self.pre._apical_name, self.post._apical_name, rule,
+        pre, post = self._single_part(self.pre), self._single_part(self.post)
+        if rule and pre and post:
+            scale = post.weight_scale()
+            net.connect(pre.name, post.name, rule,
                         p=getattr(c, "p_connect", None), k=self._degree(),
                         weight=w_lo * scale, weight_max=None if w_lo == w_hi else w_hi * scale,
                         delay_ms=d_lo, delay_max_ms=None if d_lo == d_hi else d_hi,
                         autapses=bool(self._allow_self), multapses=self._multapses(),
                         name=self._name)
-            self._groups = [(self._name, self.pre, self.post)]
+            self._groups = [(self._name, pre, post)]
             return
         if rule:
             s = apical._apical._draw_synapses(
@@ -187,20 +185,18 @@ class Projection(common.Projection):
         if not self._allow_self and self.pre is not self.post:
             keep = pre_ids != post_ids
             pre_ids, post_ids, w, d = pre_ids[keep], post_ids[keep], w[keep], d[keep]
-        pops, a, ia = _population_of(pre_ids)
-        _, b, ib = _population_of(post_ids)
+        a, ia = state.part_of[pre_ids], state.local_of[pre_ids]
+        b, ib = state.part_of[post_ids], state.local_of[post_ids]
+        pairs = sorted(set(zip(a.tolist(), b.tolist())))
         self._groups = []
-        pairs = sorted(set(zip(a.tolist(), b.tolist()))) or [(None, None)]
         for pa, pb in pairs:
-            if pa is None:  # no synapse: nothing to add
-                break
             sel = (a == pa) & (b == pb)
             name = self._name if len(pairs) == 1 else f"{self._name}_{pa}_{pb}"
-            scale = pops[pb]._weight_scale()
-            net.connect_synapses(pops[pa]._apical_name, pops[pb]._apical_name, ia[sel], ib[sel],
-                                 np.asarray(w, dtype=float)[sel] * scale,
+            source, target = state.parts[pa], state.parts[pb]
+            net.connect_synapses(source.name, target.name, ia[sel], ib[sel],
+                                 np.asarray(w, dtype=float)[sel] * target.weight_scale(),
                                  np.asarray(d, dtype=float)[sel], name=name)
-            self._groups.append((name, pops[pa], pops[pb]))
+            self._groups.append((name, source, target))
 
     def _after_build(self, net):
         for ps in self._pending:
@@ -216,9 +212,9 @@ class Projection(common.Projection):
     def _group_arrays(self, net):
         for name, a, b in self._groups:
             c = net.connections(name)
-            yield (name, b, self._endpoint_index("pre", c["pre"] + a.first_id),
-                   self._endpoint_index("post", c["post"] + b.first_id),
-                   c["weight"] / b._weight_scale(), c["delay_ms"])
+            yield (name, b, self._endpoint_index("pre", a.ids[c["pre"]]),
+                   self._endpoint_index("post", b.ids[c["post"]]),
+                   c["weight"] / b.weight_scale(), c["delay_ms"])
 
     def _arrays(self):
         """presynaptic_index, postsynaptic_index, weight (PyNN units), delay of
@@ -305,4 +301,4 @@ class Projection(common.Projection):
                 w = dense[i, j]
             if n:
                 self._check_sign(w.min(), w.max())
-            net.set_weights(name, w * post._weight_scale())
+            net.set_weights(name, w * post.weight_scale())

@@ -8,6 +8,7 @@ when it is first needed (run(), or reading a projection's synapses). reset()
 drops the built Network: the next run rebuilds it from the same seed, so it
 has the same synapses and starts from the same initial state.
 """
+import numpy as np
 from pyNN import common
 
 import apical
@@ -71,6 +72,14 @@ class State(common.control.BaseState):
             net = apical.Network(seed=self.seed)
             for p in self.populations:
                 p._add_to(net)
+            # Where each PyNN ID lives: its part (an apical population) and
+            # its index there.
+            self.parts = [part for p in self.populations for part in p._parts]
+            self.part_of = np.zeros(self.id_counter, dtype=np.int64)
+            self.local_of = np.zeros(self.id_counter, dtype=np.int64)
+            for k, part in enumerate(self.parts):
+                self.part_of[part.ids] = k
+                self.local_of[part.ids] = np.arange(len(part.ids))
             for k, prj in enumerate(self.projections):
                 prj._add_to(net, k)
             for rec in self.recorders:

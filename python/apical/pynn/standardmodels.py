@@ -14,7 +14,6 @@ relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
 IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
 apical's R*I (mV) by `weight_scale`.
 """
-import numpy as np
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 
 from .simulator import state
@@ -152,17 +151,3 @@ __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArr
            "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory", "DCSource",
            "StepCurrentSource", "ACSource", "NoisyCurrentSource", "TsodyksMarkramSynapse",
            "STDPMechanism"]
-
-
-def uniform_value(lazy, what):
-    """A parameter that is one number for every neuron, from its LazyArray
-    or array; apical populations share one parameter set."""
-    values = np.asarray(lazy)
-    if values.dtype == object:
-        raise NotImplementedError(f"{what}: a value per neuron is not supported")
-    first = values.flat[0]
-    if not np.all(values == first):
-        raise NotImplementedError(
-            f"{what} differs between the neurons of one population; apical populations share "
-            "one parameter set: make one Population per value")
-    return float(first)
