@@ -337,3 +337,45 @@ def test_cleared_data_starts_again_at_the_current_time():
     np.testing.assert_array_equal(v1.magnitude, full.magnitude[later])
     assert all(np.all(st.magnitude >= 100.0) for st in second.spiketrains)
     assert sum(len(st) for st in first.spiketrains) > 0
+
+
+@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
+def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
+    # Presynaptic spikes arrive at 11 and 51 ms (delay 1); the postsynaptic
+    # cell is made to fire at 15 and 45 ms by a strong input. All pairs
+    # interact: +A_plus at 11->15 and 11->45, -A_minus at 15->51 and 45->51.
+    w0, w_max, a_plus, a_minus, tau = 0.5, 2.0, 0.01, 0.012, 20.0
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 50.0]))
+    driver = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0, 44.0]))
+    post = sim.Population(1, sim.IF_curr_delta(**LIF))
+    post.initialize(v=LIF["v_rest"])
+    post.record("spikes")
+    weights = (sim.AdditiveWeightDependence if dependence == "additive"
+               else sim.MultiplicativeWeightDependence)(w_min=0.0, w_max=w_max)
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=tau, tau_minus=tau, A_plus=a_plus,
+                                            A_minus=a_minus),
+        weight_dependence=weights, dendritic_delay_fraction=0, weight=w0, delay=1.0)
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    sim.Projection(driver, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=100.0,
+                                                                            delay=1.0))
+    sim.run(100.0)
+    np.testing.assert_array_equal(spike_times(post)[0], [15.0, 45.0])
+    x15, x45 = math.exp(-4 / tau), math.exp(-34 / tau)  # presynaptic trace at 15, 45 ms
+    y = math.exp(-6 / tau) + math.exp(-36 / tau)  # postsynaptic trace at 51 ms
+    w = w0
+    if dependence == "additive":  # PyNN's steps are A * w_max
+        w += a_plus * w_max * (x15 + x45) - a_minus * w_max * y
+    else:  # soft bounds: each step scaled by the distance to the bound
+        w += a_plus * (w_max - w) * x15
+        w += a_plus * (w_max - w) * x45
+        w -= a_minus * w * y
+    assert prj.get("weight", format="array")[0, 0] == pytest.approx(w, abs=1e-6)
+    with pytest.raises(NotImplementedError, match="rule sets the weights"):
+        prj.set(weight=0.1)
+
+
+def test_stdp_refuses_dendritic_delays():
+    with pytest.raises(NotImplementedError, match="axonal"):
+        sim.STDPMechanism(timing_dependence=sim.SpikePairRule(),
+                          weight_dependence=sim.AdditiveWeightDependence())

@@ -19,7 +19,7 @@ import apical
 
 from . import simulator
 from .simulator import state
-from .standardmodels import StaticSynapse
+from .standardmodels import STDPMechanism, StaticSynapse
 
 _RULES = {
     connectors.AllToAllConnector: "all_to_all",
@@ -62,9 +62,9 @@ class Projection(common.Projection):
         state.check_unbuilt("Projection()")
         super().__init__(presynaptic_population, postsynaptic_population, connector,
                          synapse_type, source, receptor_type, space, label)
-        if type(self.synapse_type) is not StaticSynapse:
+        if type(self.synapse_type) not in (StaticSynapse, STDPMechanism):
             raise NotImplementedError(f"{type(self.synapse_type).__name__}: pyNN.apical "
-                                      "supports StaticSynapse only")
+                                      "supports StaticSynapse and STDPMechanism")
         if type(connector) not in CONNECTORS:
             raise NotImplementedError(
                 f"{type(connector).__name__} is not supported by pyNN.apical; supported: " +
@@ -76,6 +76,13 @@ class Projection(common.Projection):
         self._weight = _value_range(ps["weight"], "weight")
         self._delay = _value_range(ps["delay"], "delay")
         self._check_sign(*self._weight)
+        self._stdp = None
+        if type(self.synapse_type) is STDPMechanism:
+            if self._weight[0] < 0:
+                raise NotImplementedError(f"Projection '{self.label}': STDP of negative "
+                                          "(inhibitory) weights")
+            self._stdp = {n: _value_range(ps[n], n)[0] for n in
+                          ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")}
         self._name = f"j{len(state.projections)}"
         self._groups = []     # (apical name, pre population, post population) after _add_to
         self._pending = []    # weights set before the build
@@ -112,7 +119,19 @@ class Projection(common.Projection):
                         autapses=bool(self._allow_self), multapses=self._multapses(),
                         name=self._name)
             self._groups = [(self._name, pre, post)]
+            if self._stdp:
+                self._add_plasticity(net)
             return
+        if self._stdp:
+            raise NotImplementedError(
+                f"Projection '{self.label}': STDP needs a connector with a C++ rule (AllToAll, "
+                "OneToOne, FixedProbability, FixedNumberPre/Post) between whole Populations "
+                "with one parameter set each")
+        self._add_drawn(net, k, rule)
+
+    def _add_drawn(self, net, k, rule):
+        c = self._connector
+        (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
         if rule:
             s = apical._apical._draw_synapses(
                 rule, self.pre.size, self.post.size, p=getattr(c, "p_connect", 0.1),
@@ -198,6 +217,12 @@ class Projection(common.Projection):
                                  np.asarray(d, dtype=float)[sel], name=name)
             self._groups.append((name, source, target))
 
+    def _add_plasticity(self, net):
+        """Makes every apical projection of this one plastic (before the build)."""
+        for name, _, post in self._groups:
+            rule, params = self.synapse_type.apical_rule(self._stdp, post.weight_scale())
+            net.plasticity(name, rule=rule, **params)
+
     def _after_build(self, net):
         for ps in self._pending:
             self._apply_weights(net, ps)
@@ -278,6 +303,9 @@ class Projection(common.Projection):
                 raise NotImplementedError("set(delay=...): only one delay for all synapses, "
                                           "before the network is built")
             self._delay = _value_range(lazy, "delay")
+        if "weight" in names and self._stdp:
+            raise NotImplementedError("set(weight=...) on an STDP projection: its rule sets the "
+                                      "weights; give the initial weight in STDPMechanism(weight=)")
         if "weight" in names:
             # Kept, so that a rebuild before the first run applies it again.
             ps = {"weight": parameter_space["weight"]}

@@ -137,8 +137,73 @@ ACSource = _unsupported(electrodes.ACSource, _no_sources)
 NoisyCurrentSource = _unsupported(electrodes.NoisyCurrentSource, _no_sources)
 TsodyksMarkramSynapse = _unsupported(synapses.TsodyksMarkramSynapse,
                                      "short-term plasticity is not implemented yet")
-STDPMechanism = _unsupported(synapses.STDPMechanism, "plasticity is not connected to "
-                             "pyNN.apical yet (apical.Network.plasticity offers STDP)")
+
+
+class STDPMechanism(synapses.STDPMechanism):
+    """Pair STDP on apical's exact-time rules (docs/plasticity.md):
+    SpikePairRule with AdditiveWeightDependence is `stdp_additive`, with
+    MultiplicativeWeightDependence `stdp_multiplicative`; all pairs interact
+    (all-to-all traces), as in PyNN's NEST and Brian2 backends."""
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def __init__(self, timing_dependence=None, weight_dependence=None,
+                 voltage_dependence=None, dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        if dendritic_delay_fraction != 0:
+            raise NotImplementedError(
+                "STDPMechanism: apical's STDP treats the whole delay as axonal (the rule sees a "
+                "presynaptic spike when it arrives); give dendritic_delay_fraction=0")
+        if type(timing_dependence) is not SpikePairRule:
+            raise NotImplementedError("STDPMechanism: pyNN.apical supports the timing "
+                                      "dependence SpikePairRule only")
+        if type(weight_dependence) not in (AdditiveWeightDependence,
+                                           MultiplicativeWeightDependence):
+            raise NotImplementedError("STDPMechanism: pyNN.apical supports the weight "
+                                      "dependences AdditiveWeightDependence and "
+                                      "MultiplicativeWeightDependence only")
+        if voltage_dependence is not None:
+            raise NotImplementedError("STDPMechanism: no voltage dependence in pyNN.apical")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence,
+                         dendritic_delay_fraction, weight, delay)
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+    def apical_rule(self, p, scale):
+        """apical's rule and parameters for the PyNN parameters `p` (numbers),
+        with weights scaled by `scale` (apical weight per PyNN unit)."""
+        w_max, w_min = p["w_max"] * scale, p["w_min"] * scale
+        rule = {"tau_plus_ms": p["tau_plus"], "tau_minus_ms": p["tau_minus"],
+                "w_min": w_min, "w_max": w_max}
+        if type(self.weight_dependence) is AdditiveWeightDependence:
+            # PyNN's additive step is A * w_max (NEST's stdp_synapse, Brian2).
+            rule.update(a_plus=p["A_plus"] * w_max, a_minus=p["A_minus"] * w_max)
+            return "stdp_additive", rule
+        # Multiplicative: A_plus (w_max - w) up, A_minus (w - w_min) down.
+        rule.update(a_plus=p["A_plus"], a_minus=p["A_minus"])
+        return "stdp_multiplicative", rule
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+_no_rule = "pyNN.apical offers SpikePairRule with additive or multiplicative weight dependence"
+AdditivePotentiationMultiplicativeDepression = _unsupported(
+    synapses.AdditivePotentiationMultiplicativeDepression, _no_rule)
+GutigWeightDependence = _unsupported(synapses.GutigWeightDependence, _no_rule)
+Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
 
 # Cell types apical simulates; list_standard_models() returns these.
 SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, SpikeSourcePoisson, SpikeSourceArray)
@@ -150,4 +215,6 @@ __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArr
            "IF_cond_exp_gsfa_grr", "SpikeSourceGamma", "SpikeSourceInhGamma",
            "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory", "DCSource",
            "StepCurrentSource", "ACSource", "NoisyCurrentSource", "TsodyksMarkramSynapse",
-           "STDPMechanism"]
+           "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence",
+           "MultiplicativeWeightDependence", "AdditivePotentiationMultiplicativeDepression",
+           "GutigWeightDependence", "Vogels2011Rule"]
