@@ -1,14 +1,15 @@
 """Projections of apical.pynn.
 
-Between two whole populations (each one apical population), the connectors that apical has a rule for
-(AllToAll, OneToOne, FixedProbability, FixedNumberPre, FixedNumberPost)
-become one projection of the apical.Network, drawn in C++ at the build as
-`apical simulate` draws it. Between PopulationViews or Assemblies, the same
-C++ rule draws the synapses over the index ranges of the two sides
-(apical._draw_synapses), numpy maps them onto the apical populations (a
-Population split by its parameters is several), and they are added as
-lists, one per pair of apical populations. FromListConnector passes its
-list; DistanceDependentProbabilityConnector draws each pair with numpy.
+Between two whole populations (each one apical population), the
+connectors that apical has a rule for (AllToAll, OneToOne,
+FixedProbability, FixedNumberPre, FixedNumberPost) become one projection of
+the apical.Network, drawn in C++ at the build as `apical simulate` draws it.
+Between PopulationViews, Assemblies or split Populations, the same C++ rule
+draws the synapses over the index ranges of the two sides
+(apical._draw_synapses), numpy maps them onto the apical populations, and
+they are added as lists, one per pair of apical populations.
+FromListConnector passes its list; DistanceDependentProbabilityConnector
+draws each pair with numpy.
 """
 import numpy as np
 from pyNN import common, connectors
@@ -84,8 +85,8 @@ class Projection(common.Projection):
             self._stdp = {n: _value_range(ps[n], n)[0] for n in
                           ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")}
         self._name = f"j{len(state.projections)}"
-        self._groups = []     # (apical name, pre population, post population) after _add_to
-        self._pending = []    # weights set before the build
+        self._groups = []     # (apical projection name, pre Part, post Part), at the build
+        self._pending = []    # weights set(), applied again after every build
         state.projections.append(self)
 
     def _check_sign(self, low, high):
