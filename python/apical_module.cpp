@@ -24,6 +24,7 @@
 #include "apical/engine/plugin.hpp"
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
+#include "apical/engine/sources.hpp"
 #include "apical/learning/plasticity/plasticity.hpp"
 #include "apical/learning/plasticity/stdp.hpp"
 #include "apical/models/builtin.hpp"
@@ -32,6 +33,7 @@
 #include "python_training.hpp"
 #include "run_resources.hpp"
 #include "spike_files.hpp"
+#include "synapse_lists.hpp"
 
 namespace py = pybind11;
 
@@ -208,12 +210,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
                                  .compartment = compartment,
                                  .autapses = autapses,
                                  .multapses = multapses};
-    for (const auto& q : spec_.projections)
-      if (q.name == s.name)
-        raise(PyExc_ValueError,
-              fmt::format("[projection.{}]: a projection of this name exists already; give "
-                          "connect() another name=",
-                          s.name));
+    check_new_projection_name(s.name);
     spec_.projections.push_back(s);
     // The rule and its parameters, checked as the build checks them, without
     // drawing a synapse.
@@ -260,6 +257,62 @@ class py_network : public std::enable_shared_from_this<py_network> {
     } catch (...) {
       spec_.plasticity.pop_back();
       throw;
+    }
+  }
+
+  // Synapses given as arrays (apical.pynn's lists and rules over parts of
+  // populations); frozen at the build, after the projections of the
+  // description, as projection `name`.
+  std::string add_synapses(const py::object& pre, const py::object& post,
+                           const py::array_t<std::int64_t>& pre_ids,
+                           const py::array_t<std::int64_t>& post_ids,
+                           const py::array_t<double>& weights, const py::array_t<double>& delays_ms,
+                           int compartment, const std::string& name) {
+    check_unbuilt("connect_synapses");
+    check_new_projection_name(name);
+    const auto& a = find(population_name(pre));
+    const auto& b = find(population_name(post));
+    lists_.push_back({name, a.name, b.name, compartment,
+                      synapses_from_arrays(pre_ids, post_ids, weights, delays_ms, a.size, b.size,
+                                           fmt::format("connect_synapses '{}'", name))});
+    return name;
+  }
+
+  // The spike times neuron i of a spike_time_source population replays.
+  void set_spike_times(const py::object& pop, const std::vector<std::vector<double>>& trains) {
+    check_unbuilt("set_spike_times");
+    const auto& p = find(population_name(pop));
+    if (p.model != "spike_time_source")
+      raise(PyExc_ValueError, fmt::format("set_spike_times: population '{}' has model '{}'; "
+                                          "expected spike_time_source",
+                                          p.name, p.model));
+    if (trains.size() != p.size)
+      raise(PyExc_ValueError, fmt::format("set_spike_times '{}': {} spike trains for {} neurons",
+                                          p.name, trains.size(), p.size));
+    auto raster = std::make_shared<spike_raster>();
+    for (const auto& t : trains) raster->add_channel(t);
+    spike_time_source::derive({raster});  // the times' checks, now
+    rasters_.emplace_back(p.name, std::move(raster));
+  }
+
+  // Replaces the weights of a built projection (one per synapse, in the
+  // order connections() gives them).
+  void set_weights(const std::string& projection, const py::array_t<double>& weights) {
+    auto& proj = built_projection(projection, "set_weights");
+    if (weights.ndim() != 1 || static_cast<std::size_t>(weights.shape(0)) != proj.size())
+      raise(PyExc_ValueError, fmt::format("set_weights '{}': expected {} weights, got {}",
+                                          projection, proj.size(), weights.size()));
+    for (const auto& p : plastic_)
+      if (p->projection_id() == proj.id())
+        raise(PyExc_RuntimeError,
+              fmt::format("set_weights '{}': the projection is plastic", projection));
+    const auto w = weights.unchecked<1>();
+    auto out = proj.weights();
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      const double v = w(static_cast<py::ssize_t>(k));
+      if (!std::isfinite(v))
+        raise(PyExc_ValueError, fmt::format("set_weights '{}': weight {} is {}", projection, k, v));
+      out[k] = static_cast<float>(v);
     }
   }
 
@@ -360,19 +413,15 @@ class py_network : public std::enable_shared_from_this<py_network> {
   // pre, post, weight (and delay_ms) of every synapse of a projection; the
   // plastic weights where a rule is attached.
   py::dict connections(const std::string& projection) const {
-    if (!net_)
-      raise(PyExc_RuntimeError, "connections: the network is built at its first run (or build())");
-    std::size_t id = 0;
-    while (id < net_->projection_count() && net_->proj(id).name() != projection) ++id;
-    if (id == net_->projection_count())
-      raise(PyExc_KeyError, fmt::format("connections: no projection '{}'", projection));
-    const auto& proj = net_->proj(id);
+    const auto& proj = built_projection(projection, "connections");
+    const auto id = proj.id();
     const auto n = proj.size();
     py::array_t<std::int64_t> pre(static_cast<py::ssize_t>(n)), post(static_cast<py::ssize_t>(n));
-    py::array_t<double> weight(static_cast<py::ssize_t>(n));
+    py::array_t<double> weight(static_cast<py::ssize_t>(n)), delay(static_cast<py::ssize_t>(n));
     auto a = pre.mutable_unchecked<1>();
     auto b = post.mutable_unchecked<1>();
     auto w = weight.mutable_unchecked<1>();
+    auto dl = delay.mutable_unchecked<1>();
     const learning::plastic_projection_base* plastic = nullptr;
     for (const auto& p : plastic_)
       if (p->projection_id() == id) plastic = p.get();
@@ -382,11 +431,13 @@ class py_network : public std::enable_shared_from_this<py_network> {
       a(i) = proj.pre_of(k);
       b(i) = targets[k];
       w(i) = plastic ? plastic->weight(k) : static_cast<double>(proj.weight(k));
+      dl(i) = proj.delay_of(k);
     }
     py::dict d;
     d["pre"] = pre;
     d["post"] = post;
     d["weight"] = weight;
+    d["delay_ms"] = delay;
     return d;
   }
 
@@ -423,6 +474,25 @@ class py_network : public std::enable_shared_from_this<py_network> {
             fmt::format("{}: the network was built at its first run; describe it (populations, "
                         "connections, inputs, plasticity, recordings) before that",
                         what));
+  }
+
+  projection& built_projection(const std::string& name, const char* what) const {
+    if (!net_)
+      raise(PyExc_RuntimeError,
+            fmt::format("{}: the network is built at its first run (or build())", what));
+    for (std::size_t id = 0; id < net_->projection_count(); ++id)
+      if (net_->proj(id).name() == name) return net_->proj(id);
+    raise(PyExc_KeyError, fmt::format("{}: no projection '{}'", what, name));
+  }
+
+  void check_new_projection_name(const std::string& name) const {
+    const auto taken = [&name](const auto& q) { return q.name == name; };
+    if (std::any_of(spec_.projections.begin(), spec_.projections.end(), taken) ||
+        std::any_of(lists_.begin(), lists_.end(), taken))
+      raise(PyExc_ValueError,
+            fmt::format("[projection.{}]: a projection of this name exists already; give "
+                        "another name=",
+                        name));
   }
 
   const app::population_spec& find(const std::string& name) const {
@@ -469,6 +539,11 @@ class py_network : public std::enable_shared_from_this<py_network> {
     {
       py::gil_scoped_release nogil;
       net_ = app::build_network(spec_, reg.models);
+      for (const auto& l : lists_)
+        net_->connect(l.name, net_->pop(l.pre), net_->pop(l.post), l.compartment, l.synapses);
+      for (const auto& [name, raster] : rasters_)
+        if (auto* p = dynamic_cast<model_population<spike_time_source>*>(&net_->pop(name)))
+          p->set_params({raster});
     }
     threads_ = choice.threads;
     if (!force_threads) {
@@ -515,7 +590,15 @@ class py_network : public std::enable_shared_from_this<py_network> {
     }
   }
 
+  struct synapse_list {
+    std::string name, pre, post;
+    int compartment = 0;
+    std::vector<synapse> synapses;
+  };
+
   network_spec spec_;
+  std::vector<synapse_list> lists_;
+  std::vector<std::pair<std::string, std::shared_ptr<const spike_raster>>> rasters_;
   std::vector<spike_request> spikes_;
   std::vector<state_request> states_;
   // Destroyed in reverse order: listeners, then the simulator, then the network.
@@ -708,7 +791,18 @@ same description from an INI file.)")
       .def("write_spikes", &py_network::write_spikes, py::arg("path"), py::arg("format") = "csv",
            "Writes the recorded spikes: format 'csv' (as apical simulate's spikes.csv) or "
            "'sonata' (HDF5).")
-      .def("connections", &py_network::connections, py::arg("projection"))
+      .def("connections", &py_network::connections, py::arg("projection"),
+           "pre, post, weight and delay_ms arrays of a built projection's synapses.")
+      .def("connect_synapses", &py_network::add_synapses, py::arg("pre"), py::arg("post"),
+           py::arg("pre_ids"), py::arg("post_ids"), py::arg("weights"), py::arg("delays_ms"),
+           py::kw_only(), py::arg("compartment") = 0, py::arg("name"),
+           "Adds the synapses pre_ids[i] -> post_ids[i] (arrays; weights and delays_ms of the "
+           "same length, or of length 1) as projection `name`.")
+      .def("set_spike_times", &py_network::set_spike_times, py::arg("population"),
+           py::arg("trains"),
+           "The spike times (ms, ascending) neuron i of a spike_time_source population fires.")
+      .def("set_weights", &py_network::set_weights, py::arg("projection"), py::arg("weights"),
+           "Replaces the weights of a built projection (in the order of connections()).")
       .def("to_ini", &py_network::to_ini, "The description as an INI file.")
       .def("__getitem__", &py_network::get)
       .def_property_readonly("populations", &py_network::populations)
@@ -731,4 +825,5 @@ same description from an INI file.)")
   m.def("load_plugin", &load_plugin, py::arg("path"),
         "Loads neuron models from a shared library (docs/custom-models.md); returns their names.");
   bind_training(m);
+  bind_synapse_lists(m);
 }

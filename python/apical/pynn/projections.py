@@ -1,0 +1,333 @@
+"""Projections of apical.pynn.
+
+Between two whole populations (each one apical population), the
+connectors that apical has a rule for (AllToAll, OneToOne,
+FixedProbability, FixedNumberPre, FixedNumberPost) become one projection of
+the apical.Network, drawn in C++ at the build as `apical simulate` draws it.
+Between PopulationViews, Assemblies or split Populations, the same C++ rule
+draws the synapses over the index ranges of the two sides
+(apical._draw_synapses), numpy maps them onto the apical populations, and
+they are added as lists, one per pair of apical populations.
+FromListConnector passes its list; DistanceDependentProbabilityConnector
+draws each pair with numpy.
+"""
+import numpy as np
+from pyNN import common, connectors
+from pyNN.random import RandomDistribution
+from pyNN.space import Space
+
+import apical
+
+from . import simulator
+from .simulator import state
+from .standardmodels import STDPMechanism, StaticSynapse
+
+_RULES = {
+    connectors.AllToAllConnector: "all_to_all",
+    connectors.OneToOneConnector: "one_to_one",
+    connectors.FixedProbabilityConnector: "fixed_probability",
+    connectors.FixedNumberPreConnector: "fixed_indegree",
+    connectors.FixedNumberPostConnector: "fixed_outdegree",
+}
+CONNECTORS = tuple(_RULES) + (connectors.FromListConnector, connectors.FromFileConnector,
+                              connectors.DistanceDependentProbabilityConnector)
+
+
+def _value_range(lazy, what):
+    """(low, high) of a weight or delay: a number (low == high) or a uniform
+    RandomDistribution, the two apical's rules draw."""
+    base = getattr(lazy, "base_value", lazy)
+    if isinstance(base, RandomDistribution) and not getattr(lazy, "operations", None):
+        if base.name != "uniform":
+            raise NotImplementedError(f"{what} from a '{base.name}' distribution: apical's "
+                                      "connection rules draw uniform values (or give a list)")
+        return float(base.parameters["low"]), float(base.parameters["high"])
+    if callable(base) or isinstance(base, str):
+        raise NotImplementedError(f"{what} given as a function or an expression")
+    if isinstance(base, (int, float, np.number)) and not getattr(lazy, "operations", None):
+        return float(base), float(base)
+    values = np.asarray(lazy.evaluate(simplify=True), dtype=float)
+    if values.size != 1 and not np.all(values == values.flat[0]):
+        raise NotImplementedError(f"{what}: one value per synapse (give a list with "
+                                  "FromListConnector)")
+    return float(values.flat[0]), float(values.flat[0])
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
+        state.check_unbuilt("Projection()")
+        super().__init__(presynaptic_population, postsynaptic_population, connector,
+                         synapse_type, source, receptor_type, space, label)
+        if type(self.synapse_type) not in (StaticSynapse, STDPMechanism):
+            raise NotImplementedError(f"{type(self.synapse_type).__name__}: pyNN.apical "
+                                      "supports StaticSynapse and STDPMechanism")
+        if type(connector) not in CONNECTORS:
+            raise NotImplementedError(
+                f"{type(connector).__name__} is not supported by pyNN.apical; supported: " +
+                ", ".join(c.__name__ for c in CONNECTORS))
+        self._allow_self = getattr(connector, "allow_self_connections", True)
+        if self._allow_self not in (True, False):
+            raise NotImplementedError(f"allow_self_connections={self._allow_self!r}")
+        ps = self.synapse_type.native_parameters
+        self._weight = _value_range(ps["weight"], "weight")
+        self._delay = _value_range(ps["delay"], "delay")
+        self._check_sign(*self._weight)
+        self._stdp = None
+        if type(self.synapse_type) is STDPMechanism:
+            if self._weight[0] < 0:
+                raise NotImplementedError(f"Projection '{self.label}': STDP of negative "
+                                          "(inhibitory) weights")
+            self._stdp = {n: _value_range(ps[n], n)[0] for n in
+                          ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")}
+        self._name = f"j{len(state.projections)}"
+        self._groups = []     # (apical projection name, pre Part, post Part), at the build
+        self._pending = []    # weights set(), applied again after every build
+        state.projections.append(self)
+
+    def _check_sign(self, low, high):
+        # apical's current-based cells route a synapse by the sign of its
+        # weight, PyNN by the receptor type: the two must agree.
+        if self.receptor_type == "excitatory" and low < 0:
+            raise ValueError(f"Projection '{self.label}': an excitatory weight must be >= 0, "
+                             f"got {low}")
+        if self.receptor_type == "inhibitory" and high > 0:
+            raise ValueError(f"Projection '{self.label}': an inhibitory weight of a "
+                             f"current-based cell must be <= 0, got {high}")
+
+    # --- the build ------------------------------------------------------------
+    def _single_part(self, side):
+        """The one apical population of a whole, unsplit Population, or None."""
+        if isinstance(side, common.Population) and len(side._parts) == 1:
+            return side._parts[0]
+        return None
+
+    def _add_to(self, net, k):
+        c = self._connector
+        rule = _RULES.get(type(c))
+        (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
+        pre, post = self._single_part(self.pre), self._single_part(self.post)
+        if rule and pre and post:
+            scale = post.weight_scale()
+            net.connect(pre.name, post.name, rule,
+                        p=getattr(c, "p_connect", None), k=self._degree(),
+                        weight=w_lo * scale, weight_max=None if w_lo == w_hi else w_hi * scale,
+                        delay_ms=d_lo, delay_max_ms=None if d_lo == d_hi else d_hi,
+                        autapses=bool(self._allow_self), multapses=self._multapses(),
+                        name=self._name)
+            self._groups = [(self._name, pre, post)]
+            if self._stdp:
+                self._add_plasticity(net)
+            return
+        if self._stdp:
+            raise NotImplementedError(
+                f"Projection '{self.label}': STDP needs a connector with a C++ rule (AllToAll, "
+                "OneToOne, FixedProbability, FixedNumberPre/Post) between whole Populations "
+                "with one parameter set each")
+        self._add_drawn(net, k, rule)
+
+    def _add_drawn(self, net, k, rule):
+        c = self._connector
+        (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
+        if rule:
+            s = apical._apical._draw_synapses(
+                rule, self.pre.size, self.post.size, p=getattr(c, "p_connect", 0.1),
+                k=self._degree() or 0, weight=w_lo, weight_max=None if w_lo == w_hi else w_hi,
+                delay_ms=d_lo, delay_max_ms=None if d_lo == d_hi else d_hi,
+                autapses=bool(self._allow_self), same_population=self.pre is self.post,
+                multapses=bool(self._multapses()), seed=state.seed, stream=k)
+            i, j, w, d = s["pre"], s["post"], s["weight"], s["delay_ms"]
+        elif isinstance(c, connectors.FromListConnector):
+            i, j, w, d = self._from_list(c)
+        else:
+            i, j, w, d = self._distance_dependent(c)
+        self._add_lists(net, i, j, w, d)
+
+    def _degree(self):
+        n = getattr(self._connector, "n", None)
+        if n is not None and not isinstance(n, (int, np.integer)):
+            raise NotImplementedError(f"{type(self._connector).__name__}: n must be an int")
+        return n
+
+    def _multapses(self):
+        return bool(getattr(self._connector, "with_replacement", False))
+
+    def _from_list(self, c):
+        columns = ["i", "j"] + list(c.column_names)
+        data = np.asarray(c.conn_list, dtype=float).reshape(-1, len(columns))
+        col = {name: data[:, n] for n, name in enumerate(columns)}
+        unknown = set(col) - {"i", "j", "weight", "delay"}
+        if unknown:
+            raise NotImplementedError(f"FromListConnector columns {sorted(unknown)}")
+        n = data.shape[0]
+        w = col["weight"] if "weight" in col else np.full(n, self._weight[0])
+        if self._weight[0] != self._weight[1] and "weight" not in col:
+            w = np.random.default_rng(state.seed).uniform(*self._weight, n)
+        d = col["delay"] if "delay" in col else np.full(n, self._delay[0])
+        if len(w):
+            self._check_sign(w.min(), w.max())
+        return col["i"].astype(np.int64), col["j"].astype(np.int64), w, d
+
+    def _distance_dependent(self, c):
+        distances = np.asarray(self.space.distances(self.pre.positions.T, self.post.positions.T))
+        distances = distances.reshape(self.pre.size, self.post.size)
+        p = np.broadcast_to(np.asarray(c.distance_function(distances), dtype=float),
+                            distances.shape)
+        draws = np.asarray(c.rng.next(p.size, "uniform", {"low": 0.0, "high": 1.0}))
+        keep = draws.reshape(p.shape) < p
+        if not self._allow_self:
+            keep &= (np.asarray(self.pre.all_cells, dtype=np.int64)[:, None] !=
+                     np.asarray(self.post.all_cells, dtype=np.int64)[None, :])
+        i, j = np.nonzero(keep)
+        n = len(i)
+        w_lo, w_hi = self._weight
+        d_lo, d_hi = self._delay
+        w = np.full(n, w_lo) if w_lo == w_hi else c.rng.next(n, "uniform",
+                                                              {"low": w_lo, "high": w_hi})
+        d = np.full(n, d_lo) if d_lo == d_hi else c.rng.next(n, "uniform",
+                                                              {"low": d_lo, "high": d_hi})
+        return i.astype(np.int64), j.astype(np.int64), np.asarray(w), np.asarray(d)
+
+    def _add_lists(self, net, i, j, w, d):
+        """Synapses between endpoint indices i -> j, as one apical projection per
+        pair of populations they join."""
+        for side, idx in (("pre", i), ("post", j)):
+            size = getattr(self, side).size
+            if len(idx) and (idx.min() < 0 or idx.max() >= size):
+                raise ValueError(f"Projection '{self.label}': {side}synaptic index out of "
+                                 f"range 0..{size - 1}")
+        pre_ids = np.asarray(self.pre.all_cells, dtype=np.int64)[i]
+        post_ids = np.asarray(self.post.all_cells, dtype=np.int64)[j]
+        if not self._allow_self and self.pre is not self.post:
+            keep = pre_ids != post_ids
+            pre_ids, post_ids, w, d = pre_ids[keep], post_ids[keep], w[keep], d[keep]
+        a, ia = state.part_of[pre_ids], state.local_of[pre_ids]
+        b, ib = state.part_of[post_ids], state.local_of[post_ids]
+        pairs = sorted(set(zip(a.tolist(), b.tolist())))
+        self._groups = []
+        for pa, pb in pairs:
+            sel = (a == pa) & (b == pb)
+            name = self._name if len(pairs) == 1 else f"{self._name}_{pa}_{pb}"
+            source, target = state.parts[pa], state.parts[pb]
+            net.connect_synapses(source.name, target.name, ia[sel], ib[sel],
+                                 np.asarray(w, dtype=float)[sel] * target.weight_scale(),
+                                 np.asarray(d, dtype=float)[sel], name=name)
+            self._groups.append((name, source, target))
+
+    def _add_plasticity(self, net):
+        """Makes every apical projection of this one plastic (before the build)."""
+        for name, _, post in self._groups:
+            rule, params = self.synapse_type.apical_rule(self._stdp, post.weight_scale())
+            net.plasticity(name, rule=rule, **params)
+
+    def _after_build(self, net):
+        for ps in self._pending:
+            self._apply_weights(net, ps)
+
+    # --- synapses as arrays -------------------------------------------------
+    def _endpoint_index(self, side, ids):
+        cells = np.asarray(getattr(self, side).all_cells, dtype=np.int64)
+        lookup = np.full(cells.max() + 1, -1, dtype=np.int64)
+        lookup[cells] = np.arange(len(cells))
+        return lookup[ids]
+
+    def _group_arrays(self, net):
+        for name, a, b in self._groups:
+            c = net.connections(name)
+            yield (name, b, self._endpoint_index("pre", a.ids[c["pre"]]),
+                   self._endpoint_index("post", b.ids[c["post"]]),
+                   c["weight"] / b.weight_scale(), c["delay_ms"])
+
+    def _arrays(self):
+        """presynaptic_index, postsynaptic_index, weight (PyNN units), delay of
+        every synapse; builds the network if it is not built yet."""
+        net = state.network()
+        parts = list(self._group_arrays(net))
+        if not parts:
+            return {k: np.zeros(0) for k in ("presynaptic_index", "postsynaptic_index",
+                                              "weight", "delay")}
+        return {"presynaptic_index": np.concatenate([p[2] for p in parts]),
+                "postsynaptic_index": np.concatenate([p[3] for p in parts]),
+                "weight": np.concatenate([p[4] for p in parts]),
+                "delay": np.concatenate([p[5] for p in parts])}
+
+    def __len__(self):
+        return len(self._arrays()["weight"])
+
+    def __getitem__(self, i):
+        raise NotImplementedError("pyNN.apical gives synapses through get(), not as objects")
+
+    def _get_attributes_as_list(self, names):
+        a = self._arrays()
+        columns = [a[n] for n in names]
+        return [tuple(row) for row in zip(*columns)]
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        a = self._arrays()
+        i, j = a["presynaptic_index"], a["postsynaptic_index"]
+        out = []
+        for name in names:
+            name = name[:-1] if name.endswith("s") else name
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            v = a[name]
+            if multiple_synapses == "sum":
+                acc = np.zeros_like(values)
+                np.add.at(acc, (i, j), v)
+                hit = np.zeros(values.shape, dtype=bool)
+                hit[i, j] = True
+                values[hit] = acc[hit]
+            elif multiple_synapses in ("min", "max"):
+                ufunc = np.minimum if multiple_synapses == "min" else np.maximum
+                acc = np.full(values.shape, np.inf if multiple_synapses == "min" else -np.inf)
+                ufunc.at(acc, (i, j), v)
+                hit = np.isfinite(acc)
+                values[hit] = acc[hit]
+            elif multiple_synapses == "first":
+                values[i[::-1], j[::-1]] = v[::-1]
+            else:
+                values[i, j] = v
+            out.append(values)
+        return out
+
+    # --- changing weights -----------------------------------------------------
+    def _set_attributes(self, parameter_space):
+        names = set(parameter_space.keys())
+        if names - {"weight", "delay"}:
+            raise NotImplementedError(f"set(): {sorted(names - {'weight', 'delay'})}")
+        if "delay" in names:
+            lazy = parameter_space["delay"]
+            if state.built or not lazy.is_homogeneous:
+                raise NotImplementedError("set(delay=...): only one delay for all synapses, "
+                                          "before the network is built")
+            self._delay = _value_range(lazy, "delay")
+        if "weight" in names and self._stdp:
+            raise NotImplementedError("set(weight=...) on an STDP projection: its rule sets the "
+                                      "weights; give the initial weight in STDPMechanism(weight=)")
+        if "weight" in names:
+            # Kept, so that a rebuild before the first run applies it again.
+            ps = {"weight": parameter_space["weight"]}
+            self._pending.append(ps)
+            if state.built:
+                self._apply_weights(state.net, ps)
+
+    def _apply_weights(self, net, ps):
+        lazy = ps["weight"]
+        base = getattr(lazy, "base_value", None)
+        dense = None
+        for name, post, i, j, _, _ in list(self._group_arrays(net)):
+            n = len(i)
+            if lazy.is_homogeneous:
+                w = np.full(n, float(lazy.evaluate(simplify=True)))
+            elif isinstance(base, RandomDistribution) and not lazy.operations:
+                w = np.asarray(base.next(n), dtype=float).reshape(n)
+            else:
+                if dense is None:
+                    dense = np.asarray(lazy.evaluate(simplify=False), dtype=float)
+                w = dense[i, j]
+            if n:
+                self._check_sign(w.min(), w.max())
+            net.set_weights(name, w * post.weight_scale())

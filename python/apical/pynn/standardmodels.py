@@ -1,0 +1,220 @@
+"""PyNN's standard cell and synapse types on apical's models.
+
+Each supported cell type keeps PyNN's parameter names and units (mV, ms,
+nF, nA, Hz) as its native parameters; `apical_model(params)` gives the
+apical model and its parameters, one set per population:
+
+  IF_curr_delta -> lif_delta   tau_m dV/dt = E_L - V, inputs jump V by w (mV)
+  IF_curr_exp   -> lif_exp     tau_m dV/dt = E_L - V + R I_e + R I_i,
+                               R = tau_m / cm (MOhm), currents in nA
+  SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source
+
+A constant current i_offset only moves the resting potential the membrane
+relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
+IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
+apical's R*I (mV) by `weight_scale`.
+"""
+from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+
+from .simulator import state
+
+_identity = lambda *names: build_translations(*[(n, n) for n in names])  # noqa: E731
+
+
+class _LIF:
+    """Shared by the current-based integrate-and-fire cells."""
+
+    @staticmethod
+    def _membrane(p):
+        r_mohm = p["tau_m"] / p["cm"]
+        return {
+            "tau_m_ms": p["tau_m"],
+            "e_l_mv": p["v_rest"] + r_mohm * p["i_offset"],
+            "v_th_mv": p["v_thresh"],
+            "v_reset_mv": p["v_reset"],
+            "t_ref_ms": p["tau_refrac"],
+        }
+
+    @staticmethod
+    def weight_scale(p):
+        """apical weight per PyNN weight unit."""
+        return 1.0
+
+
+_unit = lambda p: 1.0  # noqa: E731
+_per_resistance = lambda p: p["cm"] / p["tau_m"]  # noqa: E731  (R*I in mV -> I in nA)
+
+
+class IF_curr_delta(_LIF, cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset")
+    # PyNN variable -> (apical state variable, its scale to PyNN's unit).
+    state_variables = {"v": ("v_mv", _unit)}
+    recordable = ["spikes", "v"]
+    model = "lif_delta"
+
+    def apical_model(self, p):
+        return self.model, self._membrane(p)
+
+
+class IF_curr_exp(_LIF, cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset", "tau_syn_E", "tau_syn_I")
+    state_variables = {"v": ("v_mv", _unit), "isyn_exc": ("i_e_mv", _per_resistance),
+                       "isyn_inh": ("i_i_mv", _per_resistance)}
+    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
+    model = "lif_exp"
+
+    def apical_model(self, p):
+        params = self._membrane(p)
+        params.update(tau_e_ms=p["tau_syn_E"], tau_i_ms=p["tau_syn_I"])
+        return self.model, params
+
+    @staticmethod
+    def weight_scale(p):
+        return p["tau_m"] / p["cm"]  # nA -> mV (R in MOhm)
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    state_variables = {}
+    translations = _identity("rate", "start", "duration")
+    model = "poisson_source"
+
+    def apical_model(self, p):
+        return self.model, {"rate_hz": p["rate"], "start_ms": p["start"],
+                            "stop_ms": p["start"] + p["duration"]}
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    state_variables = {}
+    translations = _identity("spike_times")
+    model = "spike_time_source"
+
+    def apical_model(self, p):
+        return self.model, {}
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = _identity("weight", "delay")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+def _unsupported(base, why):
+    """A standard type apical does not simulate: creating one raises."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(f"{base.__name__} is not supported by pyNN.apical: {why}")
+
+    return type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__,
+                                          "translations": {}})
+
+
+_no_model = "apical has no such model yet"
+IF_curr_alpha = _unsupported(cells.IF_curr_alpha, _no_model + " (IF_curr_exp is supported)")
+IF_cond_exp = _unsupported(cells.IF_cond_exp, _no_model + " (conductance-based synapses)")
+IF_cond_alpha = _unsupported(cells.IF_cond_alpha, _no_model)
+EIF_cond_exp_isfa_ista = _unsupported(cells.EIF_cond_exp_isfa_ista, _no_model)
+EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_model)
+HH_cond_exp = _unsupported(cells.HH_cond_exp, "Hodgkin-Huxley cells are not event-driven")
+Izhikevich = _unsupported(cells.Izhikevich, _no_model)
+IF_cond_exp_gsfa_grr = _unsupported(cells.IF_cond_exp_gsfa_grr, _no_model)
+SpikeSourceGamma = _unsupported(cells.SpikeSourceGamma, _no_model)
+SpikeSourceInhGamma = _unsupported(cells.SpikeSourceInhGamma, _no_model)
+IF_facets_hardware1 = _unsupported(cells.IF_facets_hardware1, _no_model)
+GIF_cond_exp = _unsupported(cells.GIF_cond_exp, _no_model)
+SpikeSourcePoissonRefractory = _unsupported(cells.SpikeSourcePoissonRefractory, _no_model)
+_no_sources = "current sources are not implemented yet"
+DCSource = _unsupported(electrodes.DCSource, _no_sources)
+StepCurrentSource = _unsupported(electrodes.StepCurrentSource, _no_sources)
+ACSource = _unsupported(electrodes.ACSource, _no_sources)
+NoisyCurrentSource = _unsupported(electrodes.NoisyCurrentSource, _no_sources)
+TsodyksMarkramSynapse = _unsupported(synapses.TsodyksMarkramSynapse,
+                                     "short-term plasticity is not implemented yet")
+
+
+class STDPMechanism(synapses.STDPMechanism):
+    """Pair STDP on apical's exact-time rules (docs/plasticity.md):
+    SpikePairRule with AdditiveWeightDependence is `stdp_additive`, with
+    MultiplicativeWeightDependence `stdp_multiplicative`; all pairs interact
+    (all-to-all traces), as in PyNN's NEST and Brian2 backends."""
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def __init__(self, timing_dependence=None, weight_dependence=None,
+                 voltage_dependence=None, dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        if dendritic_delay_fraction != 0:
+            raise NotImplementedError(
+                "STDPMechanism: apical's STDP treats the whole delay as axonal (the rule sees a "
+                "presynaptic spike when it arrives); give dendritic_delay_fraction=0")
+        if type(timing_dependence) is not SpikePairRule:
+            raise NotImplementedError("STDPMechanism: pyNN.apical supports the timing "
+                                      "dependence SpikePairRule only")
+        if type(weight_dependence) not in (AdditiveWeightDependence,
+                                           MultiplicativeWeightDependence):
+            raise NotImplementedError("STDPMechanism: pyNN.apical supports the weight "
+                                      "dependences AdditiveWeightDependence and "
+                                      "MultiplicativeWeightDependence only")
+        if voltage_dependence is not None:
+            raise NotImplementedError("STDPMechanism: no voltage dependence in pyNN.apical")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence,
+                         dendritic_delay_fraction, weight, delay)
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+    def apical_rule(self, p, scale):
+        """apical's rule and parameters for the PyNN parameters `p` (numbers),
+        with weights scaled by `scale` (apical weight per PyNN unit)."""
+        w_max, w_min = p["w_max"] * scale, p["w_min"] * scale
+        rule = {"tau_plus_ms": p["tau_plus"], "tau_minus_ms": p["tau_minus"],
+                "w_min": w_min, "w_max": w_max}
+        if type(self.weight_dependence) is AdditiveWeightDependence:
+            # PyNN's additive step is A * w_max (NEST's stdp_synapse, Brian2).
+            rule.update(a_plus=p["A_plus"] * w_max, a_minus=p["A_minus"] * w_max)
+            return "stdp_additive", rule
+        # Multiplicative: A_plus (w_max - w) up, A_minus (w - w_min) down.
+        rule.update(a_plus=p["A_plus"], a_minus=p["A_minus"])
+        return "stdp_multiplicative", rule
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+_no_rule = "pyNN.apical offers SpikePairRule with additive or multiplicative weight dependence"
+AdditivePotentiationMultiplicativeDepression = _unsupported(
+    synapses.AdditivePotentiationMultiplicativeDepression, _no_rule)
+GutigWeightDependence = _unsupported(synapses.GutigWeightDependence, _no_rule)
+Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
+
+# Cell types apical simulates; list_standard_models() returns these.
+SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, SpikeSourcePoisson, SpikeSourceArray)
+
+
+__all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray",
+           "StaticSynapse", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
+           "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "Izhikevich",
+           "IF_cond_exp_gsfa_grr", "SpikeSourceGamma", "SpikeSourceInhGamma",
+           "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory", "DCSource",
+           "StepCurrentSource", "ACSource", "NoisyCurrentSource", "TsodyksMarkramSynapse",
+           "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence",
+           "MultiplicativeWeightDependence", "AdditivePotentiationMultiplicativeDepression",
+           "GutigWeightDependence", "Vogels2011Rule"]

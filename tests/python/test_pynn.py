@@ -1,0 +1,381 @@
+"""apical.pynn, the PyNN backend: cells against closed-form solutions,
+connectors against their definitions, recordings as Neo blocks, parameters
+and errors."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyNN", reason="PyNN is not installed (apt-get install python3-pynn; "
+                                   "scripts/install-deps.sh installs it)")
+import quantities as pq  # noqa: E402
+
+import apical  # noqa: E402
+import apical.pynn as sim  # noqa: E402
+from pyNN.random import RandomDistribution  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=3)
+    yield
+    sim.end()
+
+
+LIF = dict(tau_m=20.0, cm=0.5, v_rest=-65.0, v_thresh=-50.0, v_reset=-70.0, tau_refrac=2.0)
+
+
+def spike_times(pop):
+    return [np.asarray(st.rescale(pq.ms)) for st in pop.get_data("spikes").segments[0].spiketrains]
+
+
+def test_pyNN_apical_name_comes_from_the_installed_hook():
+    package_dir = os.path.dirname(os.path.dirname(apical.__file__))
+    code = ("import site, sys; site.addsitedir(sys.argv[1]); import pyNN.apical as sim; "
+            "import apical.pynn; print(sim is apical.pynn, sim.list_standard_models())")
+    r = subprocess.run([sys.executable, "-c", code, package_dir], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "True"
+
+
+def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\n"
+        "exec('from pyNN.%s import *' % sys.argv[1])\n"
+        "setup(timestep=0.1)\n"
+        "p = Population(1, SpikeSourceArray(spike_times=[1.5, 2.25]))\n"
+        "p.record('spikes')\n"
+        "run(5.0)\n"
+        "print(list(p.get_data().segments[0].spiketrains[0].magnitude))\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(apical.__file__)))
+    r = subprocess.run([sys.executable, "-m", "apical.pynn", str(script), "apical"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[1.5, 2.25]"
+
+
+def test_list_standard_models_names_what_is_simulated():
+    assert sorted(sim.list_standard_models()) == sorted(
+        ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray"])
+
+
+@pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp])
+def test_constant_current_gives_the_closed_form_interval(celltype):
+    # tau_m dV/dt = v_rest - V + R i_offset, R = tau_m / cm: from v_reset
+    # the threshold is reached after tau_m ln((E - v_reset) / (E - v_thresh)).
+    i_offset = 1.0
+    p = sim.Population(1, celltype(i_offset=i_offset, **LIF))
+    p.initialize(v=LIF["v_reset"])
+    p.record("spikes")
+    sim.run(200.0)
+    e = LIF["v_rest"] + LIF["tau_m"] / LIF["cm"] * i_offset
+    rise = LIF["tau_m"] * math.log((e - LIF["v_reset"]) / (e - LIF["v_thresh"]))
+    t = spike_times(p)[0]
+    expected = rise + np.arange(len(t)) * (rise + LIF["tau_refrac"])
+    assert len(t) == int((200.0 + LIF["tau_refrac"]) // (rise + LIF["tau_refrac"]))
+    np.testing.assert_allclose(t, expected, rtol=0, atol=1e-9)
+
+
+def test_parameters_that_differ_split_the_population():
+    # Each neuron its own i_offset, cm and initial v: the closed-form first
+    # spike of each; an input of 0.2 nA moves each by its own R = tau_m / cm.
+    i_offset = np.array([0.5, 1.0, 1.5, 1.0])
+    cm = np.array([0.5, 0.5, 0.5, 0.25])
+    v0 = np.array([-70.0, -60.0, -70.0, -70.0])
+    p = sim.Population(4, sim.IF_curr_exp(**dict(LIF, cm=0.5)))
+    p.set(i_offset=i_offset, cm=cm)
+    p.initialize(v=v0)
+    p.record("spikes")
+    quiet = sim.Population(2, sim.IF_curr_exp(**dict(LIF, cm=0.5)))
+    quiet[1:2].set(cm=0.25)
+    quiet.initialize(v=LIF["v_rest"])
+    quiet.record("v")
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    prj = sim.Projection(src, quiet, sim.AllToAllConnector(),
+                         sim.StaticSynapse(weight=0.2, delay=1.0))
+    sim.run(100.0)
+    r = LIF["tau_m"] / cm
+    e = LIF["v_rest"] + r * i_offset
+    first = LIF["tau_m"] * np.log((e - v0) / (e - LIF["v_thresh"]))
+    np.testing.assert_allclose([st[0] for st in spike_times(p)], first, atol=1e-9)
+    np.testing.assert_allclose(prj.get("weight", format="array"), 0.2, rtol=1e-6)
+    v = quiet.get_data().segments[0].analogsignals[0].magnitude
+    rise = v.max(axis=0) - LIF["v_rest"]
+    assert rise[1] == pytest.approx(2 * rise[0], rel=1e-9)  # R of cm 0.25 is twice that of 0.5
+
+
+def test_spike_source_array_spikes_are_exact_and_reach_the_target():
+    times = [1.23456789, 7.77777777, 30.000001]
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+    cell = sim.Population(1, sim.IF_curr_delta(**LIF))
+    cell.initialize(v=LIF["v_rest"])
+    src.record("spikes")
+    cell.record("v", sampling_interval=0.5)
+    sim.Projection(src, cell, sim.OneToOneConnector(), sim.StaticSynapse(weight=2.0, delay=1.5))
+    sim.run(40.0)
+    np.testing.assert_array_equal(spike_times(src)[0], times)
+    # IF_curr_delta: each spike moves V by the weight (mV), then V decays.
+    sig = cell.get_data("v").segments[0].analogsignals[0]
+    t = np.asarray(sig.times.rescale(pq.ms))
+    v = np.asarray(sig.magnitude)[:, 0]
+    expected = np.full_like(t, LIF["v_rest"])
+    for s in times:
+        arrived = t >= s + 1.5
+        expected[arrived] += 2.0 * np.exp(-(t[arrived] - s - 1.5) / LIF["tau_m"])
+    np.testing.assert_allclose(v, expected, atol=1e-9)
+
+
+def test_if_curr_exp_weight_is_a_current_in_nA():
+    # One input of w nA at t0: V - v_rest = R w tau_s/(tau_s - tau_m)
+    # (exp(-s/tau_s) - exp(-s/tau_m)), R = tau_m / cm.
+    w, t0, tau_s = 0.3, 5.0, 5.0
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[t0]))
+    cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=tau_s, **LIF))
+    cell.initialize(v=LIF["v_rest"])
+    cell.record(["v", "isyn_exc", "isyn_inh"])
+    sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.0),
+                   receptor_type="excitatory")
+    sim.run(60.0)
+    sig = cell.get_data().segments[0].filter(name="v")[0]
+    assert sig.units == pq.mV
+    assert float(sig.sampling_period.rescale(pq.ms)) == pytest.approx(0.1)
+    t = np.asarray(sig.times.rescale(pq.ms))
+    s = np.clip(t - t0 - 1.0, 0.0, None)
+    r = LIF["tau_m"] / LIF["cm"]
+    tm = LIF["tau_m"]
+    expected = LIF["v_rest"] + r * w * tau_s / (tau_s - tm) * (np.exp(-s / tau_s) - np.exp(-s / tm))
+    np.testing.assert_allclose(np.asarray(sig.magnitude)[:, 0], expected, atol=1e-9)
+    # The current itself, back in nA: w exp(-s / tau_s) once it has arrived.
+    i_exc = cell.get_data().segments[0].filter(name="isyn_exc")[0]
+    assert i_exc.units == pq.nA
+    current = np.where(t >= t0 + 1.0, w * np.exp(-s / tau_s), 0.0)
+    away = np.abs(t - t0 - 1.0) > 1e-6  # the sample at the arrival may come just before it
+    np.testing.assert_allclose(np.asarray(i_exc.magnitude)[away, 0], current[away], atol=1e-9)
+    assert np.all(cell.get_data().segments[0].filter(name="isyn_inh")[0].magnitude == 0)
+
+
+def test_spike_source_poisson_rate_start_and_duration():
+    src = sim.Population(200, sim.SpikeSourcePoisson(rate=50.0, start=100.0, duration=400.0))
+    src.record("spikes")
+    sim.run(1000.0)
+    t = np.concatenate(spike_times(src))
+    assert t.min() >= 100.0 and t.max() < 500.0
+    mean = 200 * 50.0 * 0.4
+    assert abs(len(t) - mean) < 5 * math.sqrt(mean)
+
+
+def synapses(prj):
+    return [tuple(int(x) for x in c[:2]) for c in prj.get("weight", format="list")]
+
+
+def test_all_to_all_and_self_connections():
+    a = sim.Population(4, sim.IF_curr_delta())
+    b = sim.Population(3, sim.IF_curr_delta())
+    assert len(sim.Projection(a, b, sim.AllToAllConnector())) == 12
+    self_ok = sim.Projection(a, a, sim.AllToAllConnector(allow_self_connections=True))
+    no_self = sim.Projection(a, a, sim.AllToAllConnector(allow_self_connections=False))
+    assert len(self_ok) == 16
+    assert sorted(synapses(no_self)) == [(i, j) for i in range(4) for j in range(4) if i != j]
+
+
+def test_one_to_one_fixed_number_and_probability():
+    a = sim.Population(50, sim.IF_curr_delta())
+    b = sim.Population(50, sim.IF_curr_delta())
+    one = sim.Projection(a, b, sim.OneToOneConnector())
+    pre = sim.Projection(a, b, sim.FixedNumberPreConnector(7))
+    post = sim.Projection(a, b, sim.FixedNumberPostConnector(5))
+    prob = sim.Projection(a, b, sim.FixedProbabilityConnector(0.2))
+    assert sorted(synapses(one)) == [(i, i) for i in range(50)]
+    assert np.all(np.bincount([j for _, j in synapses(pre)], minlength=50) == 7)
+    assert len(set(synapses(pre))) == len(pre)  # without replacement: no pair twice
+    assert np.all(np.bincount([i for i, _ in synapses(post)], minlength=50) == 5)
+    n, mean = len(prob), 50 * 50 * 0.2
+    assert abs(n - mean) < 5 * math.sqrt(mean * 0.8)
+
+
+def test_from_list_keeps_weights_and_delays():
+    a = sim.Population(3, sim.SpikeSourceArray(spike_times=[[1.0]] * 3))
+    b = sim.Population(2, sim.IF_curr_exp(**LIF))
+    conns = [(0, 1, 0.5, 1.25), (2, 0, 0.25, 3.0), (1, 1, 0.125, 0.4)]
+    prj = sim.Projection(a, b, sim.FromListConnector(conns, column_names=["weight", "delay"]))
+    got = sorted(prj.get(["weight", "delay"], format="list"))
+    assert [tuple(c) for c in got] == sorted(conns)  # weights back in nA, not apical's mV
+    w = prj.get("weight", format="array")
+    assert w.shape == (3, 2) and w[2, 0] == 0.25 and np.isnan(w[0, 0])
+
+
+def test_distance_dependent_probability_on_a_line():
+    from pyNN.space import Line
+    a = sim.Population(10, sim.IF_curr_delta(), structure=Line(dx=1.0))
+    b = sim.Population(4, sim.IF_curr_delta(), structure=Line(dx=1.0, x0=2.0))
+    within = sim.Projection(a, a, sim.DistanceDependentProbabilityConnector(
+        "d < 1.5", allow_self_connections=False))
+    between = sim.Projection(a, b, sim.DistanceDependentProbabilityConnector("d < 0.5"))
+    assert sorted(synapses(within)) == sorted(
+        [(i, j) for i in range(10) for j in range(10) if abs(i - j) == 1])
+    assert sorted(synapses(between)) == [(i + 2, i) for i in range(4)]
+
+
+def test_views_and_assemblies_map_onto_their_populations():
+    a = sim.Population(20, sim.IF_curr_delta())
+    b = sim.Population(10, sim.IF_curr_delta())
+    prj = sim.Projection(a[5:15], a[0:5] + b, sim.FixedNumberPreConnector(3))
+    s = synapses(prj)
+    assert all(0 <= i < 10 and 0 <= j < 15 for i, j in s)
+    assert np.all(np.bincount([j for _, j in s], minlength=15) == 3)
+
+
+def test_recording_a_sample_of_cells():
+    p = sim.Population(10, sim.IF_curr_delta(i_offset=1.0, **LIF))
+    p[[1, 4]].record("spikes")
+    p[2:5].record("v")
+    sim.run(50.0)
+    seg = p.get_data().segments[0]
+    assert [p.id_to_index(st.annotations["channel_id"]) for st in seg.spiketrains] == [1, 4]
+    v = seg.filter(name="v")[0]
+    assert v.shape[1] == 3 and v.shape[0] >= 500
+    assert list(v.array_annotations["channel_index"]) == [2, 3, 4]
+    assert p.mean_spike_count() > 0
+
+
+def test_parameters_get_and_set():
+    p = sim.Population(5, sim.IF_curr_exp(**LIF))
+    assert p.get("tau_m") == 20.0
+    p.set(tau_m=10.0)
+    assert p.get("tau_m") == 10.0
+    prj = sim.Projection(p, p, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+    prj.set(weight=0.2)
+    sim.run(1.0)
+    np.testing.assert_allclose(prj.get("weight", format="array"), 0.2, rtol=1e-6)
+    prj.set(weight=0.3)  # after the build: written into the running network
+    np.testing.assert_allclose(prj.get("weight", format="array"), 0.3, rtol=1e-6)
+
+
+def test_weights_set_between_runs_act_on_later_spikes():
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0, 25.0]))
+    cell = sim.Population(1, sim.IF_curr_delta(**LIF))
+    cell.initialize(v=LIF["v_rest"])
+    cell.record("v")
+    prj = sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0))
+    sim.run(15.0)
+    prj.set(weight=4.0)
+    sim.run(25.0)
+    sig = cell.get_data().segments[0].analogsignals[0]
+    t = np.asarray(sig.times.rescale(pq.ms))
+    expected = np.full_like(t, LIF["v_rest"])
+    for at, w in ((5.1, 2.0), (25.1, 4.0)):  # delay: min_delay = 0.1 ms
+        after = t >= at + 1e-6
+        expected[after] += w * np.exp(-(t[after] - at) / LIF["tau_m"])
+    away = np.min(np.abs(t[:, None] - np.array([5.1, 25.1])[None, :]), axis=1) > 1e-6
+    np.testing.assert_allclose(sig.magnitude[away, 0], expected[away], atol=1e-9)
+
+
+def test_reset_repeats_the_run_in_a_new_segment():
+    p = sim.Population(20, sim.SpikeSourcePoisson(rate=100.0))
+    p.record("spikes")
+    sim.run(100.0)
+    sim.reset()
+    sim.run(100.0)
+    segments = p.get_data().segments
+    assert len(segments) == 2
+    for a, b in zip(segments[0].spiketrains, segments[1].spiketrains):
+        np.testing.assert_array_equal(a.magnitude, b.magnitude)
+    assert sim.get_current_time() == 100.0
+
+
+def test_errors_name_what_is_missing():
+    with pytest.raises(NotImplementedError, match="IF_cond_exp"):
+        sim.IF_cond_exp()
+    with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
+        sim.TsodyksMarkramSynapse()
+    with pytest.raises(NotImplementedError, match="DCSource"):
+        sim.DCSource(amplitude=1.0)
+    a = sim.Population(3, sim.IF_curr_exp())
+    with pytest.raises(NotImplementedError, match="FixedTotalNumberConnector"):
+        sim.Projection(a, a, sim.FixedTotalNumberConnector(3))
+    with pytest.raises(ValueError, match="inhibitory"):
+        sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5),
+                       receptor_type="inhibitory")
+    b = sim.Population(3, sim.IF_curr_exp())
+    b.initialize(v=RandomDistribution("normal", mu=-65.0, sigma=2.0))
+    with pytest.raises(NotImplementedError, match="'normal' distribution"):
+        sim.run(1.0)
+
+
+def test_changes_after_the_build_are_refused():
+    a = sim.Population(3, sim.IF_curr_exp())
+    sim.run(1.0)
+    with pytest.raises(NotImplementedError, match="reset"):
+        a.set(tau_m=8.0)
+    with pytest.raises(NotImplementedError, match="reset"):
+        sim.Population(2, sim.IF_curr_exp())
+    sim.reset()
+    a.set(tau_m=8.0)
+    sim.run(1.0)
+    assert a.get("tau_m") == 8.0
+
+
+def test_cleared_data_starts_again_at_the_current_time():
+    p = sim.Population(2, sim.IF_curr_exp(i_offset=1.0, **LIF))
+    q = sim.Population(2, sim.IF_curr_exp(i_offset=1.0, **LIF))  # the same, never cleared
+    for pop in (p, q):
+        pop.initialize(v=LIF["v_rest"])
+        pop.record(["spikes", "v"])
+    sim.run(100.0)
+    first = p.get_data(clear=True).segments[0]
+    sim.run(20.0)
+    second = p.get_data().segments[0]
+    v1 = second.analogsignals[0]
+    full = q.get_data().segments[0].analogsignals[0]
+    assert float(v1.t_start.rescale(pq.ms)) == 100.0
+    # The cleared recording goes on with the samples from 100 ms, as labelled.
+    later = np.asarray(full.times.rescale(pq.ms)) >= 100.0 - 1e-9
+    np.testing.assert_array_equal(v1.magnitude, full.magnitude[later])
+    assert all(np.all(st.magnitude >= 100.0) for st in second.spiketrains)
+    assert sum(len(st) for st in first.spiketrains) > 0
+
+
+@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
+def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
+    # Presynaptic spikes arrive at 11 and 51 ms (delay 1); the postsynaptic
+    # cell is made to fire at 15 and 45 ms by a strong input. All pairs
+    # interact: +A_plus at 11->15 and 11->45, -A_minus at 15->51 and 45->51.
+    w0, w_max, a_plus, a_minus, tau = 0.5, 2.0, 0.01, 0.012, 20.0
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 50.0]))
+    driver = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0, 44.0]))
+    post = sim.Population(1, sim.IF_curr_delta(**LIF))
+    post.initialize(v=LIF["v_rest"])
+    post.record("spikes")
+    weights = (sim.AdditiveWeightDependence if dependence == "additive"
+               else sim.MultiplicativeWeightDependence)(w_min=0.0, w_max=w_max)
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=tau, tau_minus=tau, A_plus=a_plus,
+                                            A_minus=a_minus),
+        weight_dependence=weights, dendritic_delay_fraction=0, weight=w0, delay=1.0)
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    sim.Projection(driver, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=100.0,
+                                                                            delay=1.0))
+    sim.run(100.0)
+    np.testing.assert_array_equal(spike_times(post)[0], [15.0, 45.0])
+    x15, x45 = math.exp(-4 / tau), math.exp(-34 / tau)  # presynaptic trace at 15, 45 ms
+    y = math.exp(-6 / tau) + math.exp(-36 / tau)  # postsynaptic trace at 51 ms
+    w = w0
+    if dependence == "additive":  # PyNN's steps are A * w_max
+        w += a_plus * w_max * (x15 + x45) - a_minus * w_max * y
+    else:  # soft bounds: each step scaled by the distance to the bound
+        w += a_plus * (w_max - w) * x15
+        w += a_plus * (w_max - w) * x45
+        w -= a_minus * w * y
+    assert prj.get("weight", format="array")[0, 0] == pytest.approx(w, abs=1e-6)
+    with pytest.raises(NotImplementedError, match="rule sets the weights"):
+        prj.set(weight=0.1)
+
+
+def test_stdp_refuses_dendritic_delays():
+    with pytest.raises(NotImplementedError, match="axonal"):
+        sim.STDPMechanism(timing_dependence=sim.SpikePairRule(),
+                          weight_dependence=sim.AdditiveWeightDependence())
