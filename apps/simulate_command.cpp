@@ -444,7 +444,7 @@ void write_recordings(simulation_run& run, const simulate_options& o) {
     write_file_atomically(dir / "weights.csv", weights_csv(run.weight_recorders));
   }
   // SONATA: its records stay beside it while checkpoints refer to them.
-  run.output->finish(o.has("checkpoint"));
+  run.output->finish(o.has("checkpoint") || o.has("resume"));
   for (const auto& [stem, recorder] : run.samplers)
     write_state_csv(dir / (stem + ".csv"), *run.net, run.sim->state_recording(recorder));
 }
