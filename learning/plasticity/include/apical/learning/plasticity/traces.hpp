@@ -61,9 +61,18 @@ class trace_table {
       : specs_(specs), entries_(owners) {
     for (std::size_t j = 0; j < N; ++j) inv_tau_[j] = 1.0 / specs[j].tau_ms;
   }
+  // An owner's entry to write (a checkpoint's traces restored).
+  auto& raw(std::uint32_t owner) { return entries_[owner]; }
 
   std::size_t size() const { return entries_.size(); }
   const std::array<trace_spec, N>& specs() const { return specs_; }
+
+  // One owner's traces: their value at its last spike, and its time.
+  struct entry {
+    double t_ms = 0.0;
+    trace_values<N> value{};
+  };
+  const entry& raw(std::uint32_t owner) const { return entries_[owner]; }
 
   // The traces of `owner` at t_ms (>= the owner's last spike).
   trace_values<N> at(std::uint32_t owner, double t_ms) const {
@@ -81,14 +90,6 @@ class trace_table {
       e.value[j] = specs_[j].kind == trace_kind::nearest ? 1.0 : now[j] + 1.0;
     e.t_ms = t_ms;
   }
-
-  // An owner's last spike time and its traces' values then (checkpoints).
-  struct entry {
-    double t_ms = 0.0;
-    trace_values<N> value{};
-  };
-  const entry& state(std::uint32_t owner) const { return entries_[owner]; }
-  entry& state(std::uint32_t owner) { return entries_[owner]; }
 
   // Every trace back to 0 (no spike seen), of all owners or of [begin, end).
   void clear() {
@@ -111,7 +112,7 @@ void save_traces(checkpoint_writer& w, std::size_t owners, TableOf table_of) {
   std::vector<double> values;
   values.reserve(owners * (N + 1));
   for (std::size_t i = 0; i < owners; ++i) {
-    const auto& e = table_of(i).state(static_cast<std::uint32_t>(i));
+    const auto& e = table_of(i).raw(static_cast<std::uint32_t>(i));
     values.push_back(e.t_ms);
     values.insert(values.end(), e.value.begin(), e.value.end());
   }
@@ -125,7 +126,7 @@ void load_traces(checkpoint_reader& r, trace_table<N>& table, time_ms now, std::
   std::vector<double> values;
   r.array(values, table.size() * (N + 1), field);
   for (std::size_t i = 0; i < table.size(); ++i) {
-    auto& e = table.state(static_cast<std::uint32_t>(i));
+    auto& e = table.raw(static_cast<std::uint32_t>(i));
     e.t_ms = values[i * (N + 1)];
     for (std::size_t j = 0; j < N; ++j) e.value[j] = values[i * (N + 1) + 1 + j];
     bool finite = std::isfinite(e.t_ms);
