@@ -65,10 +65,12 @@ struct plastic_run {
   std::unique_ptr<spike_recorder> rec;
   std::vector<std::unique_ptr<plastic_projection_base>> plastic;
   std::unique_ptr<plasticity_checkpoint> parts;
-  plastic_run(unsigned threads, const rule_case& r) {
+  plastic_run(unsigned threads, const rule_case& r,
+              delivery_path path = delivery_path::automatic) {
     simulation_options o;
     o.seed = 9;
     o.threads = threads;
+    o.delivery = path;
     sim = std::make_unique<simulator>(*net, o);
     rec = std::make_unique<spike_recorder>(*sim);
     plastic.push_back(make_plasticity(*sim, 0, r.rule, r.parameters));
@@ -80,11 +82,15 @@ struct plastic_run {
   }
 };
 
-// Runs to `end`; with a checkpoint time, saves there and continues in a
-// fresh run with `threads_after` threads.
-outcome run(const rule_case& r, double end, unsigned threads, double checkpoint_ms = -1,
-            unsigned threads_after = 1) {
-  auto a = std::make_unique<plastic_run>(threads, r);
+// Runs to `end` on 1 thread, ordered; with a checkpoint time, on `before`
+// threads and path, saved there and continued in a fresh run on `after`.
+struct setup {
+  unsigned threads;
+  delivery_path path;
+};
+outcome run(const rule_case& r, double end, double checkpoint_ms = -1,
+            setup before = {1, delivery_path::ordered}, setup after = {1, delivery_path::ordered}) {
+  auto a = std::make_unique<plastic_run>(before.threads, r, before.path);
   if (checkpoint_ms < 0) {
     a->sim->run_until(time_ms{end});
     return a->result();
@@ -92,11 +98,11 @@ outcome run(const rule_case& r, double end, unsigned threads, double checkpoint_
   a->sim->run_until(time_ms{checkpoint_ms});
   std::stringstream file;
   a->sim->save(file, "", a->parts->parts());
-  const auto before = a->rec->spikes();
+  const auto earlier = a->rec->spikes();
   a.reset();
-  plastic_run b(threads_after, r);
+  plastic_run b(after.threads, r, after.path);
   b.sim->restore(file, "memory", b.parts->parts());
-  b.rec->add(before);
+  b.rec->add(earlier);
   b.sim->run_until(time_ms{end});
   return b.result();
 }
@@ -116,16 +122,18 @@ void check_same(const outcome& a, const outcome& b) {
 TEST_CASE("plasticity checkpoint: resumed STDP gives the spikes and weights of the whole run") {
   for (const auto* r : {&additive, &triplet}) {
     CAPTURE(r->rule);
-    const outcome whole = run(*r, 150, 1);
+    const outcome whole = run(*r, 150);
     REQUIRE(whole.spikes.size() > 300);
     const auto w0 = make_net()->proj(0).weights();
     REQUIRE(std::vector<double>(w0.begin(), w0.end()) != whole.weights);  // weights changed
     for (const double at : {0.0, 37.3, 100.0}) {
       CAPTURE(at);
-      check_same(whole, run(*r, 150, 1, at, 1));
-      check_same(whole, run(*r, 150, 2, at, 2));
-      check_same(whole, run(*r, 150, 2, at, 1));
-      check_same(whole, run(*r, 150, 1, at, 2));
+      // (automatic: the windowed path where plasticity runs on it)
+      const setup one{1, delivery_path::ordered}, two{2, delivery_path::automatic};
+      check_same(whole, run(*r, 150, at, one, one));
+      check_same(whole, run(*r, 150, at, two, two));
+      check_same(whole, run(*r, 150, at, two, one));
+      check_same(whole, run(*r, 150, at, one, two));
     }
   }
 }
