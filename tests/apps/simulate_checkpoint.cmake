@@ -56,6 +56,20 @@ if(NOT "${spikes_resumed} ${events_resumed} ${from}" STREQUAL "${spikes_whole} $
                       "${spikes_resumed} ${events_resumed} ${from}; expected "
                       "${spikes_whole} ${events_whole} 130")
 endif()
+# The rates and CVs, from activity sums carried by the checkpoints: those
+# of the uninterrupted run, to the last digit written.
+foreach(key rate_e_hz rate_i_hz cv_isi)
+  string(JSON a GET "${whole}" ${key})
+  string(JSON b GET "${resumed}" ${key})
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "summary.json: ${key} ${b} after the resume, ${a} uninterrupted")
+  endif()
+endforeach()
+string(JSON a GET "${whole}" populations)
+string(JSON b GET "${resumed}" populations)
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "summary.json: populations ${b} after the resume, ${a} uninterrupted")
+endif()
 
 # Refusals.
 run_apical(FALSE --config ${CONFIG} --duration 10 --output ${OUT}/again --checkpoint ${ck})
