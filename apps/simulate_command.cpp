@@ -24,6 +24,7 @@
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
 #include "apical/learning/plasticity/plasticity.hpp"
+#include "apical/learning/plasticity/plasticity_checkpoint.hpp"
 #include "apical/learning/plasticity/stdp.hpp"
 #include "apical/learning/plasticity/weight_recorder.hpp"
 #include "apical/models/builtin.hpp"
@@ -34,6 +35,7 @@
 #include "run_resources.hpp"
 #include "simulate_report.hpp"
 #include "spike_files.hpp"
+#include "spike_output.hpp"
 
 namespace po = boost::program_options;
 
@@ -241,16 +243,17 @@ void check_weight_recording(const simulate_options& o, const network_spec& spec)
         "[plasticity.NAME] section, or --no-plasticity is given)");
 }
 
-// Checkpoints hold the engine's state; plastic weights and traces are not
-// saved yet, so plastic runs are refused rather than resumed wrongly.
-void check_checkpointing(const simulate_options& o, const network_spec& spec) {
+// Checkpoints hold the engine's state and the plastic weights and traces;
+// the weight recorder's samples are not saved, so --record-weights is
+// refused rather than resumed with a gap.
+void check_checkpointing(const simulate_options& o) {
   if (!o.has("checkpoint") && !o.has("resume")) return;
   const char* option = o.has("resume") ? "--resume" : "--checkpoint";
-  if (o.plastic() && !spec.plasticity.empty())
+  if (o.has("record-weights"))
     throw parameter_error(fmt::format(
-        "{}: plasticity ([plasticity.{}]) is not checkpointed yet (its weights and traces are "
-        "not saved); run with --no-plasticity to checkpoint the static network",
-        option, spec.plasticity.front().name));
+        "{}: --record-weights is not checkpointed (its samples are not saved); record the "
+        "weights of a run without checkpoints",
+        option));
   if (o.has("checkpoint") && o.checkpoint != o.resume && std::filesystem::exists(o.checkpoint))
     throw parameter_error(fmt::format(
         "--checkpoint {}: the file exists; continue it with --resume {} or remove it", o.checkpoint,
@@ -276,9 +279,11 @@ struct simulation_run {
   std::unique_ptr<network> net;
   std::unique_ptr<simulator> sim;
   std::vector<std::size_t> recorded;  // populations whose spikes are recorded
-  std::unique_ptr<spike_recorder> spikes;
+  std::unique_ptr<spike_recorder> spikes;  // since the last step of the run
+  std::unique_ptr<spike_output> output;    // the spike file and activity figures
   std::vector<std::pair<std::string, std::size_t>> samplers;  // file stem, recorder
   std::vector<std::unique_ptr<learning::plastic_projection_base>> plastic;
+  std::unique_ptr<learning::plasticity_checkpoint> plastic_parts;  // their part of checkpoints
   std::vector<weight_summary> initial_weights;
   std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
   double build_s = 0.0, sim_s = 0.0, sim_cpu_s = 0.0;
@@ -327,11 +332,17 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
   for (std::size_t p = 0; p < run.net->population_count(); ++p)
     if (o.has("record-sources") || !is_source(run.net->pop(p))) run.recorded.push_back(p);
   run.spikes = std::make_unique<spike_recorder>(*run.sim, run.recorded);
+  run.output = std::make_unique<spike_output>(
+      *run.net, run.recorded,
+      o.has("no-spikes") ? std::nullopt
+                         : std::optional(parse_spikes_format(o.spikes_format, "--spikes-format")),
+      o.output);
   add_state_samplers(run, o);
   // Attached to the simulator, not built into the network: --no-plasticity
   // runs the very same network.
   if (o.plastic()) run.plastic = attach_plasticity(*run.sim, spec, rules);
   for (const auto& p : run.plastic) run.initial_weights.push_back(summarize_weights(*p));
+  run.plastic_parts = std::make_unique<learning::plasticity_checkpoint>(run.plastic);
   if (o.has("record-weights"))
     for (const auto& p : run.plastic)
       run.weight_recorders.push_back(std::make_unique<learning::weight_recorder>(
@@ -341,37 +352,29 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
 }
 
 // The command line's part of a checkpoint: which populations' spikes are
-// recorded, and the spikes recorded so far (so that the spike file and
-// summary.json of a resumed run cover the whole run).
-constexpr std::uint32_t recording_format = 1;
+// recorded, and the spike file's length and activity sums (spike_output),
+// so that the spike file and summary.json of a resumed run cover the whole
+// run.
+constexpr std::uint32_t recording_format = 2;
 
 std::string recording_state(const simulation_run& run) {
   checkpoint_writer w;
   w.put(recording_format);
   std::vector<std::uint64_t> recorded(run.recorded.begin(), run.recorded.end());
   w.array(std::span<const std::uint64_t>(recorded));
-  const auto& spikes = run.spikes->spikes();
-  std::vector<double> times;
-  std::vector<std::uint16_t> pops;
-  std::vector<std::uint32_t> neurons;
-  for (const auto& sp : spikes) {
-    times.push_back(sp.time_ms);
-    pops.push_back(sp.population);
-    neurons.push_back(sp.neuron);
-  }
-  w.array(std::span<const double>(times));
-  w.array(std::span<const std::uint16_t>(pops));
-  w.array(std::span<const std::uint32_t>(neurons));
+  run.output->save(w);
   return w.bytes();
 }
 
 // Restores the run from o.resume; throws naming the file and what differs.
 void resume_run(simulation_run& run, const simulate_options& o, double duration_ms) {
-  const std::string extra = run.sim->restore(std::filesystem::path(o.resume));
+  const std::string extra =
+      run.sim->restore(std::filesystem::path(o.resume), run.plastic_parts->parts());
   checkpoint_reader r(extra, o.resume);
   if (const auto v = r.get<std::uint32_t>("recording format"); v != recording_format)
-    throw file_error(fmt::format("{}: recording format {}, expected {}", o.resume, v,
-                                 recording_format));
+    throw file_error(fmt::format("{}: recording format {}, expected {} (a checkpoint of "
+                                 "another version of apical)",
+                                 o.resume, v, recording_format));
   std::vector<std::uint64_t> recorded;
   r.array(recorded, "recorded populations");
   if (!std::equal(recorded.begin(), recorded.end(), run.recorded.begin(), run.recorded.end()))
@@ -379,31 +382,20 @@ void resume_run(simulation_run& run, const simulate_options& o, double duration_
         "--resume {}: the checkpoint records the spikes of {} populations, this run of {} (give "
         "--record-sources as the checkpointed run did)",
         o.resume, recorded.size(), run.recorded.size()));
-  std::vector<double> times;
-  std::vector<std::uint16_t> pops;
-  std::vector<std::uint32_t> neurons;
-  r.array(times, "spike times");
-  r.array(pops, times.size(), "spike populations");
-  r.array(neurons, times.size(), "spike neurons");
-  r.expect_end();
-  std::vector<recorded_spike> spikes;
-  spikes.reserve(times.size());
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    if (pops[k] >= run.net->population_count() || neurons[k] >= run.net->pop(pops[k]).size())
-      throw file_error(fmt::format("{}: recorded spike {} names no neuron", o.resume, k));
-    spikes.push_back({times[k], pops[k], neurons[k]});
-  }
-  run.spikes->add(spikes);
   if (duration_ms < run.sim->now().count())
     throw parameter_error(fmt::format(
         "--duration {}: the checkpoint {} is already at {} ms (--duration is the total from 0)",
         duration_ms, o.resume, run.sim->now().count()));
+  run.output->resume(r, o.resume);
+  r.expect_end();
   run.resumed_from_ms = run.sim->now().count();
 }
 
 void write_checkpoint_file(simulation_run& run, const simulate_options& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  run.sim->save(std::filesystem::path(o.checkpoint), recording_state(run));
+  run.output->sync();
+  run.sim->save(std::filesystem::path(o.checkpoint), recording_state(run),
+                run.plastic_parts->parts());
   run.checkpoint_s += seconds_since(t0);
   ++run.checkpoints;
 }
@@ -424,6 +416,7 @@ void simulate(simulation_run& run, double duration_ms, const simulate_options& o
   while (sim.now().count() < duration_ms) {
     sim.run_until(time_ms{
         std::min({duration_ms, sim.now().count() + chunk_ms, next_checkpoint})});
+    run.output->append(*run.spikes);
     if (sim.now().count() == next_checkpoint && sim.now().count() < duration_ms) {
       write_checkpoint_file(run, o);
       next_checkpoint += o.checkpoint_every_ms;
@@ -450,14 +443,8 @@ void write_recordings(simulation_run& run, const simulate_options& o) {
     for (auto& r : run.weight_recorders) r->flush(run.sim->now());
     write_file_atomically(dir / "weights.csv", weights_csv(run.weight_recorders));
   }
-  if (!o.has("no-spikes")) {
-    const auto format = parse_spikes_format(o.spikes_format, "--spikes-format");
-    const auto file = dir / spikes_file_name(format);
-    if (format == spikes_format::csv)
-      write_spikes_csv(file, *run.net, run.spikes->spikes());
-    else
-      write_spikes_sonata(file, *run.net, run.spikes->spikes(), run.recorded);
-  }
+  // SONATA: its records stay beside it while checkpoints refer to them.
+  run.output->finish(o.has("checkpoint") || o.has("resume"));
   for (const auto& [stem, recorder] : run.samplers)
     write_state_csv(dir / (stem + ".csv"), *run.net, run.sim->state_recording(recorder));
 }
@@ -476,8 +463,7 @@ activity_summary summarize_activity(const simulation_run& run, double duration_m
   std::size_t cv_n = 0;
   const auto& net = *run.net;
   for (std::size_t p = 0; p < net.population_count(); ++p) {
-    const auto& act = a.populations.emplace_back(
-        activity(run.spikes->spikes(), p, net.pop(p).size(), 0.0, duration_ms));
+    const auto& act = a.populations.emplace_back(run.output->activity(p, duration_ms));
     if (net.pop(p).name() == "E") a.rate_e_hz = act.rate_hz;
     if (net.pop(p).name() == "I") a.rate_i_hz = act.rate_hz;
     if (act.neurons_with_cv > 0 && !is_source(net.pop(p))) {
@@ -631,7 +617,7 @@ int run_simulate(int argc, char** argv) {
   learning::register_stdp(rules);
   check_plasticity(spec, rules);
   check_weight_recording(o, spec);
-  check_checkpointing(o, spec);
+  check_checkpointing(o);
   if (o.has("print-config")) {
     std::cout << to_ini(spec, models, rules);
     return 0;
@@ -654,9 +640,12 @@ int run_simulate(int argc, char** argv) {
   if (const auto dir = std::filesystem::path(o.checkpoint).parent_path();
       o.has("checkpoint") && !dir.empty())
     std::filesystem::create_directories(dir);
-  if (o.has("resume")) resume_run(run, o, spec.duration_ms);
-  simulate(run, spec.duration_ms, o);
   std::filesystem::create_directories(o.output);
+  if (o.has("resume"))
+    resume_run(run, o, spec.duration_ms);
+  else
+    run.output->start();
+  simulate(run, spec.duration_ms, o);
   write_recordings(run, o);
   const auto act = summarize_activity(run, spec.duration_ms);
   json_writer j;

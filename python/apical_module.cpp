@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -20,12 +23,15 @@
 
 #include <fmt/format.h>
 
+#include "apical/engine/checkpoint.hpp"
 #include "apical/engine/error.hpp"
+#include "apical/engine/files.hpp"
 #include "apical/engine/plugin.hpp"
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
 #include "apical/engine/sources.hpp"
 #include "apical/learning/plasticity/plasticity.hpp"
+#include "apical/learning/plasticity/plasticity_checkpoint.hpp"
 #include "apical/learning/plasticity/stdp.hpp"
 #include "apical/models/builtin.hpp"
 #include "network_config.hpp"
@@ -129,6 +135,8 @@ struct state_request {
 };
 
 class py_network;
+
+constexpr std::string_view python_magic = "APICALPY";
 
 class spike_recording {
  public:
@@ -322,16 +330,19 @@ class py_network : public std::enable_shared_from_this<py_network> {
   }
 
   std::shared_ptr<spike_recording> record_spikes(const py::object& pop) {
-    check_unbuilt("record_spikes");
     const auto name = population_name(pop);
-    spikes_.push_back({name});
+    // A built network (a restored one) gives back what it records.
+    if (!sim_ || std::none_of(spikes_.begin(), spikes_.end(),
+                              [&](const spike_request& r) { return r.population == name; })) {
+      check_unbuilt("record_spikes");
+      spikes_.push_back({name});
+    }
     return std::make_shared<spike_recording>(shared_from_this(), name);
   }
 
   std::shared_ptr<state_recording> record_state(const py::object& pop, const std::string& variable,
                                                 std::optional<std::vector<std::uint32_t>> neurons,
                                                 double interval_ms) {
-    check_unbuilt("record_state");
     state_request r;
     r.population = population_name(pop);
     r.variable = variable;
@@ -342,6 +353,12 @@ class py_network : public std::enable_shared_from_this<py_network> {
       const auto size = find(r.population).size;
       for (std::uint32_t i = 0; i < std::min<std::size_t>(10, size); ++i) r.neurons.push_back(i);
     }
+    // A built network (a restored one) gives back what it samples.
+    for (std::size_t k = 0; sim_ && k < states_.size(); ++k)
+      if (states_[k].population == r.population && states_[k].variable == r.variable &&
+          states_[k].neurons == r.neurons && states_[k].interval_ms == r.interval_ms)
+        return std::make_shared<state_recording>(shared_from_this(), k);
+    check_unbuilt("record_state");
     states_.push_back(std::move(r));
     return std::make_shared<state_recording>(shared_from_this(), states_.size() - 1);
   }
@@ -439,6 +456,110 @@ class py_network : public std::enable_shared_from_this<py_network> {
     d["weight"] = weight;
     d["delay_ms"] = delay;
     return d;
+  }
+
+  // --- checkpoints -------------------------------------------------------------
+  // The file: "APICALPY", the length of the description block, the block
+  // (a checkpoint whose payload is the INI text and the recording requests),
+  // then the simulator's checkpoint (its extra: the spikes recorded so far).
+  void save(const std::string& file) {
+    if (!sim_)
+      raise(PyExc_RuntimeError, "save: the network is built at its first run (or build()); "
+                                "there is nothing to save before");
+    checkpoint_writer head;
+    head.text(to_ini());
+    head.put(std::uint64_t{spikes_.size()});
+    for (const auto& r : spikes_) head.text(r.population);
+    head.put(std::uint64_t{states_.size()});
+    for (const auto& r : states_) {
+      head.text(r.population);
+      head.text(r.variable);
+      head.array(std::span<const std::uint32_t>(r.neurons));
+      head.put(r.interval_ms);
+    }
+    std::ostringstream block;
+    write_checkpoint(block, checkpoint_checksum(head.bytes()), head.bytes());
+    checkpoint_writer spikes;
+    std::vector<double> times;
+    std::vector<std::uint16_t> pops;
+    std::vector<std::uint32_t> neurons;
+    for (const auto& sp : recorder_->spikes()) {
+      times.push_back(sp.time_ms);
+      pops.push_back(sp.population);
+      neurons.push_back(sp.neuron);
+    }
+    spikes.array(std::span<const double>(times));
+    spikes.array(std::span<const std::uint16_t>(pops));
+    spikes.array(std::span<const std::uint32_t>(neurons));
+    std::ostringstream out;
+    out.write(python_magic.data(), python_magic.size());
+    const std::uint64_t length = block.view().size();
+    out.write(reinterpret_cast<const char*>(&length), sizeof length);
+    out << block.view();
+    learning::plasticity_checkpoint parts(plastic_);
+    sim_->save(out, spikes.bytes(), parts.parts());
+    write_file_atomically(file, out.view());
+  }
+
+  // A network saved by save(), built with these options and continued.
+  static std::shared_ptr<py_network> restore(const std::string& file, unsigned threads,
+                                             const std::string& delivery, bool force_threads,
+                                             bool memory_check) {
+    const std::string bytes = reading(file, [&] {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw file_error(fmt::format("{}: cannot open the checkpoint", file));
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    });
+    std::uint64_t length = 0;
+    if (bytes.size() < python_magic.size() + sizeof length ||
+        bytes.compare(0, python_magic.size(), python_magic.data(), python_magic.size()) != 0)
+      throw file_error(fmt::format("{}: not a checkpoint of apical's Python module (no "
+                                   "'APICALPY' magic at its start; Network.save writes them)",
+                                   file));
+    std::memcpy(&length, bytes.data() + python_magic.size(), sizeof length);
+    const std::size_t start = python_magic.size() + sizeof length;
+    if (length > bytes.size() - start)
+      throw file_error(fmt::format("{}: checkpoint truncated: its description block announces {} "
+                                   "bytes, {} are present",
+                                   file, length, bytes.size() - start));
+    std::istringstream block(bytes.substr(start, length));
+    std::uint64_t hash = 0;
+    const std::string head = read_checkpoint(block, file, hash);
+    checkpoint_reader r(head, file);
+    std::istringstream ini(r.text("description"));
+    auto net = std::make_shared<py_network>(app::parse_network_config(ini, file));
+    const auto spike_requests = r.get<std::uint64_t>("spike recordings");
+    for (std::uint64_t k = 0; k < spike_requests; ++k)
+      net->record_spikes(py::str(r.text("spike recording")));
+    const auto state_requests = r.get<std::uint64_t>("state recordings");
+    for (std::uint64_t k = 0; k < state_requests; ++k) {
+      const std::string pop = r.text("state recording population");
+      const std::string variable = r.text("state recording variable");
+      std::vector<std::uint32_t> neurons;
+      r.array(neurons, "state recording neurons");
+      net->record_state(py::str(pop), variable, neurons, r.get<double>("state recording interval"));
+    }
+    r.expect_end();
+    net->build_now(threads, delivery, force_threads, memory_check);
+    std::istringstream rest(bytes.substr(start + length));
+    learning::plasticity_checkpoint parts(net->plastic_);
+    const std::string extra = net->sim_->restore(rest, file, parts.parts());
+    checkpoint_reader x(extra, file);
+    std::vector<double> times;
+    std::vector<std::uint16_t> pops;
+    std::vector<std::uint32_t> neurons;
+    x.array(times, "spike times");
+    x.array(pops, times.size(), "spike populations");
+    x.array(neurons, times.size(), "spike neurons");
+    x.expect_end();
+    std::vector<recorded_spike> spikes;
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      if (pops[k] >= net->net_->population_count() || neurons[k] >= net->net_->pop(pops[k]).size())
+        throw file_error(fmt::format("{}: recorded spike {} names no neuron", file, k));
+      spikes.push_back({times[k], pops[k], neurons[k]});
+    }
+    net->recorder_->add(spikes);
+    return net;
   }
 
   // --- views -----------------------------------------------------------------
@@ -803,6 +924,15 @@ same description from an INI file.)")
            "The spike times (ms, ascending) neuron i of a spike_time_source population fires.")
       .def("set_weights", &py_network::set_weights, py::arg("projection"), py::arg("weights"),
            "Replaces the weights of a built projection (in the order of connections()).")
+      .def("save", &py_network::save, py::arg("path"),
+           "Saves the whole run (description, recordings, state, pending events, plastic "
+           "weights) between runs, atomically; Network.restore continues it (docs/python.md).")
+      .def_static("restore", &py_network::restore, py::arg("path"), py::kw_only(),
+                  py::arg("threads") = 1, py::arg("delivery") = "auto",
+                  py::arg("force_threads") = false, py::arg("memory_check") = true,
+                  "The network Network.save wrote, built (with these run options) and at the "
+                  "saved time: run() continues it with the spikes of an uninterrupted run. "
+                  "record_spikes/record_state give back its recordings.")
       .def("to_ini", &py_network::to_ini, "The description as an INI file.")
       .def("__getitem__", &py_network::get)
       .def_property_readonly("populations", &py_network::populations)

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -9,29 +10,27 @@ namespace apical {
 
 population_activity activity(const std::vector<recorded_spike>& spikes, std::size_t population_id,
                              std::size_t size, double t_start_ms, double t_end_ms) {
-  population_activity a;
-  std::vector<std::vector<double>> trains(size);
+  activity_accumulator a(size);
   for (const auto& s : spikes)
-    if (s.population == population_id && s.time_ms >= t_start_ms && s.time_ms < t_end_ms) {
-      ++a.spikes;
-      trains[s.neuron].push_back(s.time_ms);
-    }
+    if (s.population == population_id && s.time_ms >= t_start_ms && s.time_ms < t_end_ms)
+      a.add(s.neuron, s.time_ms);
+  return a.result(t_start_ms, t_end_ms);
+}
+
+population_activity activity_accumulator::result(double t_start_ms, double t_end_ms) const {
+  population_activity a;
+  for (const auto& n : neurons_) a.spikes += n.spikes;
   const double duration_s = (t_end_ms - t_start_ms) / 1000.0;
+  const auto size = neurons_.size();
   a.rate_hz = size > 0 && duration_s > 0
                   ? static_cast<double>(a.spikes) / (static_cast<double>(size) * duration_s)
                   : 0.0;
   double cv_sum = 0.0;
-  for (const auto& t : trains) {
-    if (t.size() < 3) continue;
-    double sum = 0.0, sum2 = 0.0;
-    const auto n = static_cast<double>(t.size() - 1);
-    for (std::size_t k = 1; k < t.size(); ++k) {
-      const double isi = t[k] - t[k - 1];
-      sum += isi;
-      sum2 += isi * isi;
-    }
-    const double mean = sum / n;
-    const double var = std::max(0.0, sum2 / n - mean * mean);
+  for (const auto& t : neurons_) {
+    if (t.spikes < 3) continue;
+    const auto n = static_cast<double>(t.spikes - 1);
+    const double mean = t.sum / n;
+    const double var = std::max(0.0, t.sum2 / n - mean * mean);
     if (mean > 0) {
       cv_sum += std::sqrt(var) / mean;
       ++a.neurons_with_cv;

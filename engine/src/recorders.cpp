@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
 
 #include <fmt/format.h>
@@ -101,10 +102,23 @@ void finish(std::unique_ptr<std::FILE, file_closer> f, const std::filesystem::pa
 void write_spikes_csv(const std::filesystem::path& file, const network& net,
                       const std::vector<recorded_spike>& spikes) {
   auto f = open_for_writing(file);
-  fmt::print(f.get(), "time_ms,population,neuron\n");
-  for (const auto& s : spikes)
-    fmt::print(f.get(), "{:.17g},{},{}\n", s.time_ms, net.pop(s.population).name(), s.neuron);
+  std::string rows(spikes_csv_header);
+  constexpr std::size_t chunk = 1 << 16;  // spikes formatted at a time
+  for (std::size_t k = 0; k < spikes.size() || k == 0; k += chunk) {
+    append_spikes_csv_rows(rows, net,
+                           std::span(spikes).subspan(k, std::min(chunk, spikes.size() - k)));
+    if (std::fwrite(rows.data(), 1, rows.size(), f.get()) != rows.size())
+      throw file_error(fmt::format("{}: write failed: {}", file.string(), std::strerror(errno)));
+    rows.clear();
+  }
   finish(std::move(f), file);
+}
+
+void append_spikes_csv_rows(std::string& out, const network& net,
+                            std::span<const recorded_spike> spikes) {
+  auto it = std::back_inserter(out);
+  for (const auto& s : spikes)
+    it = fmt::format_to(it, "{:.17g},{},{}\n", s.time_ms, net.pop(s.population).name(), s.neuron);
 }
 
 void write_state_csv(const std::filesystem::path& file, const network& net,

@@ -43,9 +43,16 @@ std::string first_difference(const std::string& saved, const std::string& here) 
     if (!ga || !gb || la != lb) return fmt::format("the checkpoint has {}; this network has {}", la, lb);
   }
 }
+
+// The part that keeps projection k's weights, if any.
+checkpoint_part* part_of(std::span<checkpoint_part* const> parts, std::size_t k) {
+  for (auto* part : parts)
+    if (part->checkpoint_projection() == k) return part;
+  return nullptr;
+}
 }  // namespace
 
-std::string simulator::checkpoint_description() const {
+std::string simulator::checkpoint_description(std::span<checkpoint_part* const> parts) const {
   // The seed too: a resumed run draws nothing from it, but reports it.
   std::string d = fmt::format("checkpoint of an apical network, seed {}\n", options_.seed);
   for (std::size_t k = 0; k < net_->population_count(); ++k) {
@@ -65,7 +72,10 @@ std::string simulator::checkpoint_description() const {
       h = h * 31 + bytes_hash(&delay, sizeof delay) + bytes_hash(&begin, sizeof begin);
     }
     for (std::uint32_t i = 0; i < pr.pre_size(); ++i) h = h * 31 + pr.first_group(i);
-    if (pr.uniform_weight()) {
+    const checkpoint_part* part = part_of(parts, k);
+    if (part != nullptr) {
+      // (weights that change: the part saves them)
+    } else if (pr.uniform_weight()) {
       const float w = pr.weight(0);
       h = h * 31 + bytes_hash(&w, sizeof w);
     } else {
@@ -76,6 +86,9 @@ std::string simulator::checkpoint_description() const {
         "synapse hash {:016x}\n",
         k, pr.name(), pr.pre_population(), pr.post_population(), pr.compartment(), pr.size(),
         pr.groups(), h);
+    if (part != nullptr)
+      d += fmt::format("projection {} '{}' weights: {}\n", k, pr.name(),
+                       part->checkpoint_description());
   }
   for (const auto& in : net_->poisson_inputs())
     d += fmt::format(
@@ -92,19 +105,28 @@ std::string simulator::checkpoint_description() const {
   return d;
 }
 
-std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra) {
+std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra,
+                                          std::span<checkpoint_part* const> parts) {
   for (std::size_t k = 0; k < net_->population_count(); ++k)
     if (!net_->pop(k).checkpointable())
       throw parameter_error(fmt::format(
           "checkpoint: population '{}' ({}) cannot be checkpointed (its state is not plain data)",
           net_->pop(k).name(), net_->pop(k).model_name()));
-  for (std::size_t k = 0; k < net_->projection_count(); ++k)
-    if (!delivery_signals_[k].empty())
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    const auto saved = static_cast<std::size_t>(
+        std::count_if(parts.begin(), parts.end(),
+                      [k](const checkpoint_part* p) { return p->checkpoint_projection() == k; }));
+    if (delivery_signals_[k].size() != saved)
       throw parameter_error(fmt::format(
-          "checkpoint: projection '{}' has delivery listeners (plasticity or learning), whose "
-          "weights and traces a checkpoint does not hold yet; checkpoint the network without "
-          "plasticity",
-          net_->proj(k).name()));
+          "checkpoint: projection '{}' has {} delivery listeners, of which {} keep their state "
+          "in the checkpoint (plastic projections do; learning rules and other listeners, whose "
+          "weights and traces a checkpoint does not hold, are refused)",
+          net_->proj(k).name(), delivery_signals_[k].size(), saved));
+    if (saved > 1)
+      throw parameter_error(fmt::format(
+          "checkpoint: projection '{}' has {} parts that save its weights; expected one",
+          net_->proj(k).name(), saved));
+  }
   checkpoint_writer w;
   w.text(description);
   w.put(now_.count());
@@ -144,34 +166,40 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
       values.insert(values.end(), part.samples[r].begin(), part.samples[r].end());
     w.array(std::span<const sample_value>(values));
   }
+  for (const auto* part : parts) part->save(w);
   w.text(extra);
   return w.bytes();
 }
 
-void simulator::save(std::ostream& out, std::string_view extra) {
-  const std::string description = checkpoint_description();
-  write_checkpoint(out, checkpoint_checksum(description), checkpoint_payload(description, extra));
+void simulator::save(std::ostream& out, std::string_view extra,
+                     std::span<checkpoint_part* const> parts) {
+  const std::string description = checkpoint_description(parts);
+  write_checkpoint(out, checkpoint_checksum(description),
+                   checkpoint_payload(description, extra, parts));
   if (!out) throw file_error("checkpoint: writing the stream failed");
 }
 
-void simulator::save(const std::filesystem::path& file, std::string_view extra) {
+void simulator::save(const std::filesystem::path& file, std::string_view extra,
+                     std::span<checkpoint_part* const> parts) {
   std::ostringstream out;
-  save(out, extra);
+  save(out, extra, parts);
   write_file_atomically(file, out.view());
 }
 
-std::string simulator::restore(const std::filesystem::path& file) {
+std::string simulator::restore(const std::filesystem::path& file,
+                               std::span<checkpoint_part* const> parts) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw file_error(fmt::format("{}: cannot open the checkpoint", file.string()));
-  return restore(in, file.string());
+  return restore(in, file.string(), parts);
 }
 
-std::string simulator::restore(std::istream& in, std::string_view source) {
+std::string simulator::restore(std::istream& in, std::string_view source,
+                               std::span<checkpoint_part* const> parts) {
   std::uint64_t hash = 0;
   const std::string payload = read_checkpoint(in, source, hash);
   checkpoint_reader r(payload, std::string(source));
   const std::string description = r.text("description");
-  const std::string here = checkpoint_description();
+  const std::string here = checkpoint_description(parts);
   if (description != here || hash != checkpoint_checksum(here))
     throw file_error(fmt::format("{}: the checkpoint is of another network: {}", source,
                                  first_difference(description, here)));
@@ -275,6 +303,7 @@ std::string simulator::restore(std::istream& in, std::string_view source) {
                                      "of {}",
                                      source, k, v.column, samplers_[k].neurons.size()));
   }
+  for (auto* part : parts) part->load(r);
   std::string extra = r.text("extra");
   r.expect_end();
   return extra;

@@ -118,7 +118,3 @@ execute_process(COMMAND ${APICAL} simulate --config ${OUT}/missing.ini
 if(rc EQUAL 0 OR NOT err MATCHES "missing.ini")
   message(FATAL_ERROR "a missing config was not reported: rc=${rc} ${err}")
 endif()
-
-# Checkpoint and resume (in a directory of its own).
-set(OUT ${OUT}/checkpoint)
-include(${CMAKE_CURRENT_LIST_DIR}/simulate_checkpoint.cmake)

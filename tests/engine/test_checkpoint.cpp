@@ -5,6 +5,8 @@
 // oversized and foreign checkpoints are refused with a message saying what
 // is wrong.
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -237,7 +239,7 @@ TEST_CASE("checkpoint: absurd sizes with a valid checksum are refused before all
                        file_error);
 }
 
-TEST_CASE("checkpoint: plastic projections are refused, naming the projection") {
+TEST_CASE("checkpoint: delivery listeners that no part saves are refused, naming the projection") {
   auto net = make_net();
   simulator sim(*net);
   struct counter {
@@ -246,7 +248,9 @@ TEST_CASE("checkpoint: plastic projections are refused, naming the projection") 
   } c;
   sim.on_delivery(0).connect(simulator::delivery_signal::slot::bind<&counter::on>(c));
   std::stringstream out;
-  CHECK_THROWS_WITH_AS(sim.save(out), doctest::Contains("projection 'EE' has delivery listeners"),
+  CHECK_THROWS_WITH_AS(sim.save(out),
+                       doctest::Contains("projection 'EE' has 1 delivery listeners, of which 0 "
+                                         "keep their state in the checkpoint"),
                        parameter_error);
   CHECK(out.str().empty());
 }
@@ -284,4 +288,98 @@ TEST_CASE("checkpoint: changed bytes under a valid checksum are restored or refu
   }
   MESSAGE(refused << " of 300 changed checkpoints refused");
   CHECK(refused > 0);
+}
+
+namespace {
+// A checkpoint of make_net() at 20 ms (no state recorder, empty extra) and
+// where its last fields lie: the payload ends with the input "kick"'s next
+// spikes (60 doubles) and streams (60 of 32 bytes), the events (24 bytes
+// each) and the extra text's length.
+struct dissected {
+  std::string payload;
+  std::uint64_t hash = 0;
+  std::size_t next_spikes = 0, streams = 0, events = 0, event_count = 0;
+  double now = 0;
+};
+
+dissected dissect() {
+  auto net = make_net();
+  simulator sim(*net, opts(1, delivery_path::ordered));
+  sim.run_until(time_ms{20.0});
+  std::stringstream file;
+  sim.save(file);
+  dissected d;
+  d.now = 20.0;
+  d.payload = file.str().substr(checkpoint_header_bytes);
+  d.hash = checkpoint_checksum(sim.checkpoint_description());
+  const std::size_t end = d.payload.size() - 8;  // before the extra text's length
+  const auto u64_at = [&d](std::size_t at) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, d.payload.data() + at, 8);
+    return v;
+  };
+  // The event count n is where the events' bytes begin, preceded by the
+  // 60 streams and next spikes, each array after its count.
+  for (std::uint64_t n = 1; n * 24 + 8 + 60 * 40 + 16 < end; ++n) {
+    const std::size_t events = end - n * 24;
+    const std::size_t streams = events - 8 - 60 * 32;
+    const std::size_t next_spikes = streams - 8 - 60 * 8;
+    if (u64_at(events - 8) == n && u64_at(streams - 8) == 60 && u64_at(next_spikes - 8) == 60) {
+      d.event_count = n;
+      d.events = events;
+      d.streams = streams;
+      d.next_spikes = next_spikes;
+      break;
+    }
+  }
+  REQUIRE(d.event_count > 0);
+  return d;
+}
+
+void restore_payload(const dissected& d, const std::string& payload) {
+  std::stringstream file;
+  write_checkpoint(file, d.hash, payload);
+  auto net = make_net();
+  simulator sim(*net, opts(1, delivery_path::ordered));
+  sim.restore(file, "ck.bin");
+}
+}  // namespace
+
+TEST_CASE("checkpoint: an all-zero random stream is refused") {
+  const dissected d = dissect();
+  restore_payload(d, d.payload);  // untouched: restored
+  std::string bad = d.payload;
+  std::memset(bad.data() + d.streams + 5 * 32, 0, 32);  // neuron 5's generator
+  CHECK_THROWS_WITH_AS(restore_payload(d, bad),
+                       doctest::Contains("ck.bin: checkpoint input 'kick' has an all-zero random "
+                                         "stream for neuron 5"),
+                       file_error);
+}
+
+TEST_CASE("checkpoint: a Poisson input's next spike before the checkpoint's time is refused") {
+  const dissected d = dissect();
+  std::string bad = d.payload;
+  const double early = d.now - 0.5;
+  std::memcpy(bad.data() + d.next_spikes + 7 * 8, &early, 8);
+  CHECK_THROWS_WITH_AS(restore_payload(d, bad),
+                       doctest::Contains("checkpoint input 'kick' has a next spike at 19.5 ms, "
+                                         "before the checkpoint's time 20 ms"),
+                       file_error);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::memcpy(bad.data() + d.next_spikes + 7 * 8, &nan, 8);
+  CHECK_THROWS_WITH_AS(restore_payload(d, bad), doctest::Contains("has a next spike at nan ms"),
+                       file_error);
+}
+
+TEST_CASE("checkpoint: an event at a time that is not finite, or before the checkpoint, is refused") {
+  const dissected d = dissect();
+  for (const double t : {std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN(), d.now - 1}) {
+    CAPTURE(t);
+    std::string bad = d.payload;
+    std::memcpy(bad.data() + d.events + (d.event_count / 2) * 24, &t, 8);
+    CHECK_THROWS_WITH_AS(restore_payload(d, bad),
+                         doctest::Contains("is not a finite time at or after the checkpoint's time"),
+                         file_error);
+  }
 }

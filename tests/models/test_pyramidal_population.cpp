@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -175,4 +176,18 @@ TEST_CASE("pyramidal_population rejects what it cannot simulate") {
   CHECK(pop.parameter("tau_s_ms") == test_params().tau_s_ms);  // unchanged
   CHECK_THROWS_WITH_AS(pop.set_parameter("tau_q_ms", 1.0), doctest::Contains("unknown parameter"),
                        apical::parameter_error);
+}
+
+TEST_CASE("pyramidal_population: a checkpoint is refused, naming the population") {
+  apical::network net;
+  net.add(std::make_unique<apical::models::pyramidal_population>("P", 3, test_params()));
+  apical::simulator sim(net);
+  sim.run_until(time_ms{1.0});
+  std::stringstream out;
+  CHECK_THROWS_WITH_AS(sim.save(out),
+                       doctest::Contains("checkpoint: population 'P' (pyramidal"),
+                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(sim.save(out), doctest::Contains("cannot be checkpointed"),
+                       apical::parameter_error);
+  CHECK(out.str().empty());
 }

@@ -131,6 +131,26 @@ class checkpoint_reader {
   std::size_t pos_ = 0;
 };
 
+// State that a listener of the simulator keeps beside the engine's (a
+// plastic projection's weights and traces): simulator::save writes the
+// parts it is given after the engine's state, simulator::restore reads
+// them back in the same order (after now() is restored).
+class checkpoint_part {
+ public:
+  // The projection whose deliveries the part listens to and whose weights
+  // it changes (and saves): the network description then hashes that
+  // projection's synapses without their weights, and adds the part's line.
+  virtual std::size_t checkpoint_projection() const = 0;
+  // What the part is, with its parameters: one line, no newline.
+  virtual std::string checkpoint_description() const = 0;
+  virtual void save(checkpoint_writer& w) const = 0;
+  // Throws file_error naming r.source() and the field that is wrong.
+  virtual void load(checkpoint_reader& r) = 0;
+
+ protected:
+  ~checkpoint_part() = default;
+};
+
 // Writes header and payload.
 void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string_view payload);
 // Reads a checkpoint and checks magic, version, payload size (against

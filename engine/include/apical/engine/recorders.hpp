@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apical/engine/simulator.hpp"
@@ -57,6 +58,11 @@ class spike_recorder {
 // digits, so the file round-trips the exact doubles.
 void write_spikes_csv(const std::filesystem::path& file, const network& net,
                       const std::vector<recorded_spike>& spikes);
+// The header line of write_spikes_csv, and its rows for `spikes` appended
+// to `out` (for a file written as the run goes).
+inline constexpr std::string_view spikes_csv_header = "time_ms,population,neuron\n";
+void append_spikes_csv_rows(std::string& out, const network& net,
+                            std::span<const recorded_spike> spikes);
 // time_ms,population,neuron,variable,value
 void write_state_csv(const std::filesystem::path& file, const network& net,
                      const simulator::state_samples& samples);

@@ -73,6 +73,8 @@
 
 namespace apical {
 
+class checkpoint_part;  // checkpoint.hpp
+
 // What a delivery listener sees: one synapse's input, after it was applied.
 struct delivery {
   time_ms time;
@@ -140,25 +142,30 @@ class simulator {
   // of the run (every neuron's state and prediction bookkeeping, every
   // pending event: spikes in flight, crossings, Poisson wake-ups, sampling
   // instants; the Poisson inputs' next spikes and random streams, the state
-  // samples so far, the counters, now()), and `extra`, bytes the caller
-  // keeps with it (the command line's recorded spikes). Throws
-  // parameter_error, before writing anything, for a population that cannot
-  // be checkpointed or a projection with delivery listeners (plasticity,
-  // learning: their weights and traces are not saved yet).
-  void save(std::ostream& out, std::string_view extra = {});
+  // samples so far, the counters, now()), the `parts` that listeners keep
+  // (plastic weights and traces), and `extra`, bytes the caller keeps with
+  // it (the command line's spike file position). Throws parameter_error,
+  // before writing anything, for a population that cannot be checkpointed
+  // or a projection with delivery listeners that no part accounts for.
+  void save(std::ostream& out, std::string_view extra = {},
+            std::span<checkpoint_part* const> parts = {});
   // The same, written atomically to `file` (checkpoint.hpp).
-  void save(const std::filesystem::path& file, std::string_view extra = {});
+  void save(const std::filesystem::path& file, std::string_view extra = {},
+            std::span<checkpoint_part* const> parts = {});
   // Continues a saved run, on a simulator of the same network (the same
   // description: populations, parameters, synapses, inputs, state
-  // recorders, recorded with record_state before this call) with any number
-  // of threads: running on gives the spikes the saved run would have given.
-  // Returns the saved `extra`. Throws file_error naming `source` and what is
-  // wrong (format, size, checksum, or the first line of the network
-  // description that differs); the simulator is then to be reset().
-  std::string restore(std::istream& in, std::string_view source);
-  std::string restore(const std::filesystem::path& file);
+  // recorders, recorded with record_state before this call, and the same
+  // parts, in the same order) with any number of threads: running on gives
+  // the spikes the saved run would have given. Returns the saved `extra`.
+  // Throws file_error naming `source` and what is wrong (format, size,
+  // checksum, or the first line of the network description that differs);
+  // the simulator is then to be reset().
+  std::string restore(std::istream& in, std::string_view source,
+                      std::span<checkpoint_part* const> parts = {});
+  std::string restore(const std::filesystem::path& file,
+                      std::span<checkpoint_part* const> parts = {});
   // The network description a checkpoint is bound to, one item per line.
-  std::string checkpoint_description() const;
+  std::string checkpoint_description(std::span<checkpoint_part* const> parts = {}) const;
 
   // Step 5's listeners of population `population_id`: called after the
   // neuron was reset, with the spike time and the neuron index.
@@ -285,7 +292,8 @@ class simulator {
   void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
-  std::string checkpoint_payload(std::string_view description, std::string_view extra);
+  std::string checkpoint_payload(std::string_view description, std::string_view extra,
+                                 std::span<checkpoint_part* const> parts);
   void setup_windowed();
   // Rewrites the weights of the followed inputs of slice `slice` of
   // population `population` that arrive after `after` (window_listener).

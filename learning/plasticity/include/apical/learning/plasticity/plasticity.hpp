@@ -70,6 +70,7 @@
 #include <utility>
 #include <vector>
 
+#include "apical/engine/checkpoint.hpp"
 #include "apical/engine/delegate.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/simulator.hpp"
@@ -227,6 +228,10 @@ class plastic_projection_base {
   std::size_t owner_of(std::uint64_t k) const {
     return sim_->owner(proj_->post_population(), proj_->targets()[k]);
   }
+  // Weights, traces and counters at a run boundary, the same for any number
+  // of threads (plasticity_checkpoint.hpp, plasticity_checkpoint.cpp).
+  virtual void save_state(checkpoint_writer& w) const = 0;
+  virtual void load_state(checkpoint_reader& r) = 0;
 
  protected:
   plastic_projection_base(simulator& sim, std::size_t projection_id);
@@ -256,6 +261,11 @@ class plastic_projection_base {
     w_[k] = after;
     network_weights_[k] = static_cast<float>(after);
   }
+  // Checkpoints: the weights and counters; the partition whose copy of
+  // delay group g's presynaptic traces is current (one owning a target).
+  void save_weights(checkpoint_writer& w) const;
+  void load_weights(checkpoint_reader& r);
+  std::size_t group_partition(std::uint32_t g) const;
   // Throws parameter_error naming the synapse if a weight is outside bounds.
   void check_bounds(std::string_view rule, double w_min, double w_max) const;
   // Projection `projection_id` must exist and target this projection's
@@ -727,6 +737,30 @@ class plastic_projection final : public plastic_projection_base, public window_l
   std::vector<partition_state> parts_;
   trace_table<n_post> post_;  // entries written only by their owner partition
   std::vector<std::size_t> third_factor_sources_;
+
+ public:
+  void save_state(checkpoint_writer& w) const override {
+    sync();  // (no postsynaptic spike waits in a checkpoint)
+    save_weights(w);
+    save_traces<n_pre>(w, proj_->groups(), [this](std::size_t g) -> const auto& {
+      return parts_[group_partition(static_cast<std::uint32_t>(g))].pre;
+    });
+    save_traces<n_post>(w, proj_->post_size(),
+                        [this](std::size_t) -> const auto& { return post_; });
+  }
+  void load_state(checkpoint_reader& r) override {
+    load_weights(r);
+    load_traces(r, parts_[0].pre, sim_->now(), "presynaptic traces");
+    for (auto& s : parts_) {
+      s.pre = parts_[0].pre;  // every partition's copy current
+      s.group = no_group;     // the next arrival starts a delivery
+      s.t_latest_ms = sim_->now().count();
+      for (auto& h : s.history) h.clear();  // (saved after sync())
+      s.history_size = 0;
+      std::fill(s.last_spike.begin(), s.last_spike.end(), -inf);
+    }
+    load_traces(r, post_, sim_->now(), "postsynaptic traces");
+  }
 };
 
 template <plasticity_rule R>

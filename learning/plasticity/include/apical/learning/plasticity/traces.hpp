@@ -25,7 +25,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "apical/engine/checkpoint.hpp"
+#include "apical/engine/error.hpp"
+#include "apical/engine/time.hpp"
 
 namespace apical::learning {
 
@@ -53,6 +61,8 @@ class trace_table {
       : specs_(specs), entries_(owners) {
     for (std::size_t j = 0; j < N; ++j) inv_tau_[j] = 1.0 / specs[j].tau_ms;
   }
+  // An owner's entry to write (a checkpoint's traces restored).
+  auto& raw(std::uint32_t owner) { return entries_[owner]; }
 
   std::size_t size() const { return entries_.size(); }
   const std::array<trace_spec, N>& specs() const { return specs_; }
@@ -95,5 +105,38 @@ class trace_table {
   std::array<double, N> inv_tau_{};
   std::vector<entry> entries_;
 };
+
+// Checkpoints of traces: the entries of owners 0 .. owners-1, owner i's
+// taken from the table table_of(i) returns.
+template <std::size_t N, class TableOf>
+void save_traces(checkpoint_writer& w, std::size_t owners, TableOf table_of) {
+  std::vector<double> values;
+  values.reserve(owners * (N + 1));
+  for (std::size_t i = 0; i < owners; ++i) {
+    const auto& e = table_of(i).raw(static_cast<std::uint32_t>(i));
+    values.push_back(e.t_ms);
+    values.insert(values.end(), e.value.begin(), e.value.end());
+  }
+  w.array(std::span<const double>(values));
+}
+// Reads what save_traces wrote into every entry of `table`; a time after
+// `now` or a value that is not finite is refused (file_error naming the
+// field).
+template <std::size_t N>
+void load_traces(checkpoint_reader& r, trace_table<N>& table, time_ms now, std::string_view field) {
+  std::vector<double> values;
+  r.array(values, table.size() * (N + 1), field);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    auto& e = table.raw(static_cast<std::uint32_t>(i));
+    e.t_ms = values[i * (N + 1)];
+    for (std::size_t j = 0; j < N; ++j) e.value[j] = values[i * (N + 1) + 1 + j];
+    bool finite = std::isfinite(e.t_ms);
+    for (const double v : e.value) finite = finite && std::isfinite(v);
+    if (!finite || e.t_ms > now.count())
+      throw file_error(fmt::format("{}: checkpoint field '{}': entry {} has time {} ms (the "
+                                   "checkpoint is at {} ms) or a value that is not finite",
+                                   r.source(), field, i, e.t_ms, now.count()));
+  }
+}
 
 }  // namespace apical::learning
