@@ -46,7 +46,7 @@ void checkpoint_reader::expect_end() const {
                                  source_, bytes_.size() - pos_));
 }
 
-void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string_view payload) {
+std::string checkpoint_header(std::uint64_t network_hash, std::string_view payload) {
   checkpoint_writer h;
   h.raw(magic.data(), magic.size());
   h.put(checkpoint_format_version);
@@ -54,7 +54,12 @@ void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string
   h.put(network_hash);
   h.put(std::uint64_t{payload.size()});
   h.put(checkpoint_checksum(payload));
-  out.write(h.bytes().data(), static_cast<std::streamsize>(h.bytes().size()));
+  return h.release();
+}
+
+void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string_view payload) {
+  const std::string header = checkpoint_header(network_hash, payload);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
 }
 

@@ -127,7 +127,7 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
           "checkpoint: projection '{}' has {} parts that save its weights; expected one",
           net_->proj(k).name(), saved));
   }
-  checkpoint_writer w;
+  checkpoint_writer w(std::move(save_buffer_));
   w.text(description);
   w.put(now_.count());
   const simulation_counters c = counters();
@@ -168,7 +168,7 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
   }
   for (const auto* part : parts) part->save(w);
   w.text(extra);
-  return w.bytes();
+  return w.release();
 }
 
 void simulator::save(std::ostream& out, std::string_view extra,
@@ -181,9 +181,11 @@ void simulator::save(std::ostream& out, std::string_view extra,
 
 void simulator::save(const std::filesystem::path& file, std::string_view extra,
                      std::span<checkpoint_part* const> parts) {
-  std::ostringstream out;
-  save(out, extra, parts);
-  write_file_atomically(file, out.view());
+  const std::string description = checkpoint_description(parts);
+  std::string payload = checkpoint_payload(description, extra, parts);
+  write_file_atomically(file,
+                        {checkpoint_header(checkpoint_checksum(description), payload), payload});
+  save_buffer_ = std::move(payload);  // (its room serves the next checkpoint)
 }
 
 std::string simulator::restore(const std::filesystem::path& file,

@@ -42,6 +42,11 @@ std::uint64_t checkpoint_checksum(std::string_view bytes);
 
 class checkpoint_writer {
  public:
+  // Writes into `buffer` (emptied first; its capacity is kept, so a
+  // buffer reused from one checkpoint to the next is not allocated again).
+  explicit checkpoint_writer(std::string buffer = {}) : bytes_(std::move(buffer)) {
+    bytes_.clear();
+  }
   template <class T>
     requires std::is_trivially_copyable_v<T>
   void put(const T& value) {
@@ -59,6 +64,7 @@ class checkpoint_writer {
     bytes_.append(static_cast<const char*>(data), bytes);
   }
   const std::string& bytes() const { return bytes_; }
+  std::string release() { return std::move(bytes_); }
 
  private:
   std::string bytes_;
@@ -153,6 +159,8 @@ class checkpoint_part {
 
 // Writes header and payload.
 void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string_view payload);
+// The header write_checkpoint writes before the payload.
+std::string checkpoint_header(std::uint64_t network_hash, std::string_view payload);
 // Reads a checkpoint and checks magic, version, payload size (against
 // max_payload_bytes and against the bytes present) and checksum; returns
 // the payload and sets network_hash. `source` names the input in messages.

@@ -318,6 +318,7 @@ class simulator {
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;
   std::vector<window_listener*> window_listeners_;  // per projection
+  std::string save_buffer_;  // the latest checkpoint's payload (its room)
   std::vector<state_samples> samplers_;
   mutable std::vector<state_samples> gathered_;
 };
