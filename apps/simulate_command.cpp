@@ -3,15 +3,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
@@ -272,6 +277,42 @@ run_extras extras_of(const simulate_options& o) {
   return extras;
 }
 
+// A checkpoint being written on a thread of its own.
+class checkpoint_writer_thread {
+ public:
+  checkpoint_image image;  // filled by simulator::save, then written
+
+  checkpoint_writer_thread() = default;
+  checkpoint_writer_thread(const checkpoint_writer_thread&) = delete;
+  checkpoint_writer_thread& operator=(const checkpoint_writer_thread&) = delete;
+  ~checkpoint_writer_thread() {
+    if (worker_.joinable()) worker_.join();  // (its error, if any, unreported)
+  }
+
+  // Writes `image` to `file` (after an fsync of `spike_file`, if >= 0).
+  void start(std::filesystem::path file, int spike_file) {
+    worker_ = std::thread([this, file = std::move(file), spike_file] {
+      try {
+        if (spike_file >= 0 && ::fsync(spike_file) != 0)
+          throw file_error(fmt::format("{}: the spike file could not be flushed to disk: {}",
+                                       file.string(), std::strerror(errno)));
+        write_file_atomically(file, {image.header(), image.payload});
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+  // Waits for the write in progress; rethrows its error.
+  void wait() {
+    if (worker_.joinable()) worker_.join();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  std::thread worker_;
+  std::exception_ptr error_;
+};
+
 // A built network, its simulator and everything that listens to it. The
 // members are destroyed in reverse order: listeners before the simulator,
 // the simulator before the network.
@@ -288,8 +329,11 @@ struct simulation_run {
   std::vector<std::unique_ptr<learning::weight_recorder>> weight_recorders;
   double build_s = 0.0, sim_s = 0.0, sim_cpu_s = 0.0;
   double resumed_from_ms = 0.0;  // where the run started (a checkpoint's time)
-  double checkpoint_s = 0.0;     // spent writing checkpoints (within sim_s)
+  double checkpoint_s = 0.0;     // the run waited for checkpoints (within sim_s)
   std::uint64_t checkpoints = 0;
+  // The latest checkpoint, on its way to disk (last: destroyed, so joined,
+  // first).
+  std::unique_ptr<checkpoint_writer_thread> writer = std::make_unique<checkpoint_writer_thread>();
   unsigned threads = 1;  // used
 };
 
@@ -391,11 +435,16 @@ void resume_run(simulation_run& run, const simulate_options& o, double duration_
   run.resumed_from_ms = run.sim->now().count();
 }
 
+// Takes the checkpoint's image (the run waits for that), then writes it on
+// a thread of its own while the run goes on: the spike file made durable
+// first (the checkpoint refers to its length), then the checkpoint,
+// atomically. The previous write is waited for before the next image.
 void write_checkpoint_file(simulation_run& run, const simulate_options& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  run.output->sync();
-  run.sim->save(std::filesystem::path(o.checkpoint), recording_state(run),
-                run.plastic_parts->parts());
+  run.writer->wait();
+  const int spike_file = run.output->flush();
+  run.sim->save(run.writer->image, recording_state(run), run.plastic_parts->parts());
+  run.writer->start(std::filesystem::path(o.checkpoint), spike_file);
   run.checkpoint_s += seconds_since(t0);
   ++run.checkpoints;
 }
@@ -430,7 +479,12 @@ void simulate(simulation_run& run, double duration_ms, const simulate_options& o
                  done > 0 ? wall * (1 - done) / done : 0.0);
     }
   }
-  if (checkpointing) write_checkpoint_file(run, o);
+  if (checkpointing) {
+    write_checkpoint_file(run, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    run.writer->wait();
+    run.checkpoint_s += seconds_since(t0);
+  }
   run.sim_s = seconds_since(t_sim);
   run.sim_cpu_s = process_cpu_seconds() - cpu_sim0;
   if (tty) fmt::print(stderr, "\n");

@@ -100,10 +100,11 @@ void spike_output::append(spike_recorder& recorder) {
   recorder.clear();
 }
 
-void spike_output::sync() {
-  if (f_ == nullptr) return;
-  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
+int spike_output::flush() {
+  if (f_ == nullptr) return -1;
+  if (std::fflush(f_) != 0)
     throw file_error(fmt::format("{}: write failed: {}", file().string(), std::strerror(errno)));
+  return fileno(f_);
 }
 
 void spike_output::save(checkpoint_writer& w) const {

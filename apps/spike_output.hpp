@@ -40,8 +40,10 @@ class spike_output {
   void start();
   // Appends the recorder's spikes and empties it.
   void append(spike_recorder& recorder);
-  // Makes what was appended durable (flush and fsync), for a checkpoint.
-  void sync();
+  // Hands what was appended to the system (flush; throws file_error), and
+  // returns the file's descriptor (-1 without a file), whose fsync, from
+  // any thread, then makes it durable (for a checkpoint).
+  int flush();
   // The file's length, a hash of its bytes and the activity sums.
   void save(checkpoint_writer& w) const;
   // Continues the file a checkpoint saved (cut back to its saved length

@@ -65,13 +65,18 @@ std::string simulator::checkpoint_description(std::span<checkpoint_part* const> 
   }
   for (std::size_t k = 0; k < net_->projection_count(); ++k) {
     const auto& pr = net_->proj(k);
-    std::uint64_t h = bytes_hash(pr.targets().data(), pr.targets().size_bytes());
-    for (std::uint32_t g = 0; g < pr.groups(); ++g) {
-      const double delay = pr.group_delay_ms(g);
-      const std::uint64_t begin = pr.group_begin(g);
-      h = h * 31 + bytes_hash(&delay, sizeof delay) + bytes_hash(&begin, sizeof begin);
+    // The synapses' structure does not change: hashed once.
+    if (structure_hashes_.size() <= k) {
+      std::uint64_t h = bytes_hash(pr.targets().data(), pr.targets().size_bytes());
+      for (std::uint32_t g = 0; g < pr.groups(); ++g) {
+        const double delay = pr.group_delay_ms(g);
+        const std::uint64_t begin = pr.group_begin(g);
+        h = h * 31 + bytes_hash(&delay, sizeof delay) + bytes_hash(&begin, sizeof begin);
+      }
+      for (std::uint32_t i = 0; i < pr.pre_size(); ++i) h = h * 31 + pr.first_group(i);
+      structure_hashes_.push_back(h);
     }
-    for (std::uint32_t i = 0; i < pr.pre_size(); ++i) h = h * 31 + pr.first_group(i);
+    std::uint64_t h = structure_hashes_[k];
     const checkpoint_part* part = part_of(parts, k);
     if (part != nullptr) {
       // (weights that change: the part saves them)
@@ -106,7 +111,8 @@ std::string simulator::checkpoint_description(std::span<checkpoint_part* const> 
 }
 
 std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra,
-                                          std::span<checkpoint_part* const> parts) {
+                                          std::span<checkpoint_part* const> parts,
+                                          std::string buffer) {
   for (std::size_t k = 0; k < net_->population_count(); ++k)
     if (!net_->pop(k).checkpointable())
       throw parameter_error(fmt::format(
@@ -127,7 +133,7 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
           "checkpoint: projection '{}' has {} parts that save its weights; expected one",
           net_->proj(k).name(), saved));
   }
-  checkpoint_writer w(std::move(save_buffer_));
+  checkpoint_writer w(std::move(buffer));
   w.text(description);
   w.put(now_.count());
   const simulation_counters c = counters();
@@ -173,19 +179,24 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
 
 void simulator::save(std::ostream& out, std::string_view extra,
                      std::span<checkpoint_part* const> parts) {
-  const std::string description = checkpoint_description(parts);
-  write_checkpoint(out, checkpoint_checksum(description),
-                   checkpoint_payload(description, extra, parts));
+  save(save_image_, extra, parts);
+  const std::string header = save_image_.header();
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(save_image_.payload.data(), static_cast<std::streamsize>(save_image_.payload.size()));
   if (!out) throw file_error("checkpoint: writing the stream failed");
 }
 
 void simulator::save(const std::filesystem::path& file, std::string_view extra,
                      std::span<checkpoint_part* const> parts) {
+  save(save_image_, extra, parts);
+  write_file_atomically(file, {save_image_.header(), save_image_.payload});
+}
+
+void simulator::save(checkpoint_image& image, std::string_view extra,
+                     std::span<checkpoint_part* const> parts) {
   const std::string description = checkpoint_description(parts);
-  std::string payload = checkpoint_payload(description, extra, parts);
-  write_file_atomically(file,
-                        {checkpoint_header(checkpoint_checksum(description), payload), payload});
-  save_buffer_ = std::move(payload);  // (its room serves the next checkpoint)
+  image.payload = checkpoint_payload(description, extra, parts, std::move(image.payload));
+  image.network_hash = checkpoint_checksum(description);
 }
 
 std::string simulator::restore(const std::filesystem::path& file,

@@ -161,6 +161,14 @@ class checkpoint_part {
 void write_checkpoint(std::ostream& out, std::uint64_t network_hash, std::string_view payload);
 // The header write_checkpoint writes before the payload.
 std::string checkpoint_header(std::uint64_t network_hash, std::string_view payload);
+// A checkpoint's bytes, for a caller that writes them itself (the file is
+// header then payload). Reusing one keeps its buffers' room.
+struct checkpoint_image {
+  std::uint64_t network_hash = 0;
+  std::string payload;
+  // (its checksum is a pass over the payload: on the writer's thread)
+  std::string header() const { return checkpoint_header(network_hash, payload); }
+};
 // Reads a checkpoint and checks magic, version, payload size (against
 // max_payload_bytes and against the bytes present) and checksum; returns
 // the payload and sets network_hash. `source` names the input in messages.

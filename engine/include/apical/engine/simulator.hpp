@@ -64,6 +64,7 @@
 #include <string>
 #include <vector>
 
+#include "apical/engine/checkpoint.hpp"
 #include "apical/engine/delegate.hpp"
 #include "apical/engine/event_queue.hpp"
 #include "apical/engine/network.hpp"
@@ -73,7 +74,6 @@
 
 namespace apical {
 
-class checkpoint_part;  // checkpoint.hpp
 
 // What a delivery listener sees: one synapse's input, after it was applied.
 struct delivery {
@@ -151,6 +151,11 @@ class simulator {
             std::span<checkpoint_part* const> parts = {});
   // The same, written atomically to `file` (checkpoint.hpp).
   void save(const std::filesystem::path& file, std::string_view extra = {},
+            std::span<checkpoint_part* const> parts = {});
+  // The same bytes into `image` (its room reused), for a caller that
+  // writes them itself, for example on another thread while the run goes
+  // on (the image holds everything; the simulator may run at once).
+  void save(checkpoint_image& image, std::string_view extra = {},
             std::span<checkpoint_part* const> parts = {});
   // Continues a saved run, on a simulator of the same network (the same
   // description: populations, parameters, synapses, inputs, state
@@ -292,8 +297,9 @@ class simulator {
   void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
+  // Written into `buffer` (its room reused).
   std::string checkpoint_payload(std::string_view description, std::string_view extra,
-                                 std::span<checkpoint_part* const> parts);
+                                 std::span<checkpoint_part* const> parts, std::string buffer);
   void setup_windowed();
   // Rewrites the weights of the followed inputs of slice `slice` of
   // population `population` that arrive after `after` (window_listener).
@@ -318,7 +324,9 @@ class simulator {
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;
   std::vector<window_listener*> window_listeners_;  // per projection
-  std::string save_buffer_;  // the latest checkpoint's payload (its room)
+  checkpoint_image save_image_;  // the latest checkpoint's bytes (their room)
+  // Per projection: a hash of its synapses' targets, delays and groups.
+  mutable std::vector<std::uint64_t> structure_hashes_;
   std::vector<state_samples> samplers_;
   mutable std::vector<state_samples> gathered_;
 };
