@@ -11,16 +11,14 @@
 #include <fmt/format.h>
 
 #include "apical/engine/error.hpp"
+#include "apical/learning/checksum.hpp"
 
 namespace apical::app {
 namespace {
 
-// FNV-1a over the bytes of the spike file, continued as it grows.
-std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
-  for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  return h;
-}
-constexpr std::uint64_t fnv1a_basis = 0xcbf29ce484222325ULL;
+// The spike file's hash: FNV-1a over its bytes, continued as it grows.
+using learning::fnv1a;
+using learning::fnv1a_basis;
 
 // One spike in DIR/spikes.h5.records.
 struct spike_record {
@@ -69,7 +67,7 @@ void spike_output::write(const std::string& bytes) {
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
     throw file_error(fmt::format("{}: write failed: {}", file().string(), std::strerror(errno)));
   length_ += bytes.size();
-  hash_ = fnv1a(hash_, bytes);
+  hash_ = fnv1a(bytes, hash_);
 }
 
 void spike_output::start() {
@@ -160,7 +158,7 @@ void spike_output::resume(checkpoint_reader& r, const std::string& source) {
     const auto n = static_cast<std::streamsize>(std::min<std::uint64_t>(left, chunk.size()));
     if (!in.read(chunk.data(), n))
       throw file_error(fmt::format("{}: cannot read the spike file", path.string()));
-    h = fnv1a(h, std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+    h = fnv1a(std::string_view(chunk.data(), static_cast<std::size_t>(n)), h);
     left -= static_cast<std::uint64_t>(n);
   }
   if (h != hash)

@@ -1,8 +1,9 @@
 #pragma once
-// The one checksum of apical's files and hashes: FNV-1a, 64 bits. Training
-// checkpoints, rate-network files and the identity hash of a training
-// configuration all use it, so a file's checksum can be recomputed by one
-// function. It detects corruption, not tampering.
+// FNV-1a, 64 bits: the checksum of training checkpoints and rate-network
+// files, the identity hash of a training configuration and the hash of
+// `apical simulate`'s growing spike file. (Simulation checkpoints, tens of
+// megabytes, use engine/checkpoint.hpp's word-wise checkpoint_checksum.)
+// It detects corruption, not tampering.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
