@@ -124,7 +124,8 @@ TEST_CASE("plasticity checkpoint: resumed STDP gives the spikes and weights of t
     CAPTURE(r->rule);
     const outcome whole = run(*r, 150);
     REQUIRE(whole.spikes.size() > 300);
-    const auto w0 = make_net()->proj(0).weights();
+    const auto fresh = make_net();
+    const auto w0 = fresh->proj(0).weights();
     REQUIRE(std::vector<double>(w0.begin(), w0.end()) != whole.weights);  // weights changed
     for (const double at : {0.0, 37.3, 100.0}) {
       CAPTURE(at);
