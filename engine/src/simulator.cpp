@@ -35,7 +35,8 @@ simulator::simulator(network& net, simulation_options options)
       options_(options),
       spike_signals_(net.population_count()),
       delivery_signals_(net.projection_count()),
-      window_listeners_(net.projection_count(), nullptr) {
+      window_listeners_(net.projection_count(), nullptr),
+      followed_(net.population_count(), 0) {
   if (options.threads == 0) throw parameter_error("simulator: threads must be >= 1, got 0");
   for (unsigned p = 0; p < options.threads; ++p) parts_.emplace_back(options.queue);
   for (std::size_t k = 0; k < net.population_count(); ++k) {
@@ -138,6 +139,9 @@ void simulator::set_window_listener(std::size_t projection_id, window_listener* 
     throw parameter_error(fmt::format("set_window_listener: projection id {} out of range [0, {})",
                                       projection_id, window_listeners_.size()));
   window_listeners_[projection_id] = listener;
+  std::fill(followed_.begin(), followed_.end(), 0);
+  for (std::size_t k = 0; k < window_listeners_.size(); ++k)
+    if (window_listeners_[k]) followed_[net_->proj(k).post_population()] = 1;
 }
 
 void simulator::set_delivery(delivery_path path) {
@@ -648,16 +652,15 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
 
   // Followed projections (window_listener) see the window's deliveries
   // before the scatter reads their weights.
-  // Populations that may have followed inputs, as bits (modulo 64), and
-  // those where a delay group arrives twice.
-  std::uint64_t followed_posts = 0, repeated_posts = 0;
+  // Populations where a delay group arrives twice are marked.
+  part.repeated.assign(part.pops.size(), 0);
+  bool repeated = false;
   for (std::size_t j = 0; j < window_listeners_.size(); ++j) {
     window_listener* l = window_listeners_[j];
-    if (!l) continue;
-    const std::size_t post = net_->proj(j).post_population();
-    followed_posts |= std::uint64_t{1} << (post & 63);
-    if (l->window_begin(p, a.count(), b, part.arrivals[j]))
-      repeated_posts |= std::uint64_t{1} << (post & 63);
+    if (l && l->window_begin(p, a.count(), b, part.arrivals[j])) {
+      part.repeated[net_->proj(j).post_population()] = 1;
+      repeated = true;
+    }
   }
 
   // 3. scatter: every target's slice fills in event order
@@ -679,8 +682,8 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.counters.synaptic_events += total;
   // A delay group arriving twice: its inputs' weights revised before any
   // spike.
-  for (std::size_t k = 0; repeated_posts != 0 && k < part.pops.size(); ++k)
-    if (repeated_posts >> (k & 63) & 1)
+  for (std::size_t k = 0; repeated && k < part.pops.size(); ++k)
+    if (part.repeated[k])
       for (std::size_t slice = 0; slice < part.pops[k].active.size(); ++slice)
         revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity());
 
@@ -698,7 +701,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   };
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
-    const bool followed = followed_posts >> (k & 63) & 1;
+    const bool followed = followed_[k] != 0;
     if (wp.active.empty()) {
       if (followed) end_followed(p, k, {});
       continue;

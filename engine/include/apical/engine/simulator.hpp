@@ -271,6 +271,7 @@ class simulator {
     // Per projection with a window listener: its deliveries of the window.
     std::vector<std::vector<window_arrival>> arrivals;
     std::vector<double> revise_spikes;  // the spikes of the neuron being revised
+    std::vector<std::uint8_t> repeated;   // per population: a group arrived twice
     explicit partition(queue_kind q) : queue(make_event_queue(q)), sched(*queue) {}
   };
   // The state of one Poisson input (network::poisson_inputs()).
@@ -324,6 +325,7 @@ class simulator {
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;
   std::vector<window_listener*> window_listeners_;  // per projection
+  std::vector<std::uint8_t> followed_;  // per population: a listener follows its inputs
   checkpoint_image save_image_;  // the latest checkpoint's bytes (their room)
   // Per projection: a hash of its synapses' targets, delays and groups.
   mutable std::vector<std::uint64_t> structure_hashes_;

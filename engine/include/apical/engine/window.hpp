@@ -127,7 +127,8 @@ struct fired_spike {
 // at arrivals and at postsynaptic spikes. Per window and partition p, on
 // p's thread:
 //   1. window_begin: the projection's deliveries of the window, in event
-//      order, before any neuron runs;
+//      order, before any neuron runs (the span stays valid until
+//      window_end returns);
 //   2. revised_weight: while the postsynaptic neurons run, the weight an
 //      input has given the spikes its target fired before it in the window
 //      (asked for every later input after each spike, see

@@ -297,13 +297,16 @@ class plastic_projection_base {
 // inputs window by window, as a window_listener, with the weights and
 // traces the ordered path gives: the window's arrivals move the
 // presynaptic traces (each arrival remembering the trace before it, each
-// delay group its trace before the window); a postsynaptic spike inside
-// the window revises the weights its neuron's later inputs are delivered
-// with (the synapse's own events replayed up to the input, on copies);
-// after the neurons ran, arrivals at neurons that did not fire apply
-// on_pre in delivery order, and each neuron that fired applies its
-// arrivals and spikes merged in time order, reading presynaptic traces as
-// they were at each spike.
+// delay group its trace before the window), and the arriving synapses
+// first receive the postsynaptic spikes that waited for them (below); a
+// postsynaptic spike inside the window revises the weights its neuron's
+// later inputs are delivered with (the synapse's own events replayed up to
+// the input, on copies); after the neurons ran, each arrival, in delivery
+// order, applies its target's spikes of the window before it, then
+// on_pre. A postsynaptic spike thus reaches each incoming synapse at the
+// synapse's next arrival, in the synapse's row, not by a walk over the
+// neuron's incoming synapses; until then it waits in a per-neuron history
+// (sync()).
 template <plasticity_rule Rule>
 class plastic_projection final : public plastic_projection_base, public window_listener {
  public:
@@ -409,8 +412,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     // synapses' latest arrivals, in the history.
     std::uint64_t window = 0;
     bool in_window = false;
-    double t_begin = 0.0;
-    std::vector<window_arrival> arrivals;
+    std::span<const window_arrival> arrivals;  // (the simulator's, until window_end)
     std::vector<logged_arrival> log;
     std::vector<std::uint64_t> group_window;
     std::vector<typename trace_table<n_pre>::entry> group_start;
@@ -434,7 +436,6 @@ class plastic_projection final : public plastic_projection_base, public window_l
     parts_[p].in_window = true;
     auto& s = enter(p, t_begin);
     ++s.window;
-    s.t_begin = t_begin;
     if (s.group_window.empty()) {
       s.group_window.assign(proj_->groups(), 0);
       s.group_first.assign(proj_->groups(), none);
@@ -446,7 +447,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
       s.last_spike.assign(proj_->post_size(), -inf);
       s.fired_at.assign(proj_->post_size(), {});
     }
-    s.arrivals.assign(arrivals.begin(), arrivals.end());
+    s.arrivals = arrivals;
     s.log.resize(arrivals.size());
     bool repeats = false;
     std::uint64_t synapses = 0;
@@ -687,16 +688,9 @@ class plastic_projection final : public plastic_projection_base, public window_l
     const std::size_t p = simulator::current_partition();
     if (parts_[p].in_window) return;
     auto& s = enter(p, t_ms);
-    spiked(p, j, t_ms, [&s](std::uint32_t g, double t_pre) { return s.pre.at(g, t_pre); });
-  }
-  // on_post on every incoming synapse of j, then j's traces jump;
-  // pre(g, t) gives the presynaptic traces of group g at t.
-  template <class PreAt>
-  void spiked(std::size_t p, std::uint32_t j, double t_ms, PreAt pre) {
     auto& counters = counters_[p].c;
     ++counters.post_spikes;
     if constexpr (has_on_post<Rule>) {
-      const time_ms t{t_ms};
       const trace_values<n_post> before = post_.at(j, t_ms);
       const auto incoming = proj_->incoming(j);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[j];
@@ -704,7 +698,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
         prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
-        store(t, k, w, Rule::on_post(p_, w, pre(group[m], t_ms), before));
+        store(t, k, w, Rule::on_post(p_, w, s.pre.at(group[m], t_ms), before));
       }
       counters.updates += incoming.size();
     }
