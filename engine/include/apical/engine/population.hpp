@@ -148,12 +148,7 @@ class model_population final : public population {
 
   model_population(std::string name, std::size_t size, parameters p = {})
       : population(std::move(name), size), params_(p), derived_(M::derive(p)) {
-    states_.resize(size);
-    t_last_.assign(size, 0.0);
-    predicted_.assign(size, inf);
-    queued_.assign(size, inf);
-    certain_.assign(size, 1);
-    version_.assign(size, 0);
+    slots_.resize(size);
   }
 
   std::string_view model_name() const override { return M::name; }
@@ -165,22 +160,24 @@ class model_population final : public population {
     derived_ = M::derive(p);  // validates before anything changes
     params_ = p;
   }
-  state& state_of(std::uint32_t i) { return states_[i]; }
-  const state& state_of(std::uint32_t i) const { return states_[i]; }
+  state& state_of(std::uint32_t i) { return slots_[i].s; }
+  const state& state_of(std::uint32_t i) const { return slots_[i].s; }
 
   void reset(std::uint64_t seed) override {
     rng r(derive_seed(seed, stream::initial_state, id()));
     for (std::uint32_t i = 0; i < size(); ++i) {
-      if constexpr (requires { M::init(states_[i], derived_, r, i); })
-        M::init(states_[i], derived_, r, i);
+      if constexpr (requires { M::init(slots_[i].s, derived_, r, i); })
+        M::init(slots_[i].s, derived_, r, i);
       else
-        M::init(states_[i], derived_, r);
+        M::init(slots_[i].s, derived_, r);
     }
-    t_last_.assign(size(), 0.0);
-    predicted_.assign(size(), inf);
-    queued_.assign(size(), inf);
-    certain_.assign(size(), 1);
-    for (auto& v : version_) ++v;  // events of a previous run become stale
+    for (auto& n : slots_) {
+      n.t_last = 0.0;
+      n.predicted = inf;
+      n.queued = inf;
+      n.certain = 1;
+      ++n.version;  // events of a previous run become stale
+    }
   }
 
   void predict(std::uint32_t begin, std::uint32_t end, double t_ms, scheduler& s) override {
@@ -198,14 +195,14 @@ class model_population final : public population {
   }
 
   bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms, scheduler& s) override {
-    if (version != version_[i]) return false;
-    queued_[i] = inf;
+    if (version != slots_[i].version) return false;
+    slots_[i].queued = inf;
     bring_to(i, t_ms);
-    if (predicted_[i] != t_ms || !certain_[i]) {
+    if (slots_[i].predicted != t_ms || !slots_[i].certain) {
       repredict(i, t_ms, s);  // early or provisional: look again from here
       return false;
     }
-    M::fire(states_[i], derived_, t_ms);
+    M::fire(slots_[i].s, derived_, t_ms);
     repredict(i, t_ms, s);
     return true;
   }
@@ -221,8 +218,8 @@ class model_population final : public population {
       if (M::window_prepare(derived_, in)) {
         for (std::size_t k = 0; k < in.active.size(); ++k) {
           const std::uint32_t i = in.active[k];
-          window_neuron<state> n{i,          states_[i], t_last_[i], predicted_[i],
-                                 queued_[i], certain_[i], version_[i]};
+          window_neuron<state> n{i,          slots_[i].s, slots_[i].t_last, slots_[i].predicted,
+                                 slots_[i].queued, slots_[i].certain, slots_[i].version};
           M::run_window(derived_, in, k, n, s, out, counts);
         }
         return;
@@ -246,17 +243,17 @@ class model_population final : public population {
         }
         // A crossing strictly before it comes first (inputs of an instant
         // precede its threshold check).
-        const double tq = queued_[i];
+        const double tq = slots_[i].queued;
         if (tq < t_in) {
           if (!(tq < t_end)) break;
-          queued_[i] = inf;
+          slots_[i].queued = inf;
           bring_to(i, tq);
-          if (predicted_[i] != tq || !certain_[i]) {
+          if (slots_[i].predicted != tq || !slots_[i].certain) {
             ++counts.reexamined;
             repredict_before(i, tq, t_end, s);
             continue;
           }
-          M::fire(states_[i], derived_, tq);
+          M::fire(slots_[i].s, derived_, tq);
           out.push_back({tq, i});
           if (in.revise) in.revise(k, tq);
           repredict_before(i, tq, t_end, s);
@@ -266,12 +263,12 @@ class model_population final : public population {
         bring_to(i, t_in);
         if (from == drives) {
           const window_delivery& dv = in.deliveries[in.delivery[e]];
-          M::receive(states_[i], derived_, dv.compartment, static_cast<double>(in.weight_of(e)),
+          M::receive(slots_[i].s, derived_, dv.compartment, static_cast<double>(in.weight_of(e)),
                      t_in);
           ++e;
         } else {
           const drive_view& dr = drive[from];
-          M::receive(states_[i], derived_, dr.compartment, static_cast<double>(dr.weight), t_in);
+          M::receive(slots_[i].s, derived_, dr.compartment, static_cast<double>(dr.weight), t_in);
           ++counts.drive_inputs;
           const double next = dr.draw_after(i, t_in);
           dr.next_ms[i] = next;
@@ -286,12 +283,19 @@ class model_population final : public population {
   bool checkpointable() const override { return std::is_trivially_copyable_v<state>; }
   void save(checkpoint_writer& w) const override {
     if constexpr (std::is_trivially_copyable_v<state>) {
-      w.array(std::span<const state>(states_));
-      w.array(std::span<const double>(t_last_));
-      w.array(std::span<const double>(predicted_));
-      w.array(std::span<const double>(queued_));
-      w.array(std::span<const std::uint8_t>(certain_));
-      w.array(std::span<const std::uint32_t>(version_));
+      // One array per field, as the format has them.
+      const auto each = [&](auto field) {
+        std::vector<std::remove_cvref_t<decltype(slots_[0].*field)>> values;
+        values.reserve(slots_.size());
+        for (const auto& n : slots_) values.push_back(n.*field);
+        w.array(std::span<const typename decltype(values)::value_type>(values));
+      };
+      each(&slot::s);
+      each(&slot::t_last);
+      each(&slot::predicted);
+      each(&slot::queued);
+      each(&slot::certain);
+      each(&slot::version);
     } else {
       population::save(w);
     }
@@ -299,12 +303,19 @@ class model_population final : public population {
   void load(checkpoint_reader& r) override {
     if constexpr (std::is_trivially_copyable_v<state>) {
       const std::string f = "population '" + name() + "' ";
-      r.array(states_, size(), f + "states");
-      r.array(t_last_, size(), f + "t_last");
-      r.array(predicted_, size(), f + "predicted");
-      r.array(queued_, size(), f + "queued");
-      r.array(certain_, size(), f + "certain");
-      r.array(version_, size(), f + "version");
+      // Every field is read before any neuron changes.
+      std::vector<state> states;
+      std::vector<double> t_last, predicted, queued;
+      std::vector<std::uint8_t> certain;
+      std::vector<std::uint32_t> version;
+      r.array(states, size(), f + "states");
+      r.array(t_last, size(), f + "t_last");
+      r.array(predicted, size(), f + "predicted");
+      r.array(queued, size(), f + "queued");
+      r.array(certain, size(), f + "certain");
+      r.array(version, size(), f + "version");
+      for (std::size_t i = 0; i < slots_.size(); ++i)
+        slots_[i] = slot{{states[i], t_last[i], predicted[i], queued[i], version[i], certain[i]}};
     } else {
       population::load(r);
     }
@@ -316,10 +327,10 @@ class model_population final : public population {
     return names;
   }
   double state_value(std::uint32_t i, std::size_t variable, double t_ms) const override {
-    state copy = states_[i];
-    if (t_ms > t_last_[i]) M::advance(copy, derived_, t_last_[i], t_ms);
+    state copy = slots_[i].s;
+    if (t_ms > slots_[i].t_last) M::advance(copy, derived_, slots_[i].t_last, t_ms);
     if constexpr (requires { M::observe(copy, derived_, t_ms); })
-      M::observe(copy, derived_, std::max(t_ms, t_last_[i]));
+      M::observe(copy, derived_, std::max(t_ms, slots_[i].t_last));
     return copy.*(M::state_fields()[variable].member);
   }
   std::vector<std::string_view> parameter_names() const override {
@@ -347,15 +358,15 @@ class model_population final : public population {
     for (std::size_t k = 0; k < targets.size(); ++k) {
       const std::uint32_t i = targets[k];
       bring_to(i, t_ms);
-      M::receive(states_[i], derived_, compartment, static_cast<double>(weight_of(k)), t_ms);
+      M::receive(slots_[i].s, derived_, compartment, static_cast<double>(weight_of(k)), t_ms);
       repredict(i, t_ms, s);
     }
   }
 
   void bring_to(std::uint32_t i, double t_ms) {
-    if (t_last_[i] < t_ms) {
-      M::advance(states_[i], derived_, t_last_[i], t_ms);
-      t_last_[i] = t_ms;
+    if (slots_[i].t_last < t_ms) {
+      M::advance(slots_[i].s, derived_, slots_[i].t_last, t_ms);
+      slots_[i].t_last = t_ms;
     }
   }
   static spike_prediction predict(const state& st, const derived& d, double t_ms) {
@@ -370,24 +381,30 @@ class model_population final : public population {
   // t_end is left to the window's loop (no event), one at or after it is
   // scheduled (the event loop passes t_end = -inf: every one is).
   void repredict_before(std::uint32_t i, double t_ms, double t_end, scheduler& s) {
-    const spike_prediction p = predict(states_[i], derived_, t_ms);
-    predicted_[i] = p.time_ms;
-    certain_[i] = p.certain;
-    if (p.time_ms < queued_[i]) {
-      ++version_[i];
-      queued_[i] = p.time_ms;
-      if (!(p.time_ms < t_end)) s.schedule_crossing(id(), i, version_[i], p.time_ms);
+    const spike_prediction p = predict(slots_[i].s, derived_, t_ms);
+    slots_[i].predicted = p.time_ms;
+    slots_[i].certain = p.certain;
+    if (p.time_ms < slots_[i].queued) {
+      ++slots_[i].version;
+      slots_[i].queued = p.time_ms;
+      if (!(p.time_ms < t_end)) s.schedule_crossing(id(), i, slots_[i].version, p.time_ms);
     }
   }
 
   parameters params_;
   derived derived_;
-  std::vector<state> states_;
-  std::vector<double> t_last_;
-  std::vector<double> predicted_;      // latest prediction
-  std::vector<double> queued_;         // time of the live crossing event
-  std::vector<std::uint8_t> certain_;  // predicted_ is an exact crossing
-  std::vector<std::uint32_t> version_;
+  // A neuron's state and the bookkeeping of its prediction, together: an
+  // input touches all of it (one cache line for the common models).
+  struct slot_fields {
+    state s;
+    double t_last = 0.0;
+    double predicted = inf;  // latest prediction
+    double queued = inf;     // time of the live crossing event
+    std::uint32_t version = 0;
+    std::uint8_t certain = 1;  // predicted is an exact crossing
+  };
+  struct alignas(sizeof(slot_fields) <= 64 ? 64 : alignof(slot_fields)) slot : slot_fields {};
+  std::vector<slot> slots_;
 };
 
 }  // namespace apical
