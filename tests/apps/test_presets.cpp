@@ -86,7 +86,7 @@ TEST_CASE("cuba: about 5.7 Hz, CV about 0.54") {
   CHECK(a.e.cv_isi == doctest::Approx(0.54).epsilon(0.1));
 }
 
-TEST_CASE("coba: rates and CV agree with Brian2; the same spikes on every run and thread count") {
+TEST_CASE("coba: rates and CV agree with Brian2, the same spikes on every run and thread count") {
   // Brian2 2.5.1 (Euler, 0.1 ms grid, same network, bench/brian2_presets.py
   // coba, seed 1): E 19.2 Hz, I 19.6 Hz, CV 1.54.
   const auto spec = make_preset("coba");
