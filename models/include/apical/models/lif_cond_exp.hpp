@@ -46,6 +46,15 @@
 // counts as a crossing (so a crossing is never missed; a graze within
 // rounding of the threshold may fire).
 //
+// What this makes exact: the search is rigorous for the summed trajectory,
+// up to the rounding of its own double arithmetic (no directed rounding;
+// ~1e-14 mV); the series' truncation is a stopping rule, not a proven
+// bound (its terms fall factorially; no reference in the tests differs by
+// more than 1e-12 mV). Crossings that V passes with a slope are found to
+// 1e-10 ms (the tests: within 1e-9 ms of long-double references, also for
+// trajectories whose peak exceeds threshold by ~1e-9 of their height); a
+// trajectory whose peak is within ~1e-12 mV of threshold may go either way.
+//
 // | name          | unit | default | meaning                              |
 // |---------------|------|---------|--------------------------------------|
 // | tau_m_ms      | ms   | 20      | membrane time constant (C / g_L)     |
