@@ -89,10 +89,10 @@ network_spec brette(bool cuba) {
 network_spec coba() {
   network_spec s;
   s.duration_ms = 1000;
-  const params p{{"tau_m_ms", 20},     {"c_m_pf", 200},         {"e_l_mv", -60},
-                 {"v_th_mv", -50},     {"v_reset_mv", -60},     {"t_ref_ms", 5},
-                 {"tau_e_ms", 5},      {"tau_i_ms", 10},        {"e_e_mv", 0},
-                 {"e_i_mv", -80},      {"v_init_min_mv", -60},  {"v_init_max_mv", -50}};
+  const params p{{"tau_m_ms", 20}, {"c_m_pf", 200},        {"e_l_mv", -60},
+                 {"v_th_mv", -50}, {"v_reset_mv", -60},    {"t_ref_ms", 5},
+                 {"tau_e_ms", 5},  {"tau_i_ms", 10},       {"e_e_mv", 0},
+                 {"e_i_mv", -80},  {"v_init_min_mv", -60}, {"v_init_max_mv", -50}};
   s.populations.push_back({"E", "lif_cond_exp", 3200, p});
   s.populations.push_back({"I", "lif_cond_exp", 800, p});
   add_brette_projections(s, coba_we_ns, -coba_wi_ns);

@@ -166,16 +166,16 @@ TEST_CASE("lif_cond_exp: the trajectory agrees with a long-double reference to 1
   // Quiet, excited, inhibited, high-conductance, below E_i.
   for (const auto& [v, g_e, g_i] : {start{-60, 6, 0}, start{-65, 40, 5}, start{-52, 12, 200},
                                     start{-58, 300, 900}, start{-85, 20, 10}}) {
-    for (auto p : {coba, lif_cond_exp::parameters{.tau_e_ms = 3, .tau_i_ms = 7,
-                                                  .i_offset_pa = 150}}) {
+    for (auto p :
+         {coba, lif_cond_exp::parameters{.tau_e_ms = 3, .tau_i_ms = 7, .i_offset_pa = 150}}) {
       const reference ref(p, v, g_e, g_i);
       for (double t : {0.05, 0.7, 3.0, 12.0, 40.0}) {
         CAPTURE(v);
         CAPTURE(g_e);
         CAPTURE(g_i);
         CAPTURE(t);
-        CHECK(std::abs(advanced_v(p, free_state(v, g_e, g_i), t) -
-                       static_cast<double>(ref.v(t))) < 1e-12);
+        CHECK(std::abs(advanced_v(p, free_state(v, g_e, g_i), t) - static_cast<double>(ref.v(t))) <
+              1e-12);
       }
     }
   }

@@ -109,13 +109,13 @@ struct lif_cond_exp {
   };
   struct derived {
     parameters p;
-    double e_rest_mv = 0.0;        // E_L + I_offset tau_m / C
-    double leak_per_ms = 0.0;      // 1 / tau_m
-    double per_pf = 0.0;           // 1 / C: nS -> 1/ms
+    double e_rest_mv = 0.0;    // E_L + I_offset tau_m / C
+    double leak_per_ms = 0.0;  // 1 / tau_m
+    double per_pf = 0.0;       // 1 / C: nS -> 1/ms
     double inv_tau_e = 0.0, inv_tau_i = 0.0, fastest_decay = 0.0;
-    double e_e = 0.0, e_i = 0.0;   // reversal potentials relative to E_rest
-    double theta = 0.0;            // V_th - E_rest
-    double reset = 0.0;            // V_reset - E_rest
+    double e_e = 0.0, e_i = 0.0;  // reversal potentials relative to E_rest
+    double theta = 0.0;           // V_th - E_rest
+    double reset = 0.0;           // V_reset - E_rest
   };
   struct state {
     double v_mv = 0.0;
@@ -186,8 +186,8 @@ struct lif_cond_exp {
   // An upper bound of y over [a, a + duration] (duration may be infinite)
   // from y(a) = y_a, when k_e stays within [k_e_lo, k_e_hi] and k_i within
   // [k_i_lo, k_i_hi] there (+infinity when none is proven).
-  static double sup_bound(const derived& d, double y_a, double k_e_hi, double k_e_lo,
-                          double k_i_hi, double k_i_lo, double duration_ms);
+  static double sup_bound(const derived& d, double y_a, double k_e_hi, double k_e_lo, double k_i_hi,
+                          double k_i_lo, double duration_ms);
 
   static void advance(state& s, const derived& d, double from_ms, double to_ms);
 
