@@ -12,6 +12,8 @@ namespace {
 
 using params = std::vector<std::pair<std::string, double>>;
 
+constexpr double coba_we_ns = 6.0, coba_wi_ns = 67.0;
+
 projection_spec proj(std::string name, std::string pre, std::string post, std::string rule,
                      double weight, double delay_ms) {
   projection_spec p;
@@ -35,6 +37,28 @@ input_spec input(std::string name, std::string target, double rate_hz, double we
   return in;
 }
 
+// The recurrent projections of Brette et al. (2007)'s networks: E and I
+// project onto both with p = 0.02 (no autapses), weights we and wi.
+void add_brette_projections(network_spec& s, double we, double wi) {
+  for (const auto& [name, pre, post, w] :
+       std::vector<std::tuple<std::string, std::string, std::string, double>>{
+           {"EE", "E", "E", we},
+           {"EI", "E", "I", we},
+           {"IE", "I", "E", wi},
+           {"II", "I", "I", wi}}) {
+    auto pr = proj(name, pre, post, "fixed_probability", w, 0.1);
+    pr.p = 0.02;
+    s.projections.push_back(pr);
+  }
+}
+
+// The start of a network silent at rest: an independent Poisson train per
+// neuron of E and I (mean ISI 10 ms) for the first 50 ms.
+void add_kick(network_spec& s, double weight) {
+  for (const std::string pop : {"E", "I"})
+    s.inputs.push_back(input("kick_" + pop, pop, 100.0, weight, 50.0));
+}
+
 // Brette et al. (2007) benchmarks 2 (CUBA) and 4 (voltage jumps): 3200 E,
 // 800 I, p = 0.02, no autapses. The recurrent delay is 0.1 ms, the time step
 // of the clock-driven reference runs (and > 0, so runs can be parallel).
@@ -50,23 +74,29 @@ network_spec brette(bool cuba) {
   }
   s.populations.push_back({"E", model, 3200, p});
   s.populations.push_back({"I", model, 800, p});
-  const double we = cuba ? 1.62 : 0.25, wi = cuba ? -9.0 : -2.25;
-  for (const auto& [name, pre, post, w] :
-       std::vector<std::tuple<std::string, std::string, std::string, double>>{
-           {"EE", "E", "E", we},
-           {"EI", "E", "I", we},
-           {"IE", "I", "E", wi},
-           {"II", "I", "I", wi}}) {
-    auto pr = proj(name, pre, post, "fixed_probability", w, 0.1);
-    pr.p = 0.02;
-    s.projections.push_back(pr);
-  }
-  if (!cuba) {
-    // The kick: an independent Poisson train per neuron (mean ISI 10 ms,
-    // +10 mV) for the first 50 ms.
-    for (const std::string pop : {"E", "I"})
-      s.inputs.push_back(input("kick_" + pop, pop, 100.0, 10.0, 50.0));
-  }
+  add_brette_projections(s, cuba ? 1.62 : 0.25, cuba ? -9.0 : -2.25);
+  if (!cuba) add_kick(s, 10.0);  // +10 mV
+  return s;
+}
+
+// Brette et al. (2007) benchmark 1 (COBA; Vogels & Abbott 2005): the same
+// 3200 E / 800 I, p = 0.02, no autapses, delay 0.1 ms, with conductance-based
+// exponential synapses (lif_cond_exp; weights are conductance increments in
+// nS: 6 nS excitatory, 67 nS inhibitory). At rest (-60 mV) below threshold
+// the network is silent until kicked: as for brette-bench4, an independent
+// Poisson train per neuron (100 Hz, 50 ms), through excitatory synapses
+// (6 nS: about 5.7 mV at the peak from rest).
+network_spec coba() {
+  network_spec s;
+  s.duration_ms = 1000;
+  const params p{{"tau_m_ms", 20}, {"c_m_pf", 200},        {"e_l_mv", -60},
+                 {"v_th_mv", -50}, {"v_reset_mv", -60},    {"t_ref_ms", 5},
+                 {"tau_e_ms", 5},  {"tau_i_ms", 10},       {"e_e_mv", 0},
+                 {"e_i_mv", -80},  {"v_init_min_mv", -60}, {"v_init_max_mv", -50}};
+  s.populations.push_back({"E", "lif_cond_exp", 3200, p});
+  s.populations.push_back({"I", "lif_cond_exp", 800, p});
+  add_brette_projections(s, coba_we_ns, -coba_wi_ns);
+  add_kick(s, coba_we_ns);
   return s;
 }
 
@@ -141,6 +171,7 @@ const std::vector<preset_info>& presets() {
   static const std::vector<preset_info> list = {
       {"brette-bench4", "Brette et al. 2007 benchmark 4: 4000 LIF, voltage jumps, exact"},
       {"cuba", "Brette et al. 2007 benchmark 2: 4000 LIF, exponential currents, exact"},
+      {"coba", "Brette et al. 2007 benchmark 1: 4000 LIF, exponential conductances, exact"},
       {"brunel-a", "Brunel 2000 model A, g=3 eta=2 (synchronous regular)"},
       {"brunel-b", "Brunel 2000 model A, g=6 eta=4 (asynchronous irregular)"},
       {"brunel-c", "Brunel 2000 model A, g=5 eta=2 (synchronous irregular, fast)"},
@@ -158,6 +189,7 @@ network_spec make_preset(std::string_view name, double scale) {
     throw parameter_error(fmt::format("--scale applies to brunel-scaled only, not '{}'", name));
   if (name == "brette-bench4") return brette(false);
   if (name == "cuba") return brette(true);
+  if (name == "coba") return coba();
   if (name == "brunel-a") return brunel(3.0, 2.0, 1.0);
   if (name == "brunel-b") return brunel(6.0, 4.0, 1.0);
   if (name == "brunel-c") return brunel(5.0, 2.0, 1.0);

@@ -5,7 +5,7 @@
         [--dt MS] [--threads N] [--out DIR] [--no-plasticity] [--repeat N]
         [--synapse-traces] [--save-weights FILE.npy]
 
-PRESET is brette-bench4, cuba, brunel-a/b/c/d, brunel-scaled (with
+PRESET is brette-bench4, cuba, coba, brunel-a/b/c/d, brunel-scaled (with
 --scale) or stdp-balanced (--no-plasticity: its E->E synapses static). The
 network is the same as `apical simulate --preset PRESET`
 (docs/presets.md): the same neuron equations, refractory semantics (the
@@ -112,6 +112,39 @@ def build_brette(cuba, seed, dt_ms):
         K = b2.Synapses(kick, P, on_pre="v += 10*mV * int(not_refractory_post)")
         K.connect(i=np.arange(n_src), j=np.arange(n_src) % n)
         objs += [kick, K]
+    return objs, P, n_e, None
+
+
+def build_coba(seed, dt_ms):
+    """Brette et al. (2007) benchmark 1 (apps/presets.cpp coba): conductance-
+    based exponential synapses. v's equation is linear in v but its
+    coefficient holds ge and gi, so Brian2 has no exact integrator for it;
+    its default choice is Euler, used here (exponential Euler, which steps v
+    exactly with the conductances frozen over a step, costs an exponential
+    per neuron and step)."""
+    from brian2 import nS, pF
+    n_e, n_i = 3200, 800
+    n = n_e + n_i
+    ns = dict(C=200 * pF, gl=10 * nS, el=-60 * mV, vt=-50 * mV, vr=-60 * mV, ee=0 * mV,
+              ei=-80 * mV, taue=5 * ms, taui=10 * ms, we=6 * nS, wi=67 * nS)
+    eqs = """dv/dt = (gl * (el - v) + ge * (ee - v) + gi * (ei - v)) / C : volt (unless refractory)
+             dge/dt = -ge / taue : siemens
+             dgi/dt = -gi / taui : siemens"""
+    P = b2.NeuronGroup(n, eqs, threshold="v > vt", reset="v = vr", refractory=5 * ms,
+                       method="euler", namespace=ns)
+    P.v = "vr + rand() * (vt - vr)"
+    objs = [P]
+    for pre, code, first in ((P[:n_e], "ge += we", 0), (P[n_e:], "gi += wi", n_e)):
+        S = b2.Synapses(pre, P, on_pre=code, delay=0.1 * ms, namespace=ns)
+        S.connect(condition=f"i + {first} != j", p=0.02)
+        objs.append(S)
+    # The kick, pre-drawn as for brette-bench4: 100 Hz per neuron for 50 ms.
+    rng = np.random.default_rng(seed)
+    src, t_ms, n_src = kick_spikes(rng, n, 100.0, 50.0, dt_ms)
+    kick = b2.SpikeGeneratorGroup(n_src, src, t_ms * ms)
+    K = b2.Synapses(kick, P, on_pre="ge += we", namespace=ns)
+    K.connect(i=np.arange(n_src), j=np.arange(n_src) % n)
+    objs += [kick, K]
     return objs, P, n_e, None
 
 
@@ -234,7 +267,7 @@ def build_brunel(g, eta, scale, n_e=None, n_i=None, stdp=None, synapse_traces=Fa
     return objs, P, n_e, plastic
 
 
-PRESETS = ("brette-bench4", "cuba", "brunel-a", "brunel-b", "brunel-c", "brunel-d",
+PRESETS = ("brette-bench4", "cuba", "coba", "brunel-a", "brunel-b", "brunel-c", "brunel-d",
            "brunel-scaled", "stdp-balanced")
 
 
@@ -260,6 +293,7 @@ class twin:
         make = {
             "brette-bench4": lambda: build_brette(False, seed, dt_ms),
             "cuba": lambda: build_brette(True, seed, dt_ms),
+            "coba": lambda: build_coba(seed, dt_ms),
             "brunel-a": lambda: build_brunel(3.0, 2.0, 1.0),
             "brunel-b": lambda: build_brunel(6.0, 4.0, 1.0),
             "brunel-c": lambda: build_brunel(5.0, 2.0, 1.0),

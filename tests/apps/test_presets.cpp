@@ -86,6 +86,33 @@ TEST_CASE("cuba: about 5.7 Hz, CV about 0.54") {
   CHECK(a.e.cv_isi == doctest::Approx(0.54).epsilon(0.1));
 }
 
+TEST_CASE("coba: rates and CV agree with Brian2, the same spikes on every run and thread count") {
+  // Brian2 2.5.1 (Euler, 0.1 ms grid, same network, bench/brian2_presets.py
+  // coba, seed 1): E 19.2 Hz, I 19.6 Hz, CV 1.54.
+  const auto spec = make_preset("coba");
+  REQUIRE(spec.populations.size() == 2);
+  CHECK(spec.populations[0].model == "lif_cond_exp");
+  CHECK(spec.projections[0].weight == 6.0);    // nS
+  CHECK(spec.projections[2].weight == -67.0);  // nS, inhibitory
+  const auto a = run(spec, 1000);
+  CHECK(a.e.rate_hz == doctest::Approx(19.2).epsilon(0.1));
+  CHECK(a.i.rate_hz == doctest::Approx(19.6).epsilon(0.1));
+  CHECK(a.e.cv_isi == doctest::Approx(1.54).epsilon(0.1));
+
+  const auto models = builtin();
+  auto spikes = [&](unsigned threads) -> std::vector<recorded_spike> {
+    auto net = build_network(spec, models);
+    simulator sim(*net, {.seed = spec.seed, .threads = threads});
+    spike_recorder rec(sim, {0, 1});
+    sim.run(time_ms{150});
+    return rec.spikes();
+  };
+  const auto first = spikes(1);
+  REQUIRE(first.size() > 1000);
+  CHECK(spikes(1) == first);
+  CHECK(spikes(2) == first);
+}
+
 TEST_CASE("brunel-c: about 37 Hz, irregular, identical on two threads") {
 #ifdef APICAL_SANITIZED
   MESSAGE("skipped under sanitizers: 15.6 million synapses take minutes there");

@@ -16,8 +16,8 @@ using namespace apical;
 TEST_CASE("the registry makes every built-in model by name") {
   model_registry reg;
   models::register_builtin(reg);
-  for (const auto* name : {"lif_delta", "lif_exp", "two_compartment", "poisson_source",
-                           "regular_source", "spike_time_source"}) {
+  for (const auto* name : {"lif_delta", "lif_exp", "lif_cond_exp", "two_compartment",
+                           "poisson_source", "regular_source", "spike_time_source"}) {
     auto p = reg.make(name, "X", 3);
     CHECK(p->model_name() == name);
     CHECK(p->size() == 3);

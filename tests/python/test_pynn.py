@@ -60,10 +60,11 @@ def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path
 
 def test_list_standard_models_names_what_is_simulated():
     assert sorted(sim.list_standard_models()) == sorted(
-        ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray"])
+        ["IF_curr_delta", "IF_curr_exp", "IF_cond_exp", "SpikeSourcePoisson",
+         "SpikeSourceArray"])
 
 
-@pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp])
+@pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp, sim.IF_cond_exp])
 def test_constant_current_gives_the_closed_form_interval(celltype):
     # tau_m dV/dt = v_rest - V + R i_offset, R = tau_m / cm: from v_reset
     # the threshold is reached after tau_m ln((E - v_reset) / (E - v_thresh)).
@@ -156,6 +157,64 @@ def test_if_curr_exp_weight_is_a_current_in_nA():
     away = np.abs(t - t0 - 1.0) > 1e-6  # the sample at the arrival may come just before it
     np.testing.assert_allclose(np.asarray(i_exc.magnitude)[away, 0], current[away], atol=1e-9)
     assert np.all(cell.get_data().segments[0].filter(name="isyn_inh")[0].magnitude == 0)
+
+
+def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
+    # An excitatory input of w_e uS at 5 ms and an inhibitory one of w_i uS
+    # (positive, PyNN's convention) at 12 ms, both with delay 1 ms: the
+    # conductances decay exponentially, and V follows
+    #   cm dV/dt = cm/tau_m (v_rest - V) + g_e (e_rev_E - V) + g_i (e_rev_I - V),
+    # solved here by mpmath's arbitrary-precision Taylor integrator (30 digits).
+    mpmath = pytest.importorskip("mpmath")
+    w_e, w_i, tau_e, tau_i = 0.02, 0.05, 5.0, 10.0
+    params = dict(LIF, tau_syn_E=tau_e, tau_syn_I=tau_i, e_rev_E=0.0, e_rev_I=-80.0)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[5.0], [12.0]]))
+    cell = sim.Population(1, sim.IF_cond_exp(**params))
+    cell.initialize(v=LIF["v_rest"])
+    cell.record(["v", "gsyn_exc", "gsyn_inh"])
+    sim.Projection(src[0:1], cell, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=w_e, delay=1.0), receptor_type="excitatory")
+    sim.Projection(src[1:2], cell, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=w_i, delay=1.0), receptor_type="inhibitory")
+    sim.run(40.0)
+    seg = cell.get_data().segments[0]
+    t = np.asarray(seg.filter(name="v")[0].times.rescale(pq.ms))
+    g_e = np.asarray(seg.filter(name="gsyn_exc")[0].magnitude)[:, 0]
+    g_i = np.asarray(seg.filter(name="gsyn_inh")[0].magnitude)[:, 0]
+    assert seg.filter(name="gsyn_exc")[0].units == pq.uS
+    away = (np.abs(t - 6.0) > 1e-6) & (np.abs(t - 13.0) > 1e-6)
+    np.testing.assert_allclose(g_e[away], np.where(t >= 6.0, w_e * np.exp(-(t - 6.0) / tau_e),
+                                                    0.0)[away], atol=1e-12)
+    np.testing.assert_allclose(g_i[away], np.where(t >= 13.0, w_i * np.exp(-(t - 13.0) / tau_i),
+                                                    0.0)[away], atol=1e-12)
+    mpmath.mp.dps = 30
+    cm, tm = mpmath.mpf(LIF["cm"]), mpmath.mpf(LIF["tau_m"])
+
+    def dv(s, v, inhibited):  # s in ms after the excitatory arrival at 6 ms
+        ge = w_e * mpmath.exp(-s / tau_e)
+        gi = w_i * mpmath.exp(-(s - 7) / tau_i) if inhibited else 0
+        return (cm / tm * (LIF["v_rest"] - v) + ge * (0 - v) + gi * (-80 - v)) / cm
+
+    # One smooth solution up to the inhibitory arrival at 13 ms, another after.
+    first = mpmath.odefun(lambda s, v: dv(s, v, False), 0, mpmath.mpf(LIF["v_rest"]))
+    second = mpmath.odefun(lambda s, v: dv(s + 7, v, True), 0, first(7))
+    v = np.asarray(seg.filter(name="v")[0].magnitude)[:, 0]
+    for time in (8.0, 10.0, 12.5, 20.0, 39.0):
+        k = int(round(time / 0.1))
+        ref = first(time - 6) if time < 13 else second(time - 13)
+        assert abs(v[k] - float(ref)) < 1e-10, time
+    assert np.all(v[t < 6.0] == LIF["v_rest"])
+
+
+def test_if_cond_exp_weights_are_positive_for_both_receptors():
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    cell = sim.Population(2, sim.IF_cond_exp())
+    with pytest.raises(ValueError, match="conductance weight must be >= 0"):
+        sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.01),
+                       receptor_type="inhibitory")
+    prj = sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.03),
+                         receptor_type="inhibitory")
+    np.testing.assert_allclose(prj.get("weight", format="array"), 0.03, rtol=1e-6)
 
 
 def test_spike_source_poisson_rate_start_and_duration():
@@ -288,8 +347,8 @@ def test_reset_repeats_the_run_in_a_new_segment():
 
 
 def test_errors_name_what_is_missing():
-    with pytest.raises(NotImplementedError, match="IF_cond_exp"):
-        sim.IF_cond_exp()
+    with pytest.raises(NotImplementedError, match="IF_cond_alpha"):
+        sim.IF_cond_alpha()
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
     with pytest.raises(NotImplementedError, match="DCSource"):

@@ -31,14 +31,15 @@ class Part:
         self.ids = indices + population.first_id    # PyNN IDs
         self.params = params                        # PyNN names and units
 
-    def weight_scale(self):
-        """apical weight per PyNN weight unit for synapses onto this part."""
+    def weight_scale(self, receptor_type="excitatory"):
+        """apical weight per PyNN weight unit for synapses onto this part
+        through `receptor_type`."""
         scale = getattr(self.population.celltype, "weight_scale", None)
         if scale is None:
             raise NotImplementedError(
                 f"Population '{self.population.label}' "
                 f"({type(self.population.celltype).__name__}) receives no synapses")
-        return scale(self.params)
+        return scale(self.params, receptor_type)
 
 
 class Recorder(recording.Recorder):

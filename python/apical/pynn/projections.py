@@ -79,7 +79,8 @@ class Projection(common.Projection):
         self._check_sign(*self._weight)
         self._stdp = None
         if type(self.synapse_type) is STDPMechanism:
-            if self._weight[0] < 0:
+            if self._weight[0] < 0 or (self.receptor_type == "inhibitory" and
+                                       self.post.conductance_based):
                 raise NotImplementedError(f"Projection '{self.label}': STDP of negative "
                                           "(inhibitory) weights")
             self._stdp = {n: _value_range(ps[n], n)[0] for n in
@@ -90,8 +91,15 @@ class Projection(common.Projection):
         state.projections.append(self)
 
     def _check_sign(self, low, high):
-        # apical's current-based cells route a synapse by the sign of its
-        # weight, PyNN by the receptor type: the two must agree.
+        # apical routes a synapse by the sign of its weight: PyNN gives a
+        # conductance-based cell positive weights for both receptor types
+        # (the inhibitory ones are negated on the way in), a current-based
+        # one a negative inhibitory weight.
+        if self.post.conductance_based:
+            if low < 0:
+                raise ValueError(f"Projection '{self.label}': a conductance weight must be "
+                                 f">= 0 (uS), got {low}")
+            return
         if self.receptor_type == "excitatory" and low < 0:
             raise ValueError(f"Projection '{self.label}': an excitatory weight must be >= 0, "
                              f"got {low}")
@@ -112,7 +120,7 @@ class Projection(common.Projection):
         (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
         pre, post = self._single_part(self.pre), self._single_part(self.post)
         if rule and pre and post:
-            scale = post.weight_scale()
+            scale = post.weight_scale(self.receptor_type)
             net.connect(pre.name, post.name, rule,
                         p=getattr(c, "p_connect", None), k=self._degree(),
                         weight=w_lo * scale, weight_max=None if w_lo == w_hi else w_hi * scale,
@@ -214,14 +222,16 @@ class Projection(common.Projection):
             name = self._name if len(pairs) == 1 else f"{self._name}_{pa}_{pb}"
             source, target = state.parts[pa], state.parts[pb]
             net.connect_synapses(source.name, target.name, ia[sel], ib[sel],
-                                 np.asarray(w, dtype=float)[sel] * target.weight_scale(),
+                                 np.asarray(w, dtype=float)[sel] *
+                                 target.weight_scale(self.receptor_type),
                                  np.asarray(d, dtype=float)[sel], name=name)
             self._groups.append((name, source, target))
 
     def _add_plasticity(self, net):
         """Makes every apical projection of this one plastic (before the build)."""
         for name, _, post in self._groups:
-            rule, params = self.synapse_type.apical_rule(self._stdp, post.weight_scale())
+            rule, params = self.synapse_type.apical_rule(self._stdp,
+                                                         post.weight_scale(self.receptor_type))
             net.plasticity(name, rule=rule, **params)
 
     def _after_build(self, net):
@@ -240,7 +250,7 @@ class Projection(common.Projection):
             c = net.connections(name)
             yield (name, b, self._endpoint_index("pre", a.ids[c["pre"]]),
                    self._endpoint_index("post", b.ids[c["post"]]),
-                   c["weight"] / b.weight_scale(), c["delay_ms"])
+                   c["weight"] / b.weight_scale(self.receptor_type), c["delay_ms"])
 
     def _arrays(self):
         """presynaptic_index, postsynaptic_index, weight (PyNN units), delay of
@@ -330,4 +340,4 @@ class Projection(common.Projection):
                 w = dense[i, j]
             if n:
                 self._check_sign(w.min(), w.max())
-            net.set_weights(name, w * post.weight_scale())
+            net.set_weights(name, w * post.weight_scale(self.receptor_type))

@@ -7,12 +7,17 @@ apical model and its parameters, one set per population:
   IF_curr_delta -> lif_delta   tau_m dV/dt = E_L - V, inputs jump V by w (mV)
   IF_curr_exp   -> lif_exp     tau_m dV/dt = E_L - V + R I_e + R I_i,
                                R = tau_m / cm (MOhm), currents in nA
+  IF_cond_exp   -> lif_cond_exp  cm dV/dt = cm/tau_m (E_L - V) + g_e (E_e - V)
+                               + g_i (E_i - V) + i_offset, conductances in uS
   SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source
 
 A constant current i_offset only moves the resting potential the membrane
 relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
 IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
-apical's R*I (mV) by `weight_scale`.
+apical's R*I (mV) by `weight_scale`. IF_cond_exp's weights are
+conductances in uS for both receptor types (PyNN's convention), turned into
+apical's nS, negative for the inhibitory receptor (apical routes an input by
+its sign).
 """
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 
@@ -36,7 +41,7 @@ class _LIF:
         }
 
     @staticmethod
-    def weight_scale(p):
+    def weight_scale(p, receptor_type="excitatory"):
         """apical weight per PyNN weight unit."""
         return 1.0
 
@@ -73,8 +78,32 @@ class IF_curr_exp(_LIF, cells.IF_curr_exp):
         return self.model, params
 
     @staticmethod
-    def weight_scale(p):
+    def weight_scale(p, receptor_type="excitatory"):
         return p["tau_m"] / p["cm"]  # nA -> mV (R in MOhm)
+
+
+_per_nano = lambda p: 1e-3  # noqa: E731  (nS -> uS)
+
+
+class IF_cond_exp(cells.IF_cond_exp):
+    __doc__ = cells.IF_cond_exp.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset", "tau_syn_E", "tau_syn_I", "e_rev_E", "e_rev_I")
+    state_variables = {"v": ("v_mv", _unit), "gsyn_exc": ("g_e_ns", _per_nano),
+                       "gsyn_inh": ("g_i_ns", _per_nano)}
+    recordable = ["spikes", "v", "gsyn_exc", "gsyn_inh"]
+    model = "lif_cond_exp"
+
+    def apical_model(self, p):
+        return self.model, {
+            "tau_m_ms": p["tau_m"], "c_m_pf": 1000.0 * p["cm"], "e_l_mv": p["v_rest"],
+            "v_th_mv": p["v_thresh"], "v_reset_mv": p["v_reset"], "t_ref_ms": p["tau_refrac"],
+            "tau_e_ms": p["tau_syn_E"], "tau_i_ms": p["tau_syn_I"], "e_e_mv": p["e_rev_E"],
+            "e_i_mv": p["e_rev_I"], "i_offset_pa": 1000.0 * p["i_offset"]}
+
+    @staticmethod
+    def weight_scale(p, receptor_type="excitatory"):
+        return -1000.0 if receptor_type == "inhibitory" else 1000.0  # uS -> nS, signed
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
@@ -118,7 +147,6 @@ def _unsupported(base, why):
 
 _no_model = "apical has no such model yet"
 IF_curr_alpha = _unsupported(cells.IF_curr_alpha, _no_model + " (IF_curr_exp is supported)")
-IF_cond_exp = _unsupported(cells.IF_cond_exp, _no_model + " (conductance-based synapses)")
 IF_cond_alpha = _unsupported(cells.IF_cond_alpha, _no_model)
 EIF_cond_exp_isfa_ista = _unsupported(cells.EIF_cond_exp_isfa_ista, _no_model)
 EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_model)
@@ -206,7 +234,8 @@ GutigWeightDependence = _unsupported(synapses.GutigWeightDependence, _no_rule)
 Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
 
 # Cell types apical simulates; list_standard_models() returns these.
-SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, SpikeSourcePoisson, SpikeSourceArray)
+SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_cond_exp, SpikeSourcePoisson,
+                   SpikeSourceArray)
 
 
 __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray",

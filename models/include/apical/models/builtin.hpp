@@ -1,6 +1,7 @@
 #pragma once
-// The built-in neuron models: lif_delta, lif_exp, two_compartment.
+// The built-in neuron models: lif_delta, lif_exp, lif_cond_exp, two_compartment.
 #include "apical/engine/model_registry.hpp"
+#include "apical/models/lif_cond_exp.hpp"
 #include "apical/models/lif_delta.hpp"
 #include "apical/models/lif_exp.hpp"
 #include "apical/models/two_compartment.hpp"
