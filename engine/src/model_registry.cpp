@@ -37,6 +37,7 @@ std::vector<std::string> model_registry::names() const {
 
 void register_sources(model_registry& registry) {
   registry.add<poisson_source>();
+  registry.add<gamma_source>();
   registry.add<regular_source>();
   registry.add<spike_time_source>();
 }

@@ -41,6 +41,33 @@ TEST_CASE("distributions have the right moments") {
     CHECK(static_cast<double>(h) == doctest::Approx(n / 10.0).epsilon(0.03));
 }
 
+TEST_CASE("Gamma draws have the law's mean, variance and P(X < median)") {
+  // Gamma(k, scale s): mean k s, variance k s^2; shapes below 1 take the
+  // boosted path. The medians (scale 1) are reference values of the law.
+  struct row {
+    double shape, median;
+  };
+  for (const row c : {row{0.3, 0.07313114}, row{1.0, 0.6931472}, row{3.7, 3.372538}, row{50.0, 49.66706}}) {
+    CAPTURE(c.shape);
+    rng r(11);
+    const int n = 200000;
+    const double scale = 1.5;
+    double s = 0, s2 = 0;
+    int below = 0;
+    for (int i = 0; i < n; ++i) {
+      const double x = r.gamma(c.shape, scale);
+      REQUIRE(x >= 0.0);
+      s += x;
+      s2 += x * x;
+      below += x < c.median * scale;
+    }
+    const double mean = s / n;
+    CHECK(mean == doctest::Approx(c.shape * scale).epsilon(0.015));
+    CHECK(s2 / n - mean * mean == doctest::Approx(c.shape * scale * scale).epsilon(0.04));
+    CHECK(static_cast<double>(below) / n == doctest::Approx(0.5).epsilon(0.01));
+  }
+}
+
 TEST_CASE("Poisson counts have mean and variance equal to the mean") {
   rng r(5);
   for (const double mean : {0.3, 3.5, 40.0}) {

@@ -61,7 +61,7 @@ def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path
 def test_list_standard_models_names_what_is_simulated():
     assert sorted(sim.list_standard_models()) == sorted(
         ["IF_curr_delta", "IF_curr_exp", "IF_cond_exp", "SpikeSourcePoisson",
-         "SpikeSourceArray"])
+         "SpikeSourceGamma", "SpikeSourceArray"])
 
 
 @pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp, sim.IF_cond_exp])
@@ -225,6 +225,27 @@ def test_spike_source_poisson_rate_start_and_duration():
     assert t.min() >= 100.0 and t.max() < 500.0
     mean = 200 * 50.0 * 0.4
     assert abs(len(t) - mean) < 5 * math.sqrt(mean)
+
+
+def test_spike_source_gamma_rate_regularity_and_window():
+    # Intervals Gamma(alpha, beta): rate beta / alpha, CV 1 / sqrt(alpha).
+    src = sim.Population(200, sim.SpikeSourceGamma(alpha=4, beta=200.0, start=100.0,
+                                                   duration=2000.0))
+    src.record("spikes")
+    sim.run(3000.0)
+    trains = spike_times(src)
+    t = np.concatenate(trains)
+    assert t.min() >= 100.0 and t.max() < 2100.0
+    mean = 200 * 50.0 * 2.0
+    assert abs(len(t) - mean) < 5 * math.sqrt(mean)
+    isi = np.concatenate([np.diff(np.sort(x)) for x in trains])
+    assert abs(isi.std() / isi.mean() - 0.5) < 0.02
+
+
+def test_spike_source_gamma_refuses_a_bad_shape():
+    with pytest.raises(ValueError, match="alpha"):
+        p = sim.Population(2, sim.SpikeSourceGamma(alpha=0.0, beta=10.0))
+        sim.run(10.0)
 
 
 def synapses(prj):

@@ -9,7 +9,9 @@ apical model and its parameters, one set per population:
                                R = tau_m / cm (MOhm), currents in nA
   IF_cond_exp   -> lif_cond_exp  cm dV/dt = cm/tau_m (E_L - V) + g_e (E_e - V)
                                + g_i (E_i - V) + i_offset, conductances in uS
-  SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source
+  SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source,
+  SpikeSourceGamma -> gamma_source (intervals Gamma(alpha, rate beta): mean
+                      alpha / beta s, so rate_hz = beta / alpha, shape = alpha)
 
 A constant current i_offset only moves the resting potential the membrane
 relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
@@ -117,6 +119,20 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
                             "stop_ms": p["start"] + p["duration"]}
 
 
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    state_variables = {}
+    translations = _identity("alpha", "beta", "start", "duration")
+    model = "gamma_source"
+
+    def apical_model(self, p):
+        if not p["alpha"] > 0 or not p["beta"] >= 0:
+            raise ValueError(f"SpikeSourceGamma: alpha must be > 0 and beta >= 0, got "
+                             f"alpha={p['alpha']}, beta={p['beta']}")
+        return self.model, {"rate_hz": p["beta"] / p["alpha"], "shape": p["alpha"],
+                            "start_ms": p["start"], "stop_ms": p["start"] + p["duration"]}
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     state_variables = {}
@@ -153,7 +169,6 @@ EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_mode
 HH_cond_exp = _unsupported(cells.HH_cond_exp, "Hodgkin-Huxley cells are not event-driven")
 Izhikevich = _unsupported(cells.Izhikevich, _no_model)
 IF_cond_exp_gsfa_grr = _unsupported(cells.IF_cond_exp_gsfa_grr, _no_model)
-SpikeSourceGamma = _unsupported(cells.SpikeSourceGamma, _no_model)
 SpikeSourceInhGamma = _unsupported(cells.SpikeSourceInhGamma, _no_model)
 IF_facets_hardware1 = _unsupported(cells.IF_facets_hardware1, _no_model)
 GIF_cond_exp = _unsupported(cells.GIF_cond_exp, _no_model)
@@ -235,7 +250,7 @@ Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
 
 # Cell types apical simulates; list_standard_models() returns these.
 SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_cond_exp, SpikeSourcePoisson,
-                   SpikeSourceArray)
+                   SpikeSourceGamma, SpikeSourceArray)
 
 
 __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray",

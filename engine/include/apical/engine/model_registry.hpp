@@ -37,7 +37,7 @@ class model_registry {
   std::map<std::string, factory, std::less<>> factories_;
 };
 
-// Adds poisson_source, regular_source and spike_time_source.
+// Adds poisson_source, gamma_source, regular_source and spike_time_source.
 void register_sources(model_registry& registry);
 
 }  // namespace apical

@@ -109,6 +109,37 @@ class rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   bool bernoulli(double p) { return uniform() < p; }
+  // Gamma with the given shape (> 0) and scale (> 0), mean shape * scale:
+  // Marsaglia & Tsang's (2000) squeeze-and-reject method for shape >= 1; a
+  // smaller shape draws Gamma(shape + 1) and multiplies by U^(1/shape).
+  double gamma(double shape, double scale) {
+    const bool small = shape < 1.0;
+    const double a = small ? shape + 1.0 : shape;
+    const double d = a - 1.0 / 3.0;
+    const double c = 1.0 / std::sqrt(9.0 * d);
+    double g;
+    while (true) {
+      double x, v;
+      do {
+        x = normal();
+        v = 1.0 + c * x;
+      } while (v <= 0.0);
+      v = v * v * v;
+      const double u = uniform();
+      if (u < 1.0 - 0.0331 * (x * x) * (x * x) ||
+          (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v)))) {
+        g = d * v;
+        break;
+      }
+    }
+    if (small) {
+      double u;
+      do u = uniform();
+      while (u == 0.0);
+      g *= std::pow(u, 1.0 / shape);
+    }
+    return g * scale;
+  }
   // Poisson count with the given mean (>= 0): the arrivals of a Poisson
   // process of rate `mean` in unit time, drawn as exponential intervals
   // (exact for any mean; about mean + 1 draws).

@@ -12,6 +12,16 @@
 //   | start_ms | ms   | 0       | no spike before                 |
 //   | stop_ms  | ms   | inf     | no spike at or after            |
 //
+// gamma_source
+//   Gamma renewal process: intervals are Gamma-distributed with the given
+//   shape and mean 1000/rate_hz ms (CV 1/sqrt(shape); shape 1 is Poisson,
+//   larger shapes are more regular), drawn like poisson_source's. The first
+//   spike comes one interval after start_ms (as if a spike were at start_ms).
+//   | rate_hz  | Hz | 10  | mean rate                             |
+//   | shape    | -  | 2   | shape (order) of the interval law     |
+//   | start_ms | ms | 0   | no spike before; the process starts   |
+//   | stop_ms  | ms | inf | no spike at or after                  |
+//
 // regular_source
 //   Spikes at start_ms + phase_ms + k * 1000/rate_hz.
 //   | rate_hz  | Hz | 10  | rate                                    |
@@ -46,9 +56,62 @@ inline void require(bool ok, std::string_view model, std::string_view field, dou
 }
 }  // namespace detail
 
-struct poisson_source {
-  static constexpr std::string_view name = "poisson_source";
+namespace detail {
+// What sources that draw each interval from a stream of their own share:
+// the next spike time and the stream, seeded from the population's
+// initial-state stream. Source::interval(stream, d) draws one interval (ms);
+// a rate of 0 gives no spike, and none comes at or after stop_ms.
+template <class Source>
+struct renewal_source {
   static constexpr int compartments = 1;
+  struct state {
+    double next_ms = inf;
+    rng generator;
+  };
+  static std::span<const field<state>> state_fields() {
+    static constexpr field<state> f[] = {{"next_ms", &state::next_ms, "ms", "next spike time"}};
+    return f;
+  }
+  template <class Derived>
+  static void draw_next(state& s, const Derived& d, double from_ms) {
+    if (d.p.rate_hz <= 0) {
+      s.next_ms = inf;
+      return;
+    }
+    const double t = from_ms + Source::interval(s.generator, d);
+    s.next_ms = t < d.p.stop_ms ? t : inf;
+  }
+  template <class Derived>
+  static void init(state& s, const Derived& d, rng& r) {
+    s.generator.reseed(r());
+    draw_next(s, d, d.p.start_ms);
+  }
+  template <class Derived>
+  static void advance(state&, const Derived&, double, double) {}
+  template <class Derived>
+  static void receive(state&, const Derived&, int, double, double) {}
+  template <class Derived>
+  static double next_spike(const state& s, const Derived&, double) {
+    return s.next_ms;
+  }
+  template <class Derived>
+  static void fire(state& s, const Derived& d, double t_ms) {
+    draw_next(s, d, t_ms);
+  }
+};
+// The checks of the parameters every renewal source has.
+inline void require_window(std::string_view model, double rate_hz, double start_ms,
+                           double stop_ms) {
+  require(rate_hz >= 0 && std::isfinite(rate_hz), model, "rate_hz", rate_hz,
+          "must be finite and >= 0");
+  require(start_ms >= 0 && std::isfinite(start_ms), model, "start_ms", start_ms,
+          "must be finite and >= 0");
+  require(stop_ms >= start_ms, model, "stop_ms", stop_ms, "must be >= start_ms");
+}
+}  // namespace detail
+
+struct poisson_source : detail::renewal_source<poisson_source> {
+  static constexpr std::string_view name = "poisson_source";
   struct parameters {
     double rate_hz = 10.0;
     double start_ms = 0.0;
@@ -58,10 +121,6 @@ struct poisson_source {
     parameters p;
     double mean_interval_ms;
   };
-  struct state {
-    double next_ms = detail::inf;
-    rng generator;
-  };
   static std::span<const field<parameters>> parameter_fields() {
     static constexpr field<parameters> f[] = {
         {"rate_hz", &parameters::rate_hz, "Hz", "mean rate"},
@@ -69,34 +128,44 @@ struct poisson_source {
         {"stop_ms", &parameters::stop_ms, "ms", "no spike at or after"}};
     return f;
   }
-  static std::span<const field<state>> state_fields() {
-    static constexpr field<state> f[] = {{"next_ms", &state::next_ms, "ms", "next spike time"}};
+  static derived derive(const parameters& p) {
+    detail::require_window(name, p.rate_hz, p.start_ms, p.stop_ms);
+    return {p, p.rate_hz > 0 ? 1000.0 / p.rate_hz : detail::inf};
+  }
+  static double interval(rng& stream, const derived& d) {
+    return stream.exponential(d.mean_interval_ms);
+  }
+};
+
+struct gamma_source : detail::renewal_source<gamma_source> {
+  static constexpr std::string_view name = "gamma_source";
+  struct parameters {
+    double rate_hz = 10.0;
+    double shape = 2.0;
+    double start_ms = 0.0;
+    double stop_ms = detail::inf;
+  };
+  struct derived {
+    parameters p;
+    double scale_ms;  // of the interval law: mean interval / shape
+  };
+  static std::span<const field<parameters>> parameter_fields() {
+    static constexpr field<parameters> f[] = {
+        {"rate_hz", &parameters::rate_hz, "Hz", "mean rate"},
+        {"shape", &parameters::shape, "", "shape of the Gamma interval law (CV 1/sqrt(shape))"},
+        {"start_ms", &parameters::start_ms, "ms", "no spike before"},
+        {"stop_ms", &parameters::stop_ms, "ms", "no spike at or after"}};
     return f;
   }
   static derived derive(const parameters& p) {
-    detail::require(p.rate_hz >= 0 && std::isfinite(p.rate_hz), name, "rate_hz", p.rate_hz,
-                    "must be finite and >= 0");
-    detail::require(p.start_ms >= 0 && std::isfinite(p.start_ms), name, "start_ms", p.start_ms,
-                    "must be finite and >= 0");
-    detail::require(p.stop_ms >= p.start_ms, name, "stop_ms", p.stop_ms, "must be >= start_ms");
-    return {p, p.rate_hz > 0 ? 1000.0 / p.rate_hz : detail::inf};
+    detail::require_window(name, p.rate_hz, p.start_ms, p.stop_ms);
+    detail::require(p.shape > 0 && std::isfinite(p.shape), name, "shape", p.shape,
+                    "must be finite and > 0");
+    return {p, p.rate_hz > 0 ? 1000.0 / (p.rate_hz * p.shape) : detail::inf};
   }
-  static void draw_next(state& s, const derived& d, double from_ms) {
-    if (d.p.rate_hz <= 0) {
-      s.next_ms = detail::inf;
-      return;
-    }
-    const double t = from_ms + s.generator.exponential(d.mean_interval_ms);
-    s.next_ms = t < d.p.stop_ms ? t : detail::inf;
+  static double interval(rng& stream, const derived& d) {
+    return stream.gamma(d.p.shape, d.scale_ms);
   }
-  static void init(state& s, const derived& d, rng& r) {
-    s.generator.reseed(r());
-    draw_next(s, d, d.p.start_ms);
-  }
-  static void advance(state&, const derived&, double, double) {}
-  static void receive(state&, const derived&, int, double, double) {}
-  static double next_spike(const state& s, const derived&, double) { return s.next_ms; }
-  static void fire(state& s, const derived& d, double t_ms) { draw_next(s, d, t_ms); }
 };
 
 struct regular_source {
@@ -128,13 +197,9 @@ struct regular_source {
     return f;
   }
   static derived derive(const parameters& p) {
-    detail::require(p.rate_hz >= 0 && std::isfinite(p.rate_hz), name, "rate_hz", p.rate_hz,
-                    "must be finite and >= 0");
-    detail::require(p.start_ms >= 0 && std::isfinite(p.start_ms), name, "start_ms", p.start_ms,
-                    "must be finite and >= 0");
+    detail::require_window(name, p.rate_hz, p.start_ms, p.stop_ms);
     detail::require(p.phase_ms >= 0 && std::isfinite(p.phase_ms), name, "phase_ms", p.phase_ms,
                     "must be finite and >= 0");
-    detail::require(p.stop_ms >= p.start_ms, name, "stop_ms", p.stop_ms, "must be >= start_ms");
     return {p, p.rate_hz > 0 ? 1000.0 / p.rate_hz : detail::inf};
   }
   static void init(state& s, const derived&, rng&) { s.count = 0; }
