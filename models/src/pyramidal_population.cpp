@@ -79,6 +79,7 @@ void pyramidal_population::refresh_theta() {
   const auto& p = derived_.p;
   for (std::size_t i = 0; i < size(); ++i)
     theta_[i] = (p.v_th_mv + threshold_offset_mv_[i]) - p.e_l_mv;
+  uniform_threshold_ = std::ranges::all_of(threshold_offset_mv_, [](double d) { return d == 0.0; });
 }
 
 std::uint32_t pyramidal_population::epoch_of(double t_ms) const {
@@ -145,6 +146,9 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
   double* const u = u_.data();
   const double* const ref_until = ref_until_ms_.data();
   const double* const theta = theta_.data();
+  // Without offsets the kernel compares with one threshold for all.
+  const double* const theta_per_cell = uniform_threshold_ ? nullptr : theta;
+  const double theta_all = derived_.p.v_th_mv - derived_.p.e_l_mv;
   // Targets are sorted; a dense projection's are a contiguous range, and
   // then the steps below are loops over plain arrays.
   const std::uint32_t lo = targets.front();
@@ -166,9 +170,13 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
       const std::size_t at = lo + c;
       std::uint64_t crossed;
       if constexpr (std::is_same_v<Weights, float>)
-        crossed = kernel.basal_uniform(u + at, ref_until + at, theta + at, len, t_ms, g, weights);
+        crossed = kernel.basal_uniform(u + at, ref_until + at,
+                                       theta_per_cell ? theta_per_cell + at : nullptr, theta_all,
+                                       len, t_ms, g, weights);
       else
-        crossed = kernel.basal_rows(u + at, ref_until + at, theta + at, len, t_ms, g, weights + c);
+        crossed = kernel.basal_rows(u + at, ref_until + at,
+                                    theta_per_cell ? theta_per_cell + at : nullptr, theta_all, len,
+                                    t_ms, g, weights + c);
       for (; crossed != 0; crossed &= crossed - 1) {
         const std::size_t first =
             at + static_cast<std::size_t>(std::countr_zero(crossed)) * detail::basal_block;

@@ -133,6 +133,7 @@ class pyramidal_population final : public population {
   std::vector<std::uint8_t> pending_;        // a crossing event is queued
   std::vector<double> threshold_offset_mv_;  // d_i
   std::vector<double> theta_;                // V_th + d_i - E_L
+  bool uniform_threshold_ = true;            // every d_i is 0
   std::vector<std::uint32_t> version_;
 };
 
