@@ -50,6 +50,10 @@ void print_epoch(const epoch_record& r, std::size_t epochs) {
   for (std::size_t l = 0; l < r.alignment_deg.size(); ++l)
     line += fmt::format("{}{:.1f}", l == 0 ? ", angle to BP " : "/", r.alignment_deg[l]);
   if (!r.alignment_deg.empty()) line += " deg";
+  for (std::size_t l = 0; l < r.dead_fraction.size(); ++l)
+    line += fmt::format("{}{:.0f}/{:.0f} %", l == 0 ? ", hidden dead/quiet " : ", ",
+                        100.0 * r.dead_fraction[l],
+                        l < r.quiet_fraction.size() ? 100.0 * r.quiet_fraction[l] : not_measured);
   line += fmt::format(", {:.1f} s ({:.0f} samples/s)", r.wall_s, r.samples_per_s);
   fmt::print("{}\n", line);
   std::fflush(stdout);
@@ -277,6 +281,10 @@ std::vector<std::string> write_pictures(const fs::path& dir, const train_config&
   if (cfg.alignment && !history.alignment.empty()) {
     write_alignment_chart(dir / "alignment.svg", history, run.layers);
     pictures.emplace_back("alignment.svg");
+  }
+  if (run.layers > 1 && !history.epochs.empty() && !history.epochs.back().dead_fraction.empty()) {
+    write_dead_units_chart(dir / "dead_units.svg", history, run.layers);
+    pictures.emplace_back("dead_units.svg");
   }
   if (!prepared.test_labels.empty()) {
     const std::size_t s = std::min(cfg.raster_sample, prepared.test_labels.size() - 1);

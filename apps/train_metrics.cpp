@@ -15,6 +15,16 @@ std::string field(double v) {
   return std::isfinite(v) ? fmt::format("{}", v) : std::string();
 }
 
+void array_or_null(json_writer& j, std::string_view name, const std::vector<double>& values) {
+  if (values.empty()) {
+    j.null(name);
+    return;
+  }
+  j.begin_array(name);
+  for (const double v : values) j.value({}, v);
+  j.end_array();
+}
+
 void epochs_json(json_writer& j, const std::vector<epoch_record>& epochs) {
   for (const auto& e : epochs) {
     j.begin_object();
@@ -28,13 +38,10 @@ void epochs_json(json_writer& j, const std::vector<epoch_record>& epochs) {
     j.value("input_spikes_per_sample", e.input_spikes_per_sample);
     j.value("wall_s", e.wall_s);
     j.value("samples_per_s", e.samples_per_s);
-    if (e.alignment_deg.empty()) {
-      j.null("alignment_deg");
-    } else {
-      j.begin_array("alignment_deg");
-      for (const double a : e.alignment_deg) j.value({}, a);
-      j.end_array();
-    }
+    array_or_null(j, "alignment_deg", e.alignment_deg);
+    array_or_null(j, "dead_fraction", e.dead_fraction);
+    array_or_null(j, "quiet_fraction", e.quiet_fraction);
+    array_or_null(j, "hidden_rate_hz", e.hidden_rate_hz);
     j.end_object();
   }
 }
@@ -47,6 +54,8 @@ void write_metrics_csv(const std::filesystem::path& file, const run_summary& run
       "epoch,train_accuracy,test_accuracy,train_loss,test_loss,spikes_per_sample,"
       "input_spikes_per_sample,wall_s,samples_per_s";
   for (std::size_t l = 0; l < run.layers; ++l) out += fmt::format(",alignment_layer{}_deg", l + 1);
+  for (std::size_t l = 1; l < run.layers; ++l)
+    out += fmt::format(",dead_fraction_layer{0},quiet_fraction_layer{0},rate_layer{0}_hz", l);
   out += '\n';
   for (const auto& e : h.epochs) {
     out += fmt::format("{},{},{},{},{},{},{},{},{}", e.epoch, field(e.train_accuracy),
@@ -55,6 +64,12 @@ void write_metrics_csv(const std::filesystem::path& file, const run_summary& run
                        field(e.wall_s), field(e.samples_per_s));
     for (std::size_t l = 0; l < run.layers; ++l)
       out += "," + (l < e.alignment_deg.size() ? field(e.alignment_deg[l]) : std::string());
+    const auto at = [](const std::vector<double>& v, std::size_t l) {
+      return l < v.size() ? field(v[l]) : std::string();
+    };
+    for (std::size_t l = 0; l + 1 < run.layers; ++l)
+      out += fmt::format(",{},{},{}", at(e.dead_fraction, l), at(e.quiet_fraction, l),
+                         at(e.hidden_rate_hz, l));
     out += '\n';
   }
   write_file_atomically(file, out);

@@ -9,6 +9,21 @@
 #include "train_files.hpp"
 
 namespace apical::app {
+namespace {
+
+// A chart over epochs from 0, with y in [0, y_max].
+svg::chart_options epoch_chart(std::string title, std::string y_label, double y_max) {
+  svg::chart_options o;
+  o.title = std::move(title);
+  o.x_label = "epoch";
+  o.y_label = std::move(y_label);
+  o.y_min = 0.0;
+  o.y_max = y_max;
+  o.x_min = 0.0;
+  return o;
+}
+
+}  // namespace
 
 void write_accuracy_chart(const std::filesystem::path& file, const run_summary& run,
                           const training_history& h, const std::vector<comparison_run>& compare) {
@@ -91,13 +106,34 @@ void write_alignment_chart(const std::filesystem::path& file, const training_his
     lines.push_back(std::move(batch));
     lines.push_back(std::move(mean));
   }
-  svg::chart_options o;
-  o.title = "angle between the microcircuit's update and BP's";
-  o.x_label = "epoch";
-  o.y_label = "angle (degrees; 90 = unrelated)";
-  o.y_min = 0.0;
-  o.y_max = 90.0;
-  o.x_min = 0.0;
+  const auto o = epoch_chart("angle between the microcircuit's update and BP's",
+                             "angle (degrees; 90 = unrelated)", 90.0);
+  write_file_atomically(file, svg::line_chart(o, lines));
+}
+
+void write_dead_units_chart(const std::filesystem::path& file, const training_history& h,
+                            std::size_t layers) {
+  std::vector<svg::series> lines;
+  double highest = 0.0;
+  for (std::size_t l = 0; l + 1 < layers; ++l) {
+    for (const bool quiet : {false, true}) {
+      svg::series s;
+      s.name = fmt::format("hidden layer {}: {}", l + 1, quiet ? "quiet (< 1 %)" : "dead");
+      s.color = svg::palette(l);
+      s.dashed = quiet;
+      for (const auto& e : h.epochs) {
+        const auto& v = quiet ? e.quiet_fraction : e.dead_fraction;
+        const double f = l < v.size() ? v[l] : not_measured;
+        s.x.push_back(static_cast<double>(e.epoch));
+        s.y.push_back(f);
+        if (std::isfinite(f)) highest = std::max(highest, f);
+      }
+      lines.push_back(std::move(s));
+    }
+  }
+  const auto o =
+      epoch_chart("hidden units that fired in no sample (dead) or in fewer than 1 % of an epoch",
+                  "fraction of the layer", std::max(0.05, std::min(1.0, 1.2 * highest)));
   write_file_atomically(file, svg::line_chart(o, lines));
 }
 

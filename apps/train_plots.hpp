@@ -25,6 +25,12 @@ void write_accuracy_chart(const std::filesystem::path& file, const run_summary& 
 void write_alignment_chart(const std::filesystem::path& file, const training_history& h,
                            std::size_t layers);
 
+// dead_units.svg: per hidden layer, the fraction of units that fired in no
+// training sample of an epoch (dead) and in fewer than 1 % of them (quiet,
+// dashed), epoch by epoch (layers = weight layers).
+void write_dead_units_chart(const std::filesystem::path& file, const training_history& h,
+                            std::size_t layers);
+
 // raster.svg: the spikes of one sample, population by population.
 void write_raster(const std::filesystem::path& file, const std::vector<raster_group>& groups,
                   double window_ms, const std::string& title);

@@ -40,15 +40,46 @@ pyramidal_population::pyramidal_population(std::string name, std::size_t size, c
   t_a_ms_.assign(size, 0.0);
   pending_.assign(size, 0);
   version_.assign(size, 0);
+  threshold_offset_mv_.assign(size, 0.0);
+  theta_.assign(size, p.v_th_mv - p.e_l_mv);
 }
 
 void pyramidal_population::set_params(const parameters& p) {
   const auto d = checked(p);
+  check_offsets(p, threshold_offset_mv_);
   // u_i is V_s - E_L at the neuron's reference time: keep V_s there.
   const double shift = derived_.p.e_l_mv - p.e_l_mv;
   for (auto& u : u_) u += shift;
   derived_ = d;
   epoch_ms_ = tau_per_epoch * p.tau_s_ms;
+  refresh_theta();
+}
+
+void pyramidal_population::check_offsets(const parameters& p,
+                                         std::span<const double> offsets_mv) const {
+  if (offsets_mv.size() != size())
+    throw parameter_error(
+        fmt::format("pyramidal_population '{}': {} threshold offsets; expected {} (one per cell)",
+                    name(), offsets_mv.size(), size()));
+  for (std::size_t i = 0; i < size(); ++i)
+    if (!(p.v_th_mv + offsets_mv[i] > p.e_l_mv) || !std::isfinite(offsets_mv[i]))
+      throw parameter_error(fmt::format(
+          "pyramidal_population '{}': threshold offset of cell {} is {} mV; expected a finite "
+          "value > e_l_mv - v_th_mv = {} mV (the threshold must stay above rest)",
+          name(), i, offsets_mv[i], p.e_l_mv - p.v_th_mv));
+}
+
+void pyramidal_population::set_threshold_offsets(std::span<const double> offsets_mv) {
+  check_offsets(derived_.p, offsets_mv);
+  threshold_offset_mv_.assign(offsets_mv.begin(), offsets_mv.end());
+  refresh_theta();
+}
+
+void pyramidal_population::refresh_theta() {
+  const auto& p = derived_.p;
+  for (std::size_t i = 0; i < size(); ++i)
+    theta_[i] = (p.v_th_mv + threshold_offset_mv_[i]) - p.e_l_mv;
+  uniform_threshold_ = std::ranges::all_of(threshold_offset_mv_, [](double d) { return d == 0.0; });
 }
 
 std::uint32_t pyramidal_population::epoch_of(double t_ms) const {
@@ -99,10 +130,10 @@ void pyramidal_population::predict(std::uint32_t begin, std::uint32_t end, doubl
                                    scheduler& s) {
   const std::uint32_t k = epoch_of(t_ms);
   const double g = scale(t_ms, k);
-  const double threshold = (derived_.p.v_th_mv - derived_.p.e_l_mv) * g;
   for (std::uint32_t i = begin; i < end; ++i) {
     if (epoch_[i] != k) rebase(i, k);
-    if (!pending_[i] && t_ms >= ref_until_ms_[i] && u_[i] >= threshold) schedule_now(i, t_ms, s);
+    if (!pending_[i] && t_ms >= ref_until_ms_[i] && u_[i] >= theta_[i] * g)
+      schedule_now(i, t_ms, s);
   }
 }
 
@@ -112,9 +143,12 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
   if (targets.empty()) return;
   const std::uint32_t k = epoch_of(t_ms);
   const double g = scale(t_ms, k);
-  const double threshold = (derived_.p.v_th_mv - derived_.p.e_l_mv) * g;
   double* const u = u_.data();
   const double* const ref_until = ref_until_ms_.data();
+  const double* const theta = theta_.data();
+  // Without offsets the kernel compares with one threshold for all.
+  const double* const theta_per_cell = uniform_threshold_ ? nullptr : theta;
+  const double theta_all = derived_.p.v_th_mv - derived_.p.e_l_mv;
   // Targets are sorted; a dense projection's are a contiguous range, and
   // then the steps below are loops over plain arrays.
   const std::uint32_t lo = targets.front();
@@ -136,16 +170,21 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
       const std::size_t at = lo + c;
       std::uint64_t crossed;
       if constexpr (std::is_same_v<Weights, float>)
-        crossed = kernel.basal_uniform(u + at, ref_until + at, len, t_ms, g, threshold, weights);
+        crossed = kernel.basal_uniform(u + at, ref_until + at,
+                                       theta_per_cell ? theta_per_cell + at : nullptr, theta_all,
+                                       len, t_ms, g, weights);
       else
-        crossed = kernel.basal_rows(u + at, ref_until + at, len, t_ms, g, threshold, weights + c);
+        crossed = kernel.basal_rows(u + at, ref_until + at,
+                                    theta_per_cell ? theta_per_cell + at : nullptr, theta_all, len,
+                                    t_ms, g, weights + c);
       for (; crossed != 0; crossed &= crossed - 1) {
         const std::size_t first =
             at + static_cast<std::size_t>(std::countr_zero(crossed)) * detail::basal_block;
         const std::size_t last = std::min(first + detail::basal_block, lo + n);
         for (std::size_t m = first; m < last; ++m) {
           const auto i = static_cast<std::uint32_t>(m);
-          if (u[i] >= threshold && !pending_[i] && !(t_ms < ref_until[i])) schedule_now(i, t_ms, s);
+          if (u[i] >= theta[i] * g && !pending_[i] && !(t_ms < ref_until[i]))
+            schedule_now(i, t_ms, s);
         }
       }
     }
@@ -159,7 +198,7 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
       u[i] += static_cast<double>(weights) * g;
     else
       u[i] += static_cast<double>(weights[n]) * g;
-    if (u[i] >= threshold && !pending_[i]) schedule_now(i, t_ms, s);
+    if (u[i] >= theta[i] * g && !pending_[i]) schedule_now(i, t_ms, s);
   }
 }
 
@@ -200,7 +239,7 @@ bool pyramidal_population::fire_if_current(std::uint32_t i, std::uint32_t versio
   const std::uint32_t k = epoch_of(t_ms);
   if (epoch_[i] != k) rebase(i, k);
   // An input of the same instant may have brought the soma back down.
-  if (t_ms < ref_until_ms_[i] || u_[i] < (p.v_th_mv - p.e_l_mv) * scale(t_ms, k)) return false;
+  if (t_ms < ref_until_ms_[i] || u_[i] < theta_[i] * scale(t_ms, k)) return false;
   ref_until_ms_[i] = t_ms + p.t_ref_ms;
   u_[i] = (p.v_reset_mv - p.e_l_mv) * scale(ref_until_ms_[i], k);
   return true;

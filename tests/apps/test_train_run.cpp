@@ -4,6 +4,7 @@
 // message, when MNIST is nowhere to be found.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -266,9 +267,15 @@ TEST_CASE(
   CHECK(acc > expected);
   CHECK(acc <= 1.0);
   CHECK(json.find("\"spikes_per_sample\": null") == std::string::npos);
-  for (const char* f :
-       {"accuracy.svg", "alignment.svg", "raster.svg", "weights.svg", "weight_changes.svg"})
+  for (const char* f : {"accuracy.svg", "alignment.svg", "raster.svg", "weights.svg",
+                        "weight_changes.svg", "dead_units.svg"})
     CHECK_MESSAGE(fs::exists(dir / f), f);
+  // One hidden layer: its dead fraction, a fraction.
+  const auto dead_at = json.find("\"dead_fraction\": [");
+  REQUIRE(dead_at != std::string::npos);
+  const double dead = std::stod(json.substr(dead_at + 18));
+  CHECK(dead >= 0.0);
+  CHECK(dead <= 1.0);
   const std::string raster = app::read_file(dir / "raster.svg");
   for (const char* pop : {">input<", ">P1<", ">E1<", ">P2<", ">E2<", ">teacher<"})
     CHECK_MESSAGE(raster.find(pop) != std::string::npos, pop);
@@ -287,11 +294,30 @@ TEST_CASE(
 TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weights") {
   if (!have_mnist()) return;
   const auto args = [](const fs::path& d) {
-    return std::vector<std::string>{
-        "--algo",         "microcircuit", "--arch",          "784-20-10", "--train-samples", "300",
-        "--test-samples", "100",          "--seed",          "5",         "--threads",       "2",
-        "--output",       d.string(),     "--weight-images", "0",         "--lr-decay",      "0.5",
-        "--momentum",     "0.5"};
+    return std::vector<std::string>{"--algo",
+                                    "microcircuit",
+                                    "--arch",
+                                    "784-20-10",
+                                    "--train-samples",
+                                    "300",
+                                    "--test-samples",
+                                    "100",
+                                    "--seed",
+                                    "5",
+                                    "--threads",
+                                    "2",
+                                    "--output",
+                                    d.string(),
+                                    "--weight-images",
+                                    "0",
+                                    "--lr-decay",
+                                    "0.5",
+                                    "--momentum",
+                                    "0.5",
+                                    "--microcircuit.homeostasis_rate_mv",
+                                    "0.05",
+                                    "--microcircuit.homeostasis_target_hz",
+                                    "40"};
   };
   const fs::path whole = fresh_dir("mc_whole"), split = fresh_dir("mc_split");
   CHECK(train(with(args(whole), {"--epochs", "2"})) == 0);
@@ -302,7 +328,12 @@ TEST_CASE("resume: the microcircuit continues to exactly the uninterrupted weigh
   CHECK(a.weights == b.weights);
   REQUIRE(a.velocity.size() == 2);
   CHECK(a.velocity == b.velocity);
+  // The homeostatic thresholds moved, and continue bit for bit.
+  REQUIRE(a.thresholds.size() == 1);
+  CHECK(a.thresholds == b.thresholds);
+  CHECK(std::ranges::any_of(a.thresholds[0], [](double d) { return d != 0.0; }));
   REQUIRE(b.history.epochs.size() == 2);
+  CHECK(a.history.epochs[1].dead_fraction == b.history.epochs[1].dead_fraction);
   CHECK(a.history.epochs[1].train_accuracy == b.history.epochs[1].train_accuracy);
   CHECK(a.history.epochs[1].train_loss == b.history.epochs[1].train_loss);
   CHECK(a.history.epochs[1].spikes_per_sample == b.history.epochs[1].spikes_per_sample);

@@ -16,18 +16,21 @@ using namespace apical::models::detail;
 namespace {
 
 struct basal_case {
-  std::vector<double> u, ref_until_ms;
+  std::vector<double> u, ref_until_ms, theta;
   std::vector<float> w;
-  double t_ms = 50.0, g = 1.37, threshold = 0.0;
+  double t_ms = 50.0, g = 1.37;
 };
 
-basal_case make_case(std::size_t n, unsigned seed) {
+// per_cell: thresholds differ between cells (homeostasis); else every
+// cell's is 10 mV and the kernel gets the one value.
+basal_case make_case(std::size_t n, unsigned seed, bool per_cell) {
   std::mt19937_64 r(seed);
   std::uniform_real_distribution<double> pot(-20.0, 9.0), ref(0.0, 80.0);
   std::normal_distribution<float> weight(0.0f, 2.0f);
   basal_case c;
-  c.threshold = 10.0 * c.g;
   for (std::size_t m = 0; m < n; ++m) {
+    // Per-cell thresholds (homeostasis): most at 10 mV, some lower.
+    c.theta.push_back(per_cell && m % 5 == 2 ? 4.0 + 0.5 * static_cast<double>(m % 7) : 10.0);
     c.u.push_back(pot(r) * c.g);
     c.ref_until_ms.push_back(m % 7 == 3 ? c.t_ms : ref(r));  // some end exactly now
     c.w.push_back(weight(r));
@@ -37,20 +40,21 @@ basal_case make_case(std::size_t n, unsigned seed) {
   c.w[0] = 1.5f;
   for (std::size_t m = 0; m < n; ++m)
     if (m + 1 == n || m % 11 == 10) {
-      c.u[m] = 9.9 * c.g;
+      c.u[m] = (c.theta[m] - 0.1) * c.g;
       c.ref_until_ms[m] = 0.0;
       c.w[m] = 1.5f;
     }
   return c;
 }
 
-// The definition: u += w g where not refractory; blocks of 16 at threshold.
+// The definition: u += w g where not refractory; blocks of 16 with a cell at
+// its threshold theta g.
 std::uint64_t reference(basal_case& c, bool uniform) {
   std::uint64_t crossed = 0;
   for (std::size_t m = 0; m < c.u.size(); ++m) {
     const float w = uniform ? c.w[0] : c.w[m];
     if (c.ref_until_ms[m] <= c.t_ms) c.u[m] += static_cast<double>(w) * c.g;
-    if (c.u[m] >= c.threshold) crossed |= std::uint64_t{1} << (m / basal_block);
+    if (c.u[m] >= c.theta[m] * c.g) crossed |= std::uint64_t{1} << (m / basal_block);
   }
   return crossed;
 }
@@ -74,21 +78,26 @@ TEST_CASE("basal kernels equal the scalar definition bit for bit, in every build
   for (const kernel_set* k : builds()) {
     for (std::size_t n : {1u, 5u, 15u, 16u, 17u, 100u, 1000u, 1024u}) {
       for (bool uniform : {false, true}) {
-        const std::string isa = k->isa;
-        CAPTURE(isa);
-        CAPTURE(n);
-        CAPTURE(uniform);
-        basal_case want = make_case(n, static_cast<unsigned>(n) + (uniform ? 1000u : 0u));
-        basal_case got = want;
-        const std::uint64_t expected = reference(want, uniform);
-        const std::uint64_t crossed =
-            uniform ? k->basal_uniform(got.u.data(), got.ref_until_ms.data(), n, got.t_ms, got.g,
-                                       got.threshold, got.w[0])
-                    : k->basal_rows(got.u.data(), got.ref_until_ms.data(), n, got.t_ms, got.g,
-                                    got.threshold, got.w.data());
-        CHECK(same_bits(got.u, want.u));
-        CHECK(crossed == expected);
-        CHECK(expected != 0);  // the cases do cross, so the mask is tested
+        for (bool per_cell : {false, true}) {
+          const std::string isa = k->isa;
+          CAPTURE(isa);
+          CAPTURE(n);
+          CAPTURE(uniform);
+          CAPTURE(per_cell);
+          basal_case want =
+              make_case(n, static_cast<unsigned>(n) + (uniform ? 1000u : 0u), per_cell);
+          basal_case got = want;
+          const std::uint64_t expected = reference(want, uniform);
+          const double* theta = per_cell ? got.theta.data() : nullptr;
+          const std::uint64_t crossed =
+              uniform ? k->basal_uniform(got.u.data(), got.ref_until_ms.data(), theta, 10.0, n,
+                                         got.t_ms, got.g, got.w[0])
+                      : k->basal_rows(got.u.data(), got.ref_until_ms.data(), theta, 10.0, n,
+                                      got.t_ms, got.g, got.w.data());
+          CHECK(same_bits(got.u, want.u));
+          CHECK(crossed == expected);
+          CHECK(expected != 0);  // the cases do cross, so the mask is tested
+        }
       }
     }
   }

@@ -4,10 +4,12 @@
 // sparse projections; its errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "apical/engine/error.hpp"
@@ -38,10 +40,12 @@ struct run_result {
 // `cells` pyramidal cells of population type Pop driven by Poisson basal
 // input through a dense projection (every source reaches every cell: the
 // contiguous path), a sparse one (random subsets: the indexed path) and
-// apical input; `threads` partitions.
+// apical input; `threads` partitions; per-cell threshold offsets when given
+// (pyramidal_population only).
 template <class Pop>
 run_result drive(const apical::models::pyramidal_cell::parameters& p, std::uint64_t seed,
-                 double duration_ms, unsigned threads = 1) {
+                 double duration_ms, unsigned threads = 1,
+                 const std::vector<double>& offsets_mv = {}) {
   constexpr std::uint32_t sources = 40, cells = 37;
   apical::network net;
   auto& dense_src = net.add_population<apical::spike_time_source>("dense", sources);
@@ -51,6 +55,8 @@ run_result drive(const apical::models::pyramidal_cell::parameters& p, std::uint6
   sparse_src.set_params({poisson_raster(sources, 60.0, duration_ms, seed + 1)});
   apical_src.set_params({poisson_raster(sources, 20.0, duration_ms, seed + 2)});
   auto& pyr = static_cast<Pop&>(net.add(std::make_unique<Pop>("P", cells, p)));
+  if constexpr (std::is_same_v<Pop, apical::models::pyramidal_population>)
+    if (!offsets_mv.empty()) pyr.set_threshold_offsets(offsets_mv);
   apical::rng r(seed + 3);
   std::vector<synapse> dense, sparse, apical;
   for (std::uint32_t j = 0; j < sources; ++j)
@@ -121,6 +127,56 @@ TEST_CASE("pyramidal_population: rebasing across epochs changes nothing") {
   check_same(fast, reference);
 }
 
+TEST_CASE("pyramidal_population: a cell with threshold offset d is pyramidal_cell at V_th + d") {
+  // Cells do not interact, so each cell's spikes can be compared with the
+  // same cell of a reference population whose threshold is V_th + d.
+  const auto p = test_params();
+  auto lowered = p;
+  lowered.v_th_mv = p.v_th_mv - 6.0;
+  std::vector<double> offsets(37, 0.0);
+  for (std::size_t i = 0; i < offsets.size(); i += 3) offsets[i] = -6.0;
+  const auto fast = drive<apical::models::pyramidal_population>(p, 9, 300.0, 1, offsets);
+  const auto at_p = drive<reference_population>(p, 9, 300.0);
+  const auto at_lowered = drive<reference_population>(lowered, 9, 300.0);
+  run_result want;
+  for (const auto* r : {&at_p, &at_lowered})
+    for (const auto& s : r->spikes)
+      if ((offsets[s.i] != 0.0) == (r == &at_lowered)) want.spikes.push_back(s);
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    const auto& r = offsets[i] != 0.0 ? at_lowered : at_p;
+    want.v_s_at_end.push_back(r.v_s_at_end[i]);
+    want.v_a_at_end.push_back(r.v_a_at_end[i]);
+  }
+  const auto by_time = [](const spike& a, const spike& b) {
+    return a.t < b.t || (a.t == b.t && a.i < b.i);
+  };
+  std::sort(want.spikes.begin(), want.spikes.end(), by_time);
+  auto got = fast;
+  std::sort(got.spikes.begin(), got.spikes.end(), by_time);
+  CHECK(at_lowered.spikes.size() > at_p.spikes.size());  // the offset matters
+  check_same(got, want);
+}
+
+TEST_CASE("pyramidal_population: threshold offsets are checked and survive set_params") {
+  const auto p = test_params();
+  apical::models::pyramidal_population pop("P", 2, p);
+  const std::vector<double> ok{-3.0, 2.0};
+  pop.set_threshold_offsets(ok);
+  const std::vector<double> at_rest{0.0, p.e_l_mv - p.v_th_mv};
+  CHECK_THROWS_WITH_AS(pop.set_threshold_offsets(at_rest),
+                       doctest::Contains("threshold offset of cell 1"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(pop.set_threshold_offsets(std::vector<double>{0.0}),
+                       doctest::Contains("1 threshold offsets; expected 2"),
+                       apical::parameter_error);
+  CHECK(pop.threshold_offsets_mv()[0] == -3.0);  // unchanged by the refusals
+  auto q = p;
+  q.tau_s_ms = 10.0;
+  pop.set_params(q);
+  CHECK(pop.threshold_offsets_mv()[1] == 2.0);
+  q.v_th_mv = p.e_l_mv + 2.0;  // cell 0 would sit at rest
+  CHECK_THROWS_AS(pop.set_params(q), apical::parameter_error);
+}
+
 TEST_CASE("pyramidal_population: the same spikes on 1 and 3 threads") {
   const auto p = test_params();
   const auto one = drive<apical::models::pyramidal_population>(p, 5, 300.0, 1);
@@ -184,8 +240,7 @@ TEST_CASE("pyramidal_population: a checkpoint is refused, naming the population"
   apical::simulator sim(net);
   sim.run_until(time_ms{1.0});
   std::stringstream out;
-  CHECK_THROWS_WITH_AS(sim.save(out),
-                       doctest::Contains("checkpoint: population 'P' (pyramidal"),
+  CHECK_THROWS_WITH_AS(sim.save(out), doctest::Contains("checkpoint: population 'P' (pyramidal"),
                        apical::parameter_error);
   CHECK_THROWS_WITH_AS(sim.save(out), doctest::Contains("cannot be checkpointed"),
                        apical::parameter_error);

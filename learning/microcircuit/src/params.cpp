@@ -183,6 +183,15 @@ void microcircuit_params::validate() const {
   require(tau_g_ms > 0 && std::isfinite(tau_g_ms), "tau_g_ms", tau_g_ms, "a finite value > 0 ms");
   require(batch_size >= 1, "batch_size", static_cast<double>(batch_size), ">= 1");
   require(momentum >= 0 && momentum < 1, "momentum", momentum, "a value in [0, 1)");
+  require(homeostasis_rate_mv >= 0 && std::isfinite(homeostasis_rate_mv), "homeostasis_rate_mv",
+          homeostasis_rate_mv, "a finite value >= 0 mV (0: fixed thresholds)");
+  require(homeostasis_target_hz >= 0 && std::isfinite(homeostasis_target_hz),
+          "homeostasis_target_hz", homeostasis_target_hz, "a finite rate >= 0 Hz");
+  require(homeostasis_floor_mv > 0 && homeostasis_floor_mv <= pyramidal.v_th_mv - pyramidal.e_l_mv,
+          "homeostasis_floor_mv", homeostasis_floor_mv,
+          "a value in (0, v_th_mv - e_l_mv] mV (thresholds stay above rest)");
+  require(homeostasis_ceiling_mv >= 0, "homeostasis_ceiling_mv", homeostasis_ceiling_mv,
+          "a value >= 0 mV (inf: no ceiling)");
   require(!std::isnan(w_min_mv), "w_min_mv", w_min_mv, "a number (-inf: unbounded)");
   require(!std::isnan(w_max_mv) && w_max_mv >= w_min_mv, "w_max_mv", w_max_mv,
           ">= w_min_mv (inf: unbounded)");

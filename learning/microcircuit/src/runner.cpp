@@ -56,10 +56,13 @@ microcircuit_runner::microcircuit_runner(const microcircuit_params& p)
 }
 
 void microcircuit_runner::load(std::span<const matrix> weights,
-                               std::span<const matrix> signed_feedback) {
+                               std::span<const matrix> signed_feedback,
+                               std::span<const std::vector<double>> threshold_offsets) {
   for (std::size_t w = 0; w < weights.size(); ++w) circuit_.set_forward(w, weights[w]);
   for (std::size_t w = 0; w < signed_feedback.size(); ++w)
     circuit_.set_feedback(w, signed_feedback[w]);
+  for (std::size_t w = 0; w < threshold_offsets.size(); ++w)
+    circuit_.pyramidal(w).set_threshold_offsets(threshold_offsets[w]);
 }
 
 void microcircuit_runner::connect_learning(bool on) {

@@ -109,6 +109,12 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
       c.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
   for (std::size_t w = 0; w < L; ++w)
     sum_dw_.emplace_back(params_.layer_sizes[w + 1], params_.layer_sizes[w]);
+  for (std::size_t w = 0; w + 1 < L; ++w) {
+    batch_tally_.emplace_back(params_.layer_sizes[w + 1]);
+    thresholds_.emplace_back(params_.layer_sizes[w + 1], 0.0);
+  }
+  epoch_tally_ = batch_tally_;
+  chunk_tally_.assign(params_.chunks, batch_tally_);
   pool_ = std::make_unique<detail::worker_pool>(params_.threads);
 }
 
@@ -163,6 +169,30 @@ std::vector<matrix> microcircuit_trainer::velocity() const {
   return out;
 }
 
+void microcircuit_trainer::set_threshold_offsets(std::vector<std::vector<double>> offsets) {
+  if (offsets.size() != thresholds_.size())
+    throw parameter_error(fmt::format(
+        "microcircuit: {} layers of threshold offsets given; expected {} (one per hidden layer)",
+        offsets.size(), thresholds_.size()));
+  const auto& cell = params_.pyramidal;
+  const double lowest = params_.homeostasis_floor_mv + cell.e_l_mv - cell.v_th_mv;
+  for (std::size_t w = 0; w < offsets.size(); ++w) {
+    if (offsets[w].size() != thresholds_[w].size())
+      throw parameter_error(
+          fmt::format("microcircuit: threshold offsets of layer {}: {} values; expected {}", w + 1,
+                      offsets[w].size(), thresholds_[w].size()));
+    for (std::size_t i = 0; i < offsets[w].size(); ++i)
+      if (!std::isfinite(offsets[w][i]) || offsets[w][i] < lowest ||
+          offsets[w][i] > params_.homeostasis_ceiling_mv)
+        throw parameter_error(fmt::format(
+            "microcircuit: threshold offset of layer {} cell {} is {} mV; expected a finite value "
+            "in [{}, {}] mV (homeostasis_floor_mv above rest, homeostasis_ceiling_mv)",
+            w + 1, i, offsets[w][i], lowest, params_.homeostasis_ceiling_mv));
+  }
+  thresholds_ = std::move(offsets);
+  ++weights_version_;
+}
+
 void microcircuit_trainer::set_velocity(std::vector<matrix> velocity) {
   check_like("velocity", velocity, this->velocity(),
              fmt::format(" (momentum {})", params_.momentum));
@@ -194,7 +224,7 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
   pool_->run(pool_->threads(), [&](std::size_t, std::size_t worker) {
     auto& runner = *runners_[worker];
     if (runner_version_[worker] != weights_version_) {
-      runner.load(weights_, feedback_signed_);
+      runner.load(weights_, feedback_signed_, thresholds_);
       runner_version_[worker] = weights_version_;
     }
     for (std::size_t c; (c = next.fetch_add(1)) < pieces;) {
@@ -203,6 +233,7 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
       if (learn) {
         for (auto& m : chunk_dw_[c]) m.fill(0.0f);
         dw = chunk_dw_[c];
+        for (auto& t : chunk_tally_[c]) t.clear();
       }
       runner.restart();
       for (std::size_t s = begin; s < end; ++s) {
@@ -221,6 +252,8 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
           st.updates += runner.rule(w).updates();
         }
         st.updates -= updates_before;
+        if (learn)
+          for (std::size_t w = 0; w + 1 < L; ++w) chunk_tally_[c][w].add(runner.counts(w));
         if (out.activity) {
           auto& a = *out.activity;
           const auto& raster = runner.input_raster();
@@ -253,6 +286,10 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
     }
   });
   if (!learn) return;
+  for (std::size_t w = 0; w + 1 < L; ++w) {
+    batch_tally_[w].clear();
+    for (std::size_t c = 0; c < pieces; ++c) batch_tally_[w].add(chunk_tally_[c][w]);
+  }
   // Sum the pieces in piece order; rows are split over the workers, and
   // every element's sum has the same order whatever the split.
   pool_->run(pool_->threads(), [&](std::size_t part, std::size_t) {
@@ -285,6 +322,43 @@ void microcircuit_trainer::apply_update(std::size_t batch_samples) {
   stabilise();
 }
 
+void microcircuit_trainer::hidden_tally::clear() {
+  std::ranges::fill(spikes, 0);
+  std::ranges::fill(samples_fired, 0);
+}
+
+void microcircuit_trainer::hidden_tally::add(std::span<const std::uint32_t> counts) {
+  for (std::size_t i = 0; i < spikes.size(); ++i) {
+    spikes[i] += counts[i];
+    samples_fired[i] += counts[i] > 0 ? 1 : 0;
+  }
+}
+
+void microcircuit_trainer::hidden_tally::add(const hidden_tally& other) {
+  for (std::size_t i = 0; i < spikes.size(); ++i) {
+    spikes[i] += other.spikes[i];
+    samples_fired[i] += other.samples_fired[i];
+  }
+}
+
+void microcircuit_trainer::note_activity(std::size_t samples) {
+  const auto& cell = params_.pyramidal;
+  const double eta = params_.homeostasis_rate_mv;
+  const double target = params_.homeostasis_target_hz * params_.window_ms / 1000.0;
+  const double lowest = params_.homeostasis_floor_mv + cell.e_l_mv - cell.v_th_mv;
+  const double per_sample = 1.0 / static_cast<double>(samples);
+  for (std::size_t w = 0; w < batch_tally_.size(); ++w) {
+    epoch_tally_[w].add(batch_tally_[w]);
+    const auto& n = batch_tally_[w].spikes;
+    if (eta == 0.0) continue;
+    auto& d = thresholds_[w];
+    for (std::size_t i = 0; i < n.size(); ++i)
+      d[i] = std::clamp(d[i] + eta * (static_cast<double>(n[i]) * per_sample - target), lowest,
+                        params_.homeostasis_ceiling_mv);
+  }
+  if (eta != 0.0) ++weights_version_;
+}
+
 void microcircuit_trainer::stabilise() {
   if (sgd_.stabilises())
     for (std::size_t w = 0; w < weights_.size(); ++w) sgd_.stabilise(w, weights_[w].values());
@@ -300,7 +374,7 @@ void microcircuit_trainer::train_online(dataset_view data, std::span<const std::
   runner.restart();
   for (const std::size_t idx : order) {
     if (runner_version_[0] != weights_version_) {
-      runner.load(weights_, feedback_signed_);
+      runner.load(weights_, feedback_signed_, thresholds_);
       runner_version_[0] = weights_version_;
     }
     std::uint64_t updates_before = 0;
@@ -317,6 +391,11 @@ void microcircuit_trainer::train_online(dataset_view data, std::span<const std::
       m.apical_updates += static_cast<double>(runner.rule(w).updates());
     }
     m.apical_updates -= static_cast<double>(updates_before);
+    for (std::size_t w = 0; w < batch_tally_.size(); ++w) {
+      batch_tally_[w].clear();
+      batch_tally_[w].add(runner.counts(w));
+    }
+    note_activity(1);
     // The network's weights changed during the sample: read them back, apply
     // the stabilisers, and reload (the sign-following feedback too).
     for (std::size_t w = 0; w < L; ++w) runner.circuit().get_forward(w, weights_[w]);
@@ -333,6 +412,7 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
   microcircuit_epoch_metrics m;
   m.epoch = epochs_done_;
   const auto order = epoch_order(data.count, params_.seed, epochs_done_);
+  for (auto& t : epoch_tally_) t.clear();
   const std::uint64_t seed = encoder_seed(params_.seed, epochs_done_);
   if (params_.schedule == update_schedule::online) {
     train_online(data, order, seed, m);
@@ -352,6 +432,7 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
         on_batch(batch, measured);
       }
       apply_update(n);
+      note_activity(n);
       for (std::size_t s = 0; s < n; ++s) {
         const auto& o = result.outcomes[s];
         const auto& st = result.stats[s];
@@ -367,6 +448,26 @@ microcircuit_epoch_metrics microcircuit_trainer::train_epoch(dataset_view data,
     }
   }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (std::size_t w = 0; w < epoch_tally_.size(); ++w) {
+    const auto& t = epoch_tally_[w];
+    const auto units = static_cast<double>(t.spikes.size());
+    const auto samples = static_cast<double>(m.samples);
+    const auto below = [&](double fraction) {
+      return static_cast<double>(std::ranges::count_if(
+                 t.samples_fired,
+                 [&](std::uint64_t n) {
+                   return static_cast<double>(n) < fraction * samples || n == 0;
+                 })) /
+             units;
+    };
+    m.dead_fraction.push_back(below(0.0));
+    m.quiet_fraction.push_back(below(0.01));
+    const double spikes = std::accumulate(t.spikes.begin(), t.spikes.end(), 0.0);
+    m.hidden_rate_hz.push_back(
+        m.samples > 0 ? spikes / (units * samples * params_.window_ms / 1000.0) : 0.0);
+    m.mean_threshold_offset_mv.push_back(
+        std::accumulate(thresholds_[w].begin(), thresholds_[w].end(), 0.0) / units);
+  }
   if (m.samples > 0) {
     const auto n = static_cast<double>(m.samples);
     m.train_error /= n;

@@ -147,9 +147,12 @@ void write_epoch(writer& w, const epoch_record& e) {
                          e.spikes_per_sample, e.input_spikes_per_sample, e.wall_s, e.samples_per_s})
     w.f64(v);
   w.doubles(e.alignment_deg);
+  w.doubles(e.dead_fraction);
+  w.doubles(e.quiet_fraction);
+  w.doubles(e.hidden_rate_hz);
 }
 
-epoch_record read_epoch(reader& r, const std::string& field) {
+epoch_record read_epoch(reader& r, const std::string& field, std::uint32_t version) {
   epoch_record e;
   e.epoch = r.u64(field + ".epoch");
   e.samples = r.u64(field + ".samples");
@@ -157,6 +160,11 @@ epoch_record read_epoch(reader& r, const std::string& field) {
                     &e.spikes_per_sample, &e.input_spikes_per_sample, &e.wall_s, &e.samples_per_s})
     *v = r.f64(field);
   e.alignment_deg = r.doubles(field + ".alignment_deg");
+  if (version >= 2) {
+    e.dead_fraction = r.doubles(field + ".dead_fraction");
+    e.quiet_fraction = r.doubles(field + ".quiet_fraction");
+    e.hidden_rate_hz = r.doubles(field + ".hidden_rate_hz");
+  }
   return e;
 }
 
@@ -182,6 +190,8 @@ std::string encode_checkpoint(const checkpoint& c) {
   w.mats(c.velocity);
   w.arrays(c.bias_velocity);
   w.mats(c.feedback);
+  w.u64(c.thresholds.size());
+  for (const auto& t : c.thresholds) w.doubles(t);
   w.f64(c.history.initial_test_accuracy);
   w.u64(c.history.epochs.size());
   for (const auto& e : c.history.epochs) write_epoch(w, e);
@@ -215,9 +225,9 @@ checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
         "{}: field 'version': the file ends after {} bytes; it is truncated", file, bytes.size()));
   reader head(bytes, sizeof magic, header, file);
   const std::uint32_t version = head.u32("version");
-  if (version != checkpoint_version)
+  if (version != checkpoint_version && version != 1)
     throw file_error(
-        fmt::format("{}: field 'version': is {}; expected {} (written by another "
+        fmt::format("{}: field 'version': is {}; expected 1 to {} (written by another "
                     "version of apical?)",
                     file, version, checkpoint_version));
   const std::uint64_t payload = head.u64("payload_bytes");
@@ -260,10 +270,15 @@ checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
   c.velocity = r.mats("velocity");
   c.bias_velocity = r.arrays("bias_velocity");
   c.feedback = r.mats("feedback");
+  if (version >= 2) {
+    const std::uint64_t layers = r.count("thresholds", 8);
+    for (std::uint64_t l = 0; l < layers; ++l)
+      c.thresholds.push_back(r.doubles(fmt::format("thresholds[{}]", l)));
+  }
   c.history.initial_test_accuracy = r.f64("history.initial_test_accuracy");
   const std::uint64_t epochs = r.count("history.epochs", 8);
   for (std::uint64_t e = 0; e < epochs; ++e)
-    c.history.epochs.push_back(read_epoch(r, fmt::format("history.epochs[{}]", e)));
+    c.history.epochs.push_back(read_epoch(r, fmt::format("history.epochs[{}]", e), version));
   const std::uint64_t points = r.count("history.alignment", 16);
   for (std::uint64_t p = 0; p < points; ++p) {
     alignment_point a;

@@ -70,6 +70,9 @@ class microcircuit_training final : public trainer {
     r.input_spikes_per_sample = m.input_spikes;
     r.wall_s = m.seconds;
     r.samples_per_s = m.samples_per_second;
+    r.dead_fraction = m.dead_fraction;
+    r.quiet_fraction = m.quiet_fraction;
+    r.hidden_rate_hz = m.hidden_rate_hz;
     if (alignment_) {
       for (std::size_t l = 0; l < layers; ++l)
         r.alignment_deg.push_back(
@@ -91,7 +94,7 @@ class microcircuit_training final : public trainer {
   std::vector<raster_group> record(std::span<const float> input, int label,
                                    std::uint64_t sample_index) override {
     microcircuit_runner runner(params_);
-    runner.load(trainer_.all_weights(), trainer_.feedback_signed());
+    runner.load(trainer_.all_weights(), trainer_.feedback_signed(), trainer_.threshold_offsets());
     const auto& lay = runner.circuit().layout();
     std::vector<std::size_t> pops{lay.input};
     for (std::size_t w = 0; w < trainer_.num_layers(); ++w) {
@@ -123,6 +126,7 @@ class microcircuit_training final : public trainer {
     c.velocity = trainer_.velocity();
     c.bias_velocity.clear();
     c.feedback = trainer_.feedback_fixed();
+    c.thresholds = trainer_.threshold_offsets();
   }
 
   void restore(const checkpoint& c, const std::string& file) override {
@@ -151,6 +155,15 @@ class microcircuit_training final : public trainer {
       trainer_.set_velocity(c.velocity);
     } catch (const parameter_error& e) {
       throw file_error(fmt::format("{}: field 'velocity': {}", file, e.what()));
+    }
+    // A version 1 checkpoint has no thresholds: they were all 0 then.
+    std::vector<std::vector<double>> thresholds = c.thresholds;
+    if (thresholds.empty())
+      for (const auto& t : trainer_.threshold_offsets()) thresholds.emplace_back(t.size(), 0.0);
+    try {
+      trainer_.set_threshold_offsets(std::move(thresholds));
+    } catch (const parameter_error& e) {
+      throw file_error(fmt::format("{}: field 'thresholds': {}", file, e.what()));
     }
     try {
       trainer_.set_weights(c.weights);

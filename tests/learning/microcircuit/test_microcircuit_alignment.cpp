@@ -93,6 +93,16 @@ learning::microcircuit_params two_layer_params(learning::feedback_mode mode) {
   return p;
 }
 
+// The presentations the alignment tests measure: 4 patterns of 40 inputs,
+// 20 copies each (8 in a debug build).
+repeated_patterns measured_patterns() {
+#ifdef NDEBUG
+  return {40, 4, 20, 4, 8};
+#else
+  return {40, 4, 8, 4, 8};
+#endif
+}
+
 struct two_layer_result {
   double hidden_cosine;  // microcircuit hidden dW vs the rate-level update
   double output_cosine;
@@ -106,11 +116,7 @@ two_layer_result compare(learning::feedback_mode mode, Reference reference,
                          double tau_g_ms = 1000.0) {
   auto p = two_layer_params(mode);
   p.tau_g_ms = tau_g_ms;
-#ifdef NDEBUG
-  const repeated_patterns data(40, 4, 20, 4, 8);
-#else
-  const repeated_patterns data(40, 4, 8, 4, 8);
-#endif
+  const auto data = measured_patterns();
   learning::microcircuit_trainer trainer(p);
   const auto m = trainer.measure_batch(data.view(), data.all(), 99);
   const auto rate = reference(trainer, m.activity);
@@ -230,6 +236,41 @@ TEST_CASE("a short somatic gate is a soft f'(u): 1 - exp(-rate tau_g)") {
                                     << " (soft vs step targets: " << step_cosine << ")");
   CHECK(res.hidden_cosine >= 0.9);
   CHECK(step_cosine < 0.9);  // the gate's shape matters at this rate
+}
+
+TEST_CASE("two hidden layers: each hidden layer's update aligns with rate SC-FA (same B)") {
+  // 40-30-20-4: the output error reaches hidden layer 2 through one layer of
+  // error cells and hidden layer 1 through two, each hop gated by its P
+  // cells. The rate reference propagates delta^3 -> delta^2 -> delta^1 with
+  // the same sign-concordant B and the measured counts (f' the step).
+  auto p = two_layer_params(learning::feedback_mode::sign_concordant);
+  p.layer_sizes = {40, 30, 20, 4};
+  const auto data = measured_patterns();
+  learning::microcircuit_trainer trainer(p);
+  const auto m = trainer.measure_batch(data.view(), data.all(), 99);
+  const auto net = rate_twin(p.layer_sizes, trainer.all_weights());
+  const learning::feedback fb(net, algorithm::scfa, trainer.feedback_fixed());
+  const std::vector<matrix> paths{fb.path(net, 0), fb.path(net, 1)};
+  const auto rate = learning::rate_updates_at(m.activity, paths, false, false);
+  std::vector<double> cosine, active;
+  for (std::size_t w = 0; w < 3; ++w) {
+    cosine.push_back(
+        learning::cosine_similarity(m.microcircuit.weights[w].view(), rate.weights[w].view()));
+    if (w == 2) break;
+    std::size_t n = 0;
+    for (const float c : m.activity.counts[w + 1].values()) n += c > 0 ? 1 : 0;
+    active.push_back(static_cast<double>(n) / static_cast<double>(m.activity.counts[w + 1].size()));
+  }
+  MESSAGE("SC-FA, two hidden layers: cosines "
+          << cosine[0] << " (hidden 1), " << cosine[1] << " (hidden 2), " << cosine[2]
+          << " (output); active hidden " << active[0] << ", " << active[1]);
+  for (const double a : active) {
+    CHECK(a > 0.2);
+    CHECK(a < 0.95);  // f'(u) matters in both hidden layers
+  }
+  CHECK(cosine[0] >= 0.85);
+  CHECK(cosine[1] >= 0.9);
+  CHECK(cosine[2] >= 0.95);
 }
 
 TEST_CASE("sign-concordant feedback follows the current signs of W") {

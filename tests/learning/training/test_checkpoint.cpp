@@ -39,7 +39,22 @@ TEST_CASE("checkpoint: another version is refused naming both versions") {
   std::string bytes = learning::encode_checkpoint(sample());
   bytes[8] = 9;
   CHECK_THROWS_WITH_AS(learning::decode_checkpoint(bytes, "old.bin"),
-                       doctest::Contains("field 'version': is 9; expected 1"), apical::file_error);
+                       doctest::Contains("field 'version': is 9; expected 1 to 2"),
+                       apical::file_error);
   CHECK_THROWS_WITH_AS(learning::decode_checkpoint("APRATENW", "net.bin"),
                        doctest::Contains("not an apical training checkpoint"), apical::file_error);
+}
+
+TEST_CASE("checkpoint: the homeostatic thresholds and dead fractions come back bit for bit") {
+  auto c = sample();
+  c.thresholds = {{-1.25, 0.1 + 0.2, -13.999999999}, {}};
+  c.epochs_done = 1;
+  learning::epoch_record e;
+  e.epoch = 1;
+  e.dead_fraction = {0.08, 1.0 / 3.0};
+  c.history.epochs.push_back(e);
+  const auto back = learning::decode_checkpoint(learning::encode_checkpoint(c), "c.bin");
+  CHECK(back.thresholds == c.thresholds);
+  REQUIRE(back.history.epochs.size() == 1);
+  CHECK(back.history.epochs[0].dead_fraction == e.dead_fraction);
 }

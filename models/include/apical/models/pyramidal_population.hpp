@@ -35,6 +35,13 @@
 // Parameters should be set before a run (after a reset): a change of E_L or
 // tau_s reinterprets u_i at its reference time t0 rather than at the
 // neuron's last input.
+//
+// Per-cell thresholds. Cell i fires at V_th + d_i, with an offset d_i (mV,
+// 0 by default) that the learning framework's homeostasis sets between
+// samples (set_threshold_offsets): cell i is then pyramidal_cell with
+// v_th_mv = V_th + d_i. The offsets are parameters, not state: reset()
+// keeps them. With all offsets 0 the threshold test computes the same bits
+// as before they existed ((V_th - E_L) g).
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -63,7 +70,16 @@ class pyramidal_population final : public population {
 
   const parameters& params() const { return derived_.p; }
   const pyramidal_cell::derived& constants() const { return derived_; }
+  // Keeps the threshold offsets; throws parameter_error (as
+  // set_threshold_offsets) when one would put a threshold at or below E_L.
   void set_params(const parameters& p);
+
+  // d_i, one per cell (mV): cell i fires at v_th_mv + d_i. Throws
+  // parameter_error naming the cell for a wrong count, a non-finite offset or
+  // a threshold at or below e_l_mv (the population needs E_L below threshold),
+  // and then changes nothing.
+  void set_threshold_offsets(std::span<const double> offsets_mv);
+  std::span<const double> threshold_offsets_mv() const { return threshold_offset_mv_; }
 
   // Neuron i's state at time t_ms (>= its last input), as pyramidal_cell's.
   pyramidal_cell::state state_at(std::uint32_t i, double t_ms) const;
@@ -88,6 +104,8 @@ class pyramidal_population final : public population {
  private:
   static constexpr double inf = std::numeric_limits<double>::infinity();
 
+  void check_offsets(const parameters& p, std::span<const double> offsets_mv) const;
+  void refresh_theta();  // theta_ from the parameters and the offsets
   std::uint32_t epoch_of(double t_ms) const;
   double scale(double t_ms, std::uint32_t epoch) const;  // g(t) with t0 = epoch * E
   void rebase(std::uint32_t i, std::uint32_t epoch);
@@ -110,9 +128,12 @@ class pyramidal_population final : public population {
   // parallel run raise it; a partition always sees its own raises, which
   // are the only ones that concern its neurons.
   std::atomic<std::uint32_t> max_epoch_{0};
-  std::vector<double> ref_until_ms_;     // end of the refractory period
-  std::vector<double> v_a_mv_, t_a_ms_;  // apical potential at its last input
-  std::vector<std::uint8_t> pending_;    // a crossing event is queued
+  std::vector<double> ref_until_ms_;         // end of the refractory period
+  std::vector<double> v_a_mv_, t_a_ms_;      // apical potential at its last input
+  std::vector<std::uint8_t> pending_;        // a crossing event is queued
+  std::vector<double> threshold_offset_mv_;  // d_i
+  std::vector<double> theta_;                // V_th + d_i - E_L
+  bool uniform_threshold_ = true;            // every d_i is 0
   std::vector<std::uint32_t> version_;
 };
 

@@ -16,16 +16,20 @@ namespace apical::models::detail {
 // population (pyramidal_population::deliver_basal): for each cell m whose
 // refractory period has ended (ref_until_ms[m] <= t_ms),
 // u[m] += w[m] g, or w g with one weight for all. Bit b of the result is set
-// when a cell of block b (cells [16 b, 16 b + 16)) is at or above
-// `threshold` after the input.
+// when a cell of block b (cells [16 b, 16 b + 16)) is at or above its
+// threshold after the input: theta[m] g (theta[m] = V_th,m - E_L, per cell:
+// the homeostatic thresholds), or theta_all g for every cell when theta is
+// null (the loop without per-cell thresholds, one load and product less a
+// cell).
 inline constexpr std::size_t basal_block = 16;
 inline constexpr std::size_t basal_chunk = 64 * basal_block;
 
-using basal_rows_kernel = std::uint64_t (*)(double* u, const double* ref_until_ms, std::size_t n,
-                                            double t_ms, double g, double threshold,
-                                            const float* w);
-using basal_uniform_kernel = std::uint64_t (*)(double* u, const double* ref_until_ms, std::size_t n,
-                                               double t_ms, double g, double threshold, float w);
+using basal_rows_kernel = std::uint64_t (*)(double* u, const double* ref_until_ms,
+                                            const double* theta, double theta_all, std::size_t n,
+                                            double t_ms, double g, const float* w);
+using basal_uniform_kernel = std::uint64_t (*)(double* u, const double* ref_until_ms,
+                                               const double* theta, double theta_all, std::size_t n,
+                                               double t_ms, double g, float w);
 // row[j] += c y[j] for j < n (the Hebbian update of one cell's dW row).
 using axpy_kernel = void (*)(float* row, const float* y, float c, std::size_t n);
 

@@ -80,6 +80,14 @@
 // manhattan              | -    | false            | W += eta sign(sum dW), not eta mean dW
 // momentum               | 1    | 0                | mu: v <- mu v + step, W += eta v (per
 //                        |      |                  | synapse; not with schedule online)
+// homeostasis_rate_mv    | mV   | 0                | eta_h: after each update, every hidden P
+//                        |      |                  | cell moves its threshold by eta_h (n_i -
+//                        |      |                  | target T) (n_i: its mean count per sample
+//                        |      |                  | of the batch); 0: fixed thresholds
+// homeostasis_target_hz  | Hz   | 10               | target rate of a hidden P cell
+// homeostasis_floor_mv   | mV   | 1                | lowest threshold above E_L it may reach
+// homeostasis_ceiling_mv | mV   | 0                | highest offset above v_th it may reach (0:
+//                        |      |                  | the target is a least rate; inf: two-sided)
 // w_min_mv, w_max_mv     | mV   | -inf, inf        | weight bounds applied after each update
 // normalise              | -    | false            | keep each layer's Frobenius norm
 // threads                | 1    | 1                | workers (one network and simulator each)
@@ -182,6 +190,11 @@ struct microcircuit_params {
   std::size_t batch_size = 16;
   bool manhattan = false;
   double momentum = 0.0;
+  // Homeostatic thresholds of the hidden P cells (learning/README.md).
+  double homeostasis_rate_mv = 0.0;
+  double homeostasis_target_hz = 10.0;
+  double homeostasis_floor_mv = 1.0;
+  double homeostasis_ceiling_mv = 0.0;
   double w_min_mv = -std::numeric_limits<double>::infinity();
   double w_max_mv = std::numeric_limits<double>::infinity();
   bool normalise = false;

@@ -56,9 +56,11 @@ class microcircuit_runner {
   void set_learning_rate(double eta) { circuit_.set_learning_rate(eta); }
   simulator& sim() { return *sim_; }
 
-  // Loads the forward weights (one matrix per layer) and the signed feedback
-  // (one per hidden layer, see microcircuit_network.hpp).
-  void load(std::span<const matrix> weights, std::span<const matrix> signed_feedback);
+  // Loads the forward weights (one matrix per layer), the signed feedback
+  // (one per hidden layer, see microcircuit_network.hpp) and, when given,
+  // the hidden P cells' threshold offsets (one vector per hidden layer).
+  void load(std::span<const matrix> weights, std::span<const matrix> signed_feedback,
+            std::span<const std::vector<double>> threshold_offsets = {});
 
   // Presents one sample. `label` < 0 runs the evaluation protocol (no error
   // phase, no learning). With a label, the Hebbian updates are added to

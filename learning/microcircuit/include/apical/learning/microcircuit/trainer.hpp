@@ -17,6 +17,18 @@
 //                         sample. Runs on one thread (updates depend on every
 //                         earlier event).
 //
+// Homeostasis (homeostasis_rate_mv > 0). Every hidden P cell i keeps a
+// threshold offset d_i (its threshold is v_th + d_i). After each update
+// (each batch; each sample online), with n_i its mean spike count per
+// sample of that batch and T the window,
+//   d_i <- clamp(d_i + eta_h (n_i - target_hz T), floor + e_l - v_th, ceiling):
+// a silent cell lowers its threshold until it fires at the target rate; a
+// busy one raises it, up to the ceiling (by default 0: the threshold never
+// rises above v_th, and the target is a least rate).
+// The step reads only the cell's own spikes: it is local to the cell. The
+// counts are summed in piece order, like dW, so the offsets too are
+// bit-identical for any number of threads.
+//
 // Parallelism and determinism. A batch is cut into `chunks` consecutive
 // pieces whose boundaries depend only on the batch size; each piece is
 // simulated by one worker (one network and simulator per thread, weights
@@ -64,6 +76,17 @@ struct microcircuit_epoch_metrics {
   double error_spikes = 0.0;        // E+ and E- spikes per sample, all layers
   double input_spikes = 0.0;        // input spikes per sample
   double apical_updates = 0.0;      // error spikes that changed weights, per sample
+  // Per hidden layer: the fraction of P cells that fired in no training
+  // sample of the epoch (dead units: their gate never opens, so they never
+  // learn), and in fewer than 1 % of them (quiet units: they learn at less
+  // than a hundredth of the pace of a cell active in every sample).
+  std::vector<double> dead_fraction;
+  std::vector<double> quiet_fraction;
+  // Per hidden layer: the mean rate of its P cells in the training windows.
+  std::vector<double> hidden_rate_hz;
+  // Per hidden layer: the mean homeostatic threshold offset (mV) at the end
+  // of the epoch.
+  std::vector<double> mean_threshold_offset_mv;
 };
 
 struct microcircuit_evaluation {
@@ -143,6 +166,13 @@ class microcircuit_trainer {
   // feedback S in use now.
   const std::vector<matrix>& feedback_fixed() const { return feedback_fixed_; }
   const std::vector<matrix>& feedback_signed() const { return feedback_signed_; }
+  // The homeostatic threshold offsets d_i (mV), one vector per hidden layer
+  // (all 0 until homeostasis moves them).
+  const std::vector<std::vector<double>>& threshold_offsets() const { return thresholds_; }
+  // Replaces them (a checkpoint); throws parameter_error naming the layer
+  // (and changes nothing) on a count or size mismatch, a non-finite value or
+  // a threshold below the floor.
+  void set_threshold_offsets(std::vector<std::vector<double>> offsets);
 
   // One pass over `data` in mini-batches (a shuffled order; see Seeds).
   // on_batch, when set, is called for every batch after it was simulated and
@@ -183,6 +213,9 @@ class microcircuit_trainer {
   void run_batch(dataset_view data, std::span<const std::size_t> indices, std::uint64_t seed,
                  bool learn, batch_result& out, const progress_callback& on_progress = {});
   void apply_update(std::size_t batch_samples);
+  // After an update of `samples` samples whose hidden activity is in
+  // batch_tally_: adds it to the epoch's, and the homeostatic step.
+  void note_activity(std::size_t samples);
   // The optimizer's stabilisers (bounds, normalisation), then the feedback
   // re-read from the weights.
   void stabilise();
@@ -198,6 +231,20 @@ class microcircuit_trainer {
   std::uint64_t weights_version_ = 1;
   std::vector<std::vector<matrix>> chunk_dw_;  // [chunk][layer]
   std::vector<matrix> sum_dw_;
+  // The activity of one hidden layer's cells over some samples: spikes, and
+  // samples in which the cell fired.
+  struct hidden_tally {
+    std::vector<std::uint64_t> spikes, samples_fired;
+    explicit hidden_tally(std::size_t cells) : spikes(cells, 0), samples_fired(cells, 0) {}
+    void clear();
+    void add(std::span<const std::uint32_t> counts);  // one sample
+    void add(const hidden_tally& other);
+  };
+  // [chunk][hidden layer] for a piece's samples, summed in piece order into
+  // the batch's [hidden layer], and then into the epoch's.
+  std::vector<std::vector<hidden_tally>> chunk_tally_;
+  std::vector<hidden_tally> batch_tally_, epoch_tally_;
+  std::vector<std::vector<double>> thresholds_;  // d_i per hidden layer
   optimizer sgd_;  // one array per weight layer; velocities with momentum > 0
   std::size_t epochs_done_ = 0;
   std::unique_ptr<detail::worker_pool> pool_;

@@ -7,7 +7,8 @@
 // count followed by its items; a matrix is u64 rows, u64 cols, then
 // rows x cols f32 row by row):
 //   magic            8 bytes "APTRAIN\0"
-//   version          u32     1
+//   version          u32     2 (1: without thresholds and dead_fraction,
+//                            still read)
 //   payload_bytes    u64     bytes from here up to the checksum
 //   kind             string  "rate" or "microcircuit"
 //   dataset, algo, arch      strings (also in the config; kept apart for messages)
@@ -24,13 +25,17 @@
 //                            microcircuit; empty when stateless)
 //   bias_velocity    u64 count, f32 arrays
 //   feedback         u64 count, matrices: the fixed feedback parts
-//   history          initial_test_accuracy f64, epoch records, alignment
+//   thresholds       u64 count, f64 arrays: the microcircuit's homeostatic
+//                            threshold offsets per hidden layer (version 2)
+//   history          initial_test_accuracy f64, epoch records (version 2:
+//                    each with its dead_fraction, quiet_fraction and
+//                    hidden_rate_hz f64 arrays), alignment
 //                    points, train-curve points
 //   checksum         u64     FNV-1a (checksum.hpp) over every byte after the magic
 // A reader checks the magic, the version, the length (truncation), the
 // checksum (corruption), then every field, and throws apical::file_error
 // naming the file and the field. A later version that changes the layout
-// keeps reading version 1 or refuses it naming both versions.
+// keeps reading the earlier ones or refuses them naming both versions.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -55,10 +60,11 @@ struct checkpoint {
   std::vector<matrix> velocity;
   std::vector<std::vector<float>> bias_velocity;
   std::vector<matrix> feedback;
+  std::vector<std::vector<double>> thresholds;
   training_history history;
 };
 
-inline constexpr std::uint32_t checkpoint_version = 1;
+inline constexpr std::uint32_t checkpoint_version = 2;
 
 std::string encode_checkpoint(const checkpoint& c);
 // `file` names the source in error messages.

@@ -23,6 +23,12 @@ struct epoch_record {
   double wall_s = 0.0;  // training, evaluation excluded
   double samples_per_s = 0.0;
   std::vector<double> alignment_deg;  // microcircuit: mean angle to BP per layer
+  // microcircuit, per hidden layer: the fraction of units that fired in no
+  // training sample of the epoch, in fewer than 1 % of them, and the mean
+  // rate (Hz) in the training windows
+  std::vector<double> dead_fraction;
+  std::vector<double> quiet_fraction;
+  std::vector<double> hidden_rate_hz;
 };
 
 // One measurement of the angle between the microcircuit's update and BP's,
