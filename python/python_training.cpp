@@ -39,6 +39,9 @@ py::dict epoch_dict(const learning::epoch_record& r) {
   d["wall_s"] = r.wall_s;
   d["samples_per_s"] = r.samples_per_s;
   d["alignment_deg"] = r.alignment_deg;
+  d["dead_fraction"] = r.dead_fraction;
+  d["quiet_fraction"] = r.quiet_fraction;
+  d["hidden_rate_hz"] = r.hidden_rate_hz;
   return d;
 }
 

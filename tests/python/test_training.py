@@ -47,6 +47,10 @@ def test_microcircuit_epoch_of_a_few_samples():
     assert len(m["epochs"]) == 1
     r = m["epochs"][0]
     assert r["samples"] == 30 and r["spikes_per_sample"] > 0
+    # One entry per hidden layer: fractions of its units, its mean rate.
+    assert len(r["dead_fraction"]) == len(r["quiet_fraction"]) == len(r["hidden_rate_hz"]) == 1
+    assert 0.0 <= r["dead_fraction"][0] <= r["quiet_fraction"][0] <= 1.0
+    assert r["hidden_rate_hz"][0] > 0
     assert 0.0 <= m["final_test_accuracy"] <= 1.0
 
 
