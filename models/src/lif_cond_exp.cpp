@@ -2,22 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 namespace apical::models {
 
 lif_cond_exp::derived lif_cond_exp::derive(const parameters& p) {
-  for (const auto& f : parameter_fields())
-    require(std::isfinite(p.*f.member), name, f.name, p.*f.member, "must be finite");
+  require_finite<lif_cond_exp>(p);
   require(p.tau_m_ms > 0, name, "tau_m_ms", p.tau_m_ms, "must be > 0");
   require(p.c_m_pf > 0, name, "c_m_pf", p.c_m_pf, "must be > 0");
   require(p.tau_e_ms > 0, name, "tau_e_ms", p.tau_e_ms, "must be > 0");
   require(p.tau_i_ms > 0, name, "tau_i_ms", p.tau_i_ms, "must be > 0");
-  require(p.t_ref_ms >= 0, name, "t_ref_ms", p.t_ref_ms, "must be >= 0");
-  require(p.v_reset_mv < p.v_th_mv, name, "v_reset_mv", p.v_reset_mv,
-          "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
-  require(p.v_init_min_mv <= p.v_init_max_mv, name, "v_init_min_mv", p.v_init_min_mv,
-          "must be <= v_init_max_mv");
+  require_reset_and_start(name, p);
   derived d{p};
   d.e_rest_mv = p.e_l_mv + p.i_offset_pa * p.tau_m_ms / p.c_m_pf;
   d.leak_per_ms = 1.0 / p.tau_m_ms;

@@ -174,8 +174,7 @@ void microcircuit_trainer::set_threshold_offsets(std::vector<std::vector<double>
     throw parameter_error(fmt::format(
         "microcircuit: {} layers of threshold offsets given; expected {} (one per hidden layer)",
         offsets.size(), thresholds_.size()));
-  const auto& cell = params_.pyramidal;
-  const double lowest = params_.homeostasis_floor_mv + cell.e_l_mv - cell.v_th_mv;
+  const double lowest = lowest_threshold_offset();
   for (std::size_t w = 0; w < offsets.size(); ++w) {
     if (offsets[w].size() != thresholds_[w].size())
       throw parameter_error(
@@ -341,11 +340,15 @@ void microcircuit_trainer::hidden_tally::add(const hidden_tally& other) {
   }
 }
 
-void microcircuit_trainer::note_activity(std::size_t samples) {
+double microcircuit_trainer::lowest_threshold_offset() const {
   const auto& cell = params_.pyramidal;
+  return params_.homeostasis_floor_mv + cell.e_l_mv - cell.v_th_mv;
+}
+
+void microcircuit_trainer::note_activity(std::size_t samples) {
   const double eta = params_.homeostasis_rate_mv;
   const double target = params_.homeostasis_target_hz * params_.window_ms / 1000.0;
-  const double lowest = params_.homeostasis_floor_mv + cell.e_l_mv - cell.v_th_mv;
+  const double lowest = lowest_threshold_offset();
   const double per_sample = 1.0 / static_cast<double>(samples);
   for (std::size_t w = 0; w < batch_tally_.size(); ++w) {
     epoch_tally_[w].add(batch_tally_[w]);

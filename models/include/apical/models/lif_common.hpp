@@ -23,6 +23,24 @@ inline void require(bool ok, std::string_view model, std::string_view field, dou
                           std::string(expected) + ", got " + std::to_string(value));
 }
 
+// The checks every integrate-and-fire model's parameters share. First, each
+// of Model's parameters is finite:
+template <class Model>
+void require_finite(const typename Model::parameters& p) {
+  for (const auto& f : Model::parameter_fields())
+    require(std::isfinite(p.*f.member), Model::name, f.name, p.*f.member, "must be finite");
+}
+// then, after the model's own checks, the refractory period is >= 0, the
+// reset lies below threshold and the initial potentials' range is ordered.
+template <class Parameters>
+void require_reset_and_start(std::string_view model, const Parameters& p) {
+  require(p.t_ref_ms >= 0, model, "t_ref_ms", p.t_ref_ms, "must be >= 0");
+  require(p.v_reset_mv < p.v_th_mv, model, "v_reset_mv", p.v_reset_mv,
+          "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
+  require(p.v_init_min_mv <= p.v_init_max_mv, model, "v_init_min_mv", p.v_init_min_mv,
+          "must be <= v_init_max_mv");
+}
+
 // Membrane response at time dt to a unit drive x(s) = exp(-s / tau_x) under
 // tau_m v' = -v + x, v(0) = 0:
 //   k(dt) = tau_x / (tau_x - tau_m) * (exp(-dt/tau_x) - exp(-dt/tau_m)),

@@ -95,17 +95,12 @@ struct two_compartment {
   }
 
   static derived derive(const parameters& p) {
-    for (const auto& f : parameter_fields())
-      require(std::isfinite(p.*f.member), name, f.name, p.*f.member, "must be finite");
+    require_finite<two_compartment>(p);
     require(p.tau_s_ms > 0, name, "tau_s_ms", p.tau_s_ms, "must be > 0");
     require(p.tau_a_ms > 0, name, "tau_a_ms", p.tau_a_ms, "must be > 0");
     require(p.kappa == 0 || p.tau_a_ms != p.tau_s_ms, name, "tau_a_ms", p.tau_a_ms,
             "must differ from tau_s_ms when kappa != 0");
-    require(p.t_ref_ms >= 0, name, "t_ref_ms", p.t_ref_ms, "must be >= 0");
-    require(p.v_reset_mv < p.v_th_mv, name, "v_reset_mv", p.v_reset_mv,
-            "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
-    require(p.v_init_min_mv <= p.v_init_max_mv, name, "v_init_min_mv", p.v_init_min_mv,
-            "must be <= v_init_max_mv");
+    require_reset_and_start(name, p);
     derived d{p};
     d.horizon_ms = 0.5 * std::min(p.tau_s_ms, p.tau_a_ms);
     d.decay_s = std::exp(-d.horizon_ms / p.tau_s_ms);

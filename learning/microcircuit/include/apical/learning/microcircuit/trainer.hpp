@@ -216,6 +216,9 @@ class microcircuit_trainer {
   // After an update of `samples` samples whose hidden activity is in
   // batch_tally_: adds it to the epoch's, and the homeostatic step.
   void note_activity(std::size_t samples);
+  // The lowest threshold offset homeostasis allows: homeostasis_floor_mv
+  // above the resting potential.
+  double lowest_threshold_offset() const;
   // The optimizer's stabilisers (bounds, normalisation), then the feedback
   // re-read from the weights.
   void stabilise();
