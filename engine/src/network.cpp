@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "apical/engine/communicator.hpp"
 #include "apical/engine/error.hpp"
 
 namespace apical {
@@ -40,12 +41,33 @@ projection& network::connect(std::string name, const population& pre, const popu
     throw parameter_error(
         fmt::format("projection '{}': compartment {} does not exist in model '{}' (it has {})",
                     name, compartment, post.model_name(), post.compartments()));
-  auto p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(),
-                                        post.size(), compartment, generate);
+  std::unique_ptr<projection> p;
+  if (ranks_ > 1) {
+    const neuron_block mine = rank_block(post.size(), ranks_, rank_);
+    p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(), post.size(),
+                                     compartment, [&](const synapse_sink& emit) {
+                                       generate([&](const synapse& s) {
+                                         if (mine.contains(s.post)) emit(s);
+                                       });
+                                     });
+  } else {
+    p = std::make_unique<projection>(std::move(name), pre.id(), pre.size(), post.id(), post.size(),
+                                     compartment, generate);
+  }
   p->set_id(static_cast<std::uint16_t>(projections_.size()));
   outgoing_[pre.id()].push_back(p->id());
   projections_.push_back(std::move(p));
   return *projections_.back();
+}
+
+void network::distribute(unsigned ranks, unsigned rank) {
+  if (ranks == 0 || rank >= ranks)
+    throw parameter_error(
+        fmt::format("network: rank {} of {} processes; expected 0 <= rank < ranks", rank, ranks));
+  if (!projections_.empty())
+    throw parameter_error("network: distribute() must come before the first projection");
+  ranks_ = ranks;
+  rank_ = rank;
 }
 
 const poisson_input& network::add_poisson_input(poisson_input in) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <thread>
@@ -38,9 +39,18 @@ simulator::simulator(network& net, simulation_options options)
       window_listeners_(net.projection_count(), nullptr),
       followed_(net.population_count(), 0) {
   if (options.threads == 0) throw parameter_error("simulator: threads must be >= 1, got 0");
+  comm_ = options.comm;
+  if (net.ranks() != ranks() || net.rank() != rank())
+    throw parameter_error(fmt::format(
+        "simulator: the network holds the synapses of rank {} of {} processes, but this run is "
+        "rank {} of {} (network::distribute)",
+        net.rank(), net.ranks(), rank(), ranks()));
+  split_ = options.threads > 1 || ranks() > 1;
   for (unsigned p = 0; p < options.threads; ++p) parts_.emplace_back(options.queue);
   for (std::size_t k = 0; k < net.population_count(); ++k) {
-    const std::size_t n = net.pop(k).size();
+    const neuron_block b = rank_block(net.pop(k).size(), ranks(), rank());
+    blocks_.push_back(b);
+    const std::size_t n = b.end - b.begin;
     chunk_.push_back(static_cast<std::uint32_t>(
         std::max<std::size_t>(1, (n + options.threads - 1) / options.threads)));
   }
@@ -55,17 +65,22 @@ simulator::simulator(network& net, simulation_options options)
     const projection& pr = net.proj(k);
     bool local = pr.size() > 0 && pr.min_delay_ms() == 0.0;
     for (std::uint32_t g = 0; local && g < pr.groups(); ++g) local = pr.group_delay_ms(g) == 0.0;
-    for (std::uint32_t i = 0; local && options.threads > 1 && i < pr.pre_size(); ++i)
+    for (std::uint32_t i = 0; local && split_ && i < pr.pre_size(); ++i)
       for (std::uint64_t s = pr.row_begin(i); local && s < pr.row_end(i); ++s)
-        local = owner(pr.pre_population(), i) == owner(pr.post_population(), pr.targets()[s]);
+        local = global_owner(pr.pre_population(), i) ==
+                global_owner(pr.post_population(), pr.targets()[s]);
+    if (comm_) local = comm_->all_min(local ? 1.0 : 0.0) == 1.0;  // every process's synapses
     inline_[k] = local;
     if (!local) window_ms_ = std::min(window_ms_, pr.min_delay_ms());
   }
-  if (options.threads > 1 && !(window_ms_ > 0.0))
+  // Every process steps the same windows: the minimum over all synapses.
+  if (comm_) window_ms_ = comm_->all_min(window_ms_);
+  if (split_ && !(window_ms_ > 0.0))
     throw parameter_error(fmt::format(
-        "simulator: threads = {} needs every synaptic delay between partitions to be > 0 ms "
+        "simulator: {} needs every synaptic delay between partitions to be > 0 ms "
         "(parallel windows are as long as the minimum delay); a projection here has delay 0",
-        options.threads));
+        ranks() > 1 ? fmt::format("a run on {} processes", ranks())
+                    : fmt::format("threads = {}", options.threads)));
   first_drive_target_ = static_cast<std::uint16_t>(net.projection_count());
   for (const auto& in : net.poisson_inputs()) {
     const std::size_t n = net.pop(in.population).size();
@@ -160,7 +175,7 @@ delivery_path simulator::path() const {
   // there; long windows and dense Poisson inputs favour the windowed path
   // by far. With threads, the windowed path needs one barrier per window,
   // the ordered one two.
-  if (parts_.size() > 1 || window_ms_ >= 1.0) return delivery_path::windowed;
+  if (split_ || window_ms_ >= 1.0) return delivery_path::windowed;
   for (const auto& wp : parts_[0].pops)
     if (wp.dense_until_ms > 0.0) return delivery_path::windowed;
   return delivery_path::ordered;
@@ -170,12 +185,20 @@ simulator::~simulator() = default;
 
 std::pair<std::uint32_t, std::uint32_t> simulator::range(std::size_t population_id,
                                                          std::size_t p) const {
-  const auto n = static_cast<std::uint32_t>(net_->pop(population_id).size());
-  const std::uint32_t c = chunk_[population_id];
-  const auto lo = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::uint64_t{c} * p));
-  const auto hi =
-      static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::uint64_t{c} * (p + 1)));
+  const neuron_block& b = blocks_[population_id];
+  const std::uint64_t c = chunk_[population_id];
+  const auto lo = static_cast<std::uint32_t>(std::min<std::uint64_t>(b.end, b.begin + c * p));
+  const auto hi = static_cast<std::uint32_t>(std::min<std::uint64_t>(b.end, b.begin + c * (p + 1)));
   return {lo, hi};
+}
+
+std::size_t simulator::global_owner(std::size_t population_id, std::uint32_t i) const {
+  const std::size_t n = net_->pop(population_id).size();
+  const unsigned r = rank_of(n, ranks(), i);
+  const neuron_block b = rank_block(n, ranks(), r);
+  const std::size_t threads = parts_.size();
+  const std::size_t c = std::max<std::size_t>(1, (b.end - b.begin + threads - 1) / threads);
+  return r * threads + (i - b.begin) / c;
 }
 
 void simulator::reset() {
@@ -200,7 +223,8 @@ void simulator::reset() {
   for (std::size_t d = 0; d < inputs.size(); ++d) {
     auto& st = drives_[d];
     const drive_view& v = parts_[0].pops[inputs[d].population].drives[drive_slot_[d]];
-    for (std::uint32_t i = 0; i < st.next_ms.size(); ++i) {
+    const neuron_block b = blocks_[inputs[d].population];
+    for (std::uint32_t i = b.begin; i < b.end; ++i) {
       st.generators[i].reseed(
           derive_seed(options_.seed, stream::poisson_input, std::uint64_t{d} << 32 | i));
       st.next_ms[i] = inputs[d].rate_hz > 0 ? v.draw_after(i, inputs[d].start_ms)
@@ -214,6 +238,7 @@ void simulator::reset() {
     part.outbox[0].clear();
     part.outbox[1].clear();
   }
+  exchanged_.clear();
 }
 
 void simulator::run_until(time_ms t_end) {
@@ -227,7 +252,7 @@ void simulator::run_until(time_ms t_end) {
   if (to != path_) switch_path(to);
   if (to == delivery_path::windowed) {
     run_windowed(t_end);
-  } else if (parts_.size() == 1) {
+  } else if (!split_) {
     process(0, t_end);
   } else {
     run_parallel(t_end);
@@ -263,7 +288,7 @@ void simulator::deliver(partition& part, std::size_t p, const event& e) {
   auto targets = pr.group_targets(e.payload);
   std::uint64_t first = pr.group_begin(e.payload);
   std::size_t offset = 0;
-  if (parts_.size() > 1) {
+  if (split_) {
     // Targets are sorted within a group: this partition's are a sub-range.
     const auto [lo, hi] = range(pr.post_population(), p);
     const auto b = std::lower_bound(targets.begin(), targets.end(), lo) - targets.begin();
@@ -303,7 +328,7 @@ void simulator::fire(partition& part, std::size_t p, const event& e) {
     for (std::uint32_t g = pr.first_group(e.index); g < pr.last_group(e.index); ++g)
       deliver(part, p, event{e.time, e.index, g, k, event_kind::delivery});
   }
-  if (parts_.size() == 1)
+  if (!split_)
     schedule_deliveries(part, p, e.time, e.target, e.index);
   else
     part.outbox[0].push_back({e.time.count(), {e.target, e.index}});
@@ -315,9 +340,9 @@ void simulator::schedule_deliveries(partition& part, std::size_t p, time_ms t, s
     if (inline_[k]) continue;
     const projection& pr = net_->proj(k);
     std::pair<std::uint32_t, std::uint32_t> mine{0, 0};
-    if (parts_.size() > 1) mine = range(pr.post_population(), p);
+    if (split_) mine = range(pr.post_population(), p);
     for (std::uint32_t g = pr.first_group(neuron); g < pr.last_group(neuron); ++g) {
-      if (parts_.size() > 1) {
+      if (split_) {
         // Skip groups with no target in this partition.
         const auto targets = pr.group_targets(g);
         const auto it = std::lower_bound(targets.begin(), targets.end(), mine.first);
@@ -329,11 +354,86 @@ void simulator::schedule_deliveries(partition& part, std::size_t p, time_ms t, s
   }
 }
 
+namespace {
+std::string message_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+// The first of the partitions' errors, as a message (empty: none).
+std::string first_error(const std::vector<std::exception_ptr>& errors) {
+  for (const auto& e : errors)
+    if (e) return message_of(e);
+  return {};
+}
+// One spike of the exchange between processes: 16 bytes.
+struct spike_record {
+  double time_ms;
+  std::uint32_t neuron;
+  std::uint16_t population;
+  std::uint16_t unused = 0;
+};
+static_assert(sizeof(spike_record) == 16);
+}  // namespace
+
+std::string simulator::exchange(int box, const std::string& error) {
+  // [error length][error][spike records]
+  std::size_t count = 0;
+  for (const auto& part : parts_) count += part.outbox[box].size();
+  const std::uint64_t length = error.size();
+  send_.resize(sizeof length + error.size() + count * sizeof(spike_record));
+  std::byte* w = send_.data();
+  std::memcpy(w, &length, sizeof length);
+  std::memcpy(w + sizeof length, error.data(), error.size());
+  w += sizeof length + error.size();
+  for (const auto& part : parts_)
+    for (const auto& [t, who] : part.outbox[box]) {
+      const spike_record rec{t, who.second, who.first};
+      std::memcpy(w, &rec, sizeof rec);
+      w += sizeof rec;
+    }
+  comm_->all_gather(send_, received_, offsets_);
+  ++exchanges_;
+  exchanged_bytes_ += received_.size();
+  exchanged_.clear();
+  std::string failure;
+  for (unsigned r = 0; r < comm_->size(); ++r) {
+    const std::byte* at = received_.data() + offsets_[r];
+    const std::byte* end = received_.data() + offsets_[r + 1];
+    std::uint64_t n = 0;
+    std::memcpy(&n, at, sizeof n);
+    at += sizeof n;
+    if (n > 0 && failure.empty())
+      failure = fmt::format("rank {}: {}",
+                            r, std::string_view(reinterpret_cast<const char*>(at), n));
+    at += n;
+    for (; at + sizeof(spike_record) <= end; at += sizeof(spike_record)) {
+      spike_record rec;
+      std::memcpy(&rec, at, sizeof rec);
+      exchanged_.push_back({rec.time_ms, {rec.population, rec.neuron}});
+    }
+  }
+  return failure;
+}
+
+void simulator::import_window(std::size_t p, int box) {
+  if (comm_) {
+    import_spikes(p, exchanged_);
+    return;
+  }
+  for (const auto& src : parts_) import_spikes(p, src.outbox[box]);
+}
+
 void simulator::run_parallel(time_ms t_end) {
   const std::size_t n = parts_.size();
   detail::spin_barrier sync(static_cast<std::uint32_t>(n));
   std::vector<std::exception_ptr> errors(n);
   std::atomic<bool> failed{false};
+  std::string remote;  // the first failed process's error (distributed runs)
   const time_ms start = now_;
 
   auto work = [&](std::size_t p) {
@@ -350,22 +450,25 @@ void simulator::run_parallel(time_ms t_end) {
           failed = true;
         }
       }
-      sync.arrive_and_wait();
-      if (failed.load()) break;  // every thread sees the same flag here
+      if (n > 1) sync.arrive_and_wait();
+      if (comm_) {
+        // Every process learns of every failure here, so all stop together.
+        if (p == 0) remote = exchange(0, first_error(errors));
+        if (n > 1) sync.arrive_and_wait();
+      }
+      if (failed.load() || !remote.empty()) break;  // every thread sees the same here
       // Exchange: every partition imports the window's spikes and schedules
       // the deliveries to its own neurons (the import order does not matter:
       // the queue orders events by what they are).
       try {
-        for (const auto& src : parts_)
-          for (const auto& [t, who] : src.outbox[0])
-            schedule_deliveries(part, p, time_ms{t}, who.first, who.second);
+        import_window(p, 0);
       } catch (...) {
         errors[p] = std::current_exception();
         failed = true;
       }
-      sync.arrive_and_wait();
+      if (n > 1) sync.arrive_and_wait();
       part.outbox[0].clear();
-      if (failed.load()) break;
+      if (failed.load() && !comm_) break;
       t0 = t1;
     }
     this_partition = 0;
@@ -375,8 +478,10 @@ void simulator::run_parallel(time_ms t_end) {
   for (std::size_t p = 1; p < n; ++p) workers.emplace_back(work, p);
   work(0);
   workers.clear();  // joins
+  exchanged_.clear();  // imported
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  if (!remote.empty()) throw distributed_error(remote);
 }
 
 void simulator::sample(partition& part, std::size_t p, const event& e) {
@@ -400,6 +505,13 @@ const simulator::state_samples& simulator::state_recording(std::size_t recorder)
   std::vector<sample_value> all;
   for (const auto& part : parts_)
     all.insert(all.end(), part.samples[recorder].begin(), part.samples[recorder].end());
+  if (comm_) {  // every process's samples
+    std::vector<std::byte> gathered;
+    std::vector<std::size_t> offsets;
+    comm_->all_gather(std::as_bytes(std::span<const sample_value>(all)), gathered, offsets);
+    all.resize(gathered.size() / sizeof(sample_value));
+    std::memcpy(all.data(), gathered.data(), all.size() * sizeof(sample_value));
+  }
   std::sort(all.begin(), all.end(), [](const sample_value& a, const sample_value& b) {
     return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.column < b.column;
   });
@@ -506,6 +618,7 @@ void simulator::run_windowed(time_ms t_end) {
   const time_ms start = now_;
   std::vector<std::exception_ptr> errors(n);
   std::atomic<bool> failed{false};
+  std::string remote;  // the first failed process's error (distributed runs)
   detail::spin_barrier sync(static_cast<std::uint32_t>(n));
 
   auto work = [&](std::size_t p) {
@@ -528,18 +641,22 @@ void simulator::run_windowed(time_ms t_end) {
         // Every partition finished reading this outbox a window ago; the
         // other one holds the previous window's spikes of everyone.
         part.outbox[parity].clear();
-        for (const auto& src : parts_) import_spikes(p, src.outbox[parity ^ 1]);
+        import_window(p, parity ^ 1);
         b = window(p, a, b, part.outbox[parity]);
       });
       if (n > 1) sync.arrive_and_wait();
-      if (failed.load()) break;
+      if (comm_) {
+        // The window's spikes of every process; every process learns of
+        // every failure here, so all stop together.
+        if (p == 0) remote = exchange(parity, first_error(errors));
+        if (n > 1) sync.arrive_and_wait();
+      }
+      if (failed.load() || !remote.empty()) break;
       parity ^= 1;
       a = b;
     }
     // The last window's spikes, scheduled for the next run.
-    guarded([&] {
-      for (const auto& src : parts_) import_spikes(p, src.outbox[parity ^ 1]);
-    });
+    if (remote.empty()) guarded([&] { import_window(p, parity ^ 1); });
     if (n > 1) sync.arrive_and_wait();
     this_partition = 0;
   };
@@ -556,8 +673,10 @@ void simulator::run_windowed(time_ms t_end) {
     part.outbox[0].clear();
     part.outbox[1].clear();
   }
+  exchanged_.clear();  // imported
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  if (!remote.empty()) throw distributed_error(remote);
 }
 
 namespace {
@@ -597,7 +716,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       auto targets = pr.group_targets(e.payload);
       std::size_t offset = 0;
       auto& wp = part.pops[pr.post_population()];
-      if (parts_.size() > 1) {
+      if (split_) {
         const auto lo = std::lower_bound(targets.begin(), targets.end(), wp.lo) - targets.begin();
         const auto hi = std::lower_bound(targets.begin(), targets.end(), wp.hi) - targets.begin();
         offset = static_cast<std::size_t>(lo);

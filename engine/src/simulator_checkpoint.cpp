@@ -113,6 +113,11 @@ std::string simulator::checkpoint_description(std::span<checkpoint_part* const> 
 std::string simulator::checkpoint_payload(std::string_view description, std::string_view extra,
                                           std::span<checkpoint_part* const> parts,
                                           std::string buffer) {
+  if (ranks() > 1)
+    throw parameter_error(fmt::format(
+        "checkpoint: a run on {} processes cannot be saved (checkpoints hold one process's "
+        "network; run on one process to save it)",
+        ranks()));
   for (std::size_t k = 0; k < net_->population_count(); ++k)
     if (!net_->pop(k).checkpointable())
       throw parameter_error(fmt::format(
@@ -208,6 +213,11 @@ std::string simulator::restore(const std::filesystem::path& file,
 
 std::string simulator::restore(std::istream& in, std::string_view source,
                                std::span<checkpoint_part* const> parts) {
+  if (ranks() > 1)
+    throw parameter_error(fmt::format(
+        "{}: a run on {} processes cannot restore a checkpoint (checkpoints hold one process's "
+        "network; restore it on one process)",
+        source, ranks()));
   std::uint64_t hash = 0;
   const std::string payload = read_checkpoint(in, source, hash);
   checkpoint_reader r(payload, std::string(source));
@@ -285,7 +295,7 @@ std::string simulator::restore(std::istream& in, std::string_view source,
       // schedule_deliveries does.
       const auto targets = pr.group_targets(s.payload);
       for (std::size_t p = 0; p < parts_.size(); ++p) {
-        if (parts_.size() > 1) {
+        if (split_) {
           const auto [lo, hi] = range(pr.post_population(), p);
           const auto it = std::lower_bound(targets.begin(), targets.end(), lo);
           if (it == targets.end() || *it >= hi) continue;

@@ -29,12 +29,9 @@ plastic_projection_base::plastic_projection_base(simulator& sim, std::size_t pro
   }
   const std::size_t parts = sim.partitions();
   counters_.resize(parts);
-  post_begin_.assign(parts + 1, static_cast<std::uint32_t>(proj_->post_size()));
-  for (auto j = static_cast<std::uint32_t>(proj_->post_size()); j-- > 0;)
-    post_begin_[sim.owner(proj_->post_population(), j)] = j;
-  // A partition that owns no neuron has an empty range at the next one's.
-  for (std::size_t p = parts; p-- > 0;)
-    post_begin_[p] = std::min(post_begin_[p], post_begin_[p + 1]);
+  post_begin_.resize(parts + 1);
+  for (std::size_t p = 0; p < parts; ++p) post_begin_[p] = sim.owned(proj_->post_population(), p).first;
+  post_begin_[parts] = sim.owned(proj_->post_population(), parts - 1).second;
 }
 
 plasticity_counters plastic_projection_base::counters() const {

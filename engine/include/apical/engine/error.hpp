@@ -19,4 +19,11 @@ class file_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Another process of a distributed run failed (communicator.hpp); the
+// message names its rank and its error.
+class distributed_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace apical

@@ -64,6 +64,15 @@ class network {
   const poisson_input& add_poisson_input(poisson_input input);
   std::span<const poisson_input> poisson_inputs() const { return inputs_; }
 
+  // This process's share of a distributed run (communicator.hpp): from
+  // here on connect() keeps only the synapses onto this process's neurons
+  // (rank_block of the target population), drawn from the same rules, so
+  // the processes together hold the network of one process. Throws
+  // parameter_error for rank >= ranks, or after a connect().
+  void distribute(unsigned ranks, unsigned rank);
+  unsigned ranks() const { return ranks_; }
+  unsigned rank() const { return rank_; }
+
   std::size_t population_count() const { return populations_.size(); }
   std::size_t projection_count() const { return projections_.size(); }
   population& pop(std::size_t id) { return *populations_[id]; }
@@ -86,6 +95,7 @@ class network {
   std::vector<std::unique_ptr<projection>> projections_;
   std::vector<std::vector<std::uint16_t>> outgoing_;
   std::vector<poisson_input> inputs_;
+  unsigned ranks_ = 1, rank_ = 0;
 };
 
 }  // namespace apical

@@ -38,11 +38,14 @@
 //
 // Parallel runs (threads > 1) use conservative windows of the minimum delay
 // D: every population is split into `threads` contiguous index ranges, one
-// partition per thread, each with its own queue. Within a window [t, t + D)
+// partition per thread, each with its own queue. A distributed run
+// (simulation_options::comm, communicator.hpp) first gives each process its
+// block of every population, then splits the block among its threads. Within a window [t, t + D)
 // partitions are independent (no spike emitted in the window can arrive
 // before its end); at the window's end each partition imports the window's
 // spikes (exchange) and schedules the deliveries to its own neurons. The same
-// structure distributes across processes. Because events are ordered by what
+// structure distributes across processes: at a window's end the processes
+// exchange the window's spikes (communicator::all_gather). Because events are ordered by what
 // they are, not by when they were scheduled (event.hpp), every neuron sees
 // its events in the same order for any number of threads: the spikes are
 // bit-identical.
@@ -65,6 +68,7 @@
 #include <vector>
 
 #include "apical/engine/checkpoint.hpp"
+#include "apical/engine/communicator.hpp"
 #include "apical/engine/delegate.hpp"
 #include "apical/engine/event_queue.hpp"
 #include "apical/engine/network.hpp"
@@ -97,6 +101,12 @@ struct simulation_options {
   unsigned threads = 1;
   // `windowed` throws parameter_error (saying why) where it does not apply.
   delivery_path delivery = delivery_path::automatic;
+  // The processes of a distributed run (communicator.hpp); null: this
+  // process alone. The network of each process then needs only the
+  // synapses onto its own neurons (rank_block); every process must build
+  // the same network description and make the same calls (run_until,
+  // reset, record_state, state_recording), which are collective.
+  communicator* comm = nullptr;
 };
 
 struct simulation_counters {
@@ -197,18 +207,36 @@ class simulator {
     std::vector<double> times_ms;
     std::vector<double> values;  // row per time, column per neuron
   };
-  // The samples so far (gathered from the partitions).
+  // The samples so far (gathered from the partitions, and in a
+  // distributed run from every process: collective there).
   const state_samples& state_recording(std::size_t recorder) const;
 
-  // Summed over partitions.
+  // Summed over this process's partitions.
   simulation_counters counters() const;
+  // The partitions (threads) of this process.
   std::size_t partitions() const { return parts_.size(); }
   // The partition whose thread is calling (0 outside parallel runs).
   static std::size_t current_partition();
-  // The partition owning neuron i of population `population_id`.
+  // The partition of this process owning neuron i of population
+  // `population_id`; partitions() when another process owns it.
   std::size_t owner(std::size_t population_id, std::uint32_t i) const {
-    return i / chunk_[population_id];
+    const neuron_block& b = blocks_[population_id];
+    return b.contains(i) ? (i - b.begin) / chunk_[population_id] : parts_.size();
   }
+  // The neurons [begin, end) of population `population_id` that partition
+  // p of this process owns.
+  std::pair<std::uint32_t, std::uint32_t> owned(std::size_t population_id, std::size_t p) const {
+    return range(population_id, p);
+  }
+  // The processes of the run (1 and 0 without a communicator), and the
+  // block of population `population_id` this one holds.
+  unsigned ranks() const { return comm_ ? comm_->size() : 1; }
+  unsigned rank() const { return comm_ ? comm_->rank() : 0; }
+  neuron_block block(std::size_t population_id) const { return blocks_[population_id]; }
+  // Bytes of spike records exchanged between processes so far (the
+  // gathered volume each process received), and the exchanges.
+  std::uint64_t exchanged_bytes() const { return exchanged_bytes_; }
+  std::uint64_t exchanges() const { return exchanges_; }
   // The window length of parallel and windowed runs (the minimum delay
   // between partitions, or of every projection on the windowed path), in
   // ms; infinite when there is no such projection.
@@ -296,6 +324,17 @@ class simulator {
   // it ended (just after a sampling instant, if one came first).
   time_ms window(std::size_t p, time_ms t_begin, time_ms t_end, std::vector<outgoing_spike>& out);
   void import_spikes(std::size_t p, const std::vector<outgoing_spike>& spikes);
+  // Between the barriers of a window's end, on one thread of a distributed
+  // run: sends the spikes of this process's outboxes `box` and this
+  // process's error (empty: none), receives every process's into
+  // exchanged_; returns the first failed process's error, or an empty
+  // string.
+  std::string exchange(int box, const std::string& error);
+  // Imports the spikes of a window's end into partition p: the outboxes
+  // `box` of this process's partitions, or exchanged_ in a distributed run.
+  void import_window(std::size_t p, int box);
+  // The partition of the whole run (over every process) owning neuron i.
+  std::size_t global_owner(std::size_t population_id, std::uint32_t i) const;
   void drive_input(partition& part, const event& e);
   void switch_path(delivery_path to);
   // Written into `buffer` (its room reused).
@@ -313,6 +352,13 @@ class simulator {
   simulation_options options_;
   std::vector<partition> parts_;
   std::vector<std::uint32_t> chunk_;  // per population: neurons per partition
+  communicator* comm_ = nullptr;
+  std::vector<neuron_block> blocks_;  // per population: this process's neurons
+  bool split_ = false;                // more than one partition in the whole run
+  std::vector<outgoing_spike> exchanged_;  // a window's spikes of every process
+  std::vector<std::byte> send_, received_;
+  std::vector<std::size_t> offsets_;
+  std::uint64_t exchanged_bytes_ = 0, exchanges_ = 0;
   std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
   double window_ms_ = 0.0;
   std::vector<drive_state> drives_;  // per Poisson input
