@@ -293,8 +293,10 @@ connection_options connection_options_of(const projection_spec& p, bool same_pop
   return o;
 }
 
-std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models) {
+std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models,
+                                       unsigned ranks, unsigned rank) {
   auto net = std::make_unique<network>();
+  net->distribute(ranks, rank);
   for (const auto& p : spec.populations) {
     const std::string where = fmt::format("[population.{}]", p.name);
     if (p.model.empty()) throw parameter_error(where + ": 'model' is missing");

@@ -130,8 +130,11 @@ std::string to_ini(const network_spec& spec, const model_registry& models,
 connection_options connection_options_of(const projection_spec& p, bool same_population);
 
 // Builds the network; connectivity of projection k is drawn from the stream
-// derive_seed(spec.seed, stream::connectivity, k).
-std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models);
+// derive_seed(spec.seed, stream::connectivity, k). Process `rank` of a run
+// on `ranks` processes keeps the synapses onto its own neurons
+// (network::distribute).
+std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models,
+                                       unsigned ranks = 1, unsigned rank = 0);
 
 // Checks the [plasticity.NAME] sections without building anything: a rule of
 // `rules` with its parameters (none unknown, missing or invalid), a

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -37,6 +38,7 @@
 #include "json_writer.hpp"
 #include "network_config.hpp"
 #include "presets.hpp"
+#include "processes.hpp"
 #include "run_resources.hpp"
 #include "simulate_report.hpp"
 #include "spike_files.hpp"
@@ -68,25 +70,53 @@ struct weight_summary {
   std::uint64_t at_w_min = 0, at_w_max = 0;  // synapses on a bound
 };
 
+// Collective in a run of several processes: each holds the synapses onto
+// its neurons, and the figures are those of all.
 weight_summary summarize_weights(const learning::plastic_projection_base& plastic) {
   const auto w = plastic.weights();
-  weight_summary s;
-  if (w.empty()) return s;
   double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& [name, value] : plastic.parameters()) {
     if (name == "w_min") lo = value;
     if (name == "w_max") hi = value;
   }
-  s.min = s.max = w[0];
-  double sum = 0.0;
+  // sum, count, min, max, at w_min, at w_max
+  struct part {
+    double sum = 0.0, count = 0.0;
+    double min = std::numeric_limits<double>::infinity(), max = -min;
+    double at_w_min = 0.0, at_w_max = 0.0;
+  } mine;
   for (const double x : w) {
-    sum += x;
-    s.min = std::min(s.min, x);
-    s.max = std::max(s.max, x);
-    s.at_w_min += x <= lo ? 1U : 0U;
-    s.at_w_max += x >= hi ? 1U : 0U;
+    mine.sum += x;
+    mine.min = std::min(mine.min, x);
+    mine.max = std::max(mine.max, x);
+    mine.at_w_min += x <= lo ? 1.0 : 0.0;
+    mine.at_w_max += x >= hi ? 1.0 : 0.0;
   }
-  s.mean = sum / static_cast<double>(w.size());
+  mine.count = static_cast<double>(w.size());
+  std::vector<part> parts{mine};
+  if (world_size() > 1) {
+    std::vector<std::byte> all;
+    std::vector<std::size_t> offsets;
+    world()->all_gather(std::as_bytes(std::span<const part>(&mine, 1)), all, offsets);
+    parts.resize(world_size());
+    std::memcpy(parts.data(), all.data(), parts.size() * sizeof(part));
+  }
+  part total;
+  for (const auto& q : parts) {
+    total.sum += q.sum;
+    total.count += q.count;
+    total.min = std::min(total.min, q.min);
+    total.max = std::max(total.max, q.max);
+    total.at_w_min += q.at_w_min;
+    total.at_w_max += q.at_w_max;
+  }
+  weight_summary s;
+  if (total.count == 0) return s;
+  s.mean = total.sum / total.count;
+  s.min = total.min;
+  s.max = total.max;
+  s.at_w_min = static_cast<std::uint64_t>(total.at_w_min);
+  s.at_w_max = static_cast<std::uint64_t>(total.at_w_max);
   return s;
 }
 
@@ -265,6 +295,17 @@ void check_checkpointing(const simulate_options& o) {
         o.checkpoint));
 }
 
+// What a run on several processes does not do yet.
+void check_processes(const simulate_options& o) {
+  if (world_size() <= 1) return;
+  for (const char* option : {"checkpoint", "resume", "record-weights"})
+    if (o.has(option))
+      throw parameter_error(fmt::format(
+          "--{}: not available in a run on {} processes (checkpoints and weight recordings "
+          "hold one process's synapses); run on one process for it",
+          option, world_size()));
+}
+
 run_extras extras_of(const simulate_options& o) {
   run_extras extras;
   extras.plasticity = o.plastic();
@@ -361,25 +402,28 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
                          const model_registry& models, const learning::plasticity_registry& rules) {
   const auto t_build = std::chrono::steady_clock::now();
   simulation_run run;
-  run.net = build_network(spec, models);
+  // Each process builds the synapses onto its own neurons.
+  run.net = build_network(spec, models, world_size(), world_rank());
   run.threads = o.threads;
   if (!o.has("force-threads")) {
     const auto share = share_threads(o.threads, *run.net);
-    if (!share.notice.empty()) fmt::print(stderr, "{}\n", share.notice);
+    if (!share.notice.empty() && is_root()) fmt::print(stderr, "{}\n", share.notice);
     run.threads = share.threads;
   }
   run.sim = std::make_unique<simulator>(
       *run.net, simulation_options{spec.seed, parse_queue_kind(spec.queue), run.threads,
-                                   parse_delivery_path(o.delivery)});
+                                   parse_delivery_path(o.delivery), world()});
   // Spikes of neurons are recorded; those of input sources (e.g. a Poisson
   // drive of 20 kHz per neuron) only with --record-sources.
   for (std::size_t p = 0; p < run.net->population_count(); ++p)
     if (o.has("record-sources") || !is_source(run.net->pop(p))) run.recorded.push_back(p);
   run.spikes = std::make_unique<spike_recorder>(*run.sim, run.recorded);
+  // Rank 0 writes the spikes of every process (gathered step by step).
   run.output = std::make_unique<spike_output>(
       *run.net, run.recorded,
-      o.has("no-spikes") ? std::nullopt
-                         : std::optional(parse_spikes_format(o.spikes_format, "--spikes-format")),
+      o.has("no-spikes") || !is_root()
+          ? std::nullopt
+          : std::optional(parse_spikes_format(o.spikes_format, "--spikes-format")),
       o.output);
   add_state_samplers(run, o);
   // Attached to the simulator, not built into the network: --no-plasticity
@@ -449,11 +493,26 @@ void write_checkpoint_file(simulation_run& run, const simulate_options& o) {
   ++run.checkpoints;
 }
 
+// Collective in a run of several processes: the recorder's spikes replaced
+// by those of every process (16 bytes a spike), in the single process's
+// order.
+void gather_spikes(spike_recorder& recorder) {
+  if (world_size() <= 1) return;
+  const auto& mine = recorder.spikes();
+  std::vector<std::byte> all;
+  std::vector<std::size_t> offsets;
+  world()->all_gather(std::as_bytes(std::span<const recorded_spike>(mine)), all, offsets);
+  std::vector<recorded_spike> spikes(all.size() / sizeof(recorded_spike));
+  std::memcpy(spikes.data(), all.data(), spikes.size() * sizeof(recorded_spike));
+  recorder.clear();
+  recorder.add(spikes);
+}
+
 // Runs to the end in 100 steps, with a progress line on a terminal, and
 // writes checkpoints at multiples of --checkpoint-every and at the end.
 void simulate(simulation_run& run, double duration_ms, const simulate_options& o) {
   auto& sim = *run.sim;
-  const bool tty = isatty(STDERR_FILENO) != 0;
+  const bool tty = isatty(STDERR_FILENO) != 0 && is_root();
   const auto t_sim = std::chrono::steady_clock::now();
   const double cpu_sim0 = process_cpu_seconds();
   const double chunk_ms = std::max(1.0, duration_ms / 100.0);
@@ -465,6 +524,7 @@ void simulate(simulation_run& run, double duration_ms, const simulate_options& o
   while (sim.now().count() < duration_ms) {
     sim.run_until(time_ms{
         std::min({duration_ms, sim.now().count() + chunk_ms, next_checkpoint})});
+    gather_spikes(*run.spikes);
     run.output->append(*run.spikes);
     if (sim.now().count() == next_checkpoint && sim.now().count() < duration_ms) {
       write_checkpoint_file(run, o);
@@ -499,8 +559,10 @@ void write_recordings(simulation_run& run, const simulate_options& o) {
   }
   // SONATA: its records stay beside it while checkpoints refer to them.
   run.output->finish(o.has("checkpoint") || o.has("resume"));
-  for (const auto& [stem, recorder] : run.samplers)
-    write_state_csv(dir / (stem + ".csv"), *run.net, run.sim->state_recording(recorder));
+  for (const auto& [stem, recorder] : run.samplers) {
+    const auto& samples = run.sim->state_recording(recorder);  // (collective)
+    if (is_root()) write_state_csv(dir / (stem + ".csv"), *run.net, samples);
+  }
 }
 
 // Rates and CVs of every population; E/I figures when populations are so named.
@@ -529,33 +591,93 @@ activity_summary summarize_activity(const simulation_run& run, double duration_m
   return a;
 }
 
+// The figures of the whole run, over every process (collective): counts
+// summed, times and memory per process.
+struct run_totals {
+  simulation_counters counters;
+  std::uint64_t synapses = 0, synapse_bytes = 0;
+  std::vector<double> build_s, sim_s, sim_cpu_s;  // per process
+  std::vector<std::uint64_t> peak_rss_bytes;      // per process
+  std::vector<weight_summary> weights;            // per plastic projection
+  std::vector<learning::plasticity_counters> plasticity;
+  std::vector<std::uint64_t> plastic_synapses;
+  std::uint64_t exchanges = 0, exchanged_bytes = 0;  // as rank 0 received them
+};
+
+run_totals total_figures(const simulation_run& run) {
+  run_totals t;
+  const auto sum = [](std::uint64_t v) { return world() ? world()->all_sum(v) : v; };
+  const auto each = [](std::uint64_t v) {
+    return world() ? world()->all_values(v) : std::vector<std::uint64_t>{v};
+  };
+  const auto each_double = [&each](double v) {
+    std::vector<double> out;
+    for (const auto bits : each(std::bit_cast<std::uint64_t>(v)))
+      out.push_back(std::bit_cast<double>(bits));
+    return out;
+  };
+  const auto c = run.sim->counters();
+  t.counters.events = sum(c.events);
+  t.counters.stale_predictions = sum(c.stale_predictions);
+  t.counters.spikes = sum(c.spikes);
+  t.counters.synaptic_events = sum(c.synaptic_events);
+  t.counters.drive_inputs = sum(c.drive_inputs);
+  t.counters.settled = sum(c.settled);
+  t.counters.windows = c.windows;  // the same windows on every process
+  t.synapses = sum(run.net->synapses());
+  t.synapse_bytes = sum(run.net->synapse_memory_bytes());
+  t.build_s = each_double(run.build_s);
+  t.sim_s = each_double(run.sim_s);
+  t.sim_cpu_s = each_double(run.sim_cpu_s);
+  t.peak_rss_bytes = each(peak_rss_bytes());
+  for (const auto& p : run.plastic) {
+    t.weights.push_back(summarize_weights(*p));
+    const auto pc = p->counters();
+    t.plasticity.push_back({sum(pc.arrivals), sum(pc.post_spikes), sum(pc.third_factors),
+                            sum(pc.updates)});
+    t.plastic_synapses.push_back(sum(p->proj().size()));
+  }
+  t.exchanges = run.sim->exchanges();
+  t.exchanged_bytes = run.sim->exchanged_bytes();
+  return t;
+}
+
+double largest(const std::vector<double>& v) {
+  return *std::max_element(v.begin(), v.end());
+}
+
 void write_run_figures(json_writer& j, const simulation_run& run, const network_spec& spec,
                        const activity_summary& act, const memory_estimate& memory,
-                       unsigned threads) {
+                       unsigned threads, const run_totals& totals) {
   const auto& net = *run.net;
-  const auto& counters = run.sim->counters();
+  const auto& counters = totals.counters;
   j.value("neurons", std::uint64_t{net.neurons()});
-  j.value("synapses", std::uint64_t{net.synapses()});
+  j.value("synapses", totals.synapses);
   j.value("spikes", std::uint64_t{counters.spikes});
   j.value("duration_ms", spec.duration_ms);
   j.value("seed", spec.seed);
   j.value("queue", spec.queue);
   j.value("threads", std::uint64_t{threads});
+  j.value("processes", std::uint64_t{world_size()});
   j.value("delivery", run.sim->path() == delivery_path::windowed ? "windowed" : "ordered");
   j.value("rate_e_hz", act.rate_e_hz);
   j.value("rate_i_hz", act.rate_i_hz);
   j.value("cv_isi", act.cv_isi);
-  j.value("build_s", run.build_s);
-  j.value("sim_s", run.sim_s);
+  // Several processes: the slowest one's build and simulation, the CPU time
+  // of all; per process in the process_* fields.
+  j.value("build_s", largest(totals.build_s));
+  j.value("sim_s", largest(totals.sim_s));
   // CPU time of all threads: on a shared machine a steadier figure than wall time.
-  j.value("sim_cpu_s", run.sim_cpu_s);
+  double cpu = 0.0;
+  for (const double x : totals.sim_cpu_s) cpu += x;
+  j.value("sim_cpu_s", cpu);
   // A resumed run: sim_s covers the part from resumed_from_ms on; the
   // spike figures cover the whole run from 0.
   j.value("resumed_from_ms", run.resumed_from_ms);
   j.value("checkpoints_written", run.checkpoints);
   j.value("checkpoint_s", run.checkpoint_s);
-  j.value("events_per_s",
-          static_cast<double>(counters.synaptic_events) / std::max(run.sim_s, 1e-12));
+  j.value("events_per_s", static_cast<double>(counters.synaptic_events) /
+                              std::max(largest(totals.sim_s), 1e-12));
   j.value("synaptic_events", std::uint64_t{counters.synaptic_events});
   // Of which Poisson-input spikes ([input.NAME] sections).
   j.value("poisson_input_events", std::uint64_t{counters.drive_inputs});
@@ -565,13 +687,30 @@ void write_run_figures(json_writer& j, const simulation_run& run, const network_
   j.value("stale_predictions", std::uint64_t{counters.stale_predictions});
   // Neuron windows settled from a bound without merging their inputs.
   j.value("settled_neuron_windows", std::uint64_t{counters.settled});
-  j.value("peak_rss_bytes", std::uint64_t{peak_rss_bytes()});
+  j.value("peak_rss_bytes",
+          *std::max_element(totals.peak_rss_bytes.begin(), totals.peak_rss_bytes.end()));
   // The estimate the memory check compared with the memory available.
   j.value("estimated_memory_bytes", std::uint64_t{memory.peak_bytes()});
-  j.value("bytes_per_synapse", net.synapses() > 0
-                                   ? static_cast<double>(net.synapse_memory_bytes()) /
-                                         static_cast<double>(net.synapses())
-                                   : 0.0);
+  j.value("bytes_per_synapse", totals.synapses > 0 ? static_cast<double>(totals.synapse_bytes) /
+                                                         static_cast<double>(totals.synapses)
+                                                   : 0.0);
+  // Per process (rank order), and the spike exchange between them: the
+  // bytes each process received per window (every process's spikes of the
+  // window, 16 bytes a spike, plus 8 bytes a process).
+  j.begin_array("process_build_s");
+  for (const double x : totals.build_s) j.value({}, x);
+  j.end_array();
+  j.begin_array("process_sim_s");
+  for (const double x : totals.sim_s) j.value({}, x);
+  j.end_array();
+  j.begin_array("process_peak_rss_bytes");
+  for (const auto x : totals.peak_rss_bytes) j.value({}, x);
+  j.end_array();
+  j.value("exchanges", totals.exchanges);
+  j.value("exchange_bytes_per_window",
+          totals.exchanges > 0 ? static_cast<double>(totals.exchanged_bytes) /
+                                     static_cast<double>(totals.exchanges)
+                               : 0.0);
 }
 
 void write_population_figures(json_writer& j, const simulation_run& run,
@@ -599,17 +738,17 @@ void write_population_figures(json_writer& j, const simulation_run& run,
 
 // One entry per attached rule, by section name (empty with --no-plasticity).
 void write_plasticity_figures(json_writer& j, const simulation_run& run, const network_spec& spec,
-                              bool plastic) {
+                              bool plastic, const run_totals& totals) {
   j.value("plasticity_enabled", plastic);
   j.begin_object("plasticity");
   for (std::size_t r = 0; r < run.plastic.size(); ++r) {
     const auto& p = *run.plastic[r];
-    const auto c = p.counters();
-    const auto w = summarize_weights(p);
+    const auto& c = totals.plasticity[r];
+    const auto& w = totals.weights[r];
     j.begin_object(spec.plasticity[r].name);
     j.value("projection", p.proj().name());
     j.value("rule", p.rule_name());
-    j.value("synapses", std::uint64_t{p.proj().size()});
+    j.value("synapses", totals.plastic_synapses[r]);
     // Deliveries on the plastic projection (each one an on_pre trigger).
     j.value("plastic_synaptic_events", std::uint64_t{c.arrivals});
     j.value("post_spikes", std::uint64_t{c.post_spikes});
@@ -629,25 +768,30 @@ void write_plasticity_figures(json_writer& j, const simulation_run& run, const n
 }
 
 void print_report(const simulation_run& run, const network_spec& spec, const activity_summary& act,
-                  const std::string& output) {
+                  const std::string& output, const run_totals& totals) {
   const auto& net = *run.net;
-  fmt::print("{} neurons, {} synapses, {:.0f} ms simulated\n", net.neurons(), net.synapses(),
-             spec.duration_ms);
+  fmt::print("{} neurons, {} synapses, {:.0f} ms simulated{}\n", net.neurons(), totals.synapses,
+             spec.duration_ms,
+             world_size() > 1 ? fmt::format(" on {} processes", world_size()) : std::string());
   for (const auto p : run.recorded)
     fmt::print("{}", activity_line(net.pop(p).name(), act.populations[p]));
   for (std::size_t r = 0; r < run.plastic.size(); ++r) {
     const auto& p = *run.plastic[r];
-    const auto w = summarize_weights(p);
+    const auto& w = totals.weights[r];
     fmt::print(
         "  plasticity {} ({} on {}): {} updates, weight mean {:.6g} (initially {:.6g}), "
         "range [{:.6g}, {:.6g}]\n",
-        spec.plasticity[r].name, p.rule_name(), p.proj().name(), p.counters().updates, w.mean,
-        run.initial_weights[r].mean, w.min, w.max);
+        spec.plasticity[r].name, p.rule_name(), p.proj().name(), totals.plasticity[r].updates,
+        w.mean, run.initial_weights[r].mean, w.min, w.max);
   }
-  fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB\n",
-             run.build_s, run.sim_s,
-             static_cast<double>(run.sim->counters().synaptic_events) / std::max(run.sim_s, 1e-12),
-             static_cast<double>(peak_rss_bytes()) / (1 << 20));
+  const double sim_s = largest(totals.sim_s);
+  fmt::print("build {:.3f} s, simulate {:.3f} s, {:.3g} synaptic events/s, peak RSS {:.1f} MiB{}\n",
+             largest(totals.build_s), sim_s,
+             static_cast<double>(totals.counters.synaptic_events) / std::max(sim_s, 1e-12),
+             static_cast<double>(*std::max_element(totals.peak_rss_bytes.begin(),
+                                                   totals.peak_rss_bytes.end())) /
+                 (1 << 20),
+             world_size() > 1 ? " (the largest process)" : "");
   fmt::print("wrote {}/summary.json\n", output);
 }
 
@@ -659,6 +803,8 @@ int run_simulate(int argc, char** argv) {
   auto parsed = parse_simulate_options(argc, argv);
   if (!parsed) return 0;
   auto& o = *parsed;
+  check_same_start(argc, argv);
+  check_processes(o);
   // Declared before the registry and the network, so that plugin code
   // outlives every population made from it.
   std::vector<plugin_library> plugins;
@@ -694,7 +840,7 @@ int run_simulate(int argc, char** argv) {
   if (const auto dir = std::filesystem::path(o.checkpoint).parent_path();
       o.has("checkpoint") && !dir.empty())
     std::filesystem::create_directories(dir);
-  std::filesystem::create_directories(o.output);
+  if (is_root()) std::filesystem::create_directories(o.output);
   if (o.has("resume"))
     resume_run(run, o, spec.duration_ms);
   else
@@ -702,14 +848,16 @@ int run_simulate(int argc, char** argv) {
   simulate(run, spec.duration_ms, o);
   write_recordings(run, o);
   const auto act = summarize_activity(run, spec.duration_ms);
+  const run_totals totals = total_figures(run);
+  if (!is_root()) return 0;
   json_writer j;
   j.begin_object();
-  write_run_figures(j, run, spec, act, memory, run.threads);
+  write_run_figures(j, run, spec, act, memory, run.threads, totals);
   write_population_figures(j, run, act);
-  write_plasticity_figures(j, run, spec, o.plastic());
+  write_plasticity_figures(j, run, spec, o.plastic(), totals);
   j.end_object();
   write_file_atomically(std::filesystem::path(o.output) / "summary.json", j.str());
-  print_report(run, spec, act, o.output);
+  print_report(run, spec, act, o.output, totals);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <barrier>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -20,6 +21,15 @@ neuron_block rank_block(std::size_t n, unsigned ranks, unsigned rank) {
 unsigned rank_of(std::size_t n, unsigned ranks, std::uint32_t i) {
   const std::size_t per = std::max<std::size_t>(1, (n + ranks - 1) / ranks);
   return static_cast<unsigned>(i / per);
+}
+
+unsigned launched_processes() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char* v = std::getenv(name); v != nullptr) {
+      const long n = std::strtol(v, nullptr, 10);
+      if (n >= 1) return static_cast<unsigned>(n);
+    }
+  return 1;
 }
 
 namespace {

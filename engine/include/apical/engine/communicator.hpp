@@ -36,6 +36,11 @@ neuron_block rank_block(std::size_t n, unsigned ranks, unsigned rank);
 // The rank holding neuron i of a population of n.
 unsigned rank_of(std::size_t n, unsigned ranks, std::uint32_t i);
 
+// The number of processes a launcher (mpirun of Open MPI or MPICH, or a
+// PMI launcher such as srun) started this program as, read from the
+// environment; 1 when none did.
+unsigned launched_processes();
+
 class communicator {
  public:
   virtual ~communicator() = default;
