@@ -321,7 +321,8 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
       net->connect(p.name, pre, post, p.compartment,
                    make_generator(rule, pre.size(), post.size(), p.p, p.k,
                                   connection_options_of(p, &pre == &post),
-                                  derive_seed(spec.seed, stream::connectivity, k)));
+                                  derive_seed(spec.seed, stream::connectivity, k),
+                                  rank_block(post.size(), ranks, rank)));
     } catch (const parameter_error& e) {
       throw parameter_error(where + ": " + e.what());
     }

@@ -1,4 +1,5 @@
 #include "progress_display.hpp"
+#include "processes.hpp"
 
 #include <unistd.h>
 
@@ -19,7 +20,7 @@ std::string duration_text(double s) {
 }
 
 progress_display::progress_display(std::size_t epochs, std::size_t samples)
-    : tty_(isatty(STDERR_FILENO) != 0), epochs_(epochs), samples_(samples) {}
+    : tty_(isatty(STDERR_FILENO) != 0 && is_root()), epochs_(epochs), samples_(samples) {}
 
 void progress_display::begin_epoch(std::size_t epoch) {
   epoch_ = epoch;

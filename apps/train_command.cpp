@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "apical/engine/error.hpp"
 #include "apical/learning/training/run.hpp"
 #include "commands.hpp"
+#include "processes.hpp"
 #include "progress_display.hpp"
 #include "train_checkpoint.hpp"
 #include "train_config.hpp"
@@ -351,10 +353,12 @@ void train_main(const resolved_run& r, const fs::path& dir, const prepared_data&
     c.seed = cfg.seed;
     c.input_means = prepared.input_means;
     c.history = history;
-    save_checkpoint(c, own_checkpoint);
-    write_metrics_csv(dir / "metrics.csv", run, history);
-    write_metrics_json(dir / "metrics.json", run, history, no_comparison);
-    write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
+    if (is_root()) {  // (every process holds the same weights)
+      save_checkpoint(c, own_checkpoint);
+      write_metrics_csv(dir / "metrics.csv", run, history);
+      write_metrics_json(dir / "metrics.json", run, history, no_comparison);
+      write_accuracy_chart(dir / "accuracy.svg", run, history, no_comparison);
+    }
     progress.clear();
     print_epoch(e, cfg.epochs);
   };
@@ -373,8 +377,18 @@ void train_main(const resolved_run& r, const fs::path& dir, const prepared_data&
 int run_train(int argc, char** argv) {
   auto options = parse_options(argc, argv);
   if (!options) return 0;
+  check_same_start(argc, argv);
+  // Several processes: rank 0 prints and writes the files; the others
+  // print their errors only.
+  if (!is_root() && std::freopen("/dev/null", "w", stdout) == nullptr)
+    throw file_error("cannot silence the standard output of a process other than rank 0");
   const resolved_run r = resolve_run(*options);
   const train_config& cfg = r.config;
+  if (world_size() > 1 && (is_rate(cfg.algo) || !cfg.compare.empty()))
+    throw parameter_error(fmt::format(
+        "train: on {} processes only the microcircuit trains (its batches are shared between "
+        "processes); train {} on one process",
+        world_size(), is_rate(cfg.algo) ? "the reference algorithms" : "the --compare runs"));
   if (options->print_config) {
     std::cout << to_ini(cfg);
     return 0;
@@ -393,7 +407,7 @@ int run_train(int argc, char** argv) {
   const prepared_data prepared{datasets::prepare_inputs(
       data, cfg.input, r.saved ? r.saved->input_means : std::vector<float>{})};
   const run_summary run = summary_of(cfg, prepared);
-  fs::create_directories(dir);
+  if (is_root()) fs::create_directories(dir);
   fmt::print("{} {} on {}: {} training, {} test samples from {} ({:.1f} s)\n", run.algo, run.arch,
              run.dataset, run.train_samples, run.test_samples, data.location.folder.string(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
@@ -406,13 +420,14 @@ int run_train(int argc, char** argv) {
     fmt::print("resuming after epoch {} from {}\n", model->epochs_done(),
                r.checkpoint_file.string());
   }
-  write_file_atomically(dir / "config.ini", to_ini(cfg));
+  if (is_root()) write_file_atomically(dir / "config.ini", to_ini(cfg));
   train_main(r, dir, prepared, run, *model, history);
 
   std::vector<comparison_run> comparisons;
   if (!cfg.compare.empty()) fmt::print("training the comparison runs on the same data\n");
   for (const auto& spec : cfg.compare) comparisons.push_back(compare_run(cfg, spec, data));
 
+  if (!is_root()) return 0;
   write_metrics_csv(dir / "metrics.csv", run, history);
   write_metrics_json(dir / "metrics.json", run, history, comparisons);
   const auto pictures = write_pictures(dir, cfg, run, prepared, *model, history, comparisons);

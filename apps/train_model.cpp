@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "apical/engine/error.hpp"
+#include "processes.hpp"
 
 namespace apical::app {
 
@@ -11,7 +12,9 @@ std::unique_ptr<learning::trainer> make_model(const train_config& c) {
   if (is_rate(c.algo))
     return learning::make_rate_trainer(c.rate_network_settings(), c.rate_trainer_settings(),
                                        schedule);
-  return learning::make_microcircuit_trainer(c.microcircuit_settings(), schedule, c.alignment);
+  auto settings = c.microcircuit_settings();
+  settings.processes = world();  // a batch's pieces shared by every process
+  return learning::make_microcircuit_trainer(settings, schedule, c.alignment);
 }
 
 datasets::loaded_dataset load_training_data(const train_config& c) {

@@ -83,12 +83,23 @@ void draw_indices(std::size_t n, std::size_t k, std::size_t skip, bool multapses
   std::sort(out.begin(), out.end());
 }
 
+// Every target neuron j draws from a stream of its own, rng(derive_seed(base,
+// j)), so that a process of a distributed run draws the synapses onto its
+// own neurons only, and they are those of the whole network (base: the
+// first number of the rule's rng). fixed_outdegree keys its streams by the
+// source instead: its row of k targets is one draw.
+rng stream_of(std::uint64_t base, std::size_t neuron) {
+  return rng(derive_seed(base, neuron));
+}
+
 template <class Emit>
-void gen_all_to_all(std::size_t pre_size, std::size_t post_size, const connection_options& o,
-                    rng& r, Emit&& emit) {
-  for (std::size_t i = 0; i < pre_size; ++i)
-    for (std::size_t j = 0; j < post_size; ++j)
+void gen_all_to_all(std::size_t pre_size, const connection_options& o, std::uint64_t base,
+                    neuron_block targets, Emit&& emit) {
+  for (std::size_t j = targets.begin; j < targets.end; ++j) {
+    rng r = stream_of(base, j);
+    for (std::size_t i = 0; i < pre_size; ++i)
       if (!excluded(i, j, o)) emit(make(i, j, o, r));
+  }
 }
 
 void check_one_to_one(std::size_t pre_size, std::size_t post_size) {
@@ -98,8 +109,12 @@ void check_one_to_one(std::size_t pre_size, std::size_t post_size) {
 }
 
 template <class Emit>
-void gen_one_to_one(std::size_t size, const connection_options& o, rng& r, Emit&& emit) {
-  for (std::size_t i = 0; i < size; ++i) emit(make(i, i, o, r));
+void gen_one_to_one(const connection_options& o, std::uint64_t base, neuron_block targets,
+                    Emit&& emit) {
+  for (std::size_t j = targets.begin; j < targets.end; ++j) {
+    rng r = stream_of(base, j);
+    emit(make(j, j, o, r));
+  }
 }
 
 void check_probability(double p) {
@@ -108,27 +123,28 @@ void check_probability(double p) {
 }
 
 template <class Emit>
-void gen_fixed_probability(std::size_t pre_size, std::size_t post_size, double p,
-                           const connection_options& o, rng& r, Emit&& emit) {
+void gen_fixed_probability(std::size_t pre_size, double p, const connection_options& o,
+                           std::uint64_t base, neuron_block targets, Emit&& emit) {
   if (p == 0.0) return;
-  // Geometric skipping over the pre x post pairs in row-major order: the
-  // cost is proportional to the number of synapses, not of pairs.
+  // Geometric skipping over each target's candidate sources: the cost is
+  // proportional to the number of synapses, not of pairs.
   const double log_q = std::log1p(-p);
-  const std::uint64_t pairs = static_cast<std::uint64_t>(pre_size) * post_size;
-  std::uint64_t idx = 0;
-  while (true) {
-    if (p < 1.0) {
-      double u;
-      do u = r.uniform();
-      while (u == 0.0);
-      const double skip = std::floor(std::log(u) / log_q);
-      if (skip >= static_cast<double>(pairs - idx)) break;
-      idx += static_cast<std::uint64_t>(skip);
+  for (std::size_t j = targets.begin; j < targets.end; ++j) {
+    rng r = stream_of(base, j);
+    std::uint64_t i = 0;
+    while (true) {
+      if (p < 1.0) {
+        double u;
+        do u = r.uniform();
+        while (u == 0.0);
+        const double skip = std::floor(std::log(u) / log_q);
+        if (skip >= static_cast<double>(pre_size - i)) break;
+        i += static_cast<std::uint64_t>(skip);
+      }
+      if (i >= pre_size) break;
+      if (!excluded(i, j, o)) emit(make(i, j, o, r));
+      ++i;
     }
-    if (idx >= pairs) break;
-    const std::size_t i = idx / post_size, j = idx % post_size;
-    if (!excluded(i, j, o)) emit(make(i, j, o, r));
-    ++idx;
   }
 }
 
@@ -150,27 +166,39 @@ void check_outdegree(std::size_t post_size, std::size_t k, const connection_opti
 }
 
 template <class Emit>
-void gen_fixed_indegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
-                        const connection_options& o, rng& r, Emit&& emit) {
+void gen_fixed_indegree(std::size_t pre_size, std::size_t k, const connection_options& o,
+                        std::uint64_t base, neuron_block targets, Emit&& emit) {
   std::vector<std::size_t> sources;
   std::vector<std::uint8_t> seen(pre_size, 0);
-  for (std::size_t j = 0; j < post_size; ++j) {
+  for (std::size_t j = targets.begin; j < targets.end; ++j) {
+    rng r = stream_of(base, j);
     const std::size_t skip = o.same_population && !o.autapses ? j : pre_size;
     draw_indices(pre_size, k, skip, o.multapses, r, sources, seen);
     for (auto i : sources) emit(make(i, j, o, r));
   }
 }
 
+// Keyed by the source: every process draws every row, and keeps the
+// synapses onto `targets`.
 template <class Emit>
 void gen_fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
-                         const connection_options& o, rng& r, Emit&& emit) {
-  std::vector<std::size_t> targets;
+                         const connection_options& o, std::uint64_t base, neuron_block targets,
+                         Emit&& emit) {
+  std::vector<std::size_t> chosen;
   std::vector<std::uint8_t> seen(post_size, 0);
   for (std::size_t i = 0; i < pre_size; ++i) {
+    rng r = stream_of(base, i);
     const std::size_t skip = o.same_population && !o.autapses ? i : post_size;
-    draw_indices(post_size, k, skip, o.multapses, r, targets, seen);
-    for (auto j : targets) emit(make(i, j, o, r));
+    draw_indices(post_size, k, skip, o.multapses, r, chosen, seen);
+    for (auto j : chosen) {
+      const synapse s = make(i, j, o, r);  // drawn whether kept or not
+      if (targets.contains(s.post)) emit(s);
+    }
   }
+}
+
+neuron_block all_of(std::size_t n) {
+  return {0, static_cast<std::uint32_t>(n)};
 }
 
 }  // namespace
@@ -180,7 +208,7 @@ std::vector<synapse> all_to_all(std::size_t pre_size, std::size_t post_size,
   check(o);
   std::vector<synapse> out;
   out.reserve(pre_size * post_size);
-  gen_all_to_all(pre_size, post_size, o, r, [&](const synapse& s) { out.push_back(s); });
+  gen_all_to_all(pre_size, o, r(), all_of(post_size), [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
@@ -188,7 +216,7 @@ std::vector<synapse> one_to_one(std::size_t size, const connection_options& o, r
   check(o);
   std::vector<synapse> out;
   out.reserve(size);
-  gen_one_to_one(size, o, r, [&](const synapse& s) { out.push_back(s); });
+  gen_one_to_one(o, r(), all_of(size), [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
@@ -198,7 +226,8 @@ std::vector<synapse> fixed_probability(std::size_t pre_size, std::size_t post_si
   check_probability(p);
   std::vector<synapse> out;
   out.reserve(static_cast<std::size_t>(static_cast<double>(pre_size * post_size) * p * 1.05) + 16);
-  gen_fixed_probability(pre_size, post_size, p, o, r, [&](const synapse& s) { out.push_back(s); });
+  gen_fixed_probability(pre_size, p, o, r(), all_of(post_size),
+                        [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
@@ -208,7 +237,8 @@ std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size,
   check_indegree(pre_size, k, o);
   std::vector<synapse> out;
   out.reserve(post_size * k);
-  gen_fixed_indegree(pre_size, post_size, k, o, r, [&](const synapse& s) { out.push_back(s); });
+  gen_fixed_indegree(pre_size, k, o, r(), all_of(post_size),
+                     [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
@@ -218,7 +248,8 @@ std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size
   check_outdegree(post_size, k, o);
   std::vector<synapse> out;
   out.reserve(pre_size * k);
-  gen_fixed_outdegree(pre_size, post_size, k, o, r, [&](const synapse& s) { out.push_back(s); });
+  gen_fixed_outdegree(pre_size, post_size, k, o, r(), all_of(post_size),
+                      [&](const synapse& s) { out.push_back(s); });
   return out;
 }
 
@@ -237,36 +268,37 @@ connection_rule parse_connection_rule(std::string_view name) {
 synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
                                  double p, std::size_t k, const connection_options& o,
                                  std::uint64_t seed) {
+  return make_generator(rule, pre_size, post_size, p, k, o, seed, all_of(post_size));
+}
+
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                 double p, std::size_t k, const connection_options& o,
+                                 std::uint64_t seed, neuron_block targets) {
   check(o);
+  targets.end = std::min(targets.end, static_cast<std::uint32_t>(post_size));
+  targets.begin = std::min(targets.begin, targets.end);
+  // The rule's first number, as the list builders draw it from their rng.
+  const std::uint64_t base = rng(seed)();
   switch (rule) {
     case connection_rule::all_to_all:
-      return [=](const synapse_sink& emit) {
-        rng r(seed);
-        gen_all_to_all(pre_size, post_size, o, r, emit);
-      };
+      return [=](const synapse_sink& emit) { gen_all_to_all(pre_size, o, base, targets, emit); };
     case connection_rule::one_to_one:
       check_one_to_one(pre_size, post_size);
-      return [=](const synapse_sink& emit) {
-        rng r(seed);
-        gen_one_to_one(pre_size, o, r, emit);
-      };
+      return [=](const synapse_sink& emit) { gen_one_to_one(o, base, targets, emit); };
     case connection_rule::fixed_probability:
       check_probability(p);
       return [=](const synapse_sink& emit) {
-        rng r(seed);
-        gen_fixed_probability(pre_size, post_size, p, o, r, emit);
+        gen_fixed_probability(pre_size, p, o, base, targets, emit);
       };
     case connection_rule::fixed_indegree:
       check_indegree(pre_size, k, o);
       return [=](const synapse_sink& emit) {
-        rng r(seed);
-        gen_fixed_indegree(pre_size, post_size, k, o, r, emit);
+        gen_fixed_indegree(pre_size, k, o, base, targets, emit);
       };
     case connection_rule::fixed_outdegree:
       check_outdegree(post_size, k, o);
       return [=](const synapse_sink& emit) {
-        rng r(seed);
-        gen_fixed_outdegree(pre_size, post_size, k, o, r, emit);
+        gen_fixed_outdegree(pre_size, post_size, k, o, base, targets, emit);
       };
   }
   throw parameter_error("unknown connection rule");

@@ -224,6 +224,11 @@ void microcircuit_params::validate() const {
         "microcircuit: parameter 'threads' is {}; expected 1 with schedule 'online' (every "
         "update depends on all earlier events)",
         threads));
+  if (schedule == update_schedule::online && processes && processes->size() > 1)
+    throw parameter_error(fmt::format(
+        "microcircuit: schedule 'online' runs on one process, not {} (every update depends on "
+        "all earlier events); use schedule 'mini_batch'",
+        processes->size()));
 }
 
 }  // namespace apical::learning

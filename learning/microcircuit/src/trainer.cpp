@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <numeric>
 #include <string_view>
@@ -217,7 +218,10 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
     for (std::size_t w = 0; w < L; ++w) a.net_error.emplace_back(B, params_.layer_sizes[w + 1]);
     a.window_ms = params_.window_ms;
   }
-  std::atomic<std::size_t> next{0};
+  // Of several processes, this one simulates its share of the pieces.
+  const auto [first_piece, last_piece] = my_pieces(pieces);
+  const std::size_t my_samples = last_piece * B / pieces - first_piece * B / pieces;
+  std::atomic<std::size_t> next{first_piece};
   std::mutex progress_mutex;
   std::size_t done = 0, correct = 0;  // guarded by progress_mutex
   pool_->run(pool_->threads(), [&](std::size_t, std::size_t worker) {
@@ -226,7 +230,7 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
       runner.load(weights_, feedback_signed_, thresholds_);
       runner_version_[worker] = weights_version_;
     }
-    for (std::size_t c; (c = next.fetch_add(1)) < pieces;) {
+    for (std::size_t c; (c = next.fetch_add(1)) < last_piece;) {
       const std::size_t begin = c * B / pieces, end = (c + 1) * B / pieces;
       std::span<matrix> dw;
       if (learn) {
@@ -280,10 +284,13 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
         const std::lock_guard lock(progress_mutex);
         done += end - begin;
         for (std::size_t s = begin; s < end; ++s) correct += out.outcomes[s].correct() ? 1 : 0;
-        on_progress(done, correct);
+        // Several processes: this one's share, scaled to the batch.
+        on_progress(done * B / std::max<std::size_t>(my_samples, 1),
+                    correct * B / std::max<std::size_t>(my_samples, 1));
       }
     }
   });
+  share_pieces(pieces, learn, out);
   if (!learn) return;
   for (std::size_t w = 0; w + 1 < L; ++w) {
     batch_tally_[w].clear();
@@ -305,6 +312,71 @@ void microcircuit_trainer::run_batch(dataset_view data, std::span<const std::siz
       }
     }
   });
+}
+
+std::pair<std::size_t, std::size_t> microcircuit_trainer::my_pieces(std::size_t pieces) const {
+  if (!params_.processes) return {0, pieces};
+  const std::size_t r = params_.processes->rank(), n = params_.processes->size();
+  return {r * pieces / n, (r + 1) * pieces / n};
+}
+
+namespace {
+// Appends the bytes of `values` to `out`, or reads them back from `in`.
+template <class T>
+void put(std::vector<std::byte>& out, std::span<const T> values) {
+  const auto bytes = std::as_bytes(values);
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+template <class T>
+void take(const std::byte*& in, std::span<T> values) {
+  std::memcpy(values.data(), in, values.size_bytes());
+  in += values.size_bytes();
+}
+}  // namespace
+
+void microcircuit_trainer::share_pieces(std::size_t pieces, bool learn, batch_result& out) {
+  communicator* comm = params_.processes;
+  if (!comm || comm->size() <= 1) return;
+  const std::size_t B = out.outcomes.size();
+  const std::size_t L = num_layers();
+  // One piece's part, written or read in this order by every process.
+  const auto visit = [&](std::size_t c, auto&& f) {
+    const std::size_t begin = c * B / pieces, end = (c + 1) * B / pieces;
+    if (learn) {
+      for (auto& m : chunk_dw_[c]) f(m.values());
+      for (auto& t : chunk_tally_[c]) {
+        f(std::span(t.spikes));
+        f(std::span(t.samples_fired));
+      }
+    }
+    f(std::span(out.outcomes).subspan(begin, end - begin));
+    f(std::span(out.stats).subspan(begin, end - begin));
+    if (out.activity) {
+      auto& a = *out.activity;
+      const auto rows = [&](matrix& m) {
+        f(std::span(m.row(begin), (end - begin) * m.cols()));
+      };
+      for (auto& m : a.counts) rows(m);
+      rows(a.output_error);
+      for (std::size_t w = 0; w < L; ++w) rows(a.net_error[w]);
+    }
+  };
+  std::vector<std::byte> mine, all;
+  std::vector<std::size_t> offsets;
+  const auto [first, last] = my_pieces(pieces);
+  for (std::size_t c = first; c < last; ++c)
+    visit(c, [&mine](auto values) {
+      put(mine, std::span<const typename decltype(values)::element_type>(values));
+    });
+  comm->all_gather(mine, all, offsets);
+  for (unsigned r = 0; r < comm->size(); ++r) {
+    if (r == comm->rank()) continue;
+    const std::byte* in = all.data() + offsets[r];
+    const std::size_t from = r * pieces / comm->size(), to = (r + 1) * pieces / comm->size();
+    for (std::size_t c = from; c < to; ++c) visit(c, [&in](auto values) { take(in, values); });
+    if (in != all.data() + offsets[r + 1])
+      throw std::logic_error("microcircuit: a process sent a batch of another shape");
+  }
 }
 
 void microcircuit_trainer::set_learning_rate(double eta) {

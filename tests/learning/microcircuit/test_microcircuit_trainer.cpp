@@ -6,8 +6,11 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <thread>
 #include <vector>
 
+#include "apical/engine/communicator.hpp"
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/learning/microcircuit/trainer.hpp"
@@ -111,6 +114,48 @@ TEST_CASE("same seed, same weights after training, for 1 and 2 threads") {
     CHECK(!(one.weights(0) == learning::initial_weights(p)[0]));  // it did learn
     CHECK(one.evaluate(train.view()).correct == two.evaluate(train.view()).correct);
   }
+}
+
+TEST_CASE("same weights when processes share the batches, for 2 and 3 processes") {
+  // Processes as threads of this one (local_group), each with a trainer of
+  // its own, as MPI ranks would be; homeostasis on, so that the spike
+  // tallies travel too.
+  const gaussian_task train(train_count / 4, 1), test(test_count / 4, 2);
+  auto p = task_params();
+  p.homeostasis_rate_mv = 0.05;
+  p.chunks = 5;  // more pieces than processes, not a multiple
+  learning::microcircuit_trainer one(p);
+  const auto m1 = one.train(train.view(), test.view(), 1);
+  for (const unsigned ranks : {2u, 3u}) {
+    CAPTURE(ranks);
+    apical::local_group group(ranks);
+    std::vector<std::unique_ptr<learning::microcircuit_trainer>> trainers(ranks);
+    std::vector<learning::microcircuit_epoch_metrics> metrics(ranks);
+    {
+      std::vector<std::jthread> workers;
+      for (unsigned r = 0; r < ranks; ++r)
+        workers.emplace_back([&, r] {
+          auto q = p;
+          q.processes = &group.member(r);
+          trainers[r] = std::make_unique<learning::microcircuit_trainer>(q);
+          metrics[r] = trainers[r]->train(train.view(), test.view(), 1)[0];
+        });
+    }
+    for (unsigned r = 0; r < ranks; ++r) {
+      CHECK(same_weights(one, *trainers[r]));
+      CHECK(trainers[r]->threshold_offsets() == one.threshold_offsets());
+      CHECK(metrics[r].train_error == m1[0].train_error);
+      CHECK(metrics[r].test_accuracy == m1[0].test_accuracy);
+      CHECK(metrics[r].hidden_spikes == m1[0].hidden_spikes);
+    }
+  }
+  auto q = p;
+  apical::local_group pair(2);
+  q.processes = &pair.member(0);
+  q.schedule = learning::update_schedule::online;
+  q.momentum = 0.0;
+  CHECK_THROWS_WITH_AS(learning::microcircuit_trainer{q}, doctest::Contains("runs on one process"),
+                       apical::parameter_error);
 }
 
 TEST_CASE("per-sample and online schedules learn the task too") {

@@ -2,12 +2,20 @@
 // Connectivity builders: they produce synapse lists for projection's
 // constructor. All random rules draw from the rng they are given (by
 // convention the stream derive_seed(seed, stream::connectivity, k) of the
-// k-th projection), so a network is a pure function of its seed.
+// k-th projection), so a network is a pure function of its seed. Its first
+// number is the base of one stream per target neuron j,
+// derive_seed(base, j), from which the synapses onto j are drawn (their
+// sources, weights and delays): a process of a distributed run draws those
+// onto its own neurons only (make_generator's `targets`), and they are the
+// same as in the whole network. fixed_outdegree draws a source's k targets
+// at once, so its streams are keyed by the source, and every process draws
+// every row.
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "apical/engine/communicator.hpp"
 #include "apical/engine/projection.hpp"
 #include "apical/engine/random.hpp"
 
@@ -64,6 +72,10 @@ connection_rule parse_connection_rule(std::string_view name);
 synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
                                  double p, std::size_t k, const connection_options& o,
                                  std::uint64_t seed);
+// The same, drawing only the synapses onto the neurons `targets` of post.
+synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
+                                 double p, std::size_t k, const connection_options& o,
+                                 std::uint64_t seed, neuron_block targets);
 
 // The shape of the projection make_generator(rule, ...) would freeze, from
 // the rule alone (nothing generated), for estimating memory before a build.

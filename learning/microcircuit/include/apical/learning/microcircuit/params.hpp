@@ -104,6 +104,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apical/engine/communicator.hpp"
 #include "apical/engine/spike_raster.hpp"
 #include "apical/learning/reference/feedback.hpp"
 #include "apical/models/two_compartment.hpp"
@@ -205,6 +206,11 @@ struct microcircuit_params {
 
   // Empty: the built-in encoder (input_rate_hz, coding).
   input_encoder encoder;
+
+  // Not a setting but where the work runs: the processes that share each
+  // batch's pieces (communicator.hpp; null: this process alone). Every
+  // process makes the same calls; the weights do not depend on it.
+  communicator* processes = nullptr;
 
   // Throws parameter_error naming the first field out of its domain and what
   // was expected.

@@ -35,7 +35,12 @@
 // loaded at batch start), its samples in order, into the piece's own dW
 // buffer. The buffers are then added in piece order. A sample's simulation
 // depends only on the weights, the sample and its seed, so the weights after
-// training are bit-identical for any number of threads.
+// training are bit-identical for any number of threads. Several processes
+// (params.processes) share the pieces: process r of R simulates pieces
+// [r P / R, (r + 1) P / R) of the P, then every process receives every
+// piece's dW, activity counts and outcomes (communicator::all_gather) and
+// adds them in piece order as one process does: the weights are
+// bit-identical for any number of processes too.
 //
 // Seeds. Epoch e (counted over every train_epoch call) visits the samples in
 // the order of rng(derive_seed(seed, stream::training, e)) and encodes
@@ -224,6 +229,12 @@ class microcircuit_trainer {
   void stabilise();
   void train_online(dataset_view data, std::span<const std::size_t> order, std::uint64_t seed,
                     microcircuit_epoch_metrics& m);
+  // The pieces [first, last) of `pieces` that this process simulates.
+  std::pair<std::size_t, std::size_t> my_pieces(std::size_t pieces) const;
+  // After a batch's pieces ran on several processes: every process's
+  // pieces into this one's buffers (their dW and tallies when `learn`, the
+  // samples' outcomes, statistics and activity).
+  void share_pieces(std::size_t pieces, bool learn, batch_result& out);
 
   microcircuit_params params_;
   std::vector<matrix> weights_;
