@@ -844,7 +844,7 @@ int run_simulate(int argc, char** argv) {
   if (o.has("resume"))
     resume_run(run, o, spec.duration_ms);
   else
-    run.output->start();
+    run.output->start(!o.has("checkpoint"));
   simulate(run, spec.duration_ms, o);
   write_recordings(run, o);
   const auto act = summarize_activity(run, spec.duration_ms);

@@ -52,7 +52,8 @@ std::uint8_t spike_output::kind() const {
 
 std::filesystem::path spike_output::file() const {
   const auto name = spikes_file_name(*format_);
-  return dir_ / (*format_ == spikes_format::csv ? name : name + ".records");
+  if (*format_ != spikes_format::csv) return dir_ / (name + ".records");
+  return dir_ / (staged_ ? name + ".part" : name);
 }
 
 void spike_output::open(const char* mode) {
@@ -70,11 +71,14 @@ void spike_output::write(const std::string& bytes) {
   hash_ = fnv1a(bytes, hash_);
 }
 
-void spike_output::start() {
+void spike_output::start(bool staged) {
   length_ = 0;
   hash_ = fnv1a_basis;
   spikes_ = 0;
   if (!format_) return;
+  // An earlier run's complete file would pose as this run's.
+  std::filesystem::remove(dir_ / spikes_file_name(*format_));
+  staged_ = staged;
   open("wb");
   if (*format_ == spikes_format::csv) write(std::string(spikes_csv_header));
 }
@@ -176,7 +180,13 @@ void spike_output::finish(bool keep_records) {
     throw file_error(fmt::format("{}: write failed: {}", file().string(), std::strerror(errno)));
   std::fclose(f_);
   f_ = nullptr;
-  if (*format_ != spikes_format::sonata) return;
+  if (*format_ != spikes_format::sonata) {
+    if (staged_) {
+      std::filesystem::rename(file(), dir_ / spikes_file_name(*format_));
+      staged_ = false;
+    }
+    return;
+  }
   std::vector<recorded_spike> spikes(spikes_);
   std::ifstream in(file(), std::ios::binary);
   for (auto& s : spikes) {

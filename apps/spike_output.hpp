@@ -6,7 +6,9 @@
 // checkpoint keeps the file's length and a hash of its bytes, and a resumed
 // run cuts the file back to that length and appends.
 //
-// CSV: DIR/spikes.csv grows row by row. SONATA (HDF5) is written whole at
+// CSV: DIR/spikes.csv grows row by row; a run without checkpoints writes
+// it as DIR/spikes.csv.part and renames it at the end, so that a run that
+// stops early leaves no spikes.csv that looks complete. SONATA (HDF5) is written whole at
 // the end, from DIR/spikes.h5.records, 16-byte records (time_ms as double,
 // population as u32, neuron as u32) appended as the run goes; the records
 // file is removed at the end unless checkpoints refer to it.
@@ -36,8 +38,9 @@ class spike_output {
   spike_output(const spike_output&) = delete;
   spike_output& operator=(const spike_output&) = delete;
 
-  // Starts a new file (an existing one is replaced).
-  void start();
+  // Starts a new file (an existing one is replaced). `staged`: written
+  // under a temporary name until finish() (runs without checkpoints).
+  void start(bool staged);
   // Appends the recorder's spikes and empties it.
   void append(spike_recorder& recorder);
   // Hands what was appended to the system (flush; throws file_error), and
@@ -70,6 +73,7 @@ class spike_output {
   std::optional<spikes_format> format_;
   std::filesystem::path dir_;
   std::FILE* f_ = nullptr;
+  bool staged_ = false;
   std::uint64_t length_ = 0, hash_ = 0, spikes_ = 0;
   std::vector<activity_accumulator> activity_;  // per population of the network
   std::string buffer_;

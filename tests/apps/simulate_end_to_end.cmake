@@ -118,3 +118,18 @@ execute_process(COMMAND ${APICAL} simulate --config ${OUT}/missing.ini
 if(rc EQUAL 0 OR NOT err MATCHES "missing.ini")
   message(FATAL_ERROR "a missing config was not reported: rc=${rc} ${err}")
 endif()
+
+# A run that stops early (here killed by a timeout) leaves its spikes under
+# spikes.csv.part, not a spikes.csv that looks complete; a finished run
+# leaves no .part behind.
+if(EXISTS ${OUT}/spikes.csv.part)
+  message(FATAL_ERROR "a finished run left spikes.csv.part")
+endif()
+file(REMOVE_RECURSE ${OUT}/stopped)
+execute_process(COMMAND ${APICAL} simulate --config ${CONFIG} --duration 10000000
+                        --output ${OUT}/stopped
+                TIMEOUT 2 RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(rc EQUAL 0 OR EXISTS ${OUT}/stopped/spikes.csv OR EXISTS ${OUT}/stopped/summary.json
+   OR NOT EXISTS ${OUT}/stopped/spikes.csv.part)
+  message(FATAL_ERROR "a stopped run (rc ${rc}) left a spikes.csv or summary.json, or no .part")
+endif()
