@@ -13,7 +13,7 @@ from pyNN import common, recording
 from pyNN.parameters import ParameterSpace, simplify
 from pyNN.random import RandomDistribution
 
-from . import simulator
+from . import electrodes, simulator
 from .simulator import state
 
 
@@ -248,6 +248,9 @@ class Population(common.Population):
         columns = dict(params)
         if v is not None:
             columns["v_init"] = v
+        currents = electrodes.initial_currents(self)
+        if currents is not None:
+            columns["i_inj_init"] = currents
         names = sorted(columns)
         if not names:
             return [np.arange(self.size)], [{}], shared_v
@@ -269,7 +272,10 @@ class Population(common.Population):
             name = self._apical_name if len(groups) == 1 else f"{self._apical_name}_{g}"
             values = dict(values)
             v = values.pop("v_init", None)
+            current = values.pop("i_inj_init", 0.0)
             model, apical_params = self.celltype.apical_model(values)
+            if current != 0:
+                apical_params.update(electrodes.initial_parameter(model, values, current))
             if shared_v:
                 apical_params.update(shared_v)
             elif v is not None:
