@@ -609,3 +609,46 @@ def test_current_source_errors_name_the_field():
         sim.DCSource(amplitude=1.0).inject_into(sim.Population(1, sim.IF_curr_delta()))
     with pytest.raises(TypeError, match="spike source"):
         sim.Population(1, sim.SpikeSourceArray()).inject(sim.DCSource(amplitude=1.0))
+
+
+def test_current_sources_on_part_of_a_population_from_time_0_and_before_min_delay():
+    # A current from 0 is a parameter of the cells (the population splits);
+    # a change before min_delay comes with a shorter delay.
+    sim.setup(timestep=0.1, min_delay=1.0)
+    p = sim.Population(4, sim.IF_cond_exp(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    sim.DCSource(amplitude=0.1, start=0.0, stop=30.0).inject_into(p[1:3])
+    sim.StepCurrentSource(times=[0.45, 20.0], amplitudes=[0.2, -0.05]).inject_into(p[2:])
+    sim.run(50.0)
+    t, v = v_trace(p)
+    r = LIF["tau_m"] / LIF["cm"]
+    expected = [relaxed_v([], [], t, r),
+                relaxed_v([0.0, 30.0], [0.1, 0.0], t, r),
+                relaxed_v([0.0, 0.45, 20.0, 30.0], [0.1, 0.3, 0.05, -0.05], t, r),
+                relaxed_v([0.45, 20.0], [0.2, -0.05], t, r)]
+    assert np.max(np.abs(v - np.column_stack(expected))) < 1e-11
+
+
+def test_current_sources_give_the_same_spikes_on_any_number_of_threads(monkeypatch):
+    build = apical.Network.build  # two threads even for a network this small
+    monkeypatch.setattr(apical.Network, "build",
+                        lambda net, **kw: build(net, force_threads=True, **kw))
+
+    def spikes(threads):
+        sim.setup(timestep=0.1, min_delay=0.5, rng_seed=2, threads=threads)
+        cells = sim.Population(40, sim.IF_curr_exp(**LIF))
+        drive = sim.Population(40, sim.SpikeSourcePoisson(rate=200.0))
+        sim.Projection(drive, cells, sim.OneToOneConnector(),
+                       sim.StaticSynapse(weight=0.5, delay=0.5))
+        sim.Projection(cells, cells, sim.FixedProbabilityConnector(0.1),
+                       sim.StaticSynapse(weight=0.2, delay=1.0))
+        sim.NoisyCurrentSource(mean=0.3, stdev=0.2, stop=200.0, dt=1.0).inject_into(cells)
+        sim.DCSource(amplitude=0.1, start=50.0, stop=150.0).inject_into(cells[:20])
+        cells.record("spikes")
+        sim.run(200.0)
+        return spike_times(cells)
+
+    one, two = spikes(1), spikes(2)
+    assert sum(len(s) for s in one) > 100
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
