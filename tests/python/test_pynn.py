@@ -652,3 +652,23 @@ def test_current_sources_give_the_same_spikes_on_any_number_of_threads(monkeypat
     one, two = spikes(1), spikes(2)
     assert sum(len(s) for s in one) > 100
     assert all(np.array_equal(a, b) for a, b in zip(one, two))
+
+
+def test_current_source_parameters_are_read_and_set_before_the_run():
+    p = sim.Population(1, sim.IF_curr_exp(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    dc = sim.DCSource(amplitude=0.1, start=5.0)
+    step = sim.StepCurrentSource(times=[1.0, 2.0], amplitudes=[0.1, 0.2])
+    assert dc.amplitude == 0.1 and dc.stop == 1e12 and list(step.times) == [1.0, 2.0]
+    p.inject(dc)
+    dc.amplitude = 0.3
+    step.set_parameters(times=[10.0], amplitudes=[-0.1])
+    p.inject(step)
+    assert dc.get_parameters() == {"amplitude": 0.3, "start": 5.0, "stop": 1e12}
+    sim.run(20.0)
+    t, v = v_trace(p)
+    expected = relaxed_v([5.0, 10.0], [0.3, 0.2], t, LIF["tau_m"] / LIF["cm"])
+    assert np.max(np.abs(v[:, 0] - expected)) < 1e-11
+    with pytest.raises(NotImplementedError, match="DCSource parameters"):
+        dc.amplitude = 0.5

@@ -77,6 +77,11 @@ class _CurrentSource(StandardCurrentSource):
         return ParameterSpace({n: Sequence(v) if isinstance(v, np.ndarray) else v
                                for n, v in self._native.items()}, self.get_schema(), shape=(1,))
 
+    def get_parameters(self):
+        """The parameters (PyNN's names and units): numbers, and arrays for a
+        StepCurrentSource's times and amplitudes, as pyNN.brian2 gives them."""
+        return {n: v.copy() if isinstance(v, np.ndarray) else v for n, v in self._native.items()}
+
     def _fail(self, what):
         raise ValueError(f"{type(self).__name__}: {what}")
 
