@@ -295,21 +295,22 @@ def add_to(net):
     trains, pre, post, amps, delays = [], [], [], [], []
     for indices, cells in sorted(groups.items()):
         times, total = _total(indices, state.horizon_ms)
-        for t, a in zip(times, total):
-            if t == 0:
-                continue
-            s, d = _spike_and_delay(float(t), state.min_delay)
-            trains.append(np.array([s]))
-            pre.extend([len(trains) - 1] * len(cells))
-            post.extend(cells)
-            amps.extend([a] * len(cells))
-            delays.extend([d] * len(cells))
+        later = times > 0
+        spikes = [_spike_and_delay(float(t), state.min_delay) for t in times[later]]
+        if not spikes:
+            continue
+        k = len(trains) + np.arange(len(spikes))  # the source neuron of each change
+        trains.extend(np.array([s]) for s, _ in spikes)
+        pre.append(np.repeat(k, len(cells)))
+        post.append(np.tile(np.asarray(cells, dtype=np.int64), len(spikes)))
+        amps.append(np.repeat(total[later], len(cells)))
+        delays.append(np.repeat([d for _, d in spikes], len(cells)))
     if not trains:
         return
     net.population(_SOURCE_POPULATION, len(trains), "spike_time_source")
     net.set_spike_times(_SOURCE_POPULATION, trains)
-    pre, post = np.asarray(pre), np.asarray(post, dtype=np.int64)
-    amps, delays = np.asarray(amps), np.asarray(delays)
+    pre, post = np.concatenate(pre), np.concatenate(post)
+    amps, delays = np.concatenate(amps), np.concatenate(delays)
     part_of, local = state.part_of[post], state.local_of[post]
     for k in np.unique(part_of):
         part = state.parts[k]
