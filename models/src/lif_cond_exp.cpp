@@ -99,7 +99,7 @@ double lif_cond_exp::sup_bound(const derived& d, double y_a, double k_e_hi, doub
   }
 }
 
-void lif_cond_exp::advance_at(state& s, const derived& d, double from_ms, double to_ms) {
+void lif_cond_exp::advance(state& s, const derived& d, double from_ms, double to_ms) {
   const auto& p = d.p;
   if (from_ms < s.ref_until_ms) {
     const double until = std::min(to_ms, s.ref_until_ms);
@@ -183,11 +183,11 @@ struct crossing_search {
 
 }  // namespace
 
-spike_prediction lif_cond_exp::predict_at(const state& s, const derived& d, double t_ms) {
+spike_prediction lif_cond_exp::predict(const state& s, const derived& d, double t_ms) {
   if (t_ms < s.ref_until_ms) {
     state start = s;
-    advance_at(start, d, t_ms, s.ref_until_ms);
-    return predict_at(start, d, s.ref_until_ms);
+    advance(start, d, t_ms, s.ref_until_ms);
+    return predict(start, d, s.ref_until_ms);
   }
   const double y0 = s.v_mv - d.e_rest_mv;
   if (y0 >= d.theta) return {t_ms, true};

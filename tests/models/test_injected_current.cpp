@@ -1,5 +1,5 @@
-// The injected current of lif_exp and lif_cond_exp (compartments 1-3, see
-// lif_common.hpp): a piecewise-constant current against the closed form of
+// The injected current of lif_exp_injected and lif_cond_exp_injected
+// (compartments 1-3, see lif_common.hpp): a piecewise-constant current against the closed form of
 // a leaky membrane with a constant drive, written out here.
 #include <cmath>
 #include <cstdint>
@@ -18,8 +18,8 @@
 using namespace apical;
 using models::injected;
 using models::injection_weights;
-using models::lif_cond_exp;
-using models::lif_exp;
+using models::lif_cond_exp_injected;
+using models::lif_exp_injected;
 
 namespace {
 
@@ -77,6 +77,11 @@ double largest_error(network& net, double until_ms, F v_of) {
 
 }  // namespace
 
+// The models without the current keep a neuron's state and the engine's
+// bookkeeping of it in one cache line.
+static_assert(sizeof(models::lif_exp::state) == 32);
+static_assert(sizeof(models::lif_cond_exp::state) == 32);
+
 TEST_CASE("injection_weights: three floats that sum back to the double exactly") {
   rng r(7);
   for (int k = 0; k < 100000; ++k) {
@@ -85,16 +90,30 @@ TEST_CASE("injection_weights: three floats that sum back to the double exactly")
     REQUIRE(injected(w[0], w[1], w[2]) == x);
   }
   // And in any order of arrival: each input sets its own part.
-  lif_exp::state s;
+  lif_exp_injected::state s;
   const auto w = injection_weights(0.1);
-  lif_exp::receive(s, {}, 3, w[2], 0.0);
-  lif_exp::receive(s, {}, 1, w[0], 0.0);
-  lif_exp::receive(s, {}, 2, w[1], 0.0);
+  lif_exp_injected::receive(s, {}, 3, w[2], 0.0);
+  lif_exp_injected::receive(s, {}, 1, w[0], 0.0);
+  lif_exp_injected::receive(s, {}, 2, w[1], 0.0);
   CHECK(injected(s.inj_hi_mv, s.inj_mid_mv, s.inj_lo_mv) == 0.1);
 }
 
-TEST_CASE("lif_exp: a step current moves V along the closed form, changes at exact times") {
-  const lif_exp::parameters p{.e_l_mv = -70, .v_th_mv = 0, .v_reset_mv = -80};
+// The parameters of the injected models, from those of lif_exp and
+// lif_cond_exp.
+template <class Model, class Base>
+typename Model::parameters with_current(const Base& base, double i_inj_init) {
+  typename Model::parameters p;
+  static_cast<Base&>(p) = base;
+  if constexpr (requires { p.i_inj_init_mv; })
+    p.i_inj_init_mv = i_inj_init;
+  else
+    p.i_inj_init_pa = i_inj_init;
+  return p;
+}
+
+TEST_CASE("lif_exp_injected: a step current moves V along the closed form, at exact times") {
+  const auto p = with_current<lif_exp_injected>(
+      models::lif_exp_parameters{.e_l_mv = -70, .v_th_mv = 0, .v_reset_mv = -80}, 0.0);
   // Many changes (a noisy current): the applied current stays exact, with
   // no drift from accumulated differences.
   schedule s{{5.0, 12.5, 30.0}, {3.7, -2.25, 11.0}};
@@ -104,28 +123,29 @@ TEST_CASE("lif_exp: a step current moves V along the closed form, changes at exa
     s.x.push_back(5.0 + 3.0 * r.normal());
   }
   network net;
-  auto& n = net.add_population<lif_exp>("N", 2, p);
+  auto& n = net.add_population<lif_exp_injected>("N", 2, p);
   inject(net, n, s, 0.5);
   CHECK(largest_error(net, 95.0, [&](double u) { return relaxed(-70, 20, -70, s, u); }) < 1e-12);
   CHECK(injected(n.state_value(0, 4, 95.0), n.state_value(0, 5, 95.0), n.state_value(0, 6, 95.0)) ==
         s.x.back());
 }
 
-TEST_CASE("lif_exp: a DC step above threshold fires at the first-passage times") {
+TEST_CASE("lif_exp_injected: a DC step above threshold fires at the first-passage times") {
   // From rest, a current x from t_on moves the rest to E = E_L + x above
   // V_th: the first spike comes after tau_m ln(x / (E - V_th)), the next
   // ones every t_ref + tau_m ln((E - V_reset) / (E - V_th)); none after the
   // current stops at t_off (V starts below threshold and falls).
-  const lif_exp::parameters p{.tau_m_ms = 20,
-                              .e_l_mv = -65,
-                              .v_th_mv = -50,
-                              .v_reset_mv = -70,
-                              .t_ref_ms = 2,
-                              .v_init_min_mv = -65,
-                              .v_init_max_mv = -65};
+  const auto p = with_current<lif_exp_injected>(models::lif_exp_parameters{.tau_m_ms = 20,
+                                                                           .e_l_mv = -65,
+                                                                           .v_th_mv = -50,
+                                                                           .v_reset_mv = -70,
+                                                                           .t_ref_ms = 2,
+                                                                           .v_init_min_mv = -65,
+                                                                           .v_init_max_mv = -65},
+                                                0.0);
   const double x = 40.0, t_on = 10.0, t_off = 150.0, e = p.e_l_mv + x;
   network net;
-  auto& n = net.add_population<lif_exp>("N", 1, p);
+  auto& n = net.add_population<lif_exp_injected>("N", 1, p);
   inject(net, n, {{t_on, t_off}, {x, 0.0}}, 0.25);
   simulator sim(net);
   spike_recorder rec(sim, {0});
@@ -139,34 +159,36 @@ TEST_CASE("lif_exp: a DC step above threshold fires at the first-passage times")
           doctest::Approx(first + static_cast<double>(k) * period).epsilon(1e-13));
 }
 
-TEST_CASE("lif_exp: i_inj_init_mv is the current from time 0") {
-  const lif_exp::parameters p{.e_l_mv = -70, .v_th_mv = 0, .i_inj_init_mv = 6.5};
+TEST_CASE("lif_exp_injected: i_inj_init_mv is the current from time 0") {
+  const auto p =
+      with_current<lif_exp_injected>(models::lif_exp_parameters{.e_l_mv = -70, .v_th_mv = 0}, 6.5);
   network net;
-  auto& n = net.add_population<lif_exp>("N", 1, p);
+  auto& n = net.add_population<lif_exp_injected>("N", 1, p);
   inject(net, n, {{20.0}, {0.0}}, 0.1);
   const schedule s{{0.0, 20.0}, {6.5, 0.0}};
   CHECK(largest_error(net, 40.0, [&](double u) { return relaxed(-70, 20, -70, s, u); }) < 1e-12);
 }
 
-TEST_CASE("lif_cond_exp: an injected current adds to i_offset, with exact first passages") {
+TEST_CASE("lif_cond_exp_injected: the current adds to i_offset, exact first passages") {
   // Without conductances V relaxes to E_L + (I_offset + I_inj) tau_m / C.
-  const lif_cond_exp::parameters p{.tau_m_ms = 20,
-                                   .c_m_pf = 250,
-                                   .e_l_mv = -65,
-                                   .v_th_mv = -50,
-                                   .v_reset_mv = -70,
-                                   .t_ref_ms = 2,
-                                   .i_offset_pa = 100,
-                                   .v_init_min_mv = -65,
-                                   .v_init_max_mv = -65,
-                                   .i_inj_init_pa = -50};
+  const auto p =
+      with_current<lif_cond_exp_injected>(models::lif_cond_exp::parameters{.tau_m_ms = 20,
+                                                                           .c_m_pf = 250,
+                                                                           .e_l_mv = -65,
+                                                                           .v_th_mv = -50,
+                                                                           .v_reset_mv = -70,
+                                                                           .t_ref_ms = 2,
+                                                                           .i_offset_pa = 100,
+                                                                           .v_init_min_mv = -65,
+                                                                           .v_init_max_mv = -65},
+                                          -50.0);
   const double r_mohm = p.tau_m_ms / p.c_m_pf;  // mV per pA
   const schedule pa{{30.0, 60.0, 200.0}, {-100.0, 300.0, 0.0}};
   const double e_l = p.e_l_mv + p.i_offset_pa * r_mohm;                 // without injection
   const schedule until_60{{0.0, 30.0}, {-50 * r_mohm, -100 * r_mohm}};  // in mV
   {
     network net;
-    auto& n = net.add_population<lif_cond_exp>("N", 1, p);
+    auto& n = net.add_population<lif_cond_exp_injected>("N", 1, p);
     inject(net, n, pa, 0.1);
     CHECK(largest_error(net, 60.0, [&](double u) {
             return relaxed(e_l, p.tau_m_ms, -65, until_60, u);
@@ -174,7 +196,7 @@ TEST_CASE("lif_cond_exp: an injected current adds to i_offset, with exact first 
   }
   // From 60 ms the rest is E_L + 400 pA R = -33 mV, above threshold.
   network net;
-  auto& n = net.add_population<lif_cond_exp>("N", 1, p);
+  auto& n = net.add_population<lif_cond_exp_injected>("N", 1, p);
   inject(net, n, pa, 0.1);
   simulator sim(net);
   spike_recorder rec(sim, {0});

@@ -1,9 +1,11 @@
 """PyNN's current sources on apical: DCSource, StepCurrentSource and
 NoisyCurrentSource (ACSource raises NotImplementedError).
 
-Each source is a piecewise-constant current. apical's lif_exp and
-lif_cond_exp take such a current exactly (lif_common.hpp): inputs into
-their compartments 1, 2 and 3 *set* the three float parts of its amplitude,
+Each source is a piecewise-constant current. apical's lif_exp_injected and
+lif_cond_exp_injected (lif_exp and lif_cond_exp with an injected current;
+the cells a source reaches are built with them) take such a current
+exactly (lif_common.hpp): inputs into their compartments 1, 2 and 3 *set*
+the three float parts of its amplitude,
 and between changes the current only moves the potential the membrane
 relaxes to (E_L + R I), as i_offset does, so the trajectory stays in closed
 form. At the build, the currents of all sources injected into a cell are
@@ -23,11 +25,11 @@ from pyNN.standardmodels import StandardCurrentSource, build_translations, elect
 
 from .simulator import state
 
-# apical model -> (its parameter of the current at time 0, apical units per
-# nA from the PyNN cell parameters).
+# apical model -> (the model with an injected current, its parameter of the
+# current at time 0, apical units per nA from the PyNN cell parameters).
 _INJECTABLE = {
-    "lif_exp": ("i_inj_init_mv", lambda p: p["tau_m"] / p["cm"]),  # R in MOhm: mV
-    "lif_cond_exp": ("i_inj_init_pa", lambda p: 1000.0),           # pA
+    "lif_exp": ("lif_exp_injected", "i_inj_init_mv", lambda p: p["tau_m"] / p["cm"]),  # mV
+    "lif_cond_exp": ("lif_cond_exp_injected", "i_inj_init_pa", lambda p: 1000.0),      # pA
 }
 _FIRST_COMPARTMENT = 1
 _SOURCE_POPULATION = "currents"
@@ -246,26 +248,26 @@ def _total(indices, horizon_ms):
     return times[keep], total[keep]
 
 
-def initial_currents(population):
-    """The current (nA) at time 0 of each cell of a Population, or None when
-    there is none."""
-    if not state.current_sources:
-        return None
+def split_columns(population):
+    """Columns that split a Population at the build: "injected" (1 for the
+    cells a source reaches) and "i_inj_init" (their current at time 0, nA);
+    none when no source reaches it."""
     by_cell = _cell_sources()
-    out = np.zeros(population.size)
+    injected, initial = np.zeros(population.size), np.zeros(population.size)
     for k, cell in enumerate(population.all_cells):
         indices = by_cell.get(int(cell))
         if indices:
+            injected[k] = 1.0
             t, total = _total(indices, state.horizon_ms)
             if len(t) and t[0] == 0:
-                out[k] = total[0]
-    return out if np.any(out != 0) else None
+                initial[k] = total[0]
+    return {"injected": injected, "i_inj_init": initial} if np.any(injected) else {}
 
 
-def initial_parameter(model, pynn_params, current_na):
-    """apical's parameter for a current at time 0 (nA) of a part."""
-    name, scale = _INJECTABLE[model]
-    return {name: scale(pynn_params) * current_na}
+def injected_model(model, params, pynn_params, current_na):
+    """The apical model and parameters of a part that a source reaches."""
+    injected, name, scale = _INJECTABLE[model]
+    return injected, dict(params, **{name: scale(pynn_params) * current_na})
 
 
 def _spike_and_delay(t, d):
@@ -315,7 +317,7 @@ def add_to(net):
     for k in np.unique(part_of):
         part = state.parts[k]
         sel = part_of == k
-        _, scale = _INJECTABLE[part.population.celltype.model]
+        scale = _INJECTABLE[part.population.celltype.model][2]
         weights = injection_weights(scale(part.params) * amps[sel])
         for c, w in enumerate(weights):
             net.connect_synapses(_SOURCE_POPULATION, part.name, pre[sel], local[sel],

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/exp_sum.hpp"
@@ -42,9 +45,21 @@ void require_reset_and_start(std::string_view model, const Parameters& p) {
           "must be <= v_init_max_mv");
 }
 
+// The fields of a parameter or state struct Base followed by `extra`, as
+// fields of Derived, a struct that extends Base.
+template <class Derived, class Base>
+std::vector<field<Derived>> extended_fields(std::span<const field<Base>> base,
+                                            std::initializer_list<field<Derived>> extra) {
+  std::vector<field<Derived>> out;
+  for (const auto& f : base) out.push_back({f.name, f.member, f.unit, f.meaning});
+  out.insert(out.end(), extra);
+  return out;
+}
+
 // An injected current that is constant between inputs (PyNN's current
-// sources): inputs into compartments 1, 2 and 3 of lif_exp and lif_cond_exp
-// *set* the three parts hi, mid, lo of its amplitude, which is
+// sources; the models lif_exp_injected and lif_cond_exp_injected): inputs
+// into compartments 1, 2 and 3 *set* the three parts hi, mid, lo of its
+// amplitude, which is
 // (hi + mid) + lo. Synaptic weights are floats, so one input cannot carry a
 // double; x is sent as hi = float(x), mid = float(x - hi), lo = x - hi -
 // mid (a float too: 24 + 24 bits leave at most 5), which sum back to x

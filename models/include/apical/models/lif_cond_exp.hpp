@@ -3,19 +3,22 @@
 // excitatory and inhibitory conductances (PyNN's IF_cond_exp; the COBA
 // network of Vogels & Abbott 2005 and Brette et al. 2007, benchmark 1).
 //
-//   C dV/dt = g_L (E_L - V) + g_e (E_e - V) + g_i (E_i - V) + I_offset + I_inj,
+//   C dV/dt = g_L (E_L - V) + g_e (E_e - V) + g_i (E_i - V) + I_offset,
 //   g_L = C / tau_m,  dg_e/dt = -g_e / tau_e,  dg_i/dt = -g_i / tau_i
 //   input of weight w (nS):  g_e += w if w >= 0,  g_i += -w if w < 0
-//   inputs into compartments 1-3 set I_inj (pA; lif_common.hpp), a current
-//   constant between them
 //   V >= V_th:  spike, V <- V_reset, clamped for t_ref (conductances go on)
 //
 // Units: conductances and weights in nS, C in pF, I_offset in pA (nS * mV
 // = pA, pA / pF = mV/ms). PyNN gives weights in uS (1 uS = 1000 nS). The
 // constant current only moves the potential the membrane relaxes to:
-// E_rest = E_L + I_offset tau_m / C, exactly; so does the injected current
-// between its changes, E_rest = E_L + (I_offset + I_inj) tau_m / C (the
-// derived constants are recomputed for it; see with_injection).
+// E_rest = E_L + I_offset tau_m / C, exactly.
+//
+// lif_cond_exp_injected (below) adds an injected current I_inj to I_offset:
+// constant between inputs into compartments 1-3, which set it
+// (lif_common.hpp), from i_inj_init_pa at time 0; between its changes E_rest
+// = E_L + (I_offset + I_inj) tau_m / C (with_injection). A separate model,
+// so that lif_cond_exp's state stays 32 bytes (with the engine's bookkeeping
+// of a neuron, one cache line).
 //
 // Between inputs, with y = V - E_rest and k_x = g_x / C (1/ms),
 //   y' = -y / tau_m + k_e(s) (E_e - E_rest - y) + k_i(s) (E_i - E_rest - y),
@@ -74,10 +77,8 @@
 // | i_offset_pa   | pA   | 0       | constant injected current            |
 // | v_init_min_mv | mV   | -60     | initial V drawn uniformly from       |
 // | v_init_max_mv | mV   | -60     |   [v_init_min_mv, v_init_max_mv]     |
-// | i_inj_init_pa | pA   | 0       | injected current I_inj at time 0     |
 //
-// State: v_mv, g_e_ns, g_i_ns, ref_until_ms, and I_inj's parts inj_hi_pa,
-// inj_mid_pa, inj_lo_pa.
+// State: v_mv, g_e_ns, g_i_ns, ref_until_ms.
 #include <array>
 #include <cmath>
 #include <span>
@@ -90,7 +91,7 @@ namespace apical::models {
 
 struct lif_cond_exp {
   static constexpr std::string_view name = "lif_cond_exp";
-  static constexpr int compartments = 1 + injection_parts;
+  static constexpr int compartments = 1;
   // A series step spans step_factor / (the largest rate in the equation).
   static constexpr double step_factor = 1.0;
   // Look-aheads of predict(), in series steps, bounded before any series
@@ -112,7 +113,6 @@ struct lif_cond_exp {
     double i_offset_pa = 0.0;
     double v_init_min_mv = -60.0;
     double v_init_max_mv = -60.0;
-    double i_inj_init_pa = 0.0;
   };
   struct derived {
     parameters p;
@@ -129,7 +129,6 @@ struct lif_cond_exp {
     double g_e_ns = 0.0;
     double g_i_ns = 0.0;
     double ref_until_ms = -inf;
-    double inj_hi_pa = 0.0, inj_mid_pa = 0.0, inj_lo_pa = 0.0;
   };
 
   static std::span<const field<parameters>> parameter_fields() {
@@ -146,8 +145,7 @@ struct lif_cond_exp {
         {"e_i_mv", &parameters::e_i_mv, "mV", "inhibitory reversal potential"},
         {"i_offset_pa", &parameters::i_offset_pa, "pA", "constant injected current"},
         {"v_init_min_mv", &parameters::v_init_min_mv, "mV", "lower bound of the initial V"},
-        {"v_init_max_mv", &parameters::v_init_max_mv, "mV", "upper bound of the initial V"},
-        {"i_inj_init_pa", &parameters::i_inj_init_pa, "pA", "injected current at time 0"}};
+        {"v_init_max_mv", &parameters::v_init_max_mv, "mV", "upper bound of the initial V"}};
     return f;
   }
   static std::span<const field<state>> state_fields() {
@@ -155,27 +153,20 @@ struct lif_cond_exp {
         {"v_mv", &state::v_mv, "mV", "membrane potential"},
         {"g_e_ns", &state::g_e_ns, "nS", "excitatory conductance"},
         {"g_i_ns", &state::g_i_ns, "nS", "inhibitory conductance"},
-        {"ref_until_ms", &state::ref_until_ms, "ms", "end of the refractory period"},
-        {"inj_hi_pa", &state::inj_hi_pa, "pA", "injected current, first part"},
-        {"inj_mid_pa", &state::inj_mid_pa, "pA", "injected current, second part"},
-        {"inj_lo_pa", &state::inj_lo_pa, "pA", "injected current, third part"}};
+        {"ref_until_ms", &state::ref_until_ms, "ms", "end of the refractory period"}};
     return f;
   }
 
   static derived derive(const parameters& p);
-  // The derived constants with I_inj added to I_offset (E_rest and the
-  // potentials relative to it).
+  // The derived constants with I_inj (pA) added to I_offset: E_rest and
+  // the potentials relative to it.
   static derived with_injection(const derived& d, double i_inj_pa);
-  static double injected_pa(const state& s) {
-    return injected(s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
-  }
 
   static void init(state& s, const derived& d, rng& r) {
     s = state{};
     s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
                  ? d.p.v_init_min_mv
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
-    s.inj_hi_pa = d.p.i_inj_init_pa;
   }
 
   // The Taylor series of y(s) = V(t + s) - E_rest from a free state at t,
@@ -208,20 +199,10 @@ struct lif_cond_exp {
   static double sup_bound(const derived& d, double y_a, double k_e_hi, double k_e_lo, double k_i_hi,
                           double k_i_lo, double duration_ms);
 
-  // advance and predict under a current I_inj != 0 use with_injection(d).
-  static void advance(state& s, const derived& d, double from_ms, double to_ms) {
-    if (const double i = injected_pa(s); i != 0)
-      advance_at(s, with_injection(d, i), from_ms, to_ms);
-    else
-      advance_at(s, d, from_ms, to_ms);
-  }
-  // The same with d's E_rest, whatever I_inj.
-  static void advance_at(state& s, const derived& d, double from_ms, double to_ms);
+  static void advance(state& s, const derived& d, double from_ms, double to_ms);
 
-  static void receive(state& s, const derived&, int compartment, double weight, double) {
-    if (compartment != 0)
-      set_injection_part(compartment, weight, s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
-    else if (weight >= 0)
+  static void receive(state& s, const derived&, int, double weight, double) {
+    if (weight >= 0)
       s.g_e_ns += weight;
     else
       s.g_i_ns -= weight;
@@ -229,11 +210,7 @@ struct lif_cond_exp {
 
   // Exact within one series step, provisional beyond it; certain never when
   // even the largest excitation without inhibition stays below threshold.
-  static spike_prediction predict(const state& s, const derived& d, double t_ms) {
-    if (const double i = injected_pa(s); i != 0) return predict_at(s, with_injection(d, i), t_ms);
-    return predict_at(s, d, t_ms);
-  }
-  static spike_prediction predict_at(const state& s, const derived& d, double t_ms);
+  static spike_prediction predict(const state& s, const derived& d, double t_ms);
 
   // The exact next crossing: predictions chained until one is certain
   // (at most a million steps; +infinity after that).
@@ -243,6 +220,77 @@ struct lif_cond_exp {
     s.v_mv = d.p.v_reset_mv;
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
   }
+};
+
+// lif_cond_exp with an injected current (see the top of this file); its
+// state and constants extend lif_cond_exp's, whose dynamics it runs under
+// the E_rest of the current I_inj.
+struct lif_cond_exp_injected {
+  using base = lif_cond_exp;
+  static constexpr std::string_view name = "lif_cond_exp_injected";
+  static constexpr int compartments = 1 + injection_parts;
+
+  struct parameters : base::parameters {
+    double i_inj_init_pa = 0.0;
+  };
+  struct derived : base::derived {
+    double i_inj_init_pa = 0.0;
+  };
+  struct state : base::state {
+    double inj_hi_pa = 0.0, inj_mid_pa = 0.0, inj_lo_pa = 0.0;
+  };
+
+  static std::span<const field<parameters>> parameter_fields() {
+    static const auto f = extended_fields<parameters>(
+        base::parameter_fields(),
+        {{"i_inj_init_pa", &parameters::i_inj_init_pa, "pA", "injected current at time 0"}});
+    return f;
+  }
+  static std::span<const field<state>> state_fields() {
+    static const auto f = extended_fields<state>(
+        base::state_fields(),
+        {{"inj_hi_pa", &state::inj_hi_pa, "pA", "injected current, first part"},
+         {"inj_mid_pa", &state::inj_mid_pa, "pA", "injected current, second part"},
+         {"inj_lo_pa", &state::inj_lo_pa, "pA", "injected current, third part"}});
+    return f;
+  }
+
+  static derived derive(const parameters& p) {
+    require(std::isfinite(p.i_inj_init_pa), name, "i_inj_init_pa", p.i_inj_init_pa,
+            "must be finite");
+    return {base::derive(p), p.i_inj_init_pa};
+  }
+  static void init(state& s, const derived& d, rng& r) {
+    s = state{};
+    base::init(s, d, r);
+    s.inj_hi_pa = d.i_inj_init_pa;
+  }
+
+  // f(lif_cond_exp's constants under the current I_inj of s): d itself
+  // without a current, else a copy with E_rest moved.
+  template <class F>
+  static auto under_current(const state& s, const derived& d, F f) {
+    const double i = injected(s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
+    return i == 0 ? f(static_cast<const base::derived&>(d)) : f(base::with_injection(d, i));
+  }
+
+  static void advance(state& s, const derived& d, double from_ms, double to_ms) {
+    under_current(s, d, [&](const base::derived& at) { base::advance(s, at, from_ms, to_ms); });
+  }
+  static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
+    if (compartment != 0)
+      set_injection_part(compartment, weight, s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
+    else
+      base::receive(s, d, compartment, weight, t_ms);
+  }
+  static spike_prediction predict(const state& s, const derived& d, double t_ms) {
+    return under_current(s, d, [&](const base::derived& at) { return base::predict(s, at, t_ms); });
+  }
+  static double next_spike(const state& s, const derived& d, double t_ms) {
+    return under_current(s, d,
+                         [&](const base::derived& at) { return base::next_spike(s, at, t_ms); });
+  }
+  static void fire(state& s, const derived& d, double t_ms) { base::fire(s, d, t_ms); }
 };
 
 }  // namespace apical::models
