@@ -14,6 +14,7 @@
 #include "apical/engine/sources.hpp"
 #include "apical/models/lif_cond_exp.hpp"
 #include "apical/models/lif_exp.hpp"
+#include "spike_fixtures.hpp"
 
 using namespace apical;
 using models::injected;
@@ -211,4 +212,55 @@ TEST_CASE("lif_cond_exp_injected: the current adds to i_offset, exact first pass
   for (std::size_t k = 0; k < expected; ++k)
     CHECK(rec.spikes()[k].time_ms ==
           doctest::Approx(first + static_cast<double>(k) * period).epsilon(1e-12));
+}
+
+namespace {
+// The spikes of `Model` driven by Poisson inputs of both signs (weights
+// drawn in [-3, 6] times `scale`) and, if `current`, a current from 100 to
+// 200 ms; the same inputs for every model.
+template <class Model>
+std::vector<recorded_spike> driven_spikes(const typename Model::parameters& p, double scale,
+                                          double current) {
+  network net;
+  auto& n = net.add_population<Model>("N", 20, p);
+  auto& src =
+      net.add_population<spike_time_source>("S", 20, {test::poisson_raster(20, 400, 500, 9)});
+  std::vector<synapse> syn;
+  rng r(4);
+  for (std::uint32_t i = 0; i < 20; ++i)
+    for (std::uint32_t j = 0; j < 20; ++j)
+      if (r.uniform() < 0.5)
+        syn.push_back({i, j, static_cast<float>(r.uniform(-3, 6) * scale), 0.5});
+  net.connect(src, n, 0, syn);
+  if (current != 0) inject(net, n, {{100.0, 200.0}, {current, 0.0}}, 0.5);
+  simulator sim(net);
+  spike_recorder rec(sim, {0});
+  sim.run(time_ms{500});
+  return rec.spikes();
+}
+
+std::vector<recorded_spike> before(std::vector<recorded_spike> s, double t_ms) {
+  std::erase_if(s, [t_ms](const recorded_spike& x) { return x.time_ms >= t_ms; });
+  return s;
+}
+
+// Without a current, the injected model fires as its base bit for bit; a
+// current from 100 ms changes nothing before it and adds spikes after.
+template <class Injected, class Base>
+void check_against_base(const typename Base::parameters& base, double scale, double current) {
+  const auto plain = driven_spikes<Base>(base, scale, 0.0);
+  REQUIRE(plain.size() > 50);
+  const auto p = with_current<Injected>(base, 0.0);
+  CHECK(driven_spikes<Injected>(p, scale, 0.0) == plain);
+  const auto with = driven_spikes<Injected>(p, scale, current);
+  CHECK(with.size() > plain.size());
+  CHECK(before(with, 100.0) == before(plain, 100.0));
+}
+}  // namespace
+
+TEST_CASE("the injected models without a current fire as lif_exp and lif_cond_exp") {
+  check_against_base<lif_exp_injected, models::lif_exp>(
+      {.e_l_mv = -65, .v_th_mv = -50, .v_init_min_mv = -65, .v_init_max_mv = -52}, 1.0, 8.0);
+  check_against_base<lif_cond_exp_injected, models::lif_cond_exp>(
+      {.v_init_min_mv = -65, .v_init_max_mv = -52}, 1.0, 150.0);
 }
