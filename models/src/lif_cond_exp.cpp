@@ -13,12 +13,18 @@ lif_cond_exp::derived lif_cond_exp::derive(const parameters& p) {
   require(p.tau_i_ms > 0, name, "tau_i_ms", p.tau_i_ms, "must be > 0");
   require_reset_and_start(name, p);
   derived d{p};
-  d.e_rest_mv = p.e_l_mv + p.i_offset_pa * p.tau_m_ms / p.c_m_pf;
   d.leak_per_ms = 1.0 / p.tau_m_ms;
   d.per_pf = 1.0 / p.c_m_pf;
   d.inv_tau_e = 1.0 / p.tau_e_ms;
   d.inv_tau_i = 1.0 / p.tau_i_ms;
   d.fastest_decay = std::max(d.inv_tau_e, d.inv_tau_i);
+  return with_injection(d, 0.0);
+}
+
+lif_cond_exp::derived lif_cond_exp::with_injection(const derived& base, double i_inj_pa) {
+  derived d = base;
+  const auto& p = d.p;
+  d.e_rest_mv = p.e_l_mv + (p.i_offset_pa + i_inj_pa) * p.tau_m_ms / p.c_m_pf;
   d.e_e = p.e_e_mv - d.e_rest_mv;
   d.e_i = p.e_i_mv - d.e_rest_mv;
   d.theta = p.v_th_mv - d.e_rest_mv;

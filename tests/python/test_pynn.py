@@ -372,8 +372,8 @@ def test_errors_name_what_is_missing():
         sim.IF_cond_alpha()
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
-    with pytest.raises(NotImplementedError, match="DCSource"):
-        sim.DCSource(amplitude=1.0)
+    with pytest.raises(NotImplementedError, match="ACSource"):
+        sim.ACSource(amplitude=1.0)
     a = sim.Population(3, sim.IF_curr_exp())
     with pytest.raises(NotImplementedError, match="FixedTotalNumberConnector"):
         sim.Projection(a, a, sim.FixedTotalNumberConnector(3))
@@ -459,3 +459,216 @@ def test_stdp_refuses_dendritic_delays():
     with pytest.raises(NotImplementedError, match="axonal"):
         sim.STDPMechanism(timing_dependence=sim.SpikePairRule(),
                           weight_dependence=sim.AdditiveWeightDependence())
+
+
+# --- current sources ----------------------------------------------------------
+
+def relaxed_v(times, amplitudes, u, r_mohm, v0=LIF["v_rest"], e_l=LIF["v_rest"],
+              tau=LIF["tau_m"]):
+    """V at the times u of a membrane without threshold relaxing to e_l + R I(t),
+    I piecewise constant: amplitudes[k] nA from times[k] on (0 before)."""
+    out = []
+    for end in np.atleast_1d(u):
+        v, t, rest = v0, 0.0, e_l
+        for tk, ak in list(zip(times, amplitudes)) + [(np.inf, 0.0)]:
+            until = min(end, tk)
+            v = rest + (v - rest) * math.exp(-(until - t) / tau)
+            t = until
+            if end < tk:
+                break
+            rest = e_l + r_mohm * ak
+        out.append(v)
+    return np.array(out)
+
+
+def v_trace(pop):
+    sig = pop.get_data("v").segments[0].analogsignals[0]
+    return np.asarray(sig.times.rescale(pq.ms)), np.asarray(sig.magnitude)
+
+
+CURRENT_CELLS = [sim.IF_curr_exp, sim.IF_cond_exp]
+HIGH = dict(LIF, v_thresh=0.0)  # no spikes: V is the closed form throughout
+
+
+@pytest.mark.parametrize("celltype", CURRENT_CELLS)
+def test_dc_source_moves_v_along_the_closed_form_from_onset_to_offset(celltype):
+    p = sim.Population(2, celltype(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    dc = sim.DCSource(amplitude=0.2, start=20.0, stop=60.0)
+    p.inject(dc)
+    sim.run(100.0)
+    t, v = v_trace(p)
+    expected = relaxed_v([20.0, 60.0], [0.2, 0.0], t, LIF["tau_m"] / LIF["cm"])
+    assert np.max(np.abs(v - expected[:, None])) < 1e-11
+    assert np.max(v) > -58.5  # the current reached the cells
+
+
+@pytest.mark.parametrize("celltype", CURRENT_CELLS)
+def test_dc_source_above_threshold_fires_at_the_first_passage_times(celltype):
+    # R I = 20 mV: E = -45 mV, above v_thresh; first spike after
+    # tau_m ln((E - v_rest) / (E - v_thresh)), then every
+    # tau_refrac + tau_m ln((E - v_reset) / (E - v_thresh)); none after stop.
+    p = sim.Population(1, celltype(**LIF))
+    p.initialize(v=LIF["v_rest"])
+    p.record("spikes")
+    sim.DCSource(amplitude=0.5, start=10.0, stop=100.0).inject_into(p)
+    sim.run(200.0)
+    e = LIF["v_rest"] + LIF["tau_m"] / LIF["cm"] * 0.5
+    first = 10.0 + LIF["tau_m"] * math.log((e - LIF["v_rest"]) / (e - LIF["v_thresh"]))
+    period = LIF["tau_refrac"] + LIF["tau_m"] * math.log((e - LIF["v_reset"]) /
+                                                        (e - LIF["v_thresh"]))
+    n = int((100.0 - first) // period) + 1
+    expected = first + period * np.arange(n)
+    assert np.allclose(spike_times(p)[0], expected, rtol=0, atol=1e-9)
+
+
+def test_step_current_sources_add_up_and_change_at_their_exact_times():
+    p = sim.Population(1, sim.IF_curr_exp(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    a = sim.StepCurrentSource(times=[0.0, 10.0, 30.05, 50.0], amplitudes=[0.1, 0.2, -0.1, 0.3])
+    b = sim.StepCurrentSource(times=[30.05, 70.0], amplitudes=[0.05, 0.0])
+    a.inject_into(p)
+    p.inject(b)
+    a.record()
+    sim.run(80.0)
+    t, v = v_trace(p)
+    times = [0.0, 10.0, 30.05, 50.0, 70.0]
+    total = [0.1, 0.2, -0.1 + 0.05, 0.3 + 0.05, 0.3]
+    assert np.max(np.abs(v[:, 0] - relaxed_v(times, total, t, 40.0))) < 1e-11
+    # The source's own current, sampled every timestep as pyNN.brian2 does.
+    i = a.get_data()
+    assert i.units == pq.nA and len(i) == len(t)
+    sampled = np.asarray(i.magnitude).ravel()
+    assert sampled[0] == 0.1 and sampled[np.argmin(abs(t - 40.0))] == -0.1
+    assert sampled[-1] == 0.3
+
+
+def test_noisy_current_source_is_reproducible_and_has_pynn_statistics():
+    def run(seed):
+        sim.setup(timestep=0.1, min_delay=0.1, rng_seed=seed)
+        p = sim.Population(1, sim.IF_curr_exp(**HIGH))
+        p.initialize(v=LIF["v_rest"])
+        p.record("v")
+        noise = sim.NoisyCurrentSource(mean=0.2, stdev=0.1, start=5.0, stop=505.0, dt=0.5)
+        p.inject(noise)
+        sim.run(510.0)
+        t, v = v_trace(p)
+        return t, v[:, 0], noise.get_data()
+
+    t, v, current = run(4)
+    amps = np.asarray(current.magnitude).ravel()
+    t_amps = np.asarray(current.times.rescale(pq.ms))
+    t2, v2, current2 = run(4)
+    amps2 = np.asarray(current2.magnitude).ravel()
+    assert np.array_equal(v, v2) and np.array_equal(amps, amps2)
+    _, v3, current3 = run(5)
+    assert not np.array_equal(amps, np.asarray(current3.magnitude).ravel())
+    # A new amplitude every dt from start, 0 outside [start, stop): the
+    # samples 0.1-0.4 ms into each interval (not those on its edges).
+    inside = (50 + 5 * np.arange(1000))[:, None] + np.arange(1, 5)
+    steps = amps[inside[:, 0]]
+    assert np.all(amps[inside] == steps[:, None])
+    assert np.all(amps[t_amps < 4.95] == 0) and np.all(amps[t_amps > 505.05] == 0)
+    assert len(np.unique(steps)) == 1000
+    assert abs(steps.mean() - 0.2) < 4 * 0.1 / math.sqrt(1000)
+    assert abs(steps.std() - 0.1) < 0.01
+    # V is the closed form under exactly these amplitudes.
+    change = 5.0 + 0.5 * np.arange(1000)
+    expected = relaxed_v(np.append(change, 505.0), np.append(steps, 0.0), t, 40.0)
+    assert np.max(np.abs(v - expected)) < 1e-10
+
+
+def test_noisy_current_source_without_stop_is_drawn_to_the_first_run_end():
+    p = sim.Population(1, sim.IF_curr_exp(**HIGH))
+    p.inject(sim.NoisyCurrentSource(mean=0.1, stdev=0.1, dt=1.0))
+    sim.run(20.0)
+    with pytest.raises(NotImplementedError, match="drawn up to 20.0 ms"):
+        sim.run(10.0)
+    sim.reset()
+    sim.run(30.0)
+
+
+def test_current_source_errors_name_the_field():
+    with pytest.raises(ValueError, match="'times' must increase strictly"):
+        sim.StepCurrentSource(times=[1.0, 3.0, 2.0], amplitudes=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="same length"):
+        sim.StepCurrentSource(times=[1.0, 2.0], amplitudes=[1.0])
+    with pytest.raises(ValueError, match="'times' must be finite and >= 0"):
+        sim.StepCurrentSource(times=[-1.0, 2.0], amplitudes=[1.0, 2.0])
+    with pytest.raises(ValueError, match="'start'"):
+        sim.DCSource(amplitude=1.0, start=-5.0)
+    with pytest.raises(ValueError, match="'stop'"):
+        sim.DCSource(amplitude=1.0, start=5.0, stop=1.0)
+    with pytest.raises(ValueError, match="'dt'"):
+        sim.NoisyCurrentSource(mean=0.0, stdev=1.0, dt=0.0)
+    with pytest.raises(NotImplementedError, match="ACSource"):
+        sim.ACSource(amplitude=1.0)
+    with pytest.raises(NotImplementedError, match="IF_curr_delta"):
+        sim.DCSource(amplitude=1.0).inject_into(sim.Population(1, sim.IF_curr_delta()))
+    with pytest.raises(TypeError, match="spike source"):
+        sim.Population(1, sim.SpikeSourceArray()).inject(sim.DCSource(amplitude=1.0))
+
+
+def test_current_sources_on_part_of_a_population_from_time_0_and_before_min_delay():
+    # A current from 0 is a parameter of the cells (the population splits);
+    # a change before min_delay comes with a shorter delay.
+    sim.setup(timestep=0.1, min_delay=1.0)
+    p = sim.Population(4, sim.IF_cond_exp(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    sim.DCSource(amplitude=0.1, start=0.0, stop=30.0).inject_into(p[1:3])
+    sim.StepCurrentSource(times=[0.45, 20.0], amplitudes=[0.2, -0.05]).inject_into(p[2:])
+    sim.run(50.0)
+    t, v = v_trace(p)
+    r = LIF["tau_m"] / LIF["cm"]
+    expected = [relaxed_v([], [], t, r),
+                relaxed_v([0.0, 30.0], [0.1, 0.0], t, r),
+                relaxed_v([0.0, 0.45, 20.0, 30.0], [0.1, 0.3, 0.05, -0.05], t, r),
+                relaxed_v([0.45, 20.0], [0.2, -0.05], t, r)]
+    assert np.max(np.abs(v - np.column_stack(expected))) < 1e-11
+
+
+def test_current_sources_give_the_same_spikes_on_any_number_of_threads(monkeypatch):
+    build = apical.Network.build  # two threads even for a network this small
+    monkeypatch.setattr(apical.Network, "build",
+                        lambda net, **kw: build(net, force_threads=True, **kw))
+
+    def spikes(threads):
+        sim.setup(timestep=0.1, min_delay=0.5, rng_seed=2, threads=threads)
+        cells = sim.Population(40, sim.IF_curr_exp(**LIF))
+        drive = sim.Population(40, sim.SpikeSourcePoisson(rate=200.0))
+        sim.Projection(drive, cells, sim.OneToOneConnector(),
+                       sim.StaticSynapse(weight=0.5, delay=0.5))
+        sim.Projection(cells, cells, sim.FixedProbabilityConnector(0.1),
+                       sim.StaticSynapse(weight=0.2, delay=1.0))
+        sim.NoisyCurrentSource(mean=0.3, stdev=0.2, stop=200.0, dt=1.0).inject_into(cells)
+        sim.DCSource(amplitude=0.1, start=50.0, stop=150.0).inject_into(cells[:20])
+        cells.record("spikes")
+        sim.run(200.0)
+        return spike_times(cells)
+
+    one, two = spikes(1), spikes(2)
+    assert sum(len(s) for s in one) > 100
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
+
+
+def test_current_source_parameters_are_read_and_set_before_the_run():
+    p = sim.Population(1, sim.IF_curr_exp(**HIGH))
+    p.initialize(v=LIF["v_rest"])
+    p.record("v")
+    dc = sim.DCSource(amplitude=0.1, start=5.0)
+    step = sim.StepCurrentSource(times=[1.0, 2.0], amplitudes=[0.1, 0.2])
+    assert dc.amplitude == 0.1 and dc.stop == 1e12 and list(step.times) == [1.0, 2.0]
+    p.inject(dc)
+    dc.amplitude = 0.3
+    step.set_parameters(times=[10.0], amplitudes=[-0.1])
+    p.inject(step)
+    assert dc.get_parameters() == {"amplitude": 0.3, "start": 5.0, "stop": 1e12}
+    sim.run(20.0)
+    t, v = v_trace(p)
+    expected = relaxed_v([5.0, 10.0], [0.3, 0.2], t, LIF["tau_m"] / LIF["cm"])
+    assert np.max(np.abs(v[:, 0] - expected)) < 1e-11
+    with pytest.raises(NotImplementedError, match="DCSource parameters"):
+        dc.amplitude = 0.5

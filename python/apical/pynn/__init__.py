@@ -28,6 +28,7 @@ from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .projections import Projection
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import SUPPORTED_CELLS, StaticSynapse
+from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: F401
 
 logger = logging.getLogger("PyNN")
 

@@ -13,7 +13,7 @@ from pyNN import common, recording
 from pyNN.parameters import ParameterSpace, simplify
 from pyNN.random import RandomDistribution
 
-from . import simulator
+from . import electrodes, simulator
 from .simulator import state
 
 
@@ -248,6 +248,7 @@ class Population(common.Population):
         columns = dict(params)
         if v is not None:
             columns["v_init"] = v
+        columns.update(electrodes.split_columns(self))
         names = sorted(columns)
         if not names:
             return [np.arange(self.size)], [{}], shared_v
@@ -269,7 +270,12 @@ class Population(common.Population):
             name = self._apical_name if len(groups) == 1 else f"{self._apical_name}_{g}"
             values = dict(values)
             v = values.pop("v_init", None)
+            injected = values.pop("injected", 0.0)
+            current = values.pop("i_inj_init", 0.0)
             model, apical_params = self.celltype.apical_model(values)
+            if injected:
+                model, apical_params = electrodes.injected_model(model, apical_params, values,
+                                                                 current)
             if shared_v:
                 apical_params.update(shared_v)
             elif v is not None:

@@ -37,6 +37,8 @@ class State(common.control.BaseState):
     def clear(self):
         self.recorders = set()
         self.populations = []
+        self.current_sources = []  # electrodes.py, in order of creation
+        self.horizon_ms = 0.0      # the run's end when the network was built
         self.projections = []
         self.id_counter = 0
         self.segment_counter = -1
@@ -82,6 +84,7 @@ class State(common.control.BaseState):
                 self.local_of[part.ids] = np.arange(len(part.ids))
             for k, prj in enumerate(self.projections):
                 prj._add_to(net, k)
+            electrodes.add_to(net)
             for rec in self.recorders:
                 rec._add_to(net)
             net.build(threads=self.threads)
@@ -91,6 +94,15 @@ class State(common.control.BaseState):
         return self.net
 
     def run_until(self, tstop):
+        if self.net is not None and electrodes.needs_horizon(tstop):
+            if self.running:
+                raise NotImplementedError(
+                    f"NoisyCurrentSource: its amplitudes were drawn up to {self.horizon_ms} ms "
+                    "when the network was built at the first run; give it a 'stop', or run "
+                    "to the end at once, or call reset() first")
+            self.net = None  # built to read synapses: build again, for the whole run
+        if self.net is None:
+            self.horizon_ms = tstop
         net = self.network()
         net.run(max(0.0, tstop - net.time_ms), threads=self.threads)
         self.t = tstop
@@ -101,3 +113,5 @@ class State(common.control.BaseState):
 
 
 state = State()
+
+from . import electrodes  # noqa: E402  (it reads `state`)

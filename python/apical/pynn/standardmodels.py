@@ -21,7 +21,7 @@ conductances in uS for both receptor types (PyNN's convention), turned into
 apical's nS, negative for the inhibitory receptor (apical routes an input by
 its sign).
 """
-from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+from pyNN.standardmodels import build_translations, cells, synapses
 
 from .simulator import state
 
@@ -173,11 +173,6 @@ SpikeSourceInhGamma = _unsupported(cells.SpikeSourceInhGamma, _no_model)
 IF_facets_hardware1 = _unsupported(cells.IF_facets_hardware1, _no_model)
 GIF_cond_exp = _unsupported(cells.GIF_cond_exp, _no_model)
 SpikeSourcePoissonRefractory = _unsupported(cells.SpikeSourcePoissonRefractory, _no_model)
-_no_sources = "current sources are not implemented yet"
-DCSource = _unsupported(electrodes.DCSource, _no_sources)
-StepCurrentSource = _unsupported(electrodes.StepCurrentSource, _no_sources)
-ACSource = _unsupported(electrodes.ACSource, _no_sources)
-NoisyCurrentSource = _unsupported(electrodes.NoisyCurrentSource, _no_sources)
 TsodyksMarkramSynapse = _unsupported(synapses.TsodyksMarkramSynapse,
                                      "short-term plasticity is not implemented yet")
 
@@ -257,8 +252,8 @@ __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArr
            "StaticSynapse", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
            "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "Izhikevich",
            "IF_cond_exp_gsfa_grr", "SpikeSourceGamma", "SpikeSourceInhGamma",
-           "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory", "DCSource",
-           "StepCurrentSource", "ACSource", "NoisyCurrentSource", "TsodyksMarkramSynapse",
+           "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory",
+           "TsodyksMarkramSynapse",
            "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence",
            "MultiplicativeWeightDependence", "AdditivePotentiationMultiplicativeDepression",
            "GutigWeightDependence", "Vogels2011Rule"]

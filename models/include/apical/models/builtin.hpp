@@ -1,5 +1,6 @@
 #pragma once
-// The built-in neuron models: lif_delta, lif_exp, lif_cond_exp, two_compartment.
+// The built-in neuron models: lif_delta, lif_exp, lif_exp_injected,
+// lif_cond_exp, lif_cond_exp_injected, two_compartment.
 #include "apical/engine/model_registry.hpp"
 #include "apical/models/lif_cond_exp.hpp"
 #include "apical/models/lif_delta.hpp"

@@ -3,10 +3,14 @@
 // the closed-form response of a leaky membrane to an exponentially decaying
 // drive.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/exp_sum.hpp"
@@ -39,6 +43,51 @@ void require_reset_and_start(std::string_view model, const Parameters& p) {
           "must be below v_th_mv (" + std::to_string(p.v_th_mv) + ")");
   require(p.v_init_min_mv <= p.v_init_max_mv, model, "v_init_min_mv", p.v_init_min_mv,
           "must be <= v_init_max_mv");
+}
+
+// The fields of a parameter or state struct Base followed by `extra`, as
+// fields of Derived, a struct that extends Base.
+template <class Derived, class Base>
+std::vector<field<Derived>> extended_fields(std::span<const field<Base>> base,
+                                            std::initializer_list<field<Derived>> extra) {
+  std::vector<field<Derived>> out;
+  for (const auto& f : base) out.push_back({f.name, f.member, f.unit, f.meaning});
+  out.insert(out.end(), extra);
+  return out;
+}
+
+// An injected current that is constant between inputs (PyNN's current
+// sources; the models lif_exp_injected and lif_cond_exp_injected): inputs
+// into compartments 1, 2 and 3 *set* the three parts hi, mid, lo of its
+// amplitude, which is
+// (hi + mid) + lo. Synaptic weights are floats, so one input cannot carry a
+// double; x is sent as hi = float(x), mid = float(x - hi), lo = x - hi -
+// mid (a float too: 24 + 24 bits leave at most 5), which sum back to x
+// exactly. Setting, not adding, keeps the amplitude exact however many
+// changes came before, and makes the three inputs of one change independent
+// of the order in which they arrive.
+inline constexpr int injection_first_compartment = 1;
+inline constexpr int injection_parts = 3;
+
+// Sets the part that `compartment` (1, 2 or 3) addresses.
+inline void set_injection_part(int compartment, double weight, double& hi, double& mid,
+                               double& lo) {
+  (compartment == injection_first_compartment       ? hi
+   : compartment == injection_first_compartment + 1 ? mid
+                                                    : lo) = weight;
+}
+
+inline double injected(double hi, double mid, double lo) {
+  return (hi + mid) + lo;
+}
+
+// The three weights that set an injected current x: injected() of them is x
+// for every finite x within float's range down to about 1e-30 (below, lo
+// may fall under float's normal range and lose bits).
+inline std::array<float, injection_parts> injection_weights(double x) {
+  const auto hi = static_cast<float>(x);
+  const auto mid = static_cast<float>(x - hi);
+  return {hi, mid, static_cast<float>((x - hi) - mid)};
 }
 
 // Membrane response at time dt to a unit drive x(s) = exp(-s / tau_x) under

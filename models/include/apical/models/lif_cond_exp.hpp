@@ -13,6 +13,13 @@
 // constant current only moves the potential the membrane relaxes to:
 // E_rest = E_L + I_offset tau_m / C, exactly.
 //
+// lif_cond_exp_injected (below) adds an injected current I_inj to I_offset:
+// constant between inputs into compartments 1-3, which set it
+// (lif_common.hpp), from i_inj_init_pa at time 0; between its changes E_rest
+// = E_L + (I_offset + I_inj) tau_m / C (with_injection). A separate model,
+// so that lif_cond_exp's state stays 32 bytes (with the engine's bookkeeping
+// of a neuron, one cache line).
+//
 // Between inputs, with y = V - E_rest and k_x = g_x / C (1/ms),
 //   y' = -y / tau_m + k_e(s) (E_e - E_rest - y) + k_i(s) (E_i - E_rest - y),
 // a linear equation whose coefficients are exponentials in s. Its exact
@@ -151,6 +158,9 @@ struct lif_cond_exp {
   }
 
   static derived derive(const parameters& p);
+  // The derived constants with I_inj (pA) added to I_offset: E_rest and
+  // the potentials relative to it.
+  static derived with_injection(const derived& d, double i_inj_pa);
 
   static void init(state& s, const derived& d, rng& r) {
     s = state{};
@@ -210,6 +220,77 @@ struct lif_cond_exp {
     s.v_mv = d.p.v_reset_mv;
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
   }
+};
+
+// lif_cond_exp with an injected current (see the top of this file); its
+// state and constants extend lif_cond_exp's, whose dynamics it runs under
+// the E_rest of the current I_inj.
+struct lif_cond_exp_injected {
+  using base = lif_cond_exp;
+  static constexpr std::string_view name = "lif_cond_exp_injected";
+  static constexpr int compartments = 1 + injection_parts;
+
+  struct parameters : base::parameters {
+    double i_inj_init_pa = 0.0;
+  };
+  struct derived : base::derived {
+    double i_inj_init_pa = 0.0;
+  };
+  struct state : base::state {
+    double inj_hi_pa = 0.0, inj_mid_pa = 0.0, inj_lo_pa = 0.0;
+  };
+
+  static std::span<const field<parameters>> parameter_fields() {
+    static const auto f = extended_fields<parameters>(
+        base::parameter_fields(),
+        {{"i_inj_init_pa", &parameters::i_inj_init_pa, "pA", "injected current at time 0"}});
+    return f;
+  }
+  static std::span<const field<state>> state_fields() {
+    static const auto f = extended_fields<state>(
+        base::state_fields(),
+        {{"inj_hi_pa", &state::inj_hi_pa, "pA", "injected current, first part"},
+         {"inj_mid_pa", &state::inj_mid_pa, "pA", "injected current, second part"},
+         {"inj_lo_pa", &state::inj_lo_pa, "pA", "injected current, third part"}});
+    return f;
+  }
+
+  static derived derive(const parameters& p) {
+    require(std::isfinite(p.i_inj_init_pa), name, "i_inj_init_pa", p.i_inj_init_pa,
+            "must be finite");
+    return {base::derive(p), p.i_inj_init_pa};
+  }
+  static void init(state& s, const derived& d, rng& r) {
+    s = state{};
+    base::init(s, d, r);
+    s.inj_hi_pa = d.i_inj_init_pa;
+  }
+
+  // f(lif_cond_exp's constants under the current I_inj of s): d itself
+  // without a current, else a copy with E_rest moved.
+  template <class F>
+  static auto under_current(const state& s, const derived& d, F f) {
+    const double i = injected(s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
+    return i == 0 ? f(static_cast<const base::derived&>(d)) : f(base::with_injection(d, i));
+  }
+
+  static void advance(state& s, const derived& d, double from_ms, double to_ms) {
+    under_current(s, d, [&](const base::derived& at) { base::advance(s, at, from_ms, to_ms); });
+  }
+  static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
+    if (compartment != 0)
+      set_injection_part(compartment, weight, s.inj_hi_pa, s.inj_mid_pa, s.inj_lo_pa);
+    else
+      base::receive(s, d, compartment, weight, t_ms);
+  }
+  static spike_prediction predict(const state& s, const derived& d, double t_ms) {
+    return under_current(s, d, [&](const base::derived& at) { return base::predict(s, at, t_ms); });
+  }
+  static double next_spike(const state& s, const derived& d, double t_ms) {
+    return under_current(s, d,
+                         [&](const base::derived& at) { return base::next_spike(s, at, t_ms); });
+  }
+  static void fire(state& s, const derived& d, double t_ms) { base::fire(s, d, t_ms); }
 };
 
 }  // namespace apical::models

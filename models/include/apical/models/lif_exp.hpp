@@ -8,8 +8,15 @@
 //   input of weight w:  I_e += w if w > 0, I_i += w if w < 0
 //   V >= V_th:  spike, V <- V_reset, clamped for t_ref (currents go on)
 //
-// Closed form over an input-free interval of length s:
-//   V(s) = E_L + (V0 - E_L) e^{-s/tau_m} + sum_x I_x0 k_x(s),
+// lif_exp_injected is the same with an injected current I_inj (E_L + I_inj
+// in place of E_L): constant between inputs into compartments 1-3, which
+// set it (lif_common.hpp), from i_inj_init_mv at time 0. A separate model,
+// so that lif_exp's state stays 32 bytes (with the engine's bookkeeping of
+// a neuron, one cache line).
+//
+// Closed form over an input-free interval of length s (E = E_L, or
+// E_L + I_inj):
+//   V(s) = E + (V0 - E) e^{-s/tau_m} + sum_x I_x0 k_x(s),
 //   k_x(s) = tau_x / (tau_x - tau_m) (e^{-s/tau_x} - e^{-s/tau_m}).
 // V(s) - V_th is a sum of three exponentials and a constant, which has no
 // closed-form root; the next crossing is found to 1e-10 ms by a search that
@@ -40,13 +47,16 @@
 // | t_ref_ms      | ms   | 2       | absolute refractory period           |
 // | v_init_min_mv | mV   | -70     | initial V drawn uniformly from       |
 // | v_init_max_mv | mV   | -70     |   [v_init_min_mv, v_init_max_mv]     |
+// | i_inj_init_mv | mV   | 0       | I_inj at time 0 (lif_exp_injected)   |
 //
-// State: v_mv, i_e_mv, i_i_mv, ref_until_ms.
+// State: v_mv, i_e_mv, i_i_mv, ref_until_ms; lif_exp_injected adds I_inj's
+// parts inj_hi_mv, inj_mid_mv, inj_lo_mv.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "apical/engine/exp_sum.hpp"
 #include "apical/engine/neuron_model.hpp"
@@ -54,26 +64,41 @@
 
 namespace apical::models {
 
-struct lif_exp {
-  static constexpr std::string_view name = "lif_exp";
-  static constexpr int compartments = 1;
+struct lif_exp_parameters {
+  double tau_m_ms = 20.0;
+  double tau_e_ms = 5.0;
+  double tau_i_ms = 10.0;
+  double e_l_mv = -70.0;
+  double v_th_mv = -55.0;
+  double v_reset_mv = -70.0;
+  double t_ref_ms = 2.0;
+  double v_init_min_mv = -70.0;
+  double v_init_max_mv = -70.0;
+};
+struct lif_exp_injected_parameters : lif_exp_parameters {
+  double i_inj_init_mv = 0.0;
+};
+struct lif_exp_state {
+  double v_mv = 0.0;
+  double i_e_mv = 0.0;
+  double i_i_mv = 0.0;
+  double ref_until_ms = -inf;
+};
+struct lif_exp_injected_state : lif_exp_state {
+  double inj_hi_mv = 0.0, inj_mid_mv = 0.0, inj_lo_mv = 0.0;
+};
+
+template <bool Injected>
+struct basic_lif_exp {
+  static constexpr std::string_view name = Injected ? "lif_exp_injected" : "lif_exp";
+  static constexpr int compartments = Injected ? 1 + injection_parts : 1;
   // Prediction horizons in units of the smallest time constant: the
   // search horizon of first_crossing(), and the nested look-aheads of the
   // polynomial path (see predict).
   static constexpr double horizon_factor = 0.5;
   static constexpr std::array<double, 4> lookahead_factors = {0.5, 1.0, 2.0, 4.0};
 
-  struct parameters {
-    double tau_m_ms = 20.0;
-    double tau_e_ms = 5.0;
-    double tau_i_ms = 10.0;
-    double e_l_mv = -70.0;
-    double v_th_mv = -55.0;
-    double v_reset_mv = -70.0;
-    double t_ref_ms = 2.0;
-    double v_init_min_mv = -70.0;
-    double v_init_max_mv = -70.0;
-  };
+  using parameters = std::conditional_t<Injected, lif_exp_injected_parameters, lif_exp_parameters>;
   struct derived {
     parameters p;
     // Predictions search [0, horizon] only (then re-examine): the decay of
@@ -100,37 +125,48 @@ struct lif_exp {
     };
     std::array<lookahead, lookahead_factors.size()> lookaheads{};
   };
-  struct state {
-    double v_mv = 0.0;
-    double i_e_mv = 0.0;
-    double i_i_mv = 0.0;
-    double ref_until_ms = -inf;
-  };
+  using state = std::conditional_t<Injected, lif_exp_injected_state, lif_exp_state>;
 
   static std::span<const field<parameters>> parameter_fields() {
-    static constexpr field<parameters> f[] = {
-        {"tau_m_ms", &parameters::tau_m_ms, "ms", "membrane time constant"},
-        {"tau_e_ms", &parameters::tau_e_ms, "ms", "excitatory current time constant"},
-        {"tau_i_ms", &parameters::tau_i_ms, "ms", "inhibitory current time constant"},
-        {"e_l_mv", &parameters::e_l_mv, "mV", "resting potential"},
-        {"v_th_mv", &parameters::v_th_mv, "mV", "threshold"},
-        {"v_reset_mv", &parameters::v_reset_mv, "mV", "reset potential"},
-        {"t_ref_ms", &parameters::t_ref_ms, "ms", "refractory period"},
-        {"v_init_min_mv", &parameters::v_init_min_mv, "mV", "lower bound of the initial V"},
-        {"v_init_max_mv", &parameters::v_init_max_mv, "mV", "upper bound of the initial V"}};
-    return f;
+    if constexpr (Injected) {
+      static const auto f = extended_fields<parameters>(
+          basic_lif_exp<false>::parameter_fields(),
+          {{"i_inj_init_mv", &parameters::i_inj_init_mv, "mV", "injected current (R*I) at 0"}});
+      return f;
+    } else {
+      static constexpr field<lif_exp_parameters> f[] = {
+          {"tau_m_ms", &parameters::tau_m_ms, "ms", "membrane time constant"},
+          {"tau_e_ms", &parameters::tau_e_ms, "ms", "excitatory current time constant"},
+          {"tau_i_ms", &parameters::tau_i_ms, "ms", "inhibitory current time constant"},
+          {"e_l_mv", &parameters::e_l_mv, "mV", "resting potential"},
+          {"v_th_mv", &parameters::v_th_mv, "mV", "threshold"},
+          {"v_reset_mv", &parameters::v_reset_mv, "mV", "reset potential"},
+          {"t_ref_ms", &parameters::t_ref_ms, "ms", "refractory period"},
+          {"v_init_min_mv", &parameters::v_init_min_mv, "mV", "lower bound of the initial V"},
+          {"v_init_max_mv", &parameters::v_init_max_mv, "mV", "upper bound of the initial V"}};
+      return f;
+    }
   }
   static std::span<const field<state>> state_fields() {
-    static constexpr field<state> f[] = {
-        {"v_mv", &state::v_mv, "mV", "membrane potential"},
-        {"i_e_mv", &state::i_e_mv, "mV", "excitatory current (R*I)"},
-        {"i_i_mv", &state::i_i_mv, "mV", "inhibitory current (R*I)"},
-        {"ref_until_ms", &state::ref_until_ms, "ms", "end of the refractory period"}};
-    return f;
+    if constexpr (Injected) {
+      static const auto f = extended_fields<state>(
+          basic_lif_exp<false>::state_fields(),
+          {{"inj_hi_mv", &state::inj_hi_mv, "mV", "injected current (R*I), first part"},
+           {"inj_mid_mv", &state::inj_mid_mv, "mV", "injected current, second part"},
+           {"inj_lo_mv", &state::inj_lo_mv, "mV", "injected current, third part"}});
+      return f;
+    } else {
+      static constexpr field<lif_exp_state> f[] = {
+          {"v_mv", &state::v_mv, "mV", "membrane potential"},
+          {"i_e_mv", &state::i_e_mv, "mV", "excitatory current (R*I)"},
+          {"i_i_mv", &state::i_i_mv, "mV", "inhibitory current (R*I)"},
+          {"ref_until_ms", &state::ref_until_ms, "ms", "end of the refractory period"}};
+      return f;
+    }
   }
 
   static derived derive(const parameters& p) {
-    require_finite<lif_exp>(p);
+    require_finite<basic_lif_exp>(p);
     require(p.tau_m_ms > 0, name, "tau_m_ms", p.tau_m_ms, "must be > 0");
     require(p.tau_e_ms > 0, name, "tau_e_ms", p.tau_e_ms, "must be > 0");
     require(p.tau_i_ms > 0, name, "tau_i_ms", p.tau_i_ms, "must be > 0");
@@ -175,6 +211,13 @@ struct lif_exp {
     s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
                  ? d.p.v_init_min_mv
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+    if constexpr (Injected) s.inj_hi_mv = d.p.i_inj_init_mv;
+  }
+
+  // The potential V relaxes to: E_L (+ I_inj).
+  static double rest_mv(const state& s, const derived& d) {
+    if constexpr (Injected) return d.p.e_l_mv + injected(s.inj_hi_mv, s.inj_mid_mv, s.inj_lo_mv);
+    return d.p.e_l_mv;
   }
 
   // e^{-dt/tau} for tau_m, tau_e, tau_i: one exponential and its powers
@@ -197,7 +240,8 @@ struct lif_exp {
   static void free_evolution(state& s, const derived& d, double dt) {
     const auto& p = d.p;
     const decays e = decays_over(d, dt);
-    s.v_mv = p.e_l_mv + (s.v_mv - p.e_l_mv) * e.m +
+    const double rest = rest_mv(s, d);
+    s.v_mv = rest + (s.v_mv - rest) * e.m +
              s.i_e_mv * drive_kernel(e.e, e.m, d.gain_e, d.close_e, p.tau_e_ms, p.tau_m_ms, dt) +
              s.i_i_mv * drive_kernel(e.i, e.m, d.gain_i, d.close_i, p.tau_i_ms, p.tau_m_ms, dt);
     s.i_e_mv *= e.e;
@@ -220,7 +264,11 @@ struct lif_exp {
     free_evolution(s, d, dt);
   }
 
-  static void receive(state& s, const derived&, int, double weight, double) {
+  static void receive(state& s, const derived&, [[maybe_unused]] int compartment, double weight,
+                      double) {
+    if constexpr (Injected)
+      if (compartment != 0)
+        return set_injection_part(compartment, weight, s.inj_hi_mv, s.inj_mid_mv, s.inj_lo_mv);
     (weight >= 0 ? s.i_e_mv : s.i_i_mv) += weight;
   }
 
@@ -239,8 +287,9 @@ struct lif_exp {
     exp_sum f;
     const double a_e = start.i_e_mv * d.gain_e;
     const double a_i = start.i_i_mv * d.gain_i;
-    f.constant = p.e_l_mv - p.v_th_mv;
-    f.add(start.v_mv - p.e_l_mv - a_e - a_i, p.tau_m_ms);
+    const double rest = rest_mv(start, d);
+    f.constant = rest - p.v_th_mv;
+    f.add(start.v_mv - rest - a_e - a_i, p.tau_m_ms);
     f.add(a_e, p.tau_e_ms);
     f.add(a_i, p.tau_i_ms);
     return f;
@@ -253,8 +302,9 @@ struct lif_exp {
     f.tau_ms = d.tau_base_ms;
     const double a_e = start.i_e_mv * d.gain_e;
     const double a_i = start.i_i_mv * d.gain_i;
-    f.add(p.e_l_mv - p.v_th_mv, 0);
-    f.add(start.v_mv - p.e_l_mv - a_e - a_i, d.power_m);
+    const double rest = rest_mv(start, d);
+    f.add(rest - p.v_th_mv, 0);
+    f.add(start.v_mv - rest - a_e - a_i, d.power_m);
     f.add(a_e, d.power_e);
     f.add(a_i, d.power_i);
     return f;
@@ -265,8 +315,8 @@ struct lif_exp {
   // an upper bound of V - V_th there, exact at both ends.
   static double window_bernstein(const state& s, const derived& d, const derived::lookahead& w,
                                  bernstein_coefficients& b) {
-    const auto& p = d.p;
-    const double v = s.v_mv - p.e_l_mv, c = p.e_l_mv - p.v_th_mv;
+    const double rest = rest_mv(s, d);
+    const double v = s.v_mv - rest, c = rest - d.p.v_th_mv;
     double most = -inf;
     for (std::size_t k = 0; k <= d.degree; ++k) {
       b[k] = c + v * w.v[k] + s.i_e_mv * w.e[k] + s.i_i_mv * w.i[k];
@@ -294,7 +344,7 @@ struct lif_exp {
     // that stays below threshold over the longest look-ahead. The state is
     // read in place (a copy costs a stalled load right after advance()
     // wrote it).
-    if (d.polynomial && t_ms >= s.ref_until_ms && d.p.e_l_mv >= d.p.v_th_mv) {
+    if (d.polynomial && t_ms >= s.ref_until_ms && rest_mv(s, d) >= d.p.v_th_mv) {
       const auto& longest = d.lookaheads.back();
       bernstein_coefficients b;
       if (window_bernstein(s, d, longest, b) < 0) return {t_ms + longest.horizon_ms, false};
@@ -326,5 +376,8 @@ struct lif_exp {
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
   }
 };
+
+using lif_exp = basic_lif_exp<false>;
+using lif_exp_injected = basic_lif_exp<true>;
 
 }  // namespace apical::models
