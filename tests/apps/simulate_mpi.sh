@@ -6,6 +6,7 @@
 #   simulate_mpi.sh APICAL MPIEXEC OUT CASE
 # CASE: bench4 | brunel-c | stdp-balanced | failures
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 apical=$1 mpiexec=$2 out=$3 case=$4
 rm -rf "$out"
 mkdir -p "$out"
@@ -14,6 +15,8 @@ cd "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # No network interfaces are needed between processes of one machine.
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Sanitizer builds: what the MPI library keeps until exit is not a leak.
+export LSAN_OPTIONS="suppressions=$here/mpi_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 mpi() { timeout 120 "$mpiexec" --oversubscribe "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

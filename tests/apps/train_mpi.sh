@@ -4,12 +4,15 @@
 # offsets of one process, bit for bit; --resume continues on 2 processes.
 #   train_mpi.sh APICAL MPIEXEC OUT
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 apical=$1 mpiexec=$2 out=$3
 rm -rf "$out"
 mkdir -p "$out"
 cd "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Sanitizer builds: what the MPI library keeps until exit is not a leak.
+export LSAN_OPTIONS="suppressions=$here/mpi_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 args=(train --dataset mnist --algo microcircuit --arch 784-30-10 --train-samples 96 --test-samples 32
       --batch-size 32 --microcircuit.homeostasis_rate_mv 0.05)
