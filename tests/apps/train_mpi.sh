@@ -11,7 +11,11 @@ mkdir -p "$out"
 cd "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
-# Sanitizer builds: what the MPI library keeps until exit is not a leak.
+# Sanitizer builds: what the MPI library keeps until exit is not a leak
+# (its components stay loaded, and full stacks are taken, so that the
+# suppressions can name them).
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$here/mpi_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 args=(train --dataset mnist --algo microcircuit --arch 784-30-10 --train-samples 96 --test-samples 32
