@@ -6,6 +6,7 @@ void register_builtin(model_registry& registry) {
   register_sources(registry);
   registry.add<lif_delta>();
   registry.add<lif_exp>();
+  registry.add<lif_curr_alpha>();
   registry.add<lif_cond_exp>();
   registry.add<two_compartment>();
 }
