@@ -7,6 +7,9 @@ apical model and its parameters, one set per population:
   IF_curr_delta -> lif_delta   tau_m dV/dt = E_L - V, inputs jump V by w (mV)
   IF_curr_exp   -> lif_exp     tau_m dV/dt = E_L - V + R I_e + R I_i,
                                R = tau_m / cm (MOhm), currents in nA
+  IF_curr_alpha -> lif_curr_alpha  the same with alpha-shaped currents, a
+                               weight in nA the current's peak (NEST's
+                               iaf_psc_alpha)
   IF_cond_exp   -> lif_cond_exp  cm dV/dt = cm/tau_m (E_L - V) + g_e (E_e - V)
                                + g_i (E_i - V) + i_offset, conductances in uS
   SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source,
@@ -15,8 +18,8 @@ apical model and its parameters, one set per population:
 
 A constant current i_offset only moves the resting potential the membrane
 relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
-IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
-apical's R*I (mV) by `weight_scale`. IF_cond_exp's weights are
+IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp and IF_curr_alpha,
+turned into apical's R*I (mV) by `weight_scale`. IF_cond_exp's weights are
 conductances in uS for both receptor types (PyNN's convention), turned into
 apical's nS, negative for the inhibitory receptor (apical routes an input by
 its sign).
@@ -82,6 +85,18 @@ class IF_curr_exp(_LIF, cells.IF_curr_exp):
     @staticmethod
     def weight_scale(p, receptor_type="excitatory"):
         return p["tau_m"] / p["cm"]  # nA -> mV (R in MOhm)
+
+
+# IF_curr_exp's mapping, on lif_curr_alpha: an input of w nA adds the current
+# w (t/tau_syn) e^(1 - t/tau_syn), which peaks at w after tau_syn.
+class IF_curr_alpha(_LIF, cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = IF_curr_exp.translations
+    state_variables = IF_curr_exp.state_variables
+    recordable = IF_curr_exp.recordable
+    model = "lif_curr_alpha"
+    apical_model = IF_curr_exp.apical_model
+    weight_scale = staticmethod(IF_curr_exp.weight_scale)
 
 
 _per_nano = lambda p: 1e-3  # noqa: E731  (nS -> uS)
@@ -162,7 +177,6 @@ def _unsupported(base, why):
 
 
 _no_model = "apical has no such model yet"
-IF_curr_alpha = _unsupported(cells.IF_curr_alpha, _no_model + " (IF_curr_exp is supported)")
 IF_cond_alpha = _unsupported(cells.IF_cond_alpha, _no_model)
 EIF_cond_exp_isfa_ista = _unsupported(cells.EIF_cond_exp_isfa_ista, _no_model)
 EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_model)
@@ -249,7 +263,7 @@ GutigWeightDependence = _unsupported(synapses.GutigWeightDependence, _no_rule)
 Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
 
 # Cell types apical simulates; list_standard_models() returns these.
-SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_cond_exp, SpikeSourcePoisson,
+SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_curr_alpha, IF_cond_exp, SpikeSourcePoisson,
                    SpikeSourceGamma, SpikeSourceArray)
 
 
