@@ -278,6 +278,39 @@ TEST_CASE("lif_curr_alpha: upper and lower bounds of an alpha_sum hold on random
   }
 }
 
+TEST_CASE("lif_curr_alpha: first_crossing_within finds the first crossing of random alpha sums") {
+  // Against sampling every 1e-3 ms: f < 0 at every sample before the
+  // returned s, f(s) >= 0, and no later than the first sample with f >= 0.
+  rng r(23);
+  int crossing = 0, none = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    alpha_sum f;
+    f.constant = r.uniform(-3, 0.5);
+    for (int k = 0; k < 3; ++k) f.add(r.uniform(-4, 4), r.uniform(-8, 8), r.uniform(0.1, 5));
+    const double x = models::first_crossing_within(f, 10.0);
+    double first_sample = inf;
+    for (int j = 0; j <= 10000; ++j) {
+      const double s = j * 1e-3;
+      if (s < x - 1e-10) CHECK(f(s) < 0);
+      if (f(s) >= 0) {
+        first_sample = s;
+        break;
+      }
+    }
+    if (x < inf) {
+      ++crossing;
+      CHECK(f(x) >= 0);
+      CHECK(x <= 10.0);
+      CHECK(x <= first_sample);
+    } else {
+      ++none;
+      CHECK(first_sample == inf);
+    }
+  }
+  CHECK(crossing > 100);
+  CHECK(none > 100);
+}
+
 TEST_CASE("lif_curr_alpha: a PSP grazing the threshold by 1e-9 mV crosses, or not, exactly") {
   const double tau_m = 20, tau_s = 0.5, w = 6.0;
   // The peak of the PSP: where its derivative (written out) changes sign.

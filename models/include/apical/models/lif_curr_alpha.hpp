@@ -120,6 +120,8 @@ struct alpha_sum {
 // is >= 0 at the returned s), or +infinity when there is none. Depth first,
 // leftmost interval first; an interval is dropped only when its upper bound
 // is negative (or it is narrower than the tolerance and f < 0 at its end).
+// A point found with f >= 0 is kept as the answer should rounding make the
+// bound of the interval left of it negative after all.
 inline double first_crossing_within(const alpha_sum& f, double max_s, double tolerance_ms = 1e-10) {
   if (f(0.0) >= 0) return 0.0;
   struct interval {
@@ -131,10 +133,12 @@ inline double first_crossing_within(const alpha_sum& f, double max_s, double tol
   std::size_t top = 0;
   stack[top++] = {0.0, max_s};
   const alpha_sum slope = f.derivative();
+  double seen = inf;  // the earliest s found with f(s) >= 0
   while (top > 0) {
     const interval iv = stack[--top];
     if (f.upper_bound(iv.lo, iv.hi) < 0) continue;
     const double f_hi = f(iv.hi);
+    if (f_hi >= 0) seen = std::min(seen, iv.hi);
     if (f_hi >= 0 && slope.lower_bound(iv.lo, iv.hi) > 0) {
       // Increasing, f(lo) < 0 <= f(hi): the only root here; bisect it.
       double lo = iv.lo, hi = iv.hi;
@@ -151,13 +155,14 @@ inline double first_crossing_within(const alpha_sum& f, double max_s, double tol
     }
     const double mid = 0.5 * (iv.lo + iv.hi);
     if (f(mid) >= 0) {
+      seen = std::min(seen, mid);
       stack[top++] = {iv.lo, mid};  // the first crossing lies in (lo, mid]
       continue;
     }
     stack[top++] = {mid, iv.hi};  // looked at after the left half
     stack[top++] = {iv.lo, mid};
   }
-  return inf;
+  return seen;
 }
 
 struct lif_curr_alpha {
