@@ -31,7 +31,10 @@
 // lasts less than the 1e-10 ms tolerance. The first crossing is bisected
 // to 1e-10 ms once V - V_th is provably increasing around it. Exactness: the
 // spike time is the first time the double-precision closed form reaches
-// V_th, to 1e-10 ms. Predictions search [0, horizon] with the horizon 4
+// V_th, to 1e-10 ms; the bounds use round-to-nearest arithmetic (no
+// directed rounding), so a peak within about 1e-14 mV of V_th may go either
+// way (the tests: grazes by 1e-9 mV fire, or not, as a written-out
+// reference says). Predictions search [0, horizon] with the horizon 4
 // times the longer synaptic time constant, and are provisional beyond it
 // unless a bound shows V stays below threshold for ever.
 //
