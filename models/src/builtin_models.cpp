@@ -8,6 +8,7 @@ void register_builtin(model_registry& registry) {
   registry.add<lif_exp>();
   registry.add<lif_curr_alpha>();
   registry.add<lif_cond_exp>();
+  registry.add<lif_cond_alpha>();
   registry.add<two_compartment>();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The built-in neuron models: lif_delta, lif_exp, lif_curr_alpha, lif_cond_exp,
-// two_compartment.
+// lif_cond_alpha, two_compartment.
 #include "apical/engine/model_registry.hpp"
+#include "apical/models/lif_cond_alpha.hpp"
 #include "apical/models/lif_cond_exp.hpp"
 #include "apical/models/lif_curr_alpha.hpp"
 #include "apical/models/lif_delta.hpp"
