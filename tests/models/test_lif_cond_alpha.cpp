@@ -14,6 +14,7 @@
 #include "apical/engine/simulator.hpp"
 #include "apical/engine/sources.hpp"
 #include "apical/models/lif_cond_alpha.hpp"
+#include "single_cell_checks.hpp"
 
 using namespace apical;
 using models::lif_cond_alpha;
@@ -84,18 +85,8 @@ std::pair<std::vector<double>, std::vector<double>> driven(const lif_cond_alpha:
   for (double t : i_times) inputs.push_back({t, w_i});
   std::sort(inputs.begin(), inputs.end());
 
-  network net;
-  auto times = std::make_shared<spike_raster>();
-  times->add_channel(e_times);
-  times->add_channel(i_times);
-  auto& src = net.add_population<spike_time_source>("S", 2, {times});
-  auto& n = net.add_population<lif_cond_alpha>("N", 1, p);
-  net.connect(src, n, 0, {{0, 0, w_e, 0.0}, {1, 0, w_i, 0.0}});
-  simulator sim(net);
-  spike_recorder rec(sim, {1});
-  sim.run(time_ms{t_end_ms});
-  std::vector<double> simulated;
-  for (const auto& s : rec.spikes()) simulated.push_back(s.time_ms);
+  const auto simulated =
+      test::simulated_spikes<lif_cond_alpha>(p, e_times, i_times, w_e, w_i, t_end_ms);
 
   rk4_cell ref{p, p.v_init_min_mv};
   std::vector<double> spikes;
@@ -233,27 +224,10 @@ TEST_CASE("lif_cond_alpha: next_spike finds the first crossing of sampled trajec
                                   .g_i_ns = r.uniform(0, 200),
                                   .y_i_ns = r.uniform(0, 400),
                                   .ref_until_ms = trial % 3 == 0 ? r.uniform(0, 2) : -inf};
-    const double step = 2e-3;
-    lif_cond_alpha::state x = s;
-    double t = 0, first = inf;
-    for (int k = 1; k <= 10000 && first == inf; ++k) {
-      lif_cond_alpha::advance(x, d, t, k * step);
-      t = k * step;
-      if (x.v_mv >= pynn.v_th_mv) first = t;
-    }
-    const double next = lif_cond_alpha::next_spike(s, d, 0.0);
-    if (first < inf) {
-      ++fired;
-      CHECK(next <= first);
-      CHECK(first - next <= step);
-    } else {
-      ++silent;
-      if (next < inf) {  // a crossing briefer than the step: V does reach V_th
-        lif_cond_alpha::state at = s;
-        lif_cond_alpha::advance(at, d, 0.0, next);
-        CHECK(at.v_mv >= pynn.v_th_mv - 1e-9);
-      }
-    }
+    (test::check_next_spike_against_samples<lif_cond_alpha>(s, d, pynn.v_th_mv, 2e-3, 10000, 1e-9)
+             .sample_crossed
+         ? fired
+         : silent)++;
   }
   CHECK(fired > 50);
   CHECK(silent > 50);

@@ -13,6 +13,7 @@
 #include "apical/engine/simulator.hpp"
 #include "apical/engine/sources.hpp"
 #include "apical/models/lif_curr_alpha.hpp"
+#include "single_cell_checks.hpp"
 
 using namespace apical;
 using models::alpha_sum;
@@ -145,20 +146,11 @@ std::pair<std::vector<double>, std::vector<double>> driven(const lif_curr_alpha:
   for (double t : i_times) inputs.push_back({t, w_i});
   std::sort(inputs.begin(), inputs.end());
 
-  network net;
-  auto& src = net.add_population<spike_time_source>("S", 2, {raster({e_times, i_times})});
-  auto& n = net.add_population<lif_curr_alpha>("N", 1, p);
-  net.connect(src, n, 0, {{0, 0, w_e, 0.0}, {1, 0, w_i, 0.0}});
-  simulator sim(net);
-  spike_recorder rec(sim, {1});
-  sim.run(time_ms{t_end_ms});
-  std::vector<double> simulated;
-  for (const auto& s : rec.spikes()) simulated.push_back(s.time_ms);
-
   naive_lif_curr_alpha ref(p);
   ref.inputs = inputs;
   ref.run_to(0.0, t_end_ms);
-  return {simulated, ref.spikes};
+  return {test::simulated_spikes<lif_curr_alpha>(p, e_times, i_times, w_e, w_i, t_end_ms),
+          ref.spikes};
 }
 
 const lif_curr_alpha::parameters two_taus{.tau_m_ms = 20,
@@ -388,23 +380,9 @@ TEST_CASE("lif_curr_alpha: a prediction is exact, or provisional before any cros
       // The reference: the trajectory from the state sampled every 2e-3 ms
       // for 80 ms (the currents are gone by then; below threshold V relaxes
       // to E_L < V_th, above it every state has crossed).
-      const double step = 2e-3;
-      lif_curr_alpha::state x = s;
-      double t = 0, first = inf;
-      for (int k = 1; k <= 40000 && first == inf; ++k) {
-        lif_curr_alpha::advance(x, d, t, k * step);
-        t = k * step;
-        if (x.v_mv >= p.v_th_mv) first = t;
-      }
-      const double next = lif_curr_alpha::next_spike(s, d, 0.0);
-      if (first < inf) {
-        CHECK(next <= first);
-        CHECK(first - next <= step);
-      } else if (next < inf) {  // a crossing briefer than the step: V does reach V_th
-        lif_curr_alpha::state at = s;
-        lif_curr_alpha::advance(at, d, 0.0, next);
-        CHECK(at.v_mv >= p.v_th_mv - 1e-12);
-      }
+      const double next = test::check_next_spike_against_samples<lif_curr_alpha>(s, d, p.v_th_mv,
+                                                                                 2e-3, 40000, 1e-12)
+                              .next_ms;
       if (pr.certain) {
         (pr.time_ms == inf ? never : certain)++;
         CHECK(pr.time_ms == next);

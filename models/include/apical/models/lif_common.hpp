@@ -41,6 +41,29 @@ void require_reset_and_start(std::string_view model, const Parameters& p) {
           "must be <= v_init_max_mv");
 }
 
+// The initial V of a neuron: v_init_min_mv, or drawn uniformly up to
+// v_init_max_mv.
+template <class Parameters>
+double initial_v(const Parameters& p, rng& r) {
+  return p.v_init_min_mv == p.v_init_max_mv ? p.v_init_min_mv
+                                            : r.uniform(p.v_init_min_mv, p.v_init_max_mv);
+}
+
+// next_spike() for a model whose predict() may be provisional: predictions
+// chained until one is certain (at most a million; +infinity after that).
+template <class Model>
+double chained_next_spike(const typename Model::state& s, const typename Model::derived& d,
+                          double t_ms) {
+  typename Model::state c = s;
+  for (int k = 0; k < 1'000'000; ++k) {
+    const spike_prediction next = Model::predict(c, d, t_ms);
+    if (next.certain) return next.time_ms;
+    Model::advance(c, d, t_ms, next.time_ms);
+    t_ms = next.time_ms;
+  }
+  return inf;
+}
+
 // Membrane response at time dt to a unit drive x(s) = exp(-s / tau_x) under
 // tau_m v' = -v + x, v(0) = 0:
 //   k(dt) = tau_x / (tau_x - tau_m) * (exp(-dt/tau_x) - exp(-dt/tau_m)),

@@ -98,9 +98,7 @@ struct lif_cond_alpha {
 
   static void init(state& s, const derived& d, rng& r) {
     s = state{};
-    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
-                 ? d.p.v_init_min_mv
-                 : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+    s.v_mv = initial_v(d.p, r);
   }
 
   // One conductance over C from a state: k(s) = (K + Z s) e^{-s/tau} (1/ms).
@@ -266,16 +264,8 @@ struct lif_cond_alpha {
     return x < inf ? spike_prediction{t_ms + x, true} : spike_prediction{t_ms + span, false};
   }
 
-  // Predictions chained until one is certain (at most a million steps).
   static double next_spike(const state& s, const derived& d, double t_ms) {
-    state c = s;
-    for (int k = 0; k < 1'000'000; ++k) {
-      const spike_prediction next = predict(c, d, t_ms);
-      if (next.certain) return next.time_ms;
-      advance(c, d, t_ms, next.time_ms);
-      t_ms = next.time_ms;
-    }
-    return inf;
+    return chained_next_spike<lif_cond_alpha>(s, d, t_ms);
   }
 
   static void fire(state& s, const derived& d, double t_ms) {

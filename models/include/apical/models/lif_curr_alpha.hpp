@@ -271,9 +271,7 @@ struct lif_curr_alpha {
 
   static void init(state& s, const derived& d, rng& r) {
     s = state{};
-    s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
-                 ? d.p.v_init_min_mv
-                 : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
+    s.v_mv = initial_v(d.p, r);
   }
 
   // The trajectory's coefficients for a free state: V(s) = E_L + a_m
@@ -379,15 +377,8 @@ struct lif_curr_alpha {
     return never_after ? spike_prediction{inf, true} : spike_prediction{t_ms + d.horizon_ms, false};
   }
 
-  // Predictions strung together until one is certain.
   static double next_spike(const state& s, const derived& d, double t_ms) {
-    state x = s;
-    for (;;) {
-      const spike_prediction p = predict(x, d, t_ms);
-      if (p.certain) return p.time_ms;
-      advance(x, d, t_ms, p.time_ms);
-      t_ms = p.time_ms;
-    }
+    return chained_next_spike<lif_curr_alpha>(s, d, t_ms);
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
