@@ -60,12 +60,13 @@ def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path
 
 def test_list_standard_models_names_what_is_simulated():
     assert sorted(sim.list_standard_models()) == sorted(
-        ["IF_curr_delta", "IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "SpikeSourcePoisson",
+        ["IF_curr_delta", "IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
+         "SpikeSourcePoisson",
          "SpikeSourceGamma", "SpikeSourceArray"])
 
 
 @pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp, sim.IF_curr_alpha,
-                                      sim.IF_cond_exp])
+                                      sim.IF_cond_exp, sim.IF_cond_alpha])
 def test_constant_current_gives_the_closed_form_interval(celltype):
     # tau_m dV/dt = v_rest - V + R i_offset, R = tau_m / cm: from v_reset
     # the threshold is reached after tau_m ln((E - v_reset) / (E - v_thresh)).
@@ -215,6 +216,19 @@ def test_if_curr_alpha_rejects_a_synaptic_time_constant_equal_to_tau_m():
         sim.run(1.0)
 
 
+def conductance_cell(celltype, w_e, w_i, tau_e, tau_i):
+    """A conductance-based cell (e_rev_E 0, e_rev_I -80 mV) with an
+    excitatory input of w_e uS at 5 ms and an inhibitory one of w_i uS
+    (positive, PyNN's convention) at 12 ms, delay 1 ms, 40 ms recorded: the
+    segment, its times and the conductances (uS)."""
+    params = dict(LIF, tau_syn_E=tau_e, tau_syn_I=tau_i, e_rev_E=0.0, e_rev_I=-80.0)
+    seg, t = one_cell_two_inputs(celltype(**params), (w_e, 5.0), (w_i, 12.0),
+                                 ["v", "gsyn_exc", "gsyn_inh"], 40.0)
+    assert seg.filter(name="gsyn_exc")[0].units == pq.uS
+    return (seg, t, seg.filter(name="gsyn_exc")[0].magnitude[:, 0],
+            seg.filter(name="gsyn_inh")[0].magnitude[:, 0])
+
+
 def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
     # An excitatory input of w_e uS at 5 ms and an inhibitory one of w_i uS
     # (positive, PyNN's convention) at 12 ms, both with delay 1 ms: the
@@ -223,12 +237,7 @@ def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
     # solved here by mpmath's arbitrary-precision Taylor integrator (30 digits).
     mpmath = pytest.importorskip("mpmath")
     w_e, w_i, tau_e, tau_i = 0.02, 0.05, 5.0, 10.0
-    params = dict(LIF, tau_syn_E=tau_e, tau_syn_I=tau_i, e_rev_E=0.0, e_rev_I=-80.0)
-    seg, t = one_cell_two_inputs(sim.IF_cond_exp(**params), (w_e, 5.0), (w_i, 12.0),
-                                 ["v", "gsyn_exc", "gsyn_inh"], 40.0)
-    g_e = np.asarray(seg.filter(name="gsyn_exc")[0].magnitude)[:, 0]
-    g_i = np.asarray(seg.filter(name="gsyn_inh")[0].magnitude)[:, 0]
-    assert seg.filter(name="gsyn_exc")[0].units == pq.uS
+    seg, t, g_e, g_i = conductance_cell(sim.IF_cond_exp, w_e, w_i, tau_e, tau_i)
     away = (np.abs(t - 6.0) > 1e-6) & (np.abs(t - 13.0) > 1e-6)
     np.testing.assert_allclose(g_e[away], np.where(t >= 6.0, w_e * np.exp(-(t - 6.0) / tau_e),
                                                     0.0)[away], atol=1e-12)
@@ -251,6 +260,39 @@ def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
         ref = first(time - 6) if time < 13 else second(time - 13)
         assert abs(v[k] - float(ref)) < 1e-10, time
     assert np.all(v[t < 6.0] == LIF["v_rest"])
+
+
+def test_if_cond_alpha_conductances_peak_at_the_weight_and_drive_v_as_the_equations():
+    # Inputs of w_e and w_i uS (delay 1 ms) add w (s/tau) e^(1 - s/tau): peak
+    # w after tau. V against scipy's DOP853 on the equations
+    #   cm dV/dt = cm/tau_m (v_rest - V) + g_e (e_rev_E - V) + g_i (e_rev_I - V)
+    # at tolerances of 1e-13, started again at each arrival.
+    integrate = pytest.importorskip("scipy.integrate")
+    w_e, w_i, tau_e, tau_i = 0.03, 0.05, 0.3, 2.0
+    seg, t, g_e, g_i = conductance_cell(sim.IF_cond_alpha, w_e, w_i, tau_e, tau_i)
+
+    def alpha(w, arrival, tau, at):
+        s = np.clip(at - arrival, 0.0, None)
+        return w * s / tau * np.exp(1 - s / tau)
+
+    np.testing.assert_allclose(g_e, alpha(w_e, 6.0, tau_e, t), atol=1e-12)
+    np.testing.assert_allclose(g_i, alpha(w_i, 13.0, tau_i, t), atol=1e-12)
+    assert g_e.max() == pytest.approx(w_e, abs=1e-12)  # sampled at 6.3 ms, the peak
+
+    def rhs(time, v):
+        return (LIF["cm"] / LIF["tau_m"] * (LIF["v_rest"] - v)
+                + alpha(w_e, 6.0, tau_e, time) * (0.0 - v)
+                + alpha(w_i, 13.0, tau_i, time) * (-80.0 - v)) / LIF["cm"]
+
+    v = seg.filter(name="v")[0].magnitude[:, 0]
+    state = [LIF["v_rest"]]
+    for start, stop in ((6.0, 13.0), (13.0, 39.0)):
+        inside = (t > start + 1e-9) & (t <= stop + 1e-9)
+        sol = integrate.solve_ivp(rhs, (start, stop), state, method="DOP853", rtol=1e-13,
+                                  atol=1e-13, t_eval=t[inside])
+        np.testing.assert_allclose(v[inside], sol.y[0], atol=1e-9)
+        state = [sol.y[0][-1]]
+    assert np.all(v[t <= 6.0] == LIF["v_rest"])
 
 
 def test_if_cond_exp_weights_are_positive_for_both_receptors():
@@ -415,8 +457,8 @@ def test_reset_repeats_the_run_in_a_new_segment():
 
 
 def test_errors_name_what_is_missing():
-    with pytest.raises(NotImplementedError, match="IF_cond_alpha"):
-        sim.IF_cond_alpha()
+    with pytest.raises(NotImplementedError, match="EIF_cond_exp_isfa_ista"):
+        sim.EIF_cond_exp_isfa_ista()
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
     with pytest.raises(NotImplementedError, match="DCSource"):
