@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include "apical/engine/connectivity.hpp"
 #include "apical/engine/recorders.hpp"
 #include "apical/engine/simulator.hpp"
 #include "apical/engine/sources.hpp"
@@ -68,6 +69,38 @@ sampled_check check_next_spike_against_samples(const typename Model::state& s,
     CHECK(at.v_mv >= v_th_mv - slack_mv);
   }
   return {next, first < inf};
+}
+
+// The spikes of a small recurrent network of Model cells (160 E, 40 I, with
+// initial V spread by `p`) driven by 100 Poisson sources at 40 Hz, p = 0.2
+// from the sources and from I, 0.1 from E, delays 1 ms, 300 ms, on
+// `threads` threads and the given delivery path: the same on every path.
+template <class Model>
+std::vector<recorded_spike> small_ei_network(const typename Model::parameters& p, double w_in,
+                                             double w_e, double w_i, std::uint64_t seed,
+                                             unsigned threads, delivery_path path) {
+  network net;
+  auto& in = net.add_population<poisson_source>("P", 100, {.rate_hz = 40});
+  auto& e = net.add_population<Model>("E", 160, p);
+  auto& i = net.add_population<Model>("I", 40, p);
+  std::uint64_t k = 0;
+  auto connect = [&](population& a, population& b, double prob, double w) {
+    rng r(derive_seed(seed, stream::connectivity, k++));
+    connection_options o{.weight = value_spec::constant(w),
+                         .delay_ms = value_spec::constant(1.0),
+                         .same_population = &a == &b};
+    net.connect(a, b, 0, fixed_probability(a.size(), b.size(), prob, o, r));
+  };
+  connect(in, e, 0.2, w_in);
+  connect(in, i, 0.2, w_in);
+  connect(e, e, 0.1, w_e);
+  connect(e, i, 0.1, w_e);
+  connect(i, e, 0.2, w_i);
+  connect(i, i, 0.2, w_i);
+  simulator sim(net, {.seed = seed, .threads = threads, .delivery = path});
+  spike_recorder rec(sim);
+  sim.run(time_ms{300});
+  return rec.spikes();
 }
 
 }  // namespace apical::test

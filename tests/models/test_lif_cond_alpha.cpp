@@ -235,31 +235,10 @@ TEST_CASE("lif_cond_alpha: next_spike finds the first crossing of sampled trajec
 
 namespace {
 std::vector<recorded_spike> small_cond_alpha_network(unsigned threads, delivery_path path) {
-  network net;
   lif_cond_alpha::parameters p = pynn;
   p.v_init_min_mv = -65;
   p.v_init_max_mv = -50;
-  auto& in = net.add_population<poisson_source>("P", 100, {.rate_hz = 40});
-  auto& e = net.add_population<lif_cond_alpha>("E", 160, p);
-  auto& i = net.add_population<lif_cond_alpha>("I", 40, p);
-  std::uint64_t k = 0;
-  auto connect = [&](population& a, population& b, double prob, double w) {
-    rng r(derive_seed(99, stream::connectivity, k++));
-    connection_options o{.weight = value_spec::constant(w),
-                         .delay_ms = value_spec::constant(1.0),
-                         .same_population = &a == &b};
-    net.connect(a, b, 0, fixed_probability(a.size(), b.size(), prob, o, r));
-  };
-  connect(in, e, 0.2, 30.0);
-  connect(in, i, 0.2, 30.0);
-  connect(e, e, 0.1, 10.0);
-  connect(e, i, 0.1, 10.0);
-  connect(i, e, 0.2, -40.0);
-  connect(i, i, 0.2, -40.0);
-  simulator sim(net, {.seed = 99, .threads = threads, .delivery = path});
-  spike_recorder rec(sim);
-  sim.run(time_ms{300});
-  return rec.spikes();
+  return test::small_ei_network<lif_cond_alpha>(p, 30.0, 10.0, -40.0, 99, threads, path);
 }
 }  // namespace
 

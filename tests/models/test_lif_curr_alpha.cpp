@@ -402,34 +402,11 @@ TEST_CASE("lif_curr_alpha: a prediction is exact, or provisional before any cros
 }
 
 namespace {
-// A small recurrent network of lif_curr_alpha driven by Poisson sources.
 std::vector<recorded_spike> small_alpha_network(unsigned threads, delivery_path path) {
-  network net;
   lif_curr_alpha::parameters p = two_taus;
   p.v_init_min_mv = -65;
   p.v_init_max_mv = -50;
-  auto& in = net.add_population<poisson_source>("P", 100, {.rate_hz = 40});
-  auto& e = net.add_population<lif_curr_alpha>("E", 160, p);
-  auto& i = net.add_population<lif_curr_alpha>("I", 40, p);
-  const std::uint64_t seed = 77;
-  std::uint64_t k = 0;
-  auto connect = [&](population& a, population& b, double prob, double w) {
-    rng r(derive_seed(seed, stream::connectivity, k++));
-    connection_options o{.weight = value_spec::constant(w),
-                         .delay_ms = value_spec::constant(1.0),
-                         .same_population = &a == &b};
-    net.connect(a, b, 0, fixed_probability(a.size(), b.size(), prob, o, r));
-  };
-  connect(in, e, 0.2, 2.0);
-  connect(in, i, 0.2, 2.0);
-  connect(e, e, 0.1, 1.0);
-  connect(e, i, 0.1, 1.0);
-  connect(i, e, 0.2, -3.0);
-  connect(i, i, 0.2, -3.0);
-  simulator sim(net, {.seed = seed, .threads = threads, .delivery = path});
-  spike_recorder rec(sim);
-  sim.run(time_ms{300});
-  return rec.spikes();
+  return test::small_ei_network<lif_curr_alpha>(p, 2.0, 1.0, -3.0, 77, threads, path);
 }
 }  // namespace
 
