@@ -10,18 +10,14 @@ keeps the benchmark's 64 excitatory and 16 inhibitory inputs (pconn =
 0.02 * 4000 / n). One backend per process (--backend runs one network and
 prints its figures as JSON).
 """
-import argparse
 import json
-import subprocess
-import sys
 import time
 
-import numpy as np
+from pynn_side_by_side import alternate, arguments, backend_module, run_and_measure
 
 
 def run_one(backend, seed, n, tstop):
-    import importlib
-    sim = importlib.import_module("apical.pynn" if backend == "apical" else "pyNN.brian2")
+    sim = backend_module(backend)
     from pyNN.random import NumpyRNG, RandomDistribution
 
     t0 = time.perf_counter()
@@ -43,47 +39,20 @@ def run_one(backend, seed, n, tstop):
             sim.Projection(pre, post, conn, sim.StaticSynapse(weight=w, delay=0.2),
                            receptor_type=receptor)
     build_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    sim.run(tstop)
-    run_s = time.perf_counter() - t1
-    out = {"backend": backend, "seed": seed, "n": n, "build_s": build_s, "run_s": run_s}
-    for name, p in (("E", exc), ("I", inh)):
-        trains = p.get_data("spikes").segments[0].spiketrains
-        counts = np.array([len(st) for st in trains])
-        cvs = [np.std(np.diff(st.magnitude)) / np.mean(np.diff(st.magnitude))
-               for st in trains if len(st) >= 3]
-        out[f"rate_{name}"] = counts.sum() / len(trains) / (tstop / 1000.0)
-        out[f"cv_{name}"] = float(np.mean(cvs)) if cvs else float("nan")
-    sim.end()
-    return out
+    return run_and_measure(sim, tstop, (("E", exc), ("I", inh)),
+                           {"backend": backend, "seed": seed, "n": n, "build_s": build_s})
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--backend", choices=["apical", "brian2"])
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap = arguments(__doc__)
     ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--tstop", type=float, default=1000.0)
     a = ap.parse_args()
     if a.backend:
         print(json.dumps(run_one(a.backend, a.seed, a.n, a.tstop)))
         return
-    rows = []
-    for seed in range(1, a.seeds + 1):
-        for backend in ("apical", "brian2"):   # alternating, one process each
-            r = subprocess.run([sys.executable, __file__, "--backend", backend, "--seed",
-                                str(seed), "--n", str(a.n), "--tstop", str(a.tstop)],
-                               capture_output=True, text=True, check=True)
-            rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
-            print(json.dumps(rows[-1]), flush=True)
-    print("| backend | E rate (Hz) | E CV | I rate (Hz) | I CV | build (s) | run (s) |")
-    print("|---|---|---|---|---|---|---|")
-    for backend in ("apical", "brian2"):
-        rs = [r for r in rows if r["backend"] == backend]
-        cells = [f"{np.mean([r[k] for r in rs]):.3f} ± {np.std([r[k] for r in rs]):.3f}"
-                 for k in ("rate_E", "cv_E", "rate_I", "cv_I", "build_s", "run_s")]
-        print(f"| pyNN.{backend} | " + " | ".join(cells) + " |")
+    alternate(__file__, a.seeds, ["--n", str(a.n), "--tstop", str(a.tstop)],
+              [("rate_E", "E rate (Hz)"), ("cv_E", "E CV"), ("rate_I", "I rate (Hz)"),
+               ("cv_I", "I CV"), ("build_s", "build (s)"), ("run_s", "run (s)")])
 
 
 if __name__ == "__main__":

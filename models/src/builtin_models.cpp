@@ -9,6 +9,8 @@ void register_builtin(model_registry& registry) {
   registry.add<lif_exp_injected>();
   registry.add<lif_cond_exp>();
   registry.add<lif_cond_exp_injected>();
+  registry.add<lif_curr_alpha>();
+  registry.add<lif_cond_alpha>();
   registry.add<two_compartment>();
 }
 

@@ -16,8 +16,10 @@ using namespace apical;
 TEST_CASE("the registry makes every built-in model by name") {
   model_registry reg;
   models::register_builtin(reg);
-  for (const auto* name : {"lif_delta", "lif_exp", "lif_cond_exp", "two_compartment",
-                           "poisson_source", "regular_source", "spike_time_source"}) {
+  for (const auto* name :
+       {"lif_delta", "lif_exp", "lif_exp_injected", "lif_curr_alpha", "lif_cond_exp",
+        "lif_cond_exp_injected", "lif_cond_alpha",
+        "two_compartment", "poisson_source", "regular_source", "spike_time_source"}) {
     auto p = reg.make(name, "X", 3);
     CHECK(p->model_name() == name);
     CHECK(p->size() == 3);
@@ -33,7 +35,7 @@ TEST_CASE("the registry makes every built-in model by name") {
 
 namespace {
 std::vector<recorded_spike> small_bench4(queue_kind q, unsigned threads = 1,
-                                          delivery_path path = delivery_path::automatic) {
+                                         delivery_path path = delivery_path::automatic) {
   using models::lif_delta;
   network net;
   const lif_delta::parameters p{.tau_m_ms = 20,

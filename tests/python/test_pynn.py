@@ -60,11 +60,13 @@ def test_runner_runs_an_unchanged_script_that_picks_the_backend_by_name(tmp_path
 
 def test_list_standard_models_names_what_is_simulated():
     assert sorted(sim.list_standard_models()) == sorted(
-        ["IF_curr_delta", "IF_curr_exp", "IF_cond_exp", "SpikeSourcePoisson",
+        ["IF_curr_delta", "IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
+         "SpikeSourcePoisson",
          "SpikeSourceGamma", "SpikeSourceArray"])
 
 
-@pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp, sim.IF_cond_exp])
+@pytest.mark.parametrize("celltype", [sim.IF_curr_delta, sim.IF_curr_exp, sim.IF_curr_alpha,
+                                      sim.IF_cond_exp, sim.IF_cond_alpha])
 def test_constant_current_gives_the_closed_form_interval(celltype):
     # tau_m dV/dt = v_rest - V + R i_offset, R = tau_m / cm: from v_reset
     # the threshold is reached after tau_m ln((E - v_reset) / (E - v_thresh)).
@@ -159,6 +161,74 @@ def test_if_curr_exp_weight_is_a_current_in_nA():
     assert np.all(cell.get_data().segments[0].filter(name="isyn_inh")[0].magnitude == 0)
 
 
+def one_cell_two_inputs(celltype, excitatory, inhibitory, variables, duration):
+    """One cell from rest with an excitatory and an inhibitory input, each
+    (weight, time) with delay 1 ms, run for `duration`: the segment with
+    `variables` recorded, and its sample times (ms)."""
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[excitatory[1]],
+                                                              [inhibitory[1]]]))
+    cell = sim.Population(1, celltype)
+    cell.initialize(v=LIF["v_rest"])
+    cell.record(variables)
+    for part, (w, _), receptor in ((src[0:1], excitatory, "excitatory"),
+                                   (src[1:2], inhibitory, "inhibitory")):
+        sim.Projection(part, cell, sim.AllToAllConnector(),
+                       sim.StaticSynapse(weight=w, delay=1.0), receptor_type=receptor)
+    sim.run(duration)
+    seg = cell.get_data().segments[0]
+    return seg, np.asarray(seg.filter(name="v")[0].times.rescale(pq.ms))
+
+
+def test_if_curr_alpha_weight_is_the_peak_current_in_nA():
+    # An input of w nA at t0 (delay 1 ms) adds the current
+    # I(s) = w (s/tau) e^(1 - s/tau), peak w at s = tau (NEST's iaf_psc_alpha),
+    # and V - v_rest = (R/tau_m) int_0^s e^(-(s-u)/tau_m) I(u) du
+    #   = R w e / (tau_m tau kappa^2) (e^(-s/tau) (kappa s - 1) + e^(-s/tau_m)),
+    # kappa = 1/tau_m - 1/tau. Excitation and inhibition have their own tau.
+    w_e, w_i, t_e, t_i, tau_e, tau_i = 0.3, -0.2, 5.0, 20.0, 0.5, 2.0
+    seg, t = one_cell_two_inputs(sim.IF_curr_alpha(tau_syn_E=tau_e, tau_syn_I=tau_i, **LIF),
+                                 (w_e, t_e), (w_i, t_i), ["v", "isyn_exc", "isyn_inh"], 60.0)
+    r, tm = LIF["tau_m"] / LIF["cm"], LIF["tau_m"]
+
+    def current(w, t0, tau):
+        s = np.clip(t - t0 - 1.0, 0.0, None)
+        return w * s / tau * np.exp(1 - s / tau)
+
+    def psp(w, t0, tau):
+        s = np.clip(t - t0 - 1.0, 0.0, None)
+        kappa = 1 / tm - 1 / tau
+        return r * w * math.e / (tm * tau * kappa ** 2) * (
+            np.exp(-s / tau) * (kappa * s - 1) + np.exp(-s / tm))
+
+    expected = LIF["v_rest"] + psp(w_e, t_e, tau_e) + psp(w_i, t_i, tau_i)
+    np.testing.assert_allclose(seg.filter(name="v")[0].magnitude[:, 0], expected, atol=1e-9)
+    i_exc, i_inh = seg.filter(name="isyn_exc")[0], seg.filter(name="isyn_inh")[0]
+    assert i_exc.units == pq.nA
+    np.testing.assert_allclose(i_exc.magnitude[:, 0], current(w_e, t_e, tau_e), atol=1e-12)
+    np.testing.assert_allclose(i_inh.magnitude[:, 0], current(w_i, t_i, tau_i), atol=1e-12)
+    assert i_exc.magnitude.max() == pytest.approx(w_e, abs=1e-12)  # sampled at the peak
+
+
+def test_if_curr_alpha_rejects_a_synaptic_time_constant_equal_to_tau_m():
+    cell = sim.Population(1, sim.IF_curr_alpha(tau_syn_E=20.0, **LIF))
+    cell.record("spikes")
+    with pytest.raises(Exception, match="tau_e_ms"):
+        sim.run(1.0)
+
+
+def conductance_cell(celltype, w_e, w_i, tau_e, tau_i):
+    """A conductance-based cell (e_rev_E 0, e_rev_I -80 mV) with an
+    excitatory input of w_e uS at 5 ms and an inhibitory one of w_i uS
+    (positive, PyNN's convention) at 12 ms, delay 1 ms, 40 ms recorded: the
+    segment, its times and the conductances (uS)."""
+    params = dict(LIF, tau_syn_E=tau_e, tau_syn_I=tau_i, e_rev_E=0.0, e_rev_I=-80.0)
+    seg, t = one_cell_two_inputs(celltype(**params), (w_e, 5.0), (w_i, 12.0),
+                                 ["v", "gsyn_exc", "gsyn_inh"], 40.0)
+    assert seg.filter(name="gsyn_exc")[0].units == pq.uS
+    return (seg, t, seg.filter(name="gsyn_exc")[0].magnitude[:, 0],
+            seg.filter(name="gsyn_inh")[0].magnitude[:, 0])
+
+
 def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
     # An excitatory input of w_e uS at 5 ms and an inhibitory one of w_i uS
     # (positive, PyNN's convention) at 12 ms, both with delay 1 ms: the
@@ -167,21 +237,7 @@ def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
     # solved here by mpmath's arbitrary-precision Taylor integrator (30 digits).
     mpmath = pytest.importorskip("mpmath")
     w_e, w_i, tau_e, tau_i = 0.02, 0.05, 5.0, 10.0
-    params = dict(LIF, tau_syn_E=tau_e, tau_syn_I=tau_i, e_rev_E=0.0, e_rev_I=-80.0)
-    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[5.0], [12.0]]))
-    cell = sim.Population(1, sim.IF_cond_exp(**params))
-    cell.initialize(v=LIF["v_rest"])
-    cell.record(["v", "gsyn_exc", "gsyn_inh"])
-    sim.Projection(src[0:1], cell, sim.AllToAllConnector(),
-                   sim.StaticSynapse(weight=w_e, delay=1.0), receptor_type="excitatory")
-    sim.Projection(src[1:2], cell, sim.AllToAllConnector(),
-                   sim.StaticSynapse(weight=w_i, delay=1.0), receptor_type="inhibitory")
-    sim.run(40.0)
-    seg = cell.get_data().segments[0]
-    t = np.asarray(seg.filter(name="v")[0].times.rescale(pq.ms))
-    g_e = np.asarray(seg.filter(name="gsyn_exc")[0].magnitude)[:, 0]
-    g_i = np.asarray(seg.filter(name="gsyn_inh")[0].magnitude)[:, 0]
-    assert seg.filter(name="gsyn_exc")[0].units == pq.uS
+    seg, t, g_e, g_i = conductance_cell(sim.IF_cond_exp, w_e, w_i, tau_e, tau_i)
     away = (np.abs(t - 6.0) > 1e-6) & (np.abs(t - 13.0) > 1e-6)
     np.testing.assert_allclose(g_e[away], np.where(t >= 6.0, w_e * np.exp(-(t - 6.0) / tau_e),
                                                     0.0)[away], atol=1e-12)
@@ -204,6 +260,39 @@ def test_if_cond_exp_conductances_in_uS_against_a_high_precision_solution():
         ref = first(time - 6) if time < 13 else second(time - 13)
         assert abs(v[k] - float(ref)) < 1e-10, time
     assert np.all(v[t < 6.0] == LIF["v_rest"])
+
+
+def test_if_cond_alpha_conductances_peak_at_the_weight_and_drive_v_as_the_equations():
+    # Inputs of w_e and w_i uS (delay 1 ms) add w (s/tau) e^(1 - s/tau): peak
+    # w after tau. V against scipy's DOP853 on the equations
+    #   cm dV/dt = cm/tau_m (v_rest - V) + g_e (e_rev_E - V) + g_i (e_rev_I - V)
+    # at tolerances of 1e-13, started again at each arrival.
+    integrate = pytest.importorskip("scipy.integrate")
+    w_e, w_i, tau_e, tau_i = 0.03, 0.05, 0.3, 2.0
+    seg, t, g_e, g_i = conductance_cell(sim.IF_cond_alpha, w_e, w_i, tau_e, tau_i)
+
+    def alpha(w, arrival, tau, at):
+        s = np.clip(at - arrival, 0.0, None)
+        return w * s / tau * np.exp(1 - s / tau)
+
+    np.testing.assert_allclose(g_e, alpha(w_e, 6.0, tau_e, t), atol=1e-12)
+    np.testing.assert_allclose(g_i, alpha(w_i, 13.0, tau_i, t), atol=1e-12)
+    assert g_e.max() == pytest.approx(w_e, abs=1e-12)  # sampled at 6.3 ms, the peak
+
+    def rhs(time, v):
+        return (LIF["cm"] / LIF["tau_m"] * (LIF["v_rest"] - v)
+                + alpha(w_e, 6.0, tau_e, time) * (0.0 - v)
+                + alpha(w_i, 13.0, tau_i, time) * (-80.0 - v)) / LIF["cm"]
+
+    v = seg.filter(name="v")[0].magnitude[:, 0]
+    state = [LIF["v_rest"]]
+    for start, stop in ((6.0, 13.0), (13.0, 39.0)):
+        inside = (t > start + 1e-9) & (t <= stop + 1e-9)
+        sol = integrate.solve_ivp(rhs, (start, stop), state, method="DOP853", rtol=1e-13,
+                                  atol=1e-13, t_eval=t[inside])
+        np.testing.assert_allclose(v[inside], sol.y[0], atol=1e-9)
+        state = [sol.y[0][-1]]
+    assert np.all(v[t <= 6.0] == LIF["v_rest"])
 
 
 def test_if_cond_exp_weights_are_positive_for_both_receptors():
@@ -368,8 +457,8 @@ def test_reset_repeats_the_run_in_a_new_segment():
 
 
 def test_errors_name_what_is_missing():
-    with pytest.raises(NotImplementedError, match="IF_cond_alpha"):
-        sim.IF_cond_alpha()
+    with pytest.raises(NotImplementedError, match="EIF_cond_exp_isfa_ista"):
+        sim.EIF_cond_exp_isfa_ista()
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
     with pytest.raises(NotImplementedError, match="ACSource"):

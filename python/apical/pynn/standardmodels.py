@@ -7,16 +7,21 @@ apical model and its parameters, one set per population:
   IF_curr_delta -> lif_delta   tau_m dV/dt = E_L - V, inputs jump V by w (mV)
   IF_curr_exp   -> lif_exp     tau_m dV/dt = E_L - V + R I_e + R I_i,
                                R = tau_m / cm (MOhm), currents in nA
+  IF_curr_alpha -> lif_curr_alpha  the same with alpha-shaped currents, a
+                               weight in nA the current's peak (NEST's
+                               iaf_psc_alpha)
   IF_cond_exp   -> lif_cond_exp  cm dV/dt = cm/tau_m (E_L - V) + g_e (E_e - V)
                                + g_i (E_i - V) + i_offset, conductances in uS
+  IF_cond_alpha -> lif_cond_alpha  the same with alpha-shaped conductances,
+                               a weight in uS the conductance's peak
   SpikeSourcePoisson -> poisson_source, SpikeSourceArray -> spike_time_source,
   SpikeSourceGamma -> gamma_source (intervals Gamma(alpha, rate beta): mean
                       alpha / beta s, so rate_hz = beta / alpha, shape = alpha)
 
 A constant current i_offset only moves the resting potential the membrane
 relaxes to: E_L = v_rest + R i_offset, exactly. Synaptic weights are mV for
-IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp, turned into
-apical's R*I (mV) by `weight_scale`. IF_cond_exp's weights are
+IF_curr_delta (as PyNN defines them) and nA for IF_curr_exp and IF_curr_alpha,
+turned into apical's R*I (mV) by `weight_scale`. IF_cond_exp's weights are
 conductances in uS for both receptor types (PyNN's convention), turned into
 apical's nS, negative for the inhibitory receptor (apical routes an input by
 its sign).
@@ -84,6 +89,22 @@ class IF_curr_exp(_LIF, cells.IF_curr_exp):
         return p["tau_m"] / p["cm"]  # nA -> mV (R in MOhm)
 
 
+def _alpha_twin(cell, exp_twin, model):
+    """PyNN's alpha cell type `cell` with the mapping of its exponential twin
+    (parameters, units, recordings, weights), on apical's `model`: an input
+    of weight w adds w (t/tau_syn) e^(1 - t/tau_syn), which peaks at w after
+    tau_syn (NEST's normalisation)."""
+    bases = tuple(b for b in exp_twin.__bases__ if b is _LIF) + (cell,)
+    return type(cell.__name__, bases, {
+        "__doc__": cell.__doc__, "translations": exp_twin.translations,
+        "state_variables": exp_twin.state_variables, "recordable": exp_twin.recordable,
+        "model": model, "apical_model": exp_twin.apical_model,
+        "weight_scale": staticmethod(exp_twin.weight_scale)})
+
+
+IF_curr_alpha = _alpha_twin(cells.IF_curr_alpha, IF_curr_exp, "lif_curr_alpha")
+
+
 _per_nano = lambda p: 1e-3  # noqa: E731  (nS -> uS)
 
 
@@ -106,6 +127,9 @@ class IF_cond_exp(cells.IF_cond_exp):
     @staticmethod
     def weight_scale(p, receptor_type="excitatory"):
         return -1000.0 if receptor_type == "inhibitory" else 1000.0  # uS -> nS, signed
+
+
+IF_cond_alpha = _alpha_twin(cells.IF_cond_alpha, IF_cond_exp, "lif_cond_alpha")
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
@@ -162,8 +186,6 @@ def _unsupported(base, why):
 
 
 _no_model = "apical has no such model yet"
-IF_curr_alpha = _unsupported(cells.IF_curr_alpha, _no_model + " (IF_curr_exp is supported)")
-IF_cond_alpha = _unsupported(cells.IF_cond_alpha, _no_model)
 EIF_cond_exp_isfa_ista = _unsupported(cells.EIF_cond_exp_isfa_ista, _no_model)
 EIF_cond_alpha_isfa_ista = _unsupported(cells.EIF_cond_alpha_isfa_ista, _no_model)
 HH_cond_exp = _unsupported(cells.HH_cond_exp, "Hodgkin-Huxley cells are not event-driven")
@@ -244,8 +266,8 @@ GutigWeightDependence = _unsupported(synapses.GutigWeightDependence, _no_rule)
 Vogels2011Rule = _unsupported(synapses.Vogels2011Rule, _no_rule)
 
 # Cell types apical simulates; list_standard_models() returns these.
-SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_cond_exp, SpikeSourcePoisson,
-                   SpikeSourceGamma, SpikeSourceArray)
+SUPPORTED_CELLS = (IF_curr_delta, IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,
+                   SpikeSourcePoisson, SpikeSourceGamma, SpikeSourceArray)
 
 
 __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArray",

@@ -88,6 +88,27 @@ inline std::array<float, injection_parts> injection_weights(double x) {
   const auto hi = static_cast<float>(x);
   const auto mid = static_cast<float>(x - hi);
   return {hi, mid, static_cast<float>((x - hi) - mid)};
+// The initial V of a neuron: v_init_min_mv, or drawn uniformly up to
+// v_init_max_mv.
+template <class Parameters>
+double initial_v(const Parameters& p, rng& r) {
+  return p.v_init_min_mv == p.v_init_max_mv ? p.v_init_min_mv
+                                            : r.uniform(p.v_init_min_mv, p.v_init_max_mv);
+}
+
+// next_spike() for a model whose predict() may be provisional: predictions
+// chained until one is certain (at most a million; +infinity after that).
+template <class Model>
+double chained_next_spike(const typename Model::state& s, const typename Model::derived& d,
+                          double t_ms) {
+  typename Model::state c = s;
+  for (int k = 0; k < 1'000'000; ++k) {
+    const spike_prediction next = Model::predict(c, d, t_ms);
+    if (next.certain) return next.time_ms;
+    Model::advance(c, d, t_ms, next.time_ms);
+    t_ms = next.time_ms;
+  }
+  return inf;
 }
 
 // Membrane response at time dt to a unit drive x(s) = exp(-s / tau_x) under
