@@ -88,6 +88,8 @@ inline std::array<float, injection_parts> injection_weights(double x) {
   const auto hi = static_cast<float>(x);
   const auto mid = static_cast<float>(x - hi);
   return {hi, mid, static_cast<float>((x - hi) - mid)};
+}
+
 // The initial V of a neuron: v_init_min_mv, or drawn uniformly up to
 // v_init_max_mv.
 template <class Parameters>
