@@ -503,7 +503,8 @@ void gather_spikes(spike_recorder& recorder) {
   std::vector<std::size_t> offsets;
   world()->all_gather(std::as_bytes(std::span<const recorded_spike>(mine)), all, offsets);
   std::vector<recorded_spike> spikes(all.size() / sizeof(recorded_spike));
-  std::memcpy(spikes.data(), all.data(), spikes.size() * sizeof(recorded_spike));
+  if (!spikes.empty())
+    std::memcpy(spikes.data(), all.data(), spikes.size() * sizeof(recorded_spike));
   recorder.clear();
   recorder.add(spikes);
 }

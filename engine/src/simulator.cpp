@@ -510,7 +510,7 @@ const simulator::state_samples& simulator::state_recording(std::size_t recorder)
     std::vector<std::size_t> offsets;
     comm_->all_gather(std::as_bytes(std::span<const sample_value>(all)), gathered, offsets);
     all.resize(gathered.size() / sizeof(sample_value));
-    std::memcpy(all.data(), gathered.data(), all.size() * sizeof(sample_value));
+    if (!all.empty()) std::memcpy(all.data(), gathered.data(), all.size() * sizeof(sample_value));
   }
   std::sort(all.begin(), all.end(), [](const sample_value& a, const sample_value& b) {
     return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.column < b.column;

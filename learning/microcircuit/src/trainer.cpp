@@ -329,6 +329,7 @@ void put(std::vector<std::byte>& out, std::span<const T> values) {
 }
 template <class T>
 void take(const std::byte*& in, std::span<T> values) {
+  if (values.empty()) return;
   std::memcpy(values.data(), in, values.size_bytes());
   in += values.size_bytes();
 }
