@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `apical train` under mpirun: a few mini-batches of the microcircuit on
-# MNIST shared by 2 processes give the weights, feedback and threshold
+# MNIST-shaped data shared by 2 processes give the weights, feedback and threshold
 # offsets of one process, bit for bit; --resume continues on 2 processes.
 #   train_mpi.sh APICAL MPIEXEC OUT
 set -euo pipefail
@@ -18,8 +18,30 @@ export OMPI_MCA_mca_base_component_disable_dlclose=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$here/mpi_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-args=(train --dataset mnist --algo microcircuit --arch 784-30-10 --train-samples 96 --test-samples 32
-      --batch-size 32 --microcircuit.homeostasis_rate_mv 0.05)
+# A small MNIST-shaped data set of its own (IDX files, gzip): digits drawn
+# as noisy bars, one row of bars per class.
+python3 - <<'PY'
+import gzip, os, random, struct
+random.seed(5)
+os.makedirs("data/mnist", exist_ok=True)
+def write(name, n):
+    labels = bytes(random.randrange(10) for _ in range(n))
+    images = bytearray()
+    for c in labels:
+        for y in range(28):
+            for x in range(28):
+                on = (y // 3) == c and 3 <= x < 25
+                images.append(min(255, (200 if on else 0) + random.randrange(40)))
+    with gzip.open(f"data/mnist/{name}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes(images))
+    with gzip.open(f"data/mnist/{name}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + labels)
+write("train", 96)
+write("t10k", 32)
+PY
+args=(train --dataset mnist --data-dir "$PWD/data" --algo microcircuit --arch 784-30-10
+      --train-samples 96 --test-samples 32 --batch-size 32
+      --microcircuit.homeostasis_rate_mv 0.05)
 
 # The model part of a checkpoint (everything from the seed to the threshold
 # offsets; the configuration before it names the output folder, and the
@@ -76,8 +98,8 @@ echo "resumed on 2 processes: the weights of one uninterrupted run"
 
 # The reference trainers run on one process, and say so.
 set +e
-timeout 120 "$mpiexec" --oversubscribe -n 2 "$apical" train --dataset mnist --algo bp \
-  --train-samples 32 --output bp >bp.log 2>&1
+timeout 120 "$mpiexec" --oversubscribe -n 2 "$apical" train --dataset mnist --data-dir "$PWD/data" \
+  --algo bp --train-samples 32 --output bp >bp.log 2>&1
 status=$?
 set -e
 [[ $status -eq 2 ]] || { cat bp.log; fail "bp on 2 processes: status $status"; }
