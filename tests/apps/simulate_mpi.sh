@@ -56,8 +56,8 @@ same_spikes() {
 
 case $case in
   bench4) same_spikes brette-bench4 100 1x1 1x2 2x1 2x2 3x1 3x2 4x1 4x2 ;;
-  brunel-c) same_spikes brunel-c 10 2x1 3x2 4x1 ;;
-  stdp-balanced) same_spikes stdp-balanced 10 2x2 3x1 ;;
+  brunel-c) same_spikes brunel-c 10 1x1 1x2 2x1 2x2 3x1 3x2 4x1 4x2 ;;
+  stdp-balanced) same_spikes stdp-balanced 10 1x1 1x2 2x1 2x2 3x1 3x2 4x1 4x2 ;;
   failures)
     # Ranks started with other arguments: refused at the start.
     set +e
