@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -93,14 +92,7 @@ weight_summary summarize_weights(const learning::plastic_projection_base& plasti
     mine.at_w_max += x >= hi ? 1.0 : 0.0;
   }
   mine.count = static_cast<double>(w.size());
-  std::vector<part> parts{mine};
-  if (world_size() > 1) {
-    std::vector<std::byte> all;
-    std::vector<std::size_t> offsets;
-    world()->all_gather(std::as_bytes(std::span<const part>(&mine, 1)), all, offsets);
-    parts.resize(world_size());
-    std::memcpy(parts.data(), all.data(), parts.size() * sizeof(part));
-  }
+  const std::vector<part> parts = world() ? world()->all_values(mine) : std::vector<part>{mine};
   part total;
   for (const auto& q : parts) {
     total.sum += q.sum;
@@ -498,13 +490,8 @@ void write_checkpoint_file(simulation_run& run, const simulate_options& o) {
 // order.
 void gather_spikes(spike_recorder& recorder) {
   if (world_size() <= 1) return;
-  const auto& mine = recorder.spikes();
-  std::vector<std::byte> all;
-  std::vector<std::size_t> offsets;
-  world()->all_gather(std::as_bytes(std::span<const recorded_spike>(mine)), all, offsets);
-  std::vector<recorded_spike> spikes(all.size() / sizeof(recorded_spike));
-  if (!spikes.empty())
-    std::memcpy(spikes.data(), all.data(), spikes.size() * sizeof(recorded_spike));
+  const auto spikes =
+      world()->all_gather_values(std::span<const recorded_spike>(recorder.spikes()));
   recorder.clear();
   recorder.add(spikes);
 }
@@ -608,14 +595,8 @@ struct run_totals {
 run_totals total_figures(const simulation_run& run) {
   run_totals t;
   const auto sum = [](std::uint64_t v) { return world() ? world()->all_sum(v) : v; };
-  const auto each = [](std::uint64_t v) {
-    return world() ? world()->all_values(v) : std::vector<std::uint64_t>{v};
-  };
-  const auto each_double = [&each](double v) {
-    std::vector<double> out;
-    for (const auto bits : each(std::bit_cast<std::uint64_t>(v)))
-      out.push_back(std::bit_cast<double>(bits));
-    return out;
+  const auto each = [](auto v) {
+    return world() ? world()->all_values(v) : std::vector<decltype(v)>{v};
   };
   const auto c = run.sim->counters();
   t.counters.events = sum(c.events);
@@ -627,10 +608,10 @@ run_totals total_figures(const simulation_run& run) {
   t.counters.windows = c.windows;  // the same windows on every process
   t.synapses = sum(run.net->synapses());
   t.synapse_bytes = sum(run.net->synapse_memory_bytes());
-  t.build_s = each_double(run.build_s);
-  t.sim_s = each_double(run.sim_s);
-  t.sim_cpu_s = each_double(run.sim_cpu_s);
-  t.peak_rss_bytes = each(peak_rss_bytes());
+  t.build_s = each(run.build_s);
+  t.sim_s = each(run.sim_s);
+  t.sim_cpu_s = each(run.sim_cpu_s);
+  t.peak_rss_bytes = each(std::uint64_t{peak_rss_bytes()});
   for (const auto& p : run.plastic) {
     t.weights.push_back(summarize_weights(*p));
     const auto pc = p->counters();

@@ -32,28 +32,6 @@ unsigned launched_processes() {
   return 1;
 }
 
-namespace {
-template <class T>
-std::span<const std::byte> bytes_of(const T& value) {
-  return std::as_bytes(std::span<const T>(&value, 1));
-}
-template <class T>
-T read_at(const std::vector<std::byte>& all, std::size_t offset) {
-  T v;
-  std::memcpy(&v, all.data() + offset, sizeof v);
-  return v;
-}
-}  // namespace
-
-std::vector<std::uint64_t> communicator::all_values(std::uint64_t value) {
-  std::vector<std::byte> all;
-  std::vector<std::size_t> offsets;
-  all_gather(bytes_of(value), all, offsets);
-  std::vector<std::uint64_t> out(size());
-  for (unsigned r = 0; r < size(); ++r) out[r] = read_at<std::uint64_t>(all, offsets[r]);
-  return out;
-}
-
 std::uint64_t communicator::all_sum(std::uint64_t value) {
   std::uint64_t sum = 0;
   for (const auto v : all_values(value)) sum += v;
@@ -61,24 +39,8 @@ std::uint64_t communicator::all_sum(std::uint64_t value) {
 }
 
 double communicator::all_min(double value) {
-  std::vector<std::byte> all;
-  std::vector<std::size_t> offsets;
-  all_gather(bytes_of(value), all, offsets);
-  double m = value;
-  for (unsigned r = 0; r < size(); ++r) m = std::min(m, read_at<double>(all, offsets[r]));
-  return m;
-}
-
-void communicator::agree(const std::string& my_error) {
-  std::vector<std::byte> all;
-  std::vector<std::size_t> offsets;
-  all_gather(std::as_bytes(std::span<const char>(my_error.data(), my_error.size())), all, offsets);
-  for (unsigned r = 0; r < size(); ++r) {
-    if (offsets[r + 1] == offsets[r]) continue;
-    const std::string message(reinterpret_cast<const char*>(all.data() + offsets[r]),
-                              offsets[r + 1] - offsets[r]);
-    throw distributed_error(r == rank() ? message : fmt::format("rank {}: {}", r, message));
-  }
+  const auto all = all_values(value);
+  return *std::min_element(all.begin(), all.end());
 }
 
 // ---------------------------------------------------------------------------

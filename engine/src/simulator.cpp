@@ -193,12 +193,12 @@ std::pair<std::uint32_t, std::uint32_t> simulator::range(std::size_t population_
 }
 
 std::size_t simulator::global_owner(std::size_t population_id, std::uint32_t i) const {
+  // The rank's block, then the thread's share of it, as range() cuts them.
   const std::size_t n = net_->pop(population_id).size();
   const unsigned r = rank_of(n, ranks(), i);
   const neuron_block b = rank_block(n, ranks(), r);
-  const std::size_t threads = parts_.size();
-  const std::size_t c = std::max<std::size_t>(1, (b.end - b.begin + threads - 1) / threads);
-  return r * threads + (i - b.begin) / c;
+  const auto threads = static_cast<unsigned>(parts_.size());
+  return std::size_t{r} * threads + rank_of(b.end - b.begin, threads, i - b.begin);
 }
 
 void simulator::reset() {
@@ -505,13 +505,7 @@ const simulator::state_samples& simulator::state_recording(std::size_t recorder)
   std::vector<sample_value> all;
   for (const auto& part : parts_)
     all.insert(all.end(), part.samples[recorder].begin(), part.samples[recorder].end());
-  if (comm_) {  // every process's samples
-    std::vector<std::byte> gathered;
-    std::vector<std::size_t> offsets;
-    comm_->all_gather(std::as_bytes(std::span<const sample_value>(all)), gathered, offsets);
-    all.resize(gathered.size() / sizeof(sample_value));
-    if (!all.empty()) std::memcpy(all.data(), gathered.data(), all.size() * sizeof(sample_value));
-  }
+  if (comm_) all = comm_->all_gather_values(std::span<const sample_value>(all));  // every process's
   std::sort(all.begin(), all.end(), [](const sample_value& a, const sample_value& b) {
     return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.column < b.column;
   });

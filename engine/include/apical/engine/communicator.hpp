@@ -19,9 +19,10 @@
 // run without mpirun).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
-#include <string>
+#include <type_traits>
 #include <vector>
 
 namespace apical {
@@ -54,16 +55,24 @@ class communicator {
                           std::vector<std::size_t>& offsets) = 0;
 
   // Collective helpers built on all_gather.
+  // Every rank's values of a plain type, concatenated in rank order.
+  template <class T>
+  std::vector<T> all_gather_values(std::span<const T> mine) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::vector<std::byte> all;
+    std::vector<std::size_t> offsets;
+    all_gather(std::as_bytes(mine), all, offsets);
+    std::vector<T> out(all.size() / sizeof(T));
+    if (!out.empty()) std::memcpy(out.data(), all.data(), out.size() * sizeof(T));
+    return out;
+  }
+  // Every rank's value, in rank order.
+  template <class T>
+  std::vector<T> all_values(T value) {
+    return all_gather_values(std::span<const T>(&value, 1));
+  }
   double all_min(double value);
   std::uint64_t all_sum(std::uint64_t value);
-  // Every rank's value, in rank order.
-  std::vector<std::uint64_t> all_values(std::uint64_t value);
-
-  // Collective: ends a step in which any rank may have failed. A rank
-  // passes its error message (empty when it did not fail); when any rank
-  // failed, every rank throws distributed_error naming the first rank that
-  // failed and its message, so that no rank waits for one that stopped.
-  void agree(const std::string& my_error);
 };
 
 // In-process ranks: R simulators on R threads of one process share a
