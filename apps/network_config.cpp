@@ -139,6 +139,14 @@ plasticity_spec& plasticity_named(network_spec& spec, const std::string& name,
   return spec.plasticity.back();
 }
 
+short_term_spec& short_term_named(network_spec& spec, const std::string& name,
+                                  const std::string& where) {
+  for (auto& p : spec.short_term)
+    if (p.projection == name) return p;
+  spec.short_term.push_back({name, {}, where});
+  return spec.short_term.back();
+}
+
 std::vector<std::string_view> rule_names(const learning::plasticity_registry& rules) {
   std::vector<std::string_view> names;
   for (const auto& r : rules.rules()) names.push_back(r.name);
@@ -153,12 +161,16 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
   const auto dot = section.find('.');
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
-  if (name.empty() ||
-      (kind != "population" && kind != "projection" && kind != "plasticity" && kind != "input"))
+  if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity" &&
+                        kind != "input" && kind != "short_term"))
     throw parameter_error(
         fmt::format("{}: unknown section [{}]; expected [simulation], [population.NAME], "
-                    "[projection.NAME], [input.NAME] or [plasticity.NAME]",
+                    "[projection.NAME], [input.NAME], [plasticity.NAME] or "
+                    "[short_term.PROJECTION]",
                     where, section));
+  if (kind == "short_term")
+    return short_term_named(spec, name, where)
+        .parameters.set(key, config::parse_real(value, at), at);
   if (kind == "input") return set_from_table(input_keys(), input_named(spec, name), key, value, at);
   if (kind == "projection")
     return set_from_table(projection_keys(), projection_named(spec, name), key, value, at);
@@ -267,6 +279,11 @@ std::string write_ini(const network_spec& spec, const model_registry& models,
               out += fmt::format("{} = {}\n", f.name, f.default_value);
     for (const auto& [name, value] : given) out += fmt::format("{} = {}\n", name, value);
   }
+  for (const auto& p : spec.short_term)
+    out += fmt::format("\n[short_term.{}]\nU = {}\ntau_rec_ms = {}\ntau_facil_ms = {}\n"
+                       "tau_psc_ms = {}\nu0 = {}\n",
+                       p.projection, p.parameters.U, p.parameters.tau_rec_ms,
+                       p.parameters.tau_facil_ms, p.parameters.tau_psc_ms, p.parameters.u0);
   return out;
 }
 
@@ -345,6 +362,20 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
     }
   }
   return net;
+}
+
+void apply_short_term(network& net, const network_spec& spec) {
+  for (const auto& p : spec.short_term) {
+    const std::string where = fmt::format("{}: [short_term.{}]", p.origin, p.projection);
+    projection* target = nullptr;
+    for (std::size_t k = 0; k < net.projection_count(); ++k)
+      if (net.proj(k).name() == p.projection) target = &net.proj(k);
+    if (target == nullptr)
+      throw parameter_error(
+          fmt::format("{}: the network has no projection '{}'", where, p.projection));
+    p.parameters.validate(where);
+    target->set_short_term(p.parameters);
+  }
 }
 
 void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules) {

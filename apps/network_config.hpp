@@ -39,6 +39,13 @@
 //   a_minus = 0.01
 //   w_max = 0.2
 //
+//   [short_term.EE]               # short-term plasticity of projection EE
+//   U = 0.5                       # (engine/short_term.hpp: Tsodyks-Markram)
+//   tau_rec_ms = 800
+//   tau_facil_ms = 0
+//   tau_psc_ms = 5
+//   u0 = 0
+//
 // Every key can be overridden from the command line as section.key=value
 // (e.g. population.E.tau_m_ms=10). Unknown sections and keys are errors that
 // name the file and line.
@@ -103,6 +110,15 @@ struct plasticity_spec {
   std::string origin;                   // where its first key was set: "net.ini:12", "--set"
 };
 
+// Short-term plasticity of one projection ([short_term.PROJECTION]; the
+// engine's short_term.hpp). Applied to the built network by
+// apply_short_term, before a simulator is made.
+struct short_term_spec {
+  std::string projection;
+  short_term_parameters parameters;
+  std::string origin;  // where its first key was set: "net.ini:12", "--set"
+};
+
 struct network_spec {
   double duration_ms = 1000.0;
   std::uint64_t seed = 1;
@@ -111,6 +127,7 @@ struct network_spec {
   std::vector<projection_spec> projections;
   std::vector<input_spec> inputs;
   std::vector<plasticity_spec> plasticity;
+  std::vector<short_term_spec> short_term;
 };
 
 // Parses INI text; `source` names the file in error messages.
@@ -135,6 +152,11 @@ connection_options connection_options_of(const projection_spec& p, bool same_pop
 // (network::distribute).
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models,
                                        unsigned ranks = 1, unsigned rank = 0);
+
+// Gives the projections named by the [short_term.NAME] sections their
+// short-term plasticity. Throws parameter_error naming the section for an
+// invalid parameter or a projection the network does not have.
+void apply_short_term(network& net, const network_spec& spec);
 
 // Checks the [plasticity.NAME] sections without building anything: a rule of
 // `rules` with its parameters (none unknown, missing or invalid), a

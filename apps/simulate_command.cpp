@@ -396,6 +396,7 @@ simulation_run build_run(const simulate_options& o, const network_spec& spec,
   simulation_run run;
   // Each process builds the synapses onto its own neurons.
   run.net = build_network(spec, models, world_size(), world_rank());
+  apply_short_term(*run.net, spec);
   run.threads = o.threads;
   if (!o.has("force-threads")) {
     const auto share = share_threads(o.threads, *run.net);

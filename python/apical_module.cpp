@@ -268,6 +268,25 @@ class py_network : public std::enable_shared_from_this<py_network> {
     }
   }
 
+  void add_short_term(const std::string& projection, const py::kwargs& params) {
+    check_unbuilt("short_term");
+    const bool known =
+        std::any_of(spec_.projections.begin(), spec_.projections.end(),
+                    [&](const auto& p) { return p.name == projection; }) ||
+        std::any_of(lists_.begin(), lists_.end(),
+                    [&](const auto& p) { return p.name == projection; });
+    const std::string where = fmt::format("[short_term.{}]", projection);
+    if (!known) raise(PyExc_KeyError, fmt::format("{}: no projection '{}'", where, projection));
+    app::short_term_spec s{projection, {}, "Network.short_term"};
+    for (const auto& [key, value] : params) {
+      const auto k = py::str(key).cast<std::string>();
+      s.parameters.set(k, number(value, fmt::format("{} {}", where, k)), where);
+    }
+    s.parameters.validate(where);
+    std::erase_if(spec_.short_term, [&](const auto& e) { return e.projection == projection; });
+    spec_.short_term.push_back(std::move(s));
+  }
+
   // Synapses given as arrays (apical.pynn's lists and rules over parts of
   // populations); frozen at the build, after the projections of the
   // description, as projection `name`.
@@ -662,6 +681,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
       net_ = app::build_network(spec_, reg.models);
       for (const auto& l : lists_)
         net_->connect(l.name, net_->pop(l.pre), net_->pop(l.post), l.compartment, l.synapses);
+      app::apply_short_term(*net_, spec_);
       for (const auto& [name, raster] : rasters_)
         if (auto* p = dynamic_cast<model_population<spike_time_source>*>(&net_->pop(name)))
           p->set_params({raster});
@@ -893,6 +913,9 @@ same description from an INI file.)")
       .def("plasticity", &py_network::add_plasticity, py::arg("projection"),
            py::arg("rule") = "stdp_multiplicative",
            "Makes a projection plastic; keyword arguments are the rule's parameters.")
+      .def("short_term", &py_network::add_short_term, py::arg("projection"),
+           "Gives a projection short-term plasticity (Tsodyks-Markram; docs/network-config.md); "
+           "keyword arguments U, tau_rec_ms, tau_facil_ms, tau_psc_ms, u0.")
       .def("set", &py_network::set, py::arg("assignment"),
            "Overrides one key, 'section.key=value', as apical simulate --set.")
       .def("record_spikes", &py_network::record_spikes, py::arg("population"))

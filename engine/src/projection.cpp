@@ -152,6 +152,11 @@ projection::projection(std::string name, std::uint16_t pre_population, std::size
   }
 }
 
+void projection::set_short_term(const short_term_parameters& p) {
+  p.validate(fmt::format("projection '{}'", name_));
+  short_term_ = p;
+}
+
 std::uint32_t projection::pre_of(std::uint64_t k) const {
   // The group holding k, then the row holding the group.
   const auto g = static_cast<std::uint32_t>(

@@ -135,6 +135,10 @@ std::string simulator::windowed_obstacle() const {
     if (inline_[k])
       return fmt::format("projection '{}' has delay 0 ms (windows need a minimum delay > 0)",
                          net_->proj(k).name());
+    if (net_->proj(k).short_term())
+      return fmt::format("projection '{}' has short-term plasticity (its efficacy follows the "
+                         "arrivals one by one)",
+                         net_->proj(k).name());
     const window_listener* l = window_listeners_[k];
     if (l)
       if (auto why = l->windowed_obstacle(); !why.empty())
@@ -183,6 +187,14 @@ delivery_path simulator::path() const {
 
 simulator::~simulator() = default;
 
+bool simulator::owns_target(const projection& pr, std::uint32_t g, std::size_t p) const {
+  if (!split_) return true;
+  const auto targets = pr.group_targets(g);
+  const auto [lo, hi] = range(pr.post_population(), p);
+  const auto it = std::lower_bound(targets.begin(), targets.end(), lo);
+  return it != targets.end() && *it < hi;
+}
+
 std::pair<std::uint32_t, std::uint32_t> simulator::range(std::size_t population_id,
                                                          std::size_t p) const {
   const neuron_block& b = blocks_[population_id];
@@ -209,6 +221,10 @@ void simulator::reset() {
     auto& part = parts_[p];
     part.queue->clear();
     part.samples.assign(samplers_.size(), {});
+    part.short_term.assign(net_->projection_count(), {});
+    for (std::size_t k = 0; k < net_->projection_count(); ++k)
+      if (const auto& stp = net_->proj(k).short_term())
+        part.short_term[k].assign(net_->proj(k).groups(), initial_short_term(*stp));
     for (std::size_t k = 0; k < net_->population_count(); ++k) {
       const auto [lo, hi] = range(k, p);
       net_->pop(k).predict(lo, hi, 0.0, part.sched);
@@ -299,18 +315,29 @@ void simulator::deliver(partition& part, std::size_t p, const event& e) {
   }
   // 2-3. advance each target lazily and apply its input
   auto& post = net_->pop(pr.post_population());
-  if (pr.uniform_weight()) {
-    post.deliver(e.time.count(), pr.compartment(), targets, pr.weight(0), part.sched);
-  } else {
-    post.deliver(e.time.count(), pr.compartment(), targets,
-                 pr.group_weights(e.payload).subspan(offset, targets.size()), part.sched);
+  std::span<const float> weights;
+  if (!pr.uniform_weight()) weights = pr.group_weights(e.payload).subspan(offset, targets.size());
+  if (const auto& stp = pr.short_term()) {
+    // Every synapse of the group scaled by the group's efficacy now.
+    const double efficacy =
+        short_term_arrival(*stp, part.short_term[e.target][e.payload], e.time.count());
+    auto& scaled = part.scaled_weights;
+    scaled.resize(targets.size());
+    for (std::size_t k = 0; k < targets.size(); ++k)
+      scaled[k] = static_cast<float>(static_cast<double>(pr.weight(first + k)) * efficacy);
+    weights = scaled;
   }
+  if (weights.empty())
+    post.deliver(e.time.count(), pr.compartment(), targets, pr.weight(0), part.sched);
+  else
+    post.deliver(e.time.count(), pr.compartment(), targets, weights, part.sched);
   part.counters.synaptic_events += targets.size();
   // 4. notify
   const auto& listeners = delivery_signals_[e.target];
   if (!listeners.empty())
     for (std::size_t k = 0; k < targets.size(); ++k)
-      listeners.emit(delivery{e.time, e.index, targets[k], first + k, pr.weight(first + k)});
+      listeners.emit(delivery{e.time, e.index, targets[k], first + k,
+                              weights.empty() ? pr.weight(0) : weights[k]});
 }
 
 void simulator::fire(partition& part, std::size_t p, const event& e) {

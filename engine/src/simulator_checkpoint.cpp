@@ -94,6 +94,9 @@ std::string simulator::checkpoint_description(std::span<checkpoint_part* const> 
     if (part != nullptr)
       d += fmt::format("projection {} '{}' weights: {}\n", k, pr.name(),
                        part->checkpoint_description());
+    if (const auto& stp = pr.short_term())
+      d += fmt::format("projection {} '{}' short-term plasticity: {}\n", k, pr.name(),
+                       stp->describe());
   }
   for (const auto& in : net_->poisson_inputs())
     d += fmt::format(
@@ -176,6 +179,20 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
     for (const auto& part : parts_)
       values.insert(values.end(), part.samples[r].begin(), part.samples[r].end());
     w.array(std::span<const sample_value>(values));
+  }
+  // Short-term states: each delay group's from a partition it delivers to
+  // (every such partition holds the same state).
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    const projection& pr = net_->proj(k);
+    if (!pr.short_term()) continue;
+    std::vector<short_term_state> states(pr.groups(), initial_short_term(*pr.short_term()));
+    for (std::uint32_t g = 0; g < pr.groups(); ++g)
+      for (std::size_t p = 0; p < parts_.size(); ++p)
+        if (owns_target(pr, g, p)) {
+          states[g] = parts_[p].short_term[k][g];
+          break;
+        }
+    w.array(std::span<const short_term_state>(states));
   }
   for (const auto* part : parts) part->save(w);
   w.text(extra);
@@ -293,15 +310,8 @@ std::string simulator::restore(std::istream& in, std::string_view source,
         throw bad("names no delay group of its projection");
       // To every partition owning one of the group's targets, as
       // schedule_deliveries does.
-      const auto targets = pr.group_targets(s.payload);
-      for (std::size_t p = 0; p < parts_.size(); ++p) {
-        if (split_) {
-          const auto [lo, hi] = range(pr.post_population(), p);
-          const auto it = std::lower_bound(targets.begin(), targets.end(), lo);
-          if (it == targets.end() || *it >= hi) continue;
-        }
-        parts_[p].sched.schedule(e);
-      }
+      for (std::size_t p = 0; p < parts_.size(); ++p)
+        if (owns_target(pr, s.payload, p)) parts_[p].sched.schedule(e);
     }
   }
   // Dense inputs saved on the windowed path queued no wake-ups: queue
@@ -325,6 +335,24 @@ std::string simulator::restore(std::istream& in, std::string_view source,
         throw file_error(fmt::format("{}: checkpoint sample of state recorder {} names column {} "
                                      "of {}",
                                      source, k, v.column, samplers_[k].neurons.size()));
+  }
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    const projection& pr = net_->proj(k);
+    if (!pr.short_term()) continue;
+    std::vector<short_term_state> states;
+    r.array(states, pr.groups(), fmt::format("projection '{}' short-term states", pr.name()));
+    for (std::uint32_t g = 0; g < pr.groups(); ++g) {
+      const short_term_state& st = states[g];
+      // x, y and 1 - x - y are fractions; u too; arrivals are not in the future.
+      const bool fractions = st.x >= 0 && st.y >= 0 && st.x + st.y <= 1 + 1e-12 && st.u >= 0 &&
+                             st.u <= 1 && st.t_ms >= 0 && st.t_ms <= now;
+      if (!fractions)
+        throw file_error(fmt::format(
+            "{}: checkpoint short-term state of projection '{}', delay group {} (x={}, y={}, u={}, "
+            "t={} ms) is not a state (fractions in [0, 1], time at or before {} ms)",
+            source, pr.name(), g, st.x, st.y, st.u, st.t_ms, now));
+    }
+    for (auto& part : parts_) part.short_term[k] = states;
   }
   for (auto* part : parts) part->load(r);
   std::string extra = r.text("extra");

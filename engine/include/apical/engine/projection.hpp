@@ -25,9 +25,12 @@
 // do not depend on how the list was produced.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "apical/engine/short_term.hpp"
 
 namespace apical {
 
@@ -108,6 +111,11 @@ class projection {
   // Whether all synapses share one weight, stored once (weight(0)).
   bool uniform_weight() const { return uniform_; }
   float weight(std::uint64_t k) const { return uniform_ ? uniform_value_ : weights_[k]; }
+  // Short-term plasticity of every synapse (short_term.hpp): the simulator
+  // scales each delivery's weights by the efficacy of its delay group.
+  // Throws parameter_error (naming the projection) for invalid parameters.
+  void set_short_term(const short_term_parameters& p);
+  const std::optional<short_term_parameters>& short_term() const { return short_term_; }
   // Synapse indices of presynaptic neuron `pre` (all its groups).
   std::uint64_t row_begin(std::uint32_t pre) const { return group_start_[row_groups_[pre]]; }
   std::uint64_t row_end(std::uint32_t pre) const { return group_start_[row_groups_[pre + 1]]; }
@@ -164,6 +172,8 @@ class projection {
   mutable std::vector<float> weights_;  // synapses (empty while uniform)
   mutable bool uniform_ = false;
   float uniform_value_ = 0.0f;
+
+  std::optional<short_term_parameters> short_term_;
 
   mutable std::vector<std::uint64_t> incoming_start_;  // post_size + 1
   mutable std::vector<std::uint64_t> incoming_;        // synapses

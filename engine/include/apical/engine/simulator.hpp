@@ -79,7 +79,9 @@
 namespace apical {
 
 
-// What a delivery listener sees: one synapse's input, after it was applied.
+// What a delivery listener sees: one synapse's input, after it was applied
+// (`weight` is the weight applied: the projection's, times the short-term
+// efficacy where the projection has short-term plasticity).
 struct delivery {
   time_ms time;
   std::uint32_t pre;
@@ -300,6 +302,11 @@ class simulator {
     std::vector<std::vector<window_arrival>> arrivals;
     std::vector<double> revise_spikes;  // the spikes of the neuron being revised
     std::vector<std::uint8_t> repeated;   // per population: a group arrived twice
+    // Per projection with short-term plasticity: the state of each delay
+    // group (short_term.hpp), kept by every partition that owns one of the
+    // group's targets; and the scaled weights of the group being delivered.
+    std::vector<std::vector<short_term_state>> short_term;
+    std::vector<float> scaled_weights;
     explicit partition(queue_kind q) : queue(make_event_queue(q)), sched(*queue) {}
   };
   // The state of one Poisson input (network::poisson_inputs()).
@@ -317,6 +324,9 @@ class simulator {
                            std::uint32_t neuron);
   // The [begin, end) of neuron indices of `population_id` owned by p.
   std::pair<std::uint32_t, std::uint32_t> range(std::size_t population_id, std::size_t p) const;
+  // Whether partition p owns one of the targets of delay group g of `pr`
+  // (then it receives the group's deliveries).
+  bool owns_target(const projection& pr, std::uint32_t g, std::size_t p) const;
   void run_parallel(time_ms t_end);
   // The windowed path.
   void run_windowed(time_ms t_end);
