@@ -129,3 +129,36 @@ TEST_CASE("impossible networks are rejected with the section at fault") {
   CHECK_THROWS_WITH_AS(build_network(spec, models), doctest::Contains("'model' is missing"),
                        parameter_error);
 }
+
+TEST_CASE("[short_term.PROJECTION] sections give a projection short-term plasticity") {
+  const auto models = builtin();
+  auto spec = parse(std::string(small) +
+                    "\n[short_term.EE]\nU = 0.2\ntau_rec_ms = 800\ntau_psc_ms = 3\n");
+  apply_override(spec, "short_term.EE.tau_facil_ms=50");
+  REQUIRE(spec.short_term.size() == 1);
+  CHECK(spec.short_term[0].origin == "net.ini:35");  // its first key
+  auto net = build_network(spec, models);
+  apply_short_term(*net, spec);
+  REQUIRE(net->proj(0).short_term());
+  CHECK(*net->proj(0).short_term() ==
+        short_term_parameters{
+            .U = 0.2, .tau_rec_ms = 800, .tau_facil_ms = 50, .tau_psc_ms = 3, .u0 = 0});
+  CHECK_FALSE(net->proj(1).short_term());
+  // Round trip.
+  auto again = parse(to_ini(spec, models));
+  REQUIRE(again.short_term.size() == 1);
+  CHECK(again.short_term[0].parameters == spec.short_term[0].parameters);
+  // Errors name the section and the field.
+  CHECK_THROWS_WITH_AS(parse("[short_term.EE]\ntau = 1\n"),
+                       doctest::Contains("unknown short-term plasticity parameter 'tau'"),
+                       parameter_error);
+  apply_override(spec, "short_term.EE.U=0");
+  auto net2 = build_network(spec, models);
+  CHECK_THROWS_WITH_AS(apply_short_term(*net2, spec),
+                       doctest::Contains("[short_term.EE]: short-term plasticity parameter 'U'"),
+                       parameter_error);
+  spec = parse(std::string(small) + "\n[short_term.EI]\nU = 0.2\n");
+  auto net3 = build_network(spec, models);
+  CHECK_THROWS_WITH_AS(apply_short_term(*net3, spec),
+                       doctest::Contains("the network has no projection 'EI'"), parameter_error);
+}

@@ -459,8 +459,8 @@ def test_reset_repeats_the_run_in_a_new_segment():
 def test_errors_name_what_is_missing():
     with pytest.raises(NotImplementedError, match="EIF_cond_exp_isfa_ista"):
         sim.EIF_cond_exp_isfa_ista()
-    with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
-        sim.TsodyksMarkramSynapse()
+    with pytest.raises(NotImplementedError, match="StochasticTsodyksMarkramSynapse"):
+        sim.StochasticTsodyksMarkramSynapse()
     with pytest.raises(NotImplementedError, match="ACSource"):
         sim.ACSource(amplitude=1.0)
     a = sim.Population(3, sim.IF_curr_exp())

@@ -20,7 +20,7 @@ import apical
 
 from . import simulator
 from .simulator import state
-from .standardmodels import STDPMechanism, StaticSynapse
+from .standardmodels import STDPMechanism, StaticSynapse, TsodyksMarkramSynapse
 
 _RULES = {
     connectors.AllToAllConnector: "all_to_all",
@@ -63,9 +63,10 @@ class Projection(common.Projection):
         state.check_unbuilt("Projection()")
         super().__init__(presynaptic_population, postsynaptic_population, connector,
                          synapse_type, source, receptor_type, space, label)
-        if type(self.synapse_type) not in (StaticSynapse, STDPMechanism):
+        if type(self.synapse_type) not in (StaticSynapse, STDPMechanism, TsodyksMarkramSynapse):
             raise NotImplementedError(f"{type(self.synapse_type).__name__}: pyNN.apical "
-                                      "supports StaticSynapse and STDPMechanism")
+                                      "supports StaticSynapse, STDPMechanism and "
+                                      "TsodyksMarkramSynapse")
         if type(connector) not in CONNECTORS:
             raise NotImplementedError(
                 f"{type(connector).__name__} is not supported by pyNN.apical; supported: " +
@@ -85,6 +86,15 @@ class Projection(common.Projection):
                                           "(inhibitory) weights")
             self._stdp = {n: _value_range(ps[n], n)[0] for n in
                           ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")}
+        self._short_term = None
+        if type(self.synapse_type) is TsodyksMarkramSynapse:
+            self._short_term = {}
+            for n in ("U", "tau_rec", "tau_facil"):
+                low, high = _value_range(ps[n], n)
+                if low != high:
+                    raise NotImplementedError(f"Projection '{self.label}': TsodyksMarkramSynapse "
+                                              f"takes one {n} for all its synapses")
+                self._short_term[n] = low
         self._name = f"j{len(state.projections)}"
         self._groups = []     # (apical projection name, pre Part, post Part), at the build
         self._pending = []    # weights set(), applied again after every build
@@ -130,6 +140,7 @@ class Projection(common.Projection):
             self._groups = [(self._name, pre, post)]
             if self._stdp:
                 self._add_plasticity(net)
+            self._add_short_term(net)
             return
         if self._stdp:
             raise NotImplementedError(
@@ -137,6 +148,7 @@ class Projection(common.Projection):
                 "OneToOne, FixedProbability, FixedNumberPre/Post) between whole Populations "
                 "with one parameter set each")
         self._add_drawn(net, k, rule)
+        self._add_short_term(net)
 
     def _add_drawn(self, net, k, rule):
         c = self._connector
@@ -234,6 +246,15 @@ class Projection(common.Projection):
                                                          post.weight_scale(self.receptor_type))
             net.plasticity(name, rule=rule, **params)
 
+    def _add_short_term(self, net):
+        """Gives every apical projection of this one its short-term
+        plasticity (before the build)."""
+        if self._short_term is None:
+            return
+        for name, _, post in self._groups:
+            net.short_term(name, **self.synapse_type.apical_parameters(
+                self._short_term, post.params, self.receptor_type))
+
     def _after_build(self, net):
         for ps in self._pending:
             self._apply_weights(net, ps)
@@ -260,10 +281,13 @@ class Projection(common.Projection):
         if not parts:
             return {k: np.zeros(0) for k in ("presynaptic_index", "postsynaptic_index",
                                               "weight", "delay")}
-        return {"presynaptic_index": np.concatenate([p[2] for p in parts]),
-                "postsynaptic_index": np.concatenate([p[3] for p in parts]),
-                "weight": np.concatenate([p[4] for p in parts]),
-                "delay": np.concatenate([p[5] for p in parts])}
+        arrays = {"presynaptic_index": np.concatenate([p[2] for p in parts]),
+                  "postsynaptic_index": np.concatenate([p[3] for p in parts]),
+                  "weight": np.concatenate([p[4] for p in parts]),
+                  "delay": np.concatenate([p[5] for p in parts])}
+        for name, value in (self._short_term or {}).items():
+            arrays[name] = np.full(len(arrays["weight"]), value)
+        return arrays
 
     def __len__(self):
         return len(self._arrays()["weight"])

@@ -195,8 +195,38 @@ SpikeSourceInhGamma = _unsupported(cells.SpikeSourceInhGamma, _no_model)
 IF_facets_hardware1 = _unsupported(cells.IF_facets_hardware1, _no_model)
 GIF_cond_exp = _unsupported(cells.GIF_cond_exp, _no_model)
 SpikeSourcePoissonRefractory = _unsupported(cells.SpikeSourcePoissonRefractory, _no_model)
-TsodyksMarkramSynapse = _unsupported(synapses.TsodyksMarkramSynapse,
-                                     "short-term plasticity is not implemented yet")
+_stochastic = "apical's synapses transmit every spike (no stochastic release yet)"
+SimpleStochasticSynapse = _unsupported(synapses.SimpleStochasticSynapse, _stochastic)
+StochasticTsodyksMarkramSynapse = _unsupported(synapses.StochasticTsodyksMarkramSynapse,
+                                               _stochastic)
+MultiQuantalSynapse = _unsupported(synapses.MultiQuantalSynapse, _stochastic)
+ElectricalSynapse = _unsupported(synapses.ElectricalSynapse,
+                                 "gap junctions couple membranes continuously, not by events")
+
+
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    """Short-term depression and facilitation on apical's exact short-term
+    plasticity (engine/short_term.hpp: Tsodyks, Uziel & Markram 2000, three
+    resource states, in closed form between spikes). As in PyNN's NEST and
+    NEURON backends, the active resources decay with the target cell's
+    synaptic time constant for the receptor type (tau_syn_E or tau_syn_I;
+    at once for IF_curr_delta, which has none), and u starts at 0, so the
+    first spike transmits U * weight. U, tau_rec and tau_facil are one value
+    per Projection."""
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__ + (__doc__ or "")
+    translations = _identity("weight", "delay", "U", "tau_rec", "tau_facil")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+    @staticmethod
+    def apical_parameters(p, post_params, receptor_type):
+        """Network.short_term's keywords for the PyNN parameters `p` onto a
+        cell with parameters `post_params`."""
+        tau_psc = post_params.get("tau_syn_I" if receptor_type == "inhibitory" else "tau_syn_E",
+                                  0.0)
+        return {"U": p["U"], "tau_rec_ms": p["tau_rec"], "tau_facil_ms": p["tau_facil"],
+                "tau_psc_ms": float(tau_psc), "u0": 0.0}
 
 
 class STDPMechanism(synapses.STDPMechanism):
@@ -275,7 +305,8 @@ __all__ = ["IF_curr_delta", "IF_curr_exp", "SpikeSourcePoisson", "SpikeSourceArr
            "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "Izhikevich",
            "IF_cond_exp_gsfa_grr", "SpikeSourceGamma", "SpikeSourceInhGamma",
            "IF_facets_hardware1", "GIF_cond_exp", "SpikeSourcePoissonRefractory",
-           "TsodyksMarkramSynapse",
+           "TsodyksMarkramSynapse", "SimpleStochasticSynapse", "StochasticTsodyksMarkramSynapse",
+           "MultiQuantalSynapse", "ElectricalSynapse",
            "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence",
            "MultiplicativeWeightDependence", "AdditivePotentiationMultiplicativeDepression",
            "GutigWeightDependence", "Vogels2011Rule"]
