@@ -42,6 +42,13 @@
 // a crossing that later input will move anyway; spike times stay exact.
 // Without predict(), next_spike() is used and every prediction is certain.
 //
+// Optional, for speed: at_time(d, t_ms), advance_at(s, d, at) and
+// receive_at(s, d, compartment, weight, at). One delivery brings inputs at
+// one time t to many neurons; at_time() computes once what advance() and
+// receive() compute from t and the parameters alone (an `at` value), and
+// advance_at / receive_at do what advance(s, d, t_last, t) and
+// receive(s, d, c, w, t) do, with the same arithmetic, bit for bit.
+//
 // Optional: observe(s, d, t_ms), called on a copy of the state (advanced to
 // t_ms) before a recorder reads it: a model that keeps its state in another
 // form than the variables it shows (lif_delta keeps its trajectory) fills

@@ -355,6 +355,22 @@ class model_population final : public population {
   template <class WeightOf>
   void deliver_each(double t_ms, int compartment, std::span<const std::uint32_t> targets,
                     scheduler& s, WeightOf weight_of) {
+    if constexpr (requires(state& st, const derived& d) {
+                    M::advance_at(st, d, M::at_time(d, t_ms));
+                    M::receive_at(st, d, compartment, 0.0, M::at_time(d, t_ms));
+                  }) {
+      const auto at = M::at_time(derived_, t_ms);
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        const std::uint32_t i = targets[k];
+        if (slots_[i].t_last < t_ms) {
+          M::advance_at(slots_[i].s, derived_, at);
+          slots_[i].t_last = t_ms;
+        }
+        M::receive_at(slots_[i].s, derived_, compartment, static_cast<double>(weight_of(k)), at);
+        repredict(i, t_ms, s);
+      }
+      return;
+    }
     for (std::size_t k = 0; k < targets.size(); ++k) {
       const std::uint32_t i = targets[k];
       bring_to(i, t_ms);

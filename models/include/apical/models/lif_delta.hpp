@@ -196,6 +196,33 @@ struct lif_delta {
     s.w_mv += quantize(weight * growth_at(s, d, t_ms));
   }
 
+  // What rebase() and receive() compute from an input's time alone, once
+  // for all targets of a delivery (neuron_model.hpp's at_time): the cell
+  // of t and the growth factor of an input at t with the anchor there.
+  struct input_time {
+    double t_ms;
+    double cell;
+    double growth;
+  };
+  static input_time at_time(const derived& d, double t_ms) {
+    const double c = std::floor(t_ms * d.inv_grid);
+    return {t_ms, c, growth_in_cell(d, t_ms, c)};
+  }
+  // advance() to at.t_ms and receive() at it, with their arithmetic.
+  [[gnu::always_inline]] static void advance_at(state& s, const derived& d,
+                                                const input_time& at) {
+    s.w_mv = moved(d, s.w_mv, at.cell - s.cell);
+    s.cell = at.cell;
+  }
+  [[gnu::always_inline]] static void receive_at(state& s, const derived& d, int, double weight,
+                                                const input_time& at) {
+    if (at.t_ms < s.ref_until_ms) return;
+    // (A state advanced to t by another path is anchored in t's cell too,
+    // but the factor of any other anchor is computed as receive() would.)
+    const double g = s.cell == at.cell ? at.growth : growth_in_cell(d, at.t_ms, s.cell);
+    s.w_mv += quantize(weight * g);
+  }
+
   // Where the free trajectory starts (t_ms, or the end of refractoriness)
   // and V - E_L there.
   static void start_of(const state& s, const derived& d, double t_ms, double& start, double& u) {
