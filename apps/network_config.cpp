@@ -378,7 +378,8 @@ void apply_short_term(network& net, const network_spec& spec) {
   }
 }
 
-void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules) {
+void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules,
+                      std::span<const std::string> other_projections) {
   for (std::size_t i = 0; i < spec.plasticity.size(); ++i) {
     const auto& p = spec.plasticity[i];
     const std::string section = fmt::format("{}: [plasticity.{}]", p.origin, p.name);
@@ -387,9 +388,12 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
                             ": 'projection' is missing; expected the NAME of a [projection.NAME]");
     const auto proj = std::find_if(spec.projections.begin(), spec.projections.end(),
                                    [&p](const auto& q) { return q.name == p.projection; });
-    if (proj == spec.projections.end()) {
+    const bool other = std::find(other_projections.begin(), other_projections.end(),
+                                 p.projection) != other_projections.end();
+    if (proj == spec.projections.end() && !other) {
       std::vector<std::string_view> known;
       for (const auto& q : spec.projections) known.push_back(q.name);
+      for (const auto& q : other_projections) known.push_back(q);
       throw parameter_error(
           fmt::format("{} projection: no [projection.{}] in this "
                       "configuration; expected one of: {}",
@@ -418,8 +422,9 @@ void check_plasticity(const network_spec& spec, const learning::plasticity_regis
 }
 
 std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticity(
-    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules) {
-  check_plasticity(spec, rules);
+    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules,
+    std::span<const std::string> other_projections) {
+  check_plasticity(spec, rules, other_projections);
   const auto& net = sim.net();
   std::vector<std::unique_ptr<learning::plastic_projection_base>> out;
   for (const auto& p : spec.plasticity) {

@@ -54,6 +54,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -160,15 +161,19 @@ void apply_short_term(network& net, const network_spec& spec);
 
 // Checks the [plasticity.NAME] sections without building anything: a rule of
 // `rules` with its parameters (none unknown, missing or invalid), a
-// projection of the spec, and at most one rule per projection. Throws
-// parameter_error naming the section, the key and what was expected.
-void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules);
+// projection of the spec or one of `other_projections` (added to the
+// network besides the spec's, as the Python module's synapse lists), and at
+// most one rule per projection. Throws parameter_error naming the section,
+// the key and what was expected.
+void check_plasticity(const network_spec& spec, const learning::plasticity_registry& rules,
+                      std::span<const std::string> other_projections = {});
 
 // Makes the projections named by the [plasticity.NAME] sections plastic, in
 // section order (after check_plasticity, so errors name the section; the
 // initial weights are checked against the rule's bounds here). `sim` must run
 // the network built from `spec`; the result must not outlive it.
 std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticity(
-    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules);
+    simulator& sim, const network_spec& spec, const learning::plasticity_registry& rules,
+    std::span<const std::string> other_projections = {});
 
 }  // namespace apical::app

@@ -261,7 +261,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
     }
     spec_.plasticity.push_back(std::move(s));
     try {
-      app::check_plasticity(spec_, shared().rules);
+      app::check_plasticity(spec_, shared().rules, list_names());
     } catch (...) {
       spec_.plasticity.pop_back();
       throw;
@@ -625,6 +625,13 @@ class py_network : public std::enable_shared_from_this<py_network> {
     raise(PyExc_KeyError, fmt::format("{}: no projection '{}'", what, name));
   }
 
+  // The projections given as synapse lists (connect_synapses).
+  std::vector<std::string> list_names() const {
+    std::vector<std::string> names;
+    for (const auto& l : lists_) names.push_back(l.name);
+    return names;
+  }
+
   void check_new_projection_name(const std::string& name) const {
     const auto taken = [&name](const auto& q) { return q.name == name; };
     if (std::any_of(spec_.projections.begin(), spec_.projections.end(), taken) ||
@@ -663,7 +670,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
   void build(unsigned threads, const std::string& delivery, bool force_threads,
              bool memory_check) {
     auto& reg = shared();
-    app::check_plasticity(spec_, reg.rules);
+    app::check_plasticity(spec_, reg.rules, list_names());
     const auto path = parse_delivery_path(delivery);
     requested_threads_ = threads;
     const auto choice = force_threads ? app::clamp_threads(threads, spec_, app::max_threads)
@@ -704,7 +711,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
                                           e.what()));
       }
     }
-    plastic_ = app::attach_plasticity(*sim_, spec_, reg.rules);
+    plastic_ = app::attach_plasticity(*sim_, spec_, reg.rules, list_names());
     build_s_ = seconds_since(t0);
   }
 

@@ -142,12 +142,9 @@ class Projection(common.Projection):
                 self._add_plasticity(net)
             self._add_short_term(net)
             return
-        if self._stdp:
-            raise NotImplementedError(
-                f"Projection '{self.label}': STDP needs a connector with a C++ rule (AllToAll, "
-                "OneToOne, FixedProbability, FixedNumberPre/Post) between whole Populations "
-                "with one parameter set each")
         self._add_drawn(net, k, rule)
+        if self._stdp:
+            self._add_plasticity(net)
         self._add_short_term(net)
 
     def _add_drawn(self, net, k, rule):
