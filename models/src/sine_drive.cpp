@@ -45,17 +45,19 @@ double slope(const exp_sum& g, const sine_term& sine, double s) {
 
 // The crossing in [lo, hi] (f(lo) < 0 <= f(hi), exactly one there):
 // Newton, kept inside the bracket (bisection where a step leaves it or
-// shrinks it too little); the last estimate once the bracket is narrower
-// than the tolerance.
+// shrinks it too little). Returns Newton's estimate from the last point
+// once the bracket, or the step, is below the tolerance: accurate to
+// rounding (the step's error is quadratic in it), and unbiased.
 double refine(const exp_sum& g, const sine_term& sine, double lo, double hi, double tolerance_ms) {
   double x = 0.5 * (lo + hi);
   for (int k = 0; k < 200; ++k) {
     const double fx = value(g, sine, x);
     (fx >= 0 ? hi : lo) = x;
-    if (hi - lo <= tolerance_ms) return x;
     double next = x - fx / slope(g, sine, x);
-    if (!(next > lo && next < hi) || std::abs(next - x) > 0.5 * (hi - lo)) next = 0.5 * (lo + hi);
-    if (std::abs(next - x) <= 0.5 * tolerance_ms) return next;
+    const bool inside = next >= lo && next <= hi;
+    if (hi - lo <= tolerance_ms || (inside && std::abs(next - x) <= 0.5 * tolerance_ms))
+      return inside ? next : x;
+    if (!inside || std::abs(next - x) > 0.5 * (hi - lo)) next = 0.5 * (lo + hi);
     x = next;
   }
   return hi;
