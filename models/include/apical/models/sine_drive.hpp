@@ -33,7 +33,10 @@
 //     the tolerance;
 // and otherwise halved, left first. An interval on which f is increasing,
 // convex or concave with f(a) < 0 <= f(b) holds exactly one crossing,
-// found by safeguarded Newton to tolerance_ms (its last estimate). An
+// found by safeguarded Newton: once the bracket or the step is below
+// tolerance_ms, Newton's estimate from the last point (accurate to
+// rounding: bench/pynn_ac_source.py finds spike times within 6e-14 ms of
+// a 30-digit reference). An
 // interval narrower than tolerance_ms without a certificate counts as a
 // crossing when f(b) >= 0 (a touch within rounding of the threshold
 // otherwise). The bounds are computed in double precision without
