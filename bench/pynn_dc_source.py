@@ -12,14 +12,12 @@ tau_m 20 ms, cm 0.5 nF (R = 40 MOhm), v_rest -65, v_thresh -50, v_reset
 onset, the next ones every tau_refrac + tau_m ln(45 / 25). One backend per
 process (--backend prints its figures as JSON).
 """
-import argparse
-import json
 import math
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+from pynn_source_runs import cell_at_rest, largest_v_difference, recorded, set_up, side_by_side
 
 CELL = dict(tau_m=20.0, cm=0.5, v_rest=-65.0, v_thresh=-50.0, v_reset=-70.0, tau_refrac=2.0)
 AMPLITUDE, START, STOP, TSTOP = 1.0, 10.05, 100.0, 150.0
@@ -35,43 +33,22 @@ def closed_form():
 
 
 def run_one(backend, dt):
-    import importlib
-    import quantities as pq
-    sim = importlib.import_module("apical.pynn" if backend == "apical" else "pyNN.brian2")
-    t0 = time.perf_counter()
-    sim.setup(timestep=dt, min_delay=dt)
+    sim, t0 = set_up(backend, dt)
     out = {}
     for name in ("IF_curr_exp", "IF_cond_exp"):
-        p = sim.Population(1, getattr(sim, name)(**CELL))
-        p.initialize(v=CELL["v_rest"])
-        p.record(["spikes", "v"])
+        p = cell_at_rest(sim, getattr(sim, name), CELL)
         sim.DCSource(amplitude=AMPLITUDE, start=START, stop=STOP).inject_into(p)
         out[name] = p
     sim.run(TSTOP)
     result = {"seconds": time.perf_counter() - t0}
     for name, p in out.items():
-        seg = p.get_data().segments[0]
-        v = seg.analogsignals[0]
-        result[name] = {"spikes": np.asarray(seg.spiketrains[0].rescale(pq.ms)).tolist(),
-                        "t": np.asarray(v.times.rescale(pq.ms)).tolist(),
-                        "v": np.asarray(v.magnitude)[:, 0].tolist()}
+        result[name] = recorded(p)
     sim.end()
     return result
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dt", type=float, default=0.1)
-    ap.add_argument("--backend")
-    args = ap.parse_args()
-    if args.backend:
-        print(json.dumps(run_one(args.backend, args.dt)))
-        return
-    runs = {}
-    for backend in ("apical", "brian2"):
-        r = subprocess.run([sys.executable, __file__, "--backend", backend, "--dt", str(args.dt)],
-                           capture_output=True, text=True, check=True)
-        runs[backend] = json.loads(r.stdout.strip().splitlines()[-1])
+    dt, runs = side_by_side(__file__, run_one)
     expected = closed_form()
     print(f"closed form: {len(expected)} spikes, first {expected[0]:.6f} ms, "
           f"last {expected[-1]:.6f} ms")
@@ -79,13 +56,11 @@ def main():
         for backend, r in runs.items():
             s = np.asarray(r[name]["spikes"])
             d = s - expected if len(s) == len(expected) else np.full(1, np.nan)
-            print(f"{name} {backend} (dt {args.dt} ms): {len(s)} spikes, t - closed form from "
+            print(f"{name} {backend} (dt {dt} ms): {len(s)} spikes, t - closed form from "
                   f"{d.min():.3g} to {d.max():.3g} ms, {r['seconds']:.2f} s")
         a, b = runs["apical"][name], runs["brian2"][name]
-        n = min(len(a["v"]), len(b["v"]))
         first_spike = min([expected[0]] + a["spikes"][:1] + b["spikes"][:1])
-        before = np.asarray(a["t"][:n]) < first_spike
-        dv = np.abs(np.asarray(a["v"][:n]) - np.asarray(b["v"][:n]))[before]
+        dv = largest_v_difference(a, b, first_spike)
         print(f"{name}: largest |V_apical - V_brian2| before the first spike {dv.max():.3g} mV")
 
 

@@ -17,9 +17,9 @@ TEST_CASE("the registry makes every built-in model by name") {
   model_registry reg;
   models::register_builtin(reg);
   for (const auto* name :
-       {"lif_delta", "lif_exp", "lif_exp_injected", "lif_curr_alpha", "lif_cond_exp",
-        "lif_cond_exp_injected", "lif_cond_alpha",
-        "two_compartment", "poisson_source", "regular_source", "spike_time_source"}) {
+       {"lif_delta", "lif_delta_injected", "lif_exp", "lif_exp_injected", "lif_curr_alpha",
+        "lif_cond_exp", "lif_cond_exp_injected", "lif_cond_alpha", "two_compartment",
+        "poisson_source", "regular_source", "spike_time_source"}) {
     auto p = reg.make(name, "X", 3);
     CHECK(p->model_name() == name);
     CHECK(p->size() == 3);

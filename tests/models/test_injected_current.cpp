@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <numbers>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -14,6 +15,8 @@
 #include "apical/engine/sources.hpp"
 #include "apical/models/lif_cond_exp.hpp"
 #include "apical/models/lif_exp.hpp"
+#include "injection_fixtures.hpp"
+#include "sine_reference.hpp"
 #include "spike_fixtures.hpp"
 
 using namespace apical;
@@ -21,62 +24,10 @@ using models::injected;
 using models::injection_weights;
 using models::lif_cond_exp_injected;
 using models::lif_exp_injected;
-
-namespace {
-
-// A current that is x[k] from t[k] on: source neuron k fires at t[k] -
-// delay and sets the three parts of each target's current through one
-// projection per part (what pyNN.apical builds for a current source).
-struct schedule {
-  std::vector<double> t, x;
-};
-
-void inject(network& net, population& target, const schedule& s, double delay_ms) {
-  auto raster = std::make_shared<spike_raster>();
-  for (const double t : s.t) raster->add_channel(std::vector<double>{t - delay_ms});
-  auto& src = net.add_population<spike_time_source>("I", s.t.size(), {raster});
-  for (int part = 0; part < models::injection_parts; ++part) {
-    std::vector<synapse> syn;
-    for (std::uint32_t k = 0; k < s.t.size(); ++k)
-      for (std::uint32_t i = 0; i < target.size(); ++i)
-        syn.push_back({k, i, injection_weights(s.x[k])[part], delay_ms});
-    net.connect(src, target, models::injection_first_compartment + part, syn);
-  }
-}
-
-// V at time u of a leaky membrane relaxing to rest(t) = e_l + x(t) from
-// v0 at 0, the current piecewise constant (no threshold).
-double relaxed(double e_l, double tau_m, double v0, const schedule& s, double u) {
-  double v = v0, t = 0.0, rest = e_l;
-  for (std::size_t k = 0; k <= s.t.size(); ++k) {
-    const double until = k < s.t.size() ? std::min(u, s.t[k]) : u;
-    v = rest + (v - rest) * std::exp(-(until - t) / tau_m);
-    t = until;
-    if (k == s.t.size() || u < s.t[k]) break;
-    rest = e_l + s.x[k];
-  }
-  return v;
-}
-
-// The largest difference between V sampled every 0.05 ms up to until_ms (all
-// neurons of population 0) and v_of(t).
-template <class F>
-double largest_error(network& net, double until_ms, F v_of) {
-  simulator sim(net);
-  std::vector<std::uint32_t> all(net.pop(0).size());
-  for (std::uint32_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto rec = sim.record_state(0, "v_mv", all, time_ms{0.05});
-  sim.run(time_ms{until_ms});
-  const auto& got = sim.state_recording(rec);
-  REQUIRE(got.times_ms.size() >= static_cast<std::size_t>(until_ms / 0.05));
-  double most = 0.0;
-  for (std::size_t k = 0; k < got.times_ms.size(); ++k)
-    for (std::size_t i = 0; i < all.size(); ++i)
-      most = std::max(most, std::abs(got.values[k * all.size() + i] - v_of(got.times_ms[k])));
-  return most;
-}
-
-}  // namespace
+using test::inject;
+using test::largest_error;
+using test::relaxed;
+using test::schedule;
 
 // The models without the current keep a neuron's state and the engine's
 // bookkeeping of it in one cache line.
@@ -132,32 +83,8 @@ TEST_CASE("lif_exp_injected: a step current moves V along the closed form, at ex
 }
 
 TEST_CASE("lif_exp_injected: a DC step above threshold fires at the first-passage times") {
-  // From rest, a current x from t_on moves the rest to E = E_L + x above
-  // V_th: the first spike comes after tau_m ln(x / (E - V_th)), the next
-  // ones every t_ref + tau_m ln((E - V_reset) / (E - V_th)); none after the
-  // current stops at t_off (V starts below threshold and falls).
-  const auto p = with_current<lif_exp_injected>(models::lif_exp_parameters{.tau_m_ms = 20,
-                                                                           .e_l_mv = -65,
-                                                                           .v_th_mv = -50,
-                                                                           .v_reset_mv = -70,
-                                                                           .t_ref_ms = 2,
-                                                                           .v_init_min_mv = -65,
-                                                                           .v_init_max_mv = -65},
-                                                0.0);
-  const double x = 40.0, t_on = 10.0, t_off = 150.0, e = p.e_l_mv + x;
-  network net;
-  auto& n = net.add_population<lif_exp_injected>("N", 1, p);
-  inject(net, n, {{t_on, t_off}, {x, 0.0}}, 0.25);
-  simulator sim(net);
-  spike_recorder rec(sim, {0});
-  sim.run(time_ms{300});
-  const double first = t_on + p.tau_m_ms * std::log(x / (e - p.v_th_mv));
-  const double period = p.t_ref_ms + p.tau_m_ms * std::log((e - p.v_reset_mv) / (e - p.v_th_mv));
-  const auto expected = static_cast<std::size_t>(std::floor((t_off - first) / period)) + 1;
-  REQUIRE(rec.spikes().size() == expected);
-  for (std::size_t k = 0; k < expected; ++k)
-    CHECK(rec.spikes()[k].time_ms ==
-          doctest::Approx(first + static_cast<double>(k) * period).epsilon(1e-13));
+  test::check_first_passages<lif_exp_injected>(test::cell_at_rest<lif_exp_injected::parameters>(),
+                                               40.0);
 }
 
 TEST_CASE("lif_exp_injected: i_inj_init_mv is the current from time 0") {
@@ -263,4 +190,118 @@ TEST_CASE("the injected models without a current fire as lif_exp and lif_cond_ex
       {.e_l_mv = -65, .v_th_mv = -50, .v_init_min_mv = -65, .v_init_max_mv = -52}, 1.0, 8.0);
   check_against_base<lif_cond_exp_injected, models::lif_cond_exp>(
       {.v_init_min_mv = -65, .v_init_max_mv = -52}, 1.0, 150.0);
+}
+
+// --- the sinusoidal current (sine_drive.hpp) ---------------------------------
+
+namespace {
+lif_exp_injected::parameters ac_parameters() {
+  auto p = test::cell_at_rest<lif_exp_injected::parameters>();
+  p.i_inj_init_mv = 10.0;
+  p.ac_amplitude_mv = 12.0;
+  p.ac_frequency_hz = 10.0;
+  p.ac_phase_deg = 30.0;
+  p.ac_start_ms = 0.0;
+  p.ac_on_init = 1.0;
+  return p;
+}
+
+test::sine_membrane ac_reference(const lif_exp_injected::parameters& p) {
+  auto ref = test::reference_of(p);
+  ref.tau_e = p.tau_e_ms;
+  ref.tau_i = p.tau_i_ms;
+  return ref;
+}
+
+const auto exp_input = [](test::sine_membrane& ref, double w) {
+  (w >= 0 ? ref.i_e : ref.i_i) += w;
+};
+}  // namespace
+
+TEST_CASE("lif_exp_injected: a sinusoid with inputs and steps follows a long-double RK4") {
+  auto p = ac_parameters();
+  p.v_th_mv = 100;  // no spike: the trajectory alone
+  p.ac_frequency_hz = 40.0;
+  p.ac_start_ms = 5.0;
+  p.ac_on_init = 0.0;
+  const auto w = injection_weights(-2.0);
+  const int sw = lif_exp_injected::ac_switch_compartment;
+  const std::vector<test::scripted_input> inputs = {
+      {2.0, 0, 4.0},   {5.0, sw, 1.0},  {11.3, 0, -3.0}, {14.0, 0, 2.5},  {20.0, 1, w[0]},
+      {20.0, 2, w[1]}, {20.0, 3, w[2]}, {47.7, sw, 0.0}, {52.0, sw, 1.0}, {55.5, 0, 6.0}};
+  CHECK(test::largest_trajectory_error<lif_exp_injected>(p, ac_reference(p), inputs, 80.0, 0.37,
+                                                         exp_input) < 1e-10);
+}
+
+TEST_CASE("lif_exp_injected: spikes under a sinusoid are those of a dense-sampling search") {
+  // Rest -51 mV, the sinusoid's membrane amplitude A / sqrt(1 + (2 pi f
+  // tau_m)^2) 7.5 or 8.9 mV: spikes around its peaks, one or several.
+  for (const double f_hz : {10.0, 35.0}) {
+    auto p = ac_parameters();
+    p.ac_frequency_hz = f_hz;
+    p.ac_amplitude_mv = f_hz > 20 ? 40.0 : 12.0;  // B 7.5 and 8.9 mV
+    p.i_inj_init_mv = 14.0;
+    const auto got = test::engine_spikes<lif_exp_injected>(p, 600.0);
+    const auto want = ac_reference(p).spikes(0, 600, 1e-3L, p.v_th_mv, p.v_reset_mv, p.t_ref_ms);
+    REQUIRE(want.size() > 8);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t k = 0; k < got.size(); ++k) CHECK(std::abs(got[k] - want[k]) < 1e-9);
+  }
+}
+
+namespace {
+// The first spike of lif_exp_injected from state s at 0 within until_ms
+// (predictions chained; +infinity if none).
+double first_spike_within(const lif_exp_injected::state& s, const lif_exp_injected::derived& d,
+                          double until_ms) {
+  auto c = s;
+  double t = 0.0;
+  while (t < until_ms) {
+    const auto next = lif_exp_injected::predict(c, d, t);
+    if (next.certain) return next.time_ms < until_ms ? next.time_ms : models::inf;
+    lif_exp_injected::advance(c, d, t, next.time_ms);
+    t = next.time_ms;
+  }
+  return models::inf;
+}
+}  // namespace
+
+TEST_CASE("lif_exp_injected: a sinusoid's peak 1e-9 mV below threshold never fires, above fires") {
+  // From V = E + V_p(0) the trajectory is the sinusoid alone: its peak
+  // E + B is known exactly. With threshold 1e-9 mV above it, no spike in
+  // ten periods; 1e-9 mV below, a spike sqrt(2e-9 / (B w^2)) before the
+  // first peak.
+  auto p = ac_parameters();
+  p.ac_phase_deg = 0.0;
+  const models::sine_drive sine(p.ac_amplitude_mv, p.ac_frequency_hz, 0.0, 0.0, p.tau_m_ms);
+  const double e = p.e_l_mv + p.i_inj_init_mv, b = sine.amplitude_mv;
+  const double w = 2 * std::numbers::pi * p.ac_frequency_hz / 1000;
+  // The first peak: phase pi / 2 (sine.phase is in (-pi / 2, 0]).
+  const double peak_ms = (std::numbers::pi / 2 - sine.phase) / w;
+  for (const double gap : {1e-9, -1e-9}) {
+    p.v_th_mv = e + b + gap;
+    const auto d = lif_exp_injected::derive(p);
+    lif_exp_injected::state s;
+    rng r(1);
+    lif_exp_injected::init(s, d, r);
+    s.v_mv = e + sine.at(0.0);
+    const double t = first_spike_within(s, d, 1000.0);
+    if (gap > 0) {
+      CHECK(t == models::inf);
+    } else {
+      const double shift = std::sqrt(-2 * gap / (b * w * w));
+      CHECK(std::abs(t - (peak_ms - shift)) < 0.01 * shift);
+    }
+  }
+}
+
+TEST_CASE("lif_exp_injected rejects an invalid sinusoid by name") {
+  auto p = ac_parameters();
+  p.ac_frequency_hz = -1.0;
+  CHECK_THROWS_WITH_AS(lif_exp_injected::derive(p), doctest::Contains("ac_frequency_hz"),
+                       parameter_error);
+  p = ac_parameters();
+  p.ac_on_init = 0.5;
+  CHECK_THROWS_WITH_AS(lif_exp_injected::derive(p), doctest::Contains("ac_on_init"),
+                       parameter_error);
 }

@@ -461,8 +461,6 @@ def test_errors_name_what_is_missing():
         sim.EIF_cond_exp_isfa_ista()
     with pytest.raises(NotImplementedError, match="StochasticTsodyksMarkramSynapse"):
         sim.StochasticTsodyksMarkramSynapse()
-    with pytest.raises(NotImplementedError, match="ACSource"):
-        sim.ACSource(amplitude=1.0)
     a = sim.Population(3, sim.IF_curr_exp())
     with pytest.raises(NotImplementedError, match="FixedTotalNumberConnector"):
         sim.Projection(a, a, sim.FixedTotalNumberConnector(3))
@@ -692,10 +690,8 @@ def test_current_source_errors_name_the_field():
         sim.DCSource(amplitude=1.0, start=5.0, stop=1.0)
     with pytest.raises(ValueError, match="'dt'"):
         sim.NoisyCurrentSource(mean=0.0, stdev=1.0, dt=0.0)
-    with pytest.raises(NotImplementedError, match="ACSource"):
-        sim.ACSource(amplitude=1.0)
-    with pytest.raises(NotImplementedError, match="IF_curr_delta"):
-        sim.DCSource(amplitude=1.0).inject_into(sim.Population(1, sim.IF_curr_delta()))
+    with pytest.raises(NotImplementedError, match="IF_curr_alpha"):
+        sim.DCSource(amplitude=1.0).inject_into(sim.Population(1, sim.IF_curr_alpha()))
     with pytest.raises(TypeError, match="spike source"):
         sim.Population(1, sim.SpikeSourceArray()).inject(sim.DCSource(amplitude=1.0))
 

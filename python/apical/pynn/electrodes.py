@@ -1,9 +1,11 @@
-"""PyNN's current sources on apical: DCSource, StepCurrentSource and
-NoisyCurrentSource (ACSource raises NotImplementedError).
+"""PyNN's current sources on apical: DCSource, StepCurrentSource,
+NoisyCurrentSource and ACSource.
 
-Each source is a piecewise-constant current. apical's lif_exp_injected and
-lif_cond_exp_injected (lif_exp and lif_cond_exp with an injected current;
-the cells a source reaches are built with them) take such a current
+DCSource, StepCurrentSource and NoisyCurrentSource are piecewise-constant
+currents, and so is ACSource's offset. apical's lif_delta_injected,
+lif_exp_injected and lif_cond_exp_injected (lif_delta, lif_exp and
+lif_cond_exp with an injected current; the cells a source reaches are built
+with them) take such a current
 exactly (lif_common.hpp): inputs into their compartments 1, 2 and 3 *set*
 the three float parts of its amplitude,
 and between changes the current only moves the potential the membrane
@@ -18,6 +20,17 @@ chosen so that (t - d) + d == t in floating point, so each change takes
 effect exactly at its time. A change at 0 < t < d comes from a spike at 0
 with delay t; the current at time 0 is a parameter of the cell
 (i_inj_init_mv / i_inj_init_pa).
+
+ACSource's sinusoid, amplitude sin(2 pi frequency (t - start) + phase) on
+[start, stop), is a parameter of lif_exp_injected and lif_delta_injected
+(ac_amplitude_mv, ac_frequency_hz, ac_phase_deg, ac_start_ms): its membrane
+response is in closed form and their crossing search bounds it rigorously
+(sine_drive.hpp). Inputs into compartment 4 switch it on (weight 1, at
+start) and off (0, at stop), delivered like the changes; from time 0 it is
+on when start is 0 (ac_on_init). One ACSource per cell (their sinusoids are
+parameters of the cell), into IF_curr_exp and IF_curr_delta cells only:
+IF_cond_exp's membrane under a sinusoid has no closed form, and its series
+solution and comparison bound are not written for a sine term.
 """
 import numpy as np
 from pyNN.parameters import ParameterSpace, Sequence
@@ -28,11 +41,18 @@ from .simulator import state
 # apical model -> (the model with an injected current, its parameter of the
 # current at time 0, apical units per nA from the PyNN cell parameters).
 _INJECTABLE = {
+    "lif_delta": ("lif_delta_injected", "i_inj_init_mv", lambda p: p["tau_m"] / p["cm"]),  # mV
     "lif_exp": ("lif_exp_injected", "i_inj_init_mv", lambda p: p["tau_m"] / p["cm"]),  # mV
     "lif_cond_exp": ("lif_cond_exp_injected", "i_inj_init_pa", lambda p: 1000.0),      # pA
 }
+# The apical models whose injected variant also takes ACSource's sinusoid.
+_SINE_MODELS = ("lif_delta", "lif_exp")
 _FIRST_COMPARTMENT = 1
+_SWITCH_COMPARTMENT = 4
 _SOURCE_POPULATION = "currents"
+# The split_columns() of ACSource's sinusoid -> the model's parameter.
+_SINE_COLUMNS = {"ac_amplitude": "ac_amplitude_mv", "ac_frequency": "ac_frequency_hz",
+                 "ac_phase": "ac_phase_deg", "ac_start": "ac_start_ms", "ac_on_init": "ac_on_init"}
 
 
 def injection_weights(x):
@@ -93,7 +113,8 @@ class _CurrentSource(StandardCurrentSource):
 
     def inject_into(self, cells):
         """Injects this current into the cells (a Population, PopulationView,
-        Assembly or a list of IDs) of IF_curr_exp or IF_cond_exp."""
+        Assembly or a list of IDs) of IF_curr_delta, IF_curr_exp or
+        IF_cond_exp."""
         cells = list(cells)
         for cell in cells:
             celltype = cell.celltype
@@ -101,11 +122,16 @@ class _CurrentSource(StandardCurrentSource):
                 raise TypeError("Can't inject current into a spike source.")
             if getattr(celltype, "model", None) not in _INJECTABLE:
                 raise NotImplementedError(
-                    f"{type(self).__name__}: pyNN.apical injects currents into IF_curr_exp and "
-                    f"IF_cond_exp cells, not {type(celltype).__name__} (its apical model has no "
-                    "injected-current input yet; a constant current is i_offset)")
+                    f"{type(self).__name__}: pyNN.apical injects currents into IF_curr_delta, "
+                    f"IF_curr_exp and IF_cond_exp cells, not {type(celltype).__name__} (its "
+                    "apical model has no injected-current input yet; a constant current is "
+                    "i_offset)")
+            self._check_target(cell)
         state.check_unbuilt("inject_into()")
         self.cells.extend(int(c) for c in cells)
+
+    def _check_target(self, cell):
+        """Raises when this source cannot reach `cell` (beyond its cell type)."""
 
     def record(self):
         """The current is known exactly without recording: get_data() samples
@@ -207,15 +233,72 @@ class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
         return tstop_ms > horizon_ms and self._native["stop"] > horizon_ms
 
 
-class ACSource(electrodes.ACSource):
-    __doc__ = electrodes.ACSource.__doc__
-    translations = {}
+class ACSource(_CurrentSource, electrodes.ACSource):
+    """PyNN's ACSource: offset + amplitude sin(2 pi frequency (t - start) +
+    phase) (nA; frequency in Hz, t in ms, phase in degrees) on [start,
+    stop), 0 outside, as pyNN.brian2 defines it. The offset is a
+    piecewise-constant current like DCSource's; the sinusoid is a parameter
+    of the cell's model, whose trajectory and threshold crossings stay exact
+    (sine_drive.hpp). Into IF_curr_exp and IF_curr_delta cells, one
+    ACSource per cell."""
+    translations = build_translations(("amplitude", "amplitude"), ("start", "start"),
+                                      ("stop", "stop"), ("frequency", "frequency"),
+                                      ("offset", "offset"), ("phase", "phase"))
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            "ACSource is not supported by pyNN.apical: a sinusoidal current keeps the "
-            "trajectory in closed form, but the threshold search (a sum of exponentials and a "
-            "constant) has no rigorous bound for a sine term yet")
+    def _check(self, p):
+        self._check_time("start", p["start"])
+        if not p["stop"] >= p["start"]:
+            self._fail(f"'stop' must be >= start ({p['start']} ms), got {p['stop']}")
+        if not (np.isfinite(p["frequency"]) and p["frequency"] >= 0):
+            self._fail(f"'frequency' must be finite and >= 0 Hz, got {p['frequency']}")
+        for name in ("amplitude", "offset", "phase"):
+            if not np.isfinite(p[name]):
+                self._fail(f"'{name}' must be finite, got {p[name]}")
+
+    def _check_target(self, cell):
+        model = cell.celltype.model
+        if model not in _SINE_MODELS:
+            raise NotImplementedError(
+                f"ACSource: pyNN.apical injects a sinusoidal current into IF_curr_exp and "
+                f"IF_curr_delta cells, not {type(cell.celltype).__name__} (a conductance-based "
+                "membrane under a sinusoid has no closed form, and apical's series solution "
+                "and crossing bound for it take no sine term)")
+        for other in state.current_sources:
+            if other is not self and isinstance(other, ACSource) and int(cell) in other.cells:
+                raise NotImplementedError(
+                    f"ACSource: cell {int(cell)} already has an ACSource; pyNN.apical takes one "
+                    "sinusoidal current per cell (it is a parameter of the cell's model)")
+
+    def _changes(self, horizon_ms):
+        p = self._native
+        return np.array([p["start"], p["stop"]]), np.array([p["offset"], 0.0])
+
+    def amplitude_at(self, times, horizon_ms):
+        p = self._native
+        times = np.asarray(times, dtype=float)
+        sine = p["amplitude"] * np.sin(2 * np.pi * p["frequency"] * (times - p["start"]) / 1000.0
+                                       + np.deg2rad(p["phase"]))
+        on = (times >= p["start"]) & (times < p["stop"])
+        return np.where(on, p["offset"] + sine, 0.0)
+
+    def switches(self):
+        """The times the sinusoid is switched on (weight 1) and off (0) after
+        time 0: none when it never runs (stop == start)."""
+        p = self._native
+        if p["stop"] == p["start"]:
+            return np.zeros(0), np.zeros(0)
+        times, weights = [p["stop"]], [0.0]
+        if p["start"] > 0:
+            times, weights = [p["start"]] + times, [1.0] + weights
+        return np.array(times), np.array(weights)
+
+    def sine_columns(self):
+        """The cell parameters of the sinusoid (amplitude in nA)."""
+        p = self._native
+        runs = p["stop"] > p["start"]
+        return {"ac_amplitude": p["amplitude"] if runs else 0.0,
+                "ac_frequency": p["frequency"], "ac_phase": p["phase"],
+                "ac_start": p["start"], "ac_on_init": 1.0 if runs and p["start"] == 0 else 0.0}
 
 
 # --- the build ----------------------------------------------------------------
@@ -248,12 +331,21 @@ def _total(indices, horizon_ms):
     return times[keep], total[keep]
 
 
+def _sine_source(indices):
+    """The ACSource among the sources `indices`, or None."""
+    sines = [state.current_sources[k] for k in indices
+             if isinstance(state.current_sources[k], ACSource)]
+    return sines[0] if sines else None
+
+
 def split_columns(population):
     """Columns that split a Population at the build: "injected" (1 for the
-    cells a source reaches) and "i_inj_init" (their current at time 0, nA);
+    cells a source reaches), "i_inj_init" (their current at time 0, nA) and,
+    when an ACSource reaches one, its sinusoid's parameters (_SINE_COLUMNS);
     none when no source reaches it."""
     by_cell = _cell_sources()
     injected, initial = np.zeros(population.size), np.zeros(population.size)
+    sine = {name: np.zeros(population.size) for name in _SINE_COLUMNS}
     for k, cell in enumerate(population.all_cells):
         indices = by_cell.get(int(cell))
         if indices:
@@ -261,13 +353,28 @@ def split_columns(population):
             t, total = _total(indices, state.horizon_ms)
             if len(t) and t[0] == 0:
                 initial[k] = total[0]
-    return {"injected": injected, "i_inj_init": initial} if np.any(injected) else {}
+            source = _sine_source(indices)
+            if source is not None:
+                for name, value in source.sine_columns().items():
+                    sine[name][k] = value
+    if not np.any(injected):
+        return {}
+    columns = {"injected": injected, "i_inj_init": initial}
+    if any(np.any(v != 0) for v in sine.values()):
+        columns.update(sine)
+    return columns
 
 
 def injected_model(model, params, pynn_params, current_na):
-    """The apical model and parameters of a part that a source reaches."""
+    """The apical model and parameters of a part that a source reaches
+    (pynn_params holds the sinusoid's columns where an ACSource does)."""
     injected, name, scale = _INJECTABLE[model]
-    return injected, dict(params, **{name: scale(pynn_params) * current_na})
+    params = dict(params, **{name: scale(pynn_params) * current_na})
+    if model in _SINE_MODELS:
+        sine = {_SINE_COLUMNS[c]: float(pynn_params.get(c, 0.0)) for c in _SINE_COLUMNS}
+        sine["ac_amplitude_mv"] *= scale(pynn_params)
+        params.update(sine)
+    return injected, params
 
 
 def _spike_and_delay(t, d):
@@ -286,44 +393,68 @@ def _spike_and_delay(t, d):
     return s, t - s
 
 
+def _add_events(events, times, values, cells):
+    """One source neuron per time, each reaching `cells` with its value:
+    appended to `events` (trains, pre, post, values, delays)."""
+    spikes = [_spike_and_delay(float(t), state.min_delay) for t in times]
+    if not spikes:
+        return
+    trains, pre, post, vals, delays = events
+    k = len(trains) + np.arange(len(spikes))  # the source neuron of each event
+    trains.extend(np.array([s]) for s, _ in spikes)
+    pre.append(np.repeat(k, len(cells)))
+    post.append(np.tile(np.asarray(cells, dtype=np.int64), len(spikes)))
+    vals.append(np.repeat(values, len(cells)))
+    delays.append(np.repeat([d for _, d in spikes], len(cells)))
+
+
 def add_to(net):
-    """Adds the sources' changes after time 0 to the network (after the
-    populations; the currents at 0 are the cells' parameters)."""
+    """Adds the sources' changes after time 0, and the sinusoids' switches,
+    to the network (after the populations; the currents at 0 are the
+    cells' parameters)."""
     if not state.current_sources:
         return
     groups = {}
     for cell, indices in _cell_sources().items():
         groups.setdefault(tuple(indices), []).append(cell)
-    trains, pre, post, amps, delays = [], [], [], [], []
+    changes = [], [], [], [], []
     for indices, cells in sorted(groups.items()):
         times, total = _total(indices, state.horizon_ms)
         later = times > 0
-        spikes = [_spike_and_delay(float(t), state.min_delay) for t in times[later]]
-        if not spikes:
-            continue
-        k = len(trains) + np.arange(len(spikes))  # the source neuron of each change
-        trains.extend(np.array([s]) for s, _ in spikes)
-        pre.append(np.repeat(k, len(cells)))
-        post.append(np.tile(np.asarray(cells, dtype=np.int64), len(spikes)))
-        amps.append(np.repeat(total[later], len(cells)))
-        delays.append(np.repeat([d for _, d in spikes], len(cells)))
-    if not trains:
+        _add_events(changes, times[later], total[later], cells)
+    switches = [], [], [], [], []
+    for source in state.current_sources:
+        if isinstance(source, ACSource) and source.cells:
+            _add_events(switches, *source.switches(), source.cells)
+    n_changes, n_switches = len(changes[0]), len(switches[0])
+    if not n_changes + n_switches:
         return
-    net.population(_SOURCE_POPULATION, len(trains), "spike_time_source")
-    net.set_spike_times(_SOURCE_POPULATION, trains)
-    pre, post = np.concatenate(pre), np.concatenate(post)
-    amps, delays = np.concatenate(amps), np.concatenate(delays)
+    net.population(_SOURCE_POPULATION, n_changes + n_switches, "spike_time_source")
+    net.set_spike_times(_SOURCE_POPULATION, changes[0] + switches[0])
+    if n_changes:
+        _connect(net, changes, 0, lambda part, amps: [
+            (_FIRST_COMPARTMENT + c, w.astype(np.float64)) for c, w in enumerate(
+                injection_weights(_INJECTABLE[part.population.celltype.model][2](part.params)
+                                  * amps))])
+    if n_switches:
+        _connect(net, switches, n_changes, lambda part, on: [(_SWITCH_COMPARTMENT, on)])
+
+
+def _connect(net, events, first, weights_of):
+    """Connects the source neurons of `events` (numbered from `first`) to
+    their cells, part by part: weights_of(part, values) gives (compartment,
+    weights) pairs."""
+    _, pre, post, values, delays = events
+    pre, post = first + np.concatenate(pre), np.concatenate(post)
+    values, delays = np.concatenate(values), np.concatenate(delays)
     part_of, local = state.part_of[post], state.local_of[post]
     for k in np.unique(part_of):
         part = state.parts[k]
         sel = part_of == k
-        scale = _INJECTABLE[part.population.celltype.model][2]
-        weights = injection_weights(scale(part.params) * amps[sel])
-        for c, w in enumerate(weights):
-            net.connect_synapses(_SOURCE_POPULATION, part.name, pre[sel], local[sel],
-                                 w.astype(np.float64), delays[sel],
-                                 compartment=_FIRST_COMPARTMENT + c,
-                                 name=f"{_SOURCE_POPULATION}_{part.name}_{c}")
+        for compartment, w in weights_of(part, values[sel]):
+            net.connect_synapses(_SOURCE_POPULATION, part.name, pre[sel], local[sel], w,
+                                 delays[sel], compartment=compartment,
+                                 name=f"{_SOURCE_POPULATION}_{part.name}_{compartment}")
 
 
 def needs_horizon(tstop_ms):

@@ -10,9 +10,16 @@
 //
 // lif_exp_injected is the same with an injected current I_inj (E_L + I_inj
 // in place of E_L): constant between inputs into compartments 1-3, which
-// set it (lif_common.hpp), from i_inj_init_mv at time 0. A separate model,
+// set it (lif_common.hpp), from i_inj_init_mv at time 0, plus a sinusoid
+//   S(t) = ac_amplitude_mv sin(2 pi ac_frequency_hz (t - ac_start_ms)
+//                              + ac_phase_deg)
+// while it is switched on: an input into compartment 4 sets the switch
+// (weight 1: on, 0: off), which is ac_on_init at time 0. The sine adds its
+// particular solution to the closed form below (sine_drive.hpp), and the
+// crossing search of sine_drive.hpp, which bounds the exponentials and the
+// sinusoid separately and cannot miss a crossing either. A separate model,
 // so that lif_exp's state stays 32 bytes (with the engine's bookkeeping of
-// a neuron, one cache line).
+// a neuron, one cache line) and its path does not test for a sine.
 //
 // Closed form over an input-free interval of length s (E = E_L, or
 // E_L + I_inj):
@@ -48,9 +55,14 @@
 // | v_init_min_mv | mV   | -70     | initial V drawn uniformly from       |
 // | v_init_max_mv | mV   | -70     |   [v_init_min_mv, v_init_max_mv]     |
 // | i_inj_init_mv | mV   | 0       | I_inj at time 0 (lif_exp_injected)   |
+// | ac_amplitude_mv | mV | 0       | sinusoid's amplitude (R*I)           |
+// | ac_frequency_hz | Hz | 0       | its frequency                        |
+// | ac_phase_deg  | deg  | 0       | its phase at ac_start_ms             |
+// | ac_start_ms   | ms   | 0       | its phase origin                     |
+// | ac_on_init    | 1    | 0       | sinusoid on at time 0 (0 or 1)       |
 //
 // State: v_mv, i_e_mv, i_i_mv, ref_until_ms; lif_exp_injected adds I_inj's
-// parts inj_hi_mv, inj_mid_mv, inj_lo_mv.
+// parts inj_hi_mv, inj_mid_mv, inj_lo_mv and the sinusoid's switch ac_on.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -61,6 +73,7 @@
 #include "apical/engine/exp_sum.hpp"
 #include "apical/engine/neuron_model.hpp"
 #include "apical/models/lif_common.hpp"
+#include "apical/models/sine_drive.hpp"
 
 namespace apical::models {
 
@@ -75,23 +88,22 @@ struct lif_exp_parameters {
   double v_init_min_mv = -70.0;
   double v_init_max_mv = -70.0;
 };
-struct lif_exp_injected_parameters : lif_exp_parameters {
-  double i_inj_init_mv = 0.0;
-};
+struct lif_exp_injected_parameters : lif_exp_parameters, injected_parameters {};
 struct lif_exp_state {
   double v_mv = 0.0;
   double i_e_mv = 0.0;
   double i_i_mv = 0.0;
   double ref_until_ms = -inf;
 };
-struct lif_exp_injected_state : lif_exp_state {
-  double inj_hi_mv = 0.0, inj_mid_mv = 0.0, inj_lo_mv = 0.0;
-};
+struct lif_exp_injected_state : lif_exp_state, injected_state {};
+struct no_sine_drive {};
 
 template <bool Injected>
 struct basic_lif_exp {
   static constexpr std::string_view name = Injected ? "lif_exp_injected" : "lif_exp";
-  static constexpr int compartments = Injected ? 1 + injection_parts : 1;
+  static constexpr int compartments = Injected ? 1 + injection_parts + 1 : 1;
+  // The compartment whose inputs switch the sinusoid (lif_exp_injected).
+  static constexpr int ac_switch_compartment = 1 + injection_parts;
   // Prediction horizons in units of the smallest time constant: the
   // search horizon of first_crossing(), and the nested look-aheads of the
   // polynomial path (see predict).
@@ -124,14 +136,17 @@ struct basic_lif_exp {
       std::array<double, exp_polynomial::max_degree + 1> v{}, e{}, i{};
     };
     std::array<lookahead, lookahead_factors.size()> lookaheads{};
+    // The sinusoid (lif_exp_injected) and the horizon of its search: the
+    // horizon above, at most one period.
+    [[no_unique_address]] std::conditional_t<Injected, sine_drive, no_sine_drive> sine{};
+    double ac_horizon_ms = 0.0;
   };
   using state = std::conditional_t<Injected, lif_exp_injected_state, lif_exp_state>;
 
   static std::span<const field<parameters>> parameter_fields() {
     if constexpr (Injected) {
-      static const auto f = extended_fields<parameters>(
-          basic_lif_exp<false>::parameter_fields(),
-          {{"i_inj_init_mv", &parameters::i_inj_init_mv, "mV", "injected current (R*I) at 0"}});
+      static const auto f =
+          injected_parameter_fields<parameters>(basic_lif_exp<false>::parameter_fields());
       return f;
     } else {
       static constexpr field<lif_exp_parameters> f[] = {
@@ -149,11 +164,7 @@ struct basic_lif_exp {
   }
   static std::span<const field<state>> state_fields() {
     if constexpr (Injected) {
-      static const auto f = extended_fields<state>(
-          basic_lif_exp<false>::state_fields(),
-          {{"inj_hi_mv", &state::inj_hi_mv, "mV", "injected current (R*I), first part"},
-           {"inj_mid_mv", &state::inj_mid_mv, "mV", "injected current, second part"},
-           {"inj_lo_mv", &state::inj_lo_mv, "mV", "injected current, third part"}});
+      static const auto f = injected_state_fields<state>(basic_lif_exp<false>::state_fields());
       return f;
     } else {
       static constexpr field<lif_exp_state> f[] = {
@@ -182,6 +193,10 @@ struct basic_lif_exp {
     d.close_i = std::abs(p.tau_i_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
     d.gain_e = p.tau_e_ms / (p.tau_e_ms - p.tau_m_ms);
     d.gain_i = p.tau_i_ms / (p.tau_i_ms - p.tau_m_ms);
+    if constexpr (Injected) {
+      d.sine = checked_sine(name, p);
+      d.ac_horizon_ms = sine_horizon(d.horizon_ms, p.ac_frequency_hz);
+    }
     d.tau_base_ms = std::max({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
     d.power_m = integer_ratio(d.tau_base_ms, p.tau_m_ms);
     d.power_e = integer_ratio(d.tau_base_ms, p.tau_e_ms);
@@ -211,7 +226,10 @@ struct basic_lif_exp {
     s.v_mv = d.p.v_init_min_mv == d.p.v_init_max_mv
                  ? d.p.v_init_min_mv
                  : r.uniform(d.p.v_init_min_mv, d.p.v_init_max_mv);
-    if constexpr (Injected) s.inj_hi_mv = d.p.i_inj_init_mv;
+    if constexpr (Injected) {
+      s.inj_hi_mv = d.p.i_inj_init_mv;
+      s.ac_on = d.p.ac_on_init;
+    }
   }
 
   // The potential V relaxes to: E_L (+ I_inj).
@@ -262,13 +280,20 @@ struct basic_lif_exp {
     const double dt = to_ms - from_ms;
     if (dt <= 0) return;
     free_evolution(s, d, dt);
+    if constexpr (Injected)
+      if (s.ac_on != 0) s.v_mv += d.sine.added(from_ms, to_ms, p.tau_m_ms);
   }
 
   static void receive(state& s, const derived&, [[maybe_unused]] int compartment, double weight,
                       double) {
-    if constexpr (Injected)
+    if constexpr (Injected) {
+      if (compartment == ac_switch_compartment) {
+        s.ac_on = weight;
+        return;
+      }
       if (compartment != 0)
         return set_injection_part(compartment, weight, s.inj_hi_mv, s.inj_mid_mv, s.inj_lo_mv);
+    }
     (weight >= 0 ? s.i_e_mv : s.i_i_mv) += weight;
   }
 
@@ -326,6 +351,8 @@ struct basic_lif_exp {
   }
 
   static double next_spike(const state& s, const derived& d, double t_ms) {
+    if constexpr (Injected)
+      if (s.ac_on != 0) return chained_next_spike<basic_lif_exp>(s, d, t_ms);
     if (t_ms < s.ref_until_ms)
       return next_spike(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
     if (d.polynomial) return t_ms + first_crossing(polynomial_trajectory(s, d));
@@ -340,6 +367,8 @@ struct basic_lif_exp {
   // the shortest is searched exactly there. So a crossing is computed
   // exactly only when it is imminent (later input would mostly move it).
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
+    if constexpr (Injected)
+      if (s.ac_on != 0) return predict_with_sine(s, d, t_ms);
     // The common case, kept lean (the rest is out of line): a free state
     // that stays below threshold over the longest look-ahead. The state is
     // read in place (a copy costs a stalled load right after advance()
@@ -369,6 +398,18 @@ struct basic_lif_exp {
     const auto& shortest = d.lookaheads.front();
     return predict_within(polynomial_trajectory(s, d), t_ms, shortest.horizon_ms, shortest.x_min,
                           b);
+  }
+
+  // With the sinusoid on: V - V_th = g + B sin(...) from a free state,
+  // g the trajectory above from V - V_p(t) (sine_drive.hpp).
+  [[gnu::noinline]] static spike_prediction predict_with_sine(const state& s, const derived& d,
+                                                              double t_ms) requires Injected {
+    if (t_ms < s.ref_until_ms)
+      return predict_with_sine(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
+    state without = s;
+    without.v_mv -= d.sine.at(t_ms);
+    return models::predict_with_sine(trajectory(without, d), d.sine.from(t_ms), t_ms,
+                                     d.ac_horizon_ms);
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
