@@ -36,6 +36,7 @@ simulator::simulator(network& net, simulation_options options)
       options_(options),
       spike_signals_(net.population_count()),
       delivery_signals_(net.projection_count()),
+      arrival_signals_(net.projection_count()),
       window_listeners_(net.projection_count(), nullptr),
       followed_(net.population_count(), 0) {
   if (options.threads == 0) throw parameter_error("simulator: threads must be >= 1, got 0");
@@ -143,6 +144,10 @@ std::string simulator::windowed_obstacle() const {
     if (l)
       if (auto why = l->windowed_obstacle(); !why.empty())
         return fmt::format("projection '{}': {}", net_->proj(k).name(), why);
+    if (!arrival_signals_[k].empty())
+      return fmt::format(
+          "projection '{}' has arrival listeners, which see every delivery before it is applied",
+          net_->proj(k).name());
     if (delivery_signals_[k].empty()) continue;
     if (!l || delivery_signals_[k].size() > 1)
       return fmt::format(
@@ -313,6 +318,8 @@ void simulator::deliver(partition& part, std::size_t p, const event& e) {
     targets = targets.subspan(offset, static_cast<std::size_t>(en - b));
     first += offset;
   }
+  if (const auto& early = arrival_signals_[e.target]; !early.empty())
+    early.emit(arrival{e.time, e.index, e.payload, first, targets});
   // 2-3. advance each target lazily and apply its input
   auto& post = net_->pop(pr.post_population());
   std::span<const float> weights;

@@ -506,12 +506,10 @@ def test_cleared_data_starts_again_at_the_current_time():
     assert sum(len(st) for st in first.spiketrains) > 0
 
 
-@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
-def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
-    # Presynaptic spikes arrive at 11 and 51 ms (delay 1); the postsynaptic
-    # cell is made to fire at 15 and 45 ms by a strong input. All pairs
-    # interact: +A_plus at 11->15 and 11->45, -A_minus at 15->51 and 45->51.
-    w0, w_max, a_plus, a_minus, tau = 0.5, 2.0, 0.01, 0.012, 20.0
+def four_pairs(w0, w_max, a_plus, a_minus, tau, dependence="additive", **fraction):
+    """Presynaptic spikes at 10 and 50 ms, delay 1 ms; the postsynaptic cell
+    made to fire at 15 and 45 ms by a strong input. Returns the projection
+    after 100 ms."""
     pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 50.0]))
     driver = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0, 44.0]))
     post = sim.Population(1, sim.IF_curr_delta(**LIF))
@@ -522,12 +520,22 @@ def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
     stdp = sim.STDPMechanism(
         timing_dependence=sim.SpikePairRule(tau_plus=tau, tau_minus=tau, A_plus=a_plus,
                                             A_minus=a_minus),
-        weight_dependence=weights, dendritic_delay_fraction=0, weight=w0, delay=1.0)
+        weight_dependence=weights, weight=w0, delay=1.0, **fraction)
     prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
     sim.Projection(driver, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=100.0,
                                                                             delay=1.0))
     sim.run(100.0)
     np.testing.assert_array_equal(spike_times(post)[0], [15.0, 45.0])
+    return prj
+
+
+@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
+def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
+    # All delay axonal: the presynaptic spikes arrive at 11 and 51 ms. All
+    # pairs interact: +A_plus at 11->15 and 11->45, -A_minus at 15->51 and
+    # 45->51.
+    w0, w_max, a_plus, a_minus, tau = 0.5, 2.0, 0.01, 0.012, 20.0
+    prj = four_pairs(w0, w_max, a_plus, a_minus, tau, dependence, dendritic_delay_fraction=0)
     x15, x45 = math.exp(-4 / tau), math.exp(-34 / tau)  # presynaptic trace at 15, 45 ms
     y = math.exp(-6 / tau) + math.exp(-36 / tau)  # postsynaptic trace at 51 ms
     w = w0
@@ -542,10 +550,23 @@ def test_stdp_weight_after_four_pairs_equals_the_pair_sum(dependence):
         prj.set(weight=0.1)
 
 
-def test_stdp_refuses_dendritic_delays():
-    with pytest.raises(NotImplementedError, match="axonal"):
-        sim.STDPMechanism(timing_dependence=sim.SpikePairRule(),
-                          weight_dependence=sim.AdditiveWeightDependence())
+@pytest.mark.parametrize("fraction", [0.0, 1.0])
+def test_stdp_honours_the_dendritic_delay_fraction(fraction):
+    # The delay of 1 ms all axonal (0) or all dendritic (1, PyNN's default):
+    # the synapse sees the presynaptic spikes at 11 and 51 ms or at 10 and
+    # 50, the postsynaptic ones at 15 and 45 or at 16 and 46. (More in
+    # test_pynn_stdp.py.)
+    w0, w_max, a_plus, a_minus, tau = 0.5, 2.0, 0.01, 0.012, 20.0
+    given = {} if fraction == 1.0 else {"dendritic_delay_fraction": fraction}
+    prj = four_pairs(w0, w_max, a_plus, a_minus, tau, **given)
+    assert prj.synapse_type.dendritic_delay_fraction == fraction
+    w = w0
+    for tp in (10.0 + (1 - fraction), 50.0 + (1 - fraction)):
+        for tq in (15.0 + fraction, 45.0 + fraction):
+            dt = tq - tp
+            w += (a_plus * math.exp(-dt / tau) if dt > 0 else
+                  -a_minus * math.exp(dt / tau)) * w_max
+    assert prj.get("weight", format="array")[0, 0] == pytest.approx(w, rel=1e-9)
 
 
 # --- current sources ----------------------------------------------------------

@@ -9,8 +9,43 @@
 
 namespace apical::learning {
 
-plastic_projection_base::plastic_projection_base(simulator& sim, std::size_t projection_id)
-    : sim_(&sim), projection_id_(projection_id) {
+namespace {
+
+constexpr std::string_view dendritic_field = "dendritic_delay_fraction";
+
+void check_dendritic_fraction(std::string_view who, double f) {
+  if (!(f >= 0.0 && f <= 1.0))
+    throw parameter_error(fmt::format(
+        "{}: parameter '{}' must be in [0, 1] (the dendritic part of each synapse's delay), got {}",
+        who, dendritic_field, f));
+}
+
+// The rule's own parameters, and the projection's dendritic delay fraction.
+std::pair<parameter_list, double> split_parameters(std::string_view rule,
+                                                   const parameter_list& values) {
+  std::pair<parameter_list, double> out{{}, 0.0};
+  bool given = false;
+  for (const auto& [name, value] : values) {
+    if (name != dendritic_field) {
+      out.first.emplace_back(name, value);
+      continue;
+    }
+    if (given)
+      throw parameter_error(
+          fmt::format("{}: parameter '{}' is given twice; expected once", rule, name));
+    given = true;
+    check_dendritic_fraction(rule, value);
+    out.second = value;
+  }
+  return out;
+}
+
+}  // namespace
+
+plastic_projection_base::plastic_projection_base(simulator& sim, std::size_t projection_id,
+                                                 double dendritic_fraction)
+    : sim_(&sim), projection_id_(projection_id), dendritic_fraction_(dendritic_fraction) {
+  check_dendritic_fraction("plasticity", dendritic_fraction);
   if (projection_id >= sim.net().projection_count())
     throw parameter_error(fmt::format("plasticity: projection id {} out of range [0, {})",
                                       projection_id, sim.net().projection_count()));
@@ -94,13 +129,16 @@ std::size_t plasticity_registry::find(std::string_view rule) const {
 }
 
 void plasticity_registry::validate(std::string_view rule, const parameter_list& values) const {
-  check_[find(rule)](values);
+  const auto i = find(rule);
+  check_[i](split_parameters(rule, values).first);
 }
 
 std::unique_ptr<plastic_projection_base> plasticity_registry::make(
     simulator& sim, std::size_t projection_id, std::string_view rule,
     const parameter_list& values) const {
-  return make_[find(rule)](sim, projection_id, values);
+  const auto i = find(rule);
+  const auto [own, dendritic_fraction] = split_parameters(rule, values);
+  return make_[i](sim, projection_id, own, dendritic_fraction);
 }
 
 void register_stdp(plasticity_registry& registry) {

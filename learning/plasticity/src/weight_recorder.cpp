@@ -43,6 +43,7 @@ weight_recorder::weight_recorder(plastic_projection_base& plastic, time_ms inter
     position_[k] = static_cast<std::uint32_t>(i + 1);
   }
   parts_.resize(plastic.sim().partitions());
+  next_sample_.assign(synapses_.size(), 1);
   const auto w = plastic.weights();
   for (const auto k : synapses_) {
     auto& b = parts_[plastic.owner_of(k)];
@@ -56,35 +57,40 @@ weight_recorder::~weight_recorder() {
   plastic_->on_weight_change().disconnect(change_slot::bind<&weight_recorder::on_change>(*this));
 }
 
-void weight_recorder::take_due(partition_buffer& b, double t_ms) {
+void weight_recorder::take_due(partition_buffer& b, std::uint64_t k, double weight, double t_ms) {
   // Sample times are computed from their index, not accumulated, so they
   // do not drift.
-  const auto w = plastic_->weights();
-  for (double s = start_ms_ + static_cast<double>(b.next_sample) * interval_ms_; s <= t_ms;
-       s = start_ms_ + static_cast<double>(b.next_sample) * interval_ms_) {
-    for (const auto k : b.mine) b.samples.push_back({s, k, w[k]});
-    ++b.next_sample;
+  auto& next = next_sample_[position_[k] - 1];
+  for (double s = start_ms_ + static_cast<double>(next) * interval_ms_; s <= t_ms;
+       s = start_ms_ + static_cast<double>(next) * interval_ms_) {
+    b.samples.push_back({s, k, weight});
+    ++next;
   }
 }
 
 void weight_recorder::flush(time_ms t) {
   if (interval_ms_ == 0.0) return;
-  for (auto& b : parts_) take_due(b, t.count());
+  const auto w = plastic_->weights();  // (its changes before now come first)
+  for (auto& b : parts_)
+    for (const auto k : b.mine) take_due(b, k, w[k], t.count());
 }
 
 void weight_recorder::on_change(const weight_change& c) {
-  // On the thread of the partition owning the synapse.
-  auto& b = parts_[simulator::current_partition()];
+  // On the thread of the partition owning the synapse during a run; on the
+  // caller's between runs (a plastic projection bringing its weights up to
+  // date), into the owner's buffer either way.
+  if (position_[c.synapse] == 0) return;
+  auto& b = parts_[plastic_->owner_of(c.synapse)];
   if (interval_ms_ > 0.0) {
-    // Called before the change is written: the partition's weights are
-    // those after every event before c.time.
-    take_due(b, c.time.count());
-  } else if (position_[c.synapse] != 0) {
+    // The samples due at or before the change hold the weight before it.
+    take_due(b, c.synapse, c.before, c.time.count());
+  } else {
     b.samples.push_back({c.time.count(), c.synapse, c.after});
   }
 }
 
 const std::vector<weight_sample>& weight_recorder::samples() const {
+  plastic_->sync();  // (changes that waited for their synapses are recorded first)
   merged_.clear();
   for (const auto& b : parts_) merged_.insert(merged_.end(), b.samples.begin(), b.samples.end());
   std::stable_sort(merged_.begin(), merged_.end(),

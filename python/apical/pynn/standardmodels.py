@@ -233,16 +233,16 @@ class STDPMechanism(synapses.STDPMechanism):
     """Pair STDP on apical's exact-time rules (docs/plasticity.md):
     SpikePairRule with AdditiveWeightDependence is `stdp_additive`, with
     MultiplicativeWeightDependence `stdp_multiplicative`; all pairs interact
-    (all-to-all traces), as in PyNN's NEST and Brian2 backends."""
+    (all-to-all traces), as in PyNN's NEST and Brian2 backends.
+    dendritic_delay_fraction f splits each synapse's delay d: the synapse
+    sees a presynaptic spike at t_pre + (1 - f) d and a postsynaptic one at
+    t_post + f d (NEST's semantics; f = 1, PyNN's default, is NEST's
+    stdp_synapse)."""
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
 
     def __init__(self, timing_dependence=None, weight_dependence=None,
                  voltage_dependence=None, dendritic_delay_fraction=1.0, weight=0.0, delay=None):
-        if dendritic_delay_fraction != 0:
-            raise NotImplementedError(
-                "STDPMechanism: apical's STDP treats the whole delay as axonal (the rule sees a "
-                "presynaptic spike when it arrives); give dendritic_delay_fraction=0")
         if type(timing_dependence) is not SpikePairRule:
             raise NotImplementedError("STDPMechanism: pyNN.apical supports the timing "
                                       "dependence SpikePairRule only")
@@ -264,7 +264,8 @@ class STDPMechanism(synapses.STDPMechanism):
         with weights scaled by `scale` (apical weight per PyNN unit)."""
         w_max, w_min = p["w_max"] * scale, p["w_min"] * scale
         rule = {"tau_plus_ms": p["tau_plus"], "tau_minus_ms": p["tau_minus"],
-                "w_min": w_min, "w_max": w_max}
+                "w_min": w_min, "w_max": w_max,
+                "dendritic_delay_fraction": float(self.dendritic_delay_fraction)}
         if type(self.weight_dependence) is AdditiveWeightDependence:
             # PyNN's additive step is A * w_max (NEST's stdp_synapse, Brian2).
             rule.update(a_plus=p["A_plus"] * w_max, a_minus=p["A_minus"] * w_max)

@@ -2,8 +2,10 @@
 // recurrent network with STDP on E -> E, checkpointed mid-run and continued
 // in a fresh network, simulator and plastic projection, with the same or
 // another number of threads, gives the spikes, the weights (double, bit for
-// bit) and the counters of the uninterrupted run; a checkpoint of another
-// rule or other parameters is refused, naming them.
+// bit) and the counters of the uninterrupted run, with dendritic delays too
+// (the checkpoint then holds the postsynaptic spikes still on their way to
+// their synapses); a checkpoint of another rule or other parameters is
+// refused, naming them.
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -51,6 +53,16 @@ const rule_case additive{"stdp_additive", {{"a_plus", 0.01}, {"a_minus", 0.012},
 const rule_case triplet{"stdp_triplet",
                         {{"a2_plus", 0.005}, {"a3_plus", 0.006}, {"a2_minus", 0.007},
                          {"a3_minus", 0.001}, {"w_max", 2.0}}};
+const rule_case additive_dendritic{
+    "stdp_additive",
+    {{"a_plus", 0.01}, {"a_minus", 0.012}, {"w_max", 2.0}, {"dendritic_delay_fraction", 1.0}}};
+const rule_case triplet_dendritic{"stdp_triplet",
+                                  {{"a2_plus", 0.005},
+                                   {"a3_plus", 0.006},
+                                   {"a2_minus", 0.007},
+                                   {"a3_minus", 0.001},
+                                   {"w_max", 2.0},
+                                   {"dendritic_delay_fraction", 0.5}}};
 
 struct outcome {
   std::vector<recorded_spike> spikes;
@@ -120,8 +132,9 @@ void check_same(const outcome& a, const outcome& b) {
 }  // namespace
 
 TEST_CASE("plasticity checkpoint: resumed STDP gives the spikes and weights of the whole run") {
-  for (const auto* r : {&additive, &triplet}) {
+  for (const auto* r : {&additive, &triplet, &additive_dendritic, &triplet_dendritic}) {
     CAPTURE(r->rule);
+    CAPTURE(r->parameters.back().second);
     const outcome whole = run(*r, 150);
     REQUIRE(whole.spikes.size() > 300);
     const auto fresh = make_net();
@@ -140,15 +153,17 @@ TEST_CASE("plasticity checkpoint: resumed STDP gives the spikes and weights of t
 }
 
 TEST_CASE("plasticity checkpoint: the same bytes for any number of threads") {
-  std::string saved[2];
-  for (unsigned threads = 1; threads <= 2; ++threads) {
-    plastic_run a(threads, additive);
-    a.sim->run_until(time_ms{40.0});
-    std::stringstream file;
-    a.sim->save(file, "", a.parts->parts());
-    saved[threads - 1] = file.str();
+  for (const auto* r : {&additive, &additive_dendritic}) {
+    std::string saved[2];
+    for (unsigned threads = 1; threads <= 2; ++threads) {
+      plastic_run a(threads, *r);
+      a.sim->run_until(time_ms{40.0});
+      std::stringstream file;
+      a.sim->save(file, "", a.parts->parts());
+      saved[threads - 1] = file.str();
+    }
+    CHECK(saved[0] == saved[1]);
   }
-  CHECK(saved[0] == saved[1]);
 }
 
 TEST_CASE("plasticity checkpoint: another rule, other parameters or no plasticity are refused") {
@@ -178,6 +193,12 @@ TEST_CASE("plasticity checkpoint: another rule, other parameters or no plasticit
                                          "checkpoint has projection 0 'EE' weights: plasticity "
                                          "stdp_additive, tau_plus_ms=20, tau_minus_ms=20, "
                                          "a_plus=0.01, a_minus=0.012"),
+                       file_error);
+  CHECK_THROWS_WITH_AS(restore(&additive_dendritic),
+                       doctest::Contains("this network has projection 0 'EE' weights: "
+                                         "plasticity stdp_additive, tau_plus_ms=20, "
+                                         "tau_minus_ms=20, a_plus=0.01, a_minus=0.012, "
+                                         "w_min=0, w_max=2, dendritic_delay_fraction=1"),
                        file_error);
   CHECK_THROWS_WITH_AS(restore(&triplet),
                        doctest::Contains("this network has projection 0 'EE' weights: "

@@ -1,6 +1,7 @@
 // The weight recorder: interval samples equal the weights of a run stopped
-// at each sample time; change records replay every change; the CSV holds
-// what was recorded.
+// at each sample time; change records replay every change (with and without
+// dendritic delays, whose postsynaptic spikes change a synapse when they
+// reach it); the CSV holds what was recorded.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apical/engine/connectivity.hpp"
@@ -35,12 +37,19 @@ struct setup {
   }
 };
 const parameter_list params{{"a_plus", 0.02}, {"a_minus", 0.021}, {"w_max", 2.0}};
+parameter_list with_fraction(double f) {
+  auto p = params;
+  p.emplace_back("dendritic_delay_fraction", f);
+  return p;
+}
 
 }  // namespace
 
 TEST_CASE("interval samples are the weights of a run stopped at each sample time") {
-  for (const unsigned threads : {1u, 2u}) {
+  for (const auto& [threads, f] : {std::pair{1u, 0.0}, {2u, 0.0}, {1u, 1.0}, {2u, 0.5}}) {
     CAPTURE(threads);
+    CAPTURE(f);
+    const auto params = with_fraction(f);
     setup a;
     simulator sim_a(a.net, {.seed = 3, .threads = threads});
     auto plastic_a = make_plasticity(sim_a, a.id, "stdp_additive", params);
@@ -64,27 +73,31 @@ TEST_CASE("interval samples are the weights of a run stopped at each sample time
 }
 
 TEST_CASE("change records replay every change, the same for any number of threads") {
-  std::vector<weight_sample> one_thread;
-  for (const unsigned threads : {1u, 2u}) {
-    setup a;
-    simulator sim(a.net, {.seed = 3, .threads = threads});
-    auto plastic = make_plasticity(sim, a.id, "stdp_additive", params);
-    const std::vector<double> initial(plastic->weights().begin(), plastic->weights().end());
-    weight_recorder rec(*plastic, time_ms{0});
-    sim.run(time_ms{300});
-    std::vector<double> replay(initial.size(), -1.0);
-    double last_t = 0.0;
-    for (const auto& s : rec.samples()) {
-      CHECK(s.time_ms >= last_t);
-      last_t = s.time_ms;
-      replay[s.synapse] = s.weight;
+  for (const double f : {0.0, 1.0}) {
+    CAPTURE(f);
+    const auto params = with_fraction(f);
+    std::vector<weight_sample> one_thread;
+    for (const unsigned threads : {1u, 2u}) {
+      setup a;
+      simulator sim(a.net, {.seed = 3, .threads = threads});
+      auto plastic = make_plasticity(sim, a.id, "stdp_additive", params);
+      const std::vector<double> initial(plastic->weights().begin(), plastic->weights().end());
+      weight_recorder rec(*plastic, time_ms{0});
+      sim.run(time_ms{300});
+      std::vector<double> replay(initial.size(), -1.0);
+      double last_t = 0.0;
+      for (const auto& s : rec.samples()) {
+        CHECK(s.time_ms >= last_t);
+        last_t = s.time_ms;
+        replay[s.synapse] = s.weight;
+      }
+      CHECK(rec.samples().size() > 2 * initial.size());
+      CHECK(std::equal(replay.begin(), replay.end(), plastic->weights().begin()));
+      if (threads == 1)
+        one_thread = rec.samples();
+      else
+        CHECK(rec.samples() == one_thread);
     }
-    CHECK(rec.samples().size() > 2 * initial.size());
-    CHECK(std::equal(replay.begin(), replay.end(), plastic->weights().begin()));
-    if (threads == 1)
-      one_thread = rec.samples();
-    else
-      CHECK(rec.samples() == one_thread);
   }
 }
 

@@ -5,6 +5,9 @@
 //
 //   1. pop       take the smallest event by (time, kind, target, index,
 //                payload) from the queue (event.hpp)
+//      arrival   arrival listeners of the projection see a delivery's
+//                synapses before steps 2-3 read their weights (ordered
+//                path only)
 //   2. advance   bring the target neuron(s) to the event time in closed form
 //   3. deliver   apply the synaptic inputs of one delay group, and predict
 //                each target's next threshold crossing (scheduled lazily)
@@ -90,6 +93,16 @@ struct delivery {
   float weight;
 };
 
+// What an arrival listener sees: the synapses of one delay group that a
+// spike is about to reach, before their weights are read (step 3).
+struct arrival {
+  time_ms time;
+  std::uint32_t pre;
+  std::uint32_t group;
+  std::uint64_t first_synapse;             // index of the first of `targets`
+  std::span<const std::uint32_t> targets;  // (this partition's)
+};
+
 // The delivery path (see above).
 enum class delivery_path : std::uint8_t { automatic, ordered, windowed };
 
@@ -127,6 +140,7 @@ class simulator {
  public:
   using spike_signal = signal<time_ms, std::uint32_t>;
   using delivery_signal = signal<const delivery&>;
+  using arrival_signal = signal<const arrival&>;
 
   // Throws parameter_error for threads == 0, or threads > 1 with a zero
   // minimum delay.
@@ -191,6 +205,10 @@ class simulator {
   delivery_signal& on_delivery(std::size_t projection_id) {
     return delivery_signals_[projection_id];
   }
+  // Listeners of projection `projection_id` called before step 3 reads the
+  // weights of a delivery (a listener that brings them up to date). A
+  // projection with such listeners runs on the ordered path only.
+  arrival_signal& on_arrival(std::size_t projection_id) { return arrival_signals_[projection_id]; }
   // A listener that follows projection `projection_id` on the windowed path
   // in place of its one delivery listener (window.hpp; null: none). It must
   // outlive the simulator's runs or be removed first.
@@ -380,6 +398,7 @@ class simulator {
   time_ms now_;
   std::vector<spike_signal> spike_signals_;
   std::vector<delivery_signal> delivery_signals_;
+  std::vector<arrival_signal> arrival_signals_;
   std::vector<window_listener*> window_listeners_;  // per projection
   std::vector<std::uint8_t> followed_;  // per population: a listener follows its inputs
   checkpoint_image save_image_;  // the latest checkpoint's bytes (their room)

@@ -23,12 +23,14 @@
 //                             weight (duty-cycle step 4, notify). `pre`
 //                             holds the presynaptic traces just before this
 //                             arrival, `post` the postsynaptic traces now.
-//   on_post(p, w, pre, post)  the postsynaptic neuron spikes (step 6, emit),
-//                             seen in the synapse's target compartment at
-//                             the emission time. `pre` holds the traces of
-//                             the arrivals so far, `post` the postsynaptic
-//                             traces just before this spike. Every incoming
-//                             synapse of the neuron is visited.
+//   on_post(p, w, pre, post)  a postsynaptic spike reaches the synapse, in
+//                             its target compartment: at the emission time
+//                             (step 6, emit) without a dendritic delay, 2 f d
+//                             later with one (Delays below). `pre` holds
+//                             the traces of the arrivals so far, `post` the
+//                             postsynaptic traces just before this spike.
+//                             Every incoming synapse of the neuron is
+//                             visited.
 //   on_third_factor(p, w, pre, post, strength)
 //                             a spike of ANOTHER projection is delivered to
 //                             the postsynaptic neuron (any compartment):
@@ -42,23 +44,41 @@
 // After the hooks of a spike ran, that side's traces jump. Traces are
 // updated whether or not the rule has the matching hook.
 //
-// Delays. The whole synaptic delay is axonal: a presynaptic spike is seen
-// by the synapse when it arrives, a postsynaptic spike when it is emitted,
-// and the pair's time difference is t_post - (t_pre + delay). Events at the
-// same time are seen in the engine's order (event.hpp: deliveries before
-// threshold crossings), so every pair of spikes is counted exactly once; an
-// arrival at the instant of a postsynaptic spike counts as pre before post.
-// A dendritic delay is not modelled: the engine applies a delivery's weight
-// before listeners run, so a postsynaptic spike that reached the synapse
-// later than its emission would need its own queued event to change the
-// weight at that time.
-//
+// Delays. A synapse's delay d splits into an axonal part (1 - f) d and a
+// dendritic part f d, f being the projection's dendritic_delay_fraction (0
+// by default; PyNN's STDPMechanism and NEST use 1). The synapse sees a
+// presynaptic spike when it passes, at t_pre + (1 - f) d, and a
+// postsynaptic spike when it has travelled back up the dendrite, at
+// t_post + f d: a pair's time difference is
+//   (t_post + f d) - (t_pre + (1 - f) d),
+// and the soma receives the input at t_pre + d with the weight the synapse
+// had when the spike passed it. The rules run with every synapse-side event
+// shifted by f d, which changes no time difference: on_pre at the arrival
+// t_pre + d, on_post at t_post + 2 f d.
+//   f = 0: on_post at the emission, every incoming synapse of the neuron
+//   visited then (step 6).
+//   f > 0: the spike waits in a per-neuron list until it reaches the
+//   synapse; before a delivery reads a weight (the engine's arrival
+//   listeners), the spikes that reached the synapse before the delivery
+//   apply on_post in time order. Reading weights between runs (weights(),
+//   sync()) applies those that reached their synapses before now(); the
+//   rest wait (checkpoints hold them). This path needs the ordered
+//   delivery path and has no third factors.
+// Events at the same time are seen in the engine's order (event.hpp:
+// deliveries before threshold crossings), so every pair of spikes is
+// counted exactly once; a presynaptic spike that reaches the synapse at the
+// instant a postsynaptic one does counts as pre before post (the delivered
+// weight does not include that postsynaptic spike; its on_post sees the
+// presynaptic trace including the arrival). The delivered weight is the
+// weight before the arrival's own on_pre.
+
 // Weights evolve in double precision in the plastic projection; after every
 // change the projection's float weight (what neurons receive) is updated.
 // A weight changed from outside (a trainer) is picked up at its next update,
 // or at once by reload_weights().
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -69,6 +89,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "apical/engine/checkpoint.hpp"
 #include "apical/engine/delegate.hpp"
@@ -207,6 +229,9 @@ class plastic_projection_base {
   void sync() const { sync_pending(); }
 
   std::size_t projection_id() const { return projection_id_; }
+  // The dendritic part of every synapse's delay, as a fraction (Delays
+  // above).
+  double dendritic_delay_fraction() const { return dendritic_fraction_; }
   const projection& proj() const { return *proj_; }
   const simulator& sim() const { return *sim_; }
   // The weights as the rule holds them (double); the projection holds their
@@ -234,7 +259,8 @@ class plastic_projection_base {
   virtual void load_state(checkpoint_reader& r) = 0;
 
  protected:
-  plastic_projection_base(simulator& sim, std::size_t projection_id);
+  // Throws parameter_error unless 0 <= dendritic_fraction <= 1.
+  plastic_projection_base(simulator& sim, std::size_t projection_id, double dendritic_fraction);
   virtual void sync_pending() const = 0;
   virtual void adopt_outside_changes() = 0;
 
@@ -274,6 +300,7 @@ class plastic_projection_base {
 
   simulator* sim_;
   std::size_t projection_id_;
+  double dendritic_fraction_;
   projection* proj_;
   std::span<float> network_weights_;
   std::vector<double> w_;
@@ -314,11 +341,13 @@ class plastic_projection final : public plastic_projection_base, public window_l
   static constexpr std::size_t n_pre = pre_trace_count<Rule>;
   static constexpr std::size_t n_post = post_trace_count<Rule>;
 
-  // Validates `p` (and the initial weights against the rule's bounds), then
-  // subscribes to the deliveries of the projection and the spikes of its
-  // postsynaptic population.
-  plastic_projection(simulator& sim, std::size_t projection_id, parameters_type p)
-      : plastic_projection_base(sim, projection_id), p_(p) {
+  // Validates `p` (and the initial weights against the rule's bounds) and
+  // the dendritic delay fraction (Delays above), then subscribes to the
+  // deliveries of the projection and the spikes of its postsynaptic
+  // population.
+  plastic_projection(simulator& sim, std::size_t projection_id, parameters_type p,
+                     double dendritic_delay_fraction = 0.0)
+      : plastic_projection_base(sim, projection_id, dendritic_delay_fraction), p_(p) {
     Rule::validate(p_);
     if constexpr (has_weight_bounds<Rule>) {
       const auto [lo, hi] = Rule::weight_bounds(p_);
@@ -327,6 +356,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     parts_.resize(sim.partitions());
     for (auto& part : parts_) part.pre = trace_table<n_pre>(proj_->groups(), Rule::pre_traces(p_));
     post_ = trace_table<n_post>(proj_->post_size(), Rule::post_traces(p_));
+    if (dendritic()) setup_dendritic();
     if (listens_to_pre)
       sim.on_delivery(projection_id).connect(delivery_slot::bind<&plastic_projection::pre>(*this));
     if (listens_to_post)
@@ -344,15 +374,26 @@ class plastic_projection final : public plastic_projection_base, public window_l
           .disconnect(spike_slot::bind<&plastic_projection::post>(*this));
     for (const auto id : third_factor_sources_)
       sim_->on_delivery(id).disconnect(delivery_slot::bind<&plastic_projection::third>(*this));
+    if (dendritic())
+      sim_->on_arrival(projection_id_)
+          .disconnect(arrival_slot::bind<&plastic_projection::arrive>(*this));
   }
 
   std::string_view rule_name() const override { return Rule::name; }
   parameter_list parameters() const override {
     parameter_list out;
     for (const auto& f : Rule::parameter_fields()) out.emplace_back(f.name, p_.*f.member);
+    // (Only when not 0, so that the descriptions of checkpoints without it
+    // stay as they were.)
+    if (dendritic()) out.emplace_back("dendritic_delay_fraction", dendritic_fraction_);
     return out;
   }
   void connect_third_factor(std::size_t projection_id) override {
+    if (dendritic())
+      throw parameter_error(std::string(Rule::name) +
+                            ": connect_third_factor needs dendritic_delay_fraction 0 (third "
+                            "factors visit every synapse at once; a dendritic delay makes "
+                            "postsynaptic spikes wait for each synapse)");
     if constexpr (has_on_third_factor<Rule>) {
       check_third_factor_source(projection_id);
       sim_->on_delivery(projection_id)
@@ -378,6 +419,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
  private:
   using delivery_slot = simulator::delivery_signal::slot;
   using spike_slot = simulator::spike_signal::slot;
+  using arrival_slot = simulator::arrival_signal::slot;
   static constexpr bool listens_to_pre = n_pre > 0 || has_on_pre<Rule>;
   static constexpr bool listens_to_post = n_post > 0 || has_on_post<Rule>;
   static constexpr std::uint32_t no_group = ~std::uint32_t{0};
@@ -421,10 +463,20 @@ class plastic_projection final : public plastic_projection_base, public window_l
     std::vector<std::vector<post_record>> history;
     std::vector<double> last_spike;  // the latest spike in the history
     std::size_t history_size = 0;
+    // Dendritic delays (Delays above): per postsynaptic neuron its spikes
+    // on their way to its synapses (in time order), per delay group the
+    // time before which its synapses saw every spike that reached them.
+    std::vector<std::vector<post_record>> waiting;
+    std::vector<double> reached_ms;
+    std::size_t waiting_size = 0;
+    std::size_t waiting_limit = 0;  // a settle() when waiting_size exceeds it
   };
 
   // The windowed path (window_listener).
   std::string windowed_obstacle() const override {
+    if (dendritic())
+      return "its synapses see postsynaptic spikes after a dendritic delay "
+             "(dendritic_delay_fraction > 0), on the ordered path";
     if (!changes_.empty())
       return "its weight changes have listeners (a weight recorder), which see every change in "
              "time order";
@@ -595,11 +647,124 @@ class plastic_projection final : public plastic_projection_base, public window_l
     // (Between runs, or from a partition's own thread during one: the
     // object itself is never const.)
     auto* self = const_cast<plastic_projection*>(this);
-    for (std::size_t p = 0; p < parts_.size(); ++p)
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
       if (parts_[p].history_size > 0) self->flush(p);
+      if (dendritic()) self->settle(p, sim_->now().count());
+    }
   }
   void adopt_outside_changes() override {
-    for (std::size_t p = 0; p < parts_.size(); ++p) flush(p, true);
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      flush(p, true);
+      if (dendritic()) settle(p, sim_->now().count(), true);
+    }
+  }
+
+  // Dendritic delays (Delays above; the ordered path only).
+  bool dendritic() const { return dendritic_fraction_ > 0.0; }
+  void setup_dendritic() {
+    shift_.resize(proj_->groups());
+    for (std::uint32_t g = 0; g < proj_->groups(); ++g)
+      shift_[g] = 2.0 * dendritic_fraction_ * proj_->group_delay_ms(g);
+    max_shift_.assign(proj_->post_size(), 0.0);
+    for (std::uint64_t k = 0; k < proj_->size(); ++k) {
+      auto& m = max_shift_[proj_->targets()[k]];
+      m = std::max(m, shift_[group_of_[k]]);
+    }
+    post_base_ = trace_table<n_post>(proj_->post_size(), Rule::post_traces(p_));
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      auto& s = parts_[p];
+      s.waiting.resize(proj_->post_size());
+      s.reached_ms.assign(proj_->groups(), -inf);
+      s.waiting_size = 0;
+      s.waiting_limit = waiting_allowance(p);
+    }
+    sim_->on_arrival(projection_id_)
+        .connect(arrival_slot::bind<&plastic_projection::arrive>(*this));
+  }
+  // Spikes that may wait, beyond those that must, before a settle().
+  std::size_t waiting_allowance(std::size_t p) const {
+    return history_limit * (post_begin_[p + 1] - post_begin_[p]) + 1024;
+  }
+  // The postsynaptic traces that a synapse whose events are shifted by
+  // `shift` sees at t: those of neuron j's spikes s with s + shift < t.
+  trace_values<n_post> shifted_post(const partition_state& s, std::uint32_t j, double shift,
+                                    double t) const {
+    const auto& h = s.waiting[j];
+    std::size_t r = h.size();
+    while (r > 0 && !(h[r - 1].t_ms + shift < t)) --r;
+    if (r == 0) return post_base_.at(j, t - shift);
+    typename trace_table<n_post>::entry e{h[r - 1].t_ms, h[r - 1].before};
+    post_.spike(e, e.t_ms);
+    return post_.at(e, t - shift);
+  }
+  // The synapses [first, first + targets.size()) of group g see, in time
+  // order, the spikes of their targets that reach them in
+  // [reached_ms[g], until): on_post with the group's presynaptic traces
+  // then. With `outside`, a synapse whose weight was changed from outside
+  // keeps that weight instead (its spikes are dropped).
+  void reach(std::size_t p, std::uint64_t first, std::span<const std::uint32_t> targets,
+             std::uint32_t g, double until, bool outside = false) {
+    auto& s = parts_[p];
+    const double from = s.reached_ms[g];
+    if (!(from < until)) return;
+    s.reached_ms[g] = until;
+    if constexpr (has_on_post<Rule>) {
+      const double shift = shift_[g];
+      std::uint64_t updates = 0;
+      for (std::size_t m = 0; m < targets.size(); ++m) {
+        const auto& h = s.waiting[targets[m]];
+        auto r = static_cast<std::size_t>(
+            std::partition_point(h.begin(), h.end(),
+                                 [&](const post_record& x) { return x.t_ms + shift < from; }) -
+            h.begin());
+        if (r == h.size() || !(h[r].t_ms + shift < until)) continue;
+        const std::uint64_t k = first + m;
+        if (outside && static_cast<float>(w_[k]) != network_weights_[k]) continue;
+        double w = load(k);
+        for (; r < h.size() && h[r].t_ms + shift < until; ++r) {
+          const double t_r = h[r].t_ms + shift;
+          const double after = Rule::on_post(p_, w, s.pre.at(g, t_r), h[r].before);
+          store(time_ms{t_r}, k, w, after);
+          w = after;
+          ++updates;
+        }
+      }
+      counters_[p].c.updates += updates;
+    }
+  }
+  // Every synapse of partition p's neurons sees the spikes that reached it
+  // before `until` (no arrival before it is still to come); the spikes that
+  // reached all of their synapses leave the waiting lists.
+  void settle(std::size_t p, double until, bool outside = false) {
+    auto& s = parts_[p];
+    const std::uint32_t lo = post_begin_[p], hi = post_begin_[p + 1];
+    if (lo == hi) return;
+    for (std::uint32_t g = 0; g < proj_->groups(); ++g) {
+      const auto targets = proj_->group_targets(g);
+      const auto b = std::lower_bound(targets.begin(), targets.end(), lo);
+      const auto e = std::lower_bound(b, targets.end(), hi);
+      if (b == e) continue;
+      reach(p, proj_->group_begin(g) + static_cast<std::uint64_t>(b - targets.begin()),
+            std::span<const std::uint32_t>(&*b, static_cast<std::size_t>(e - b)), g, until,
+            outside);
+    }
+    for (std::uint32_t j = lo; j < hi; ++j) {
+      auto& h = s.waiting[j];
+      std::size_t r = 0;
+      for (; r < h.size() && h[r].t_ms + max_shift_[j] < until; ++r) post_base_.spike(j, h[r].t_ms);
+      h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(r));
+      s.waiting_size -= r;
+    }
+    s.waiting_limit = s.waiting_size + waiting_allowance(p);
+  }
+  // The arrival listener (before steps 2-3): the synapses see the spikes that
+  // reached them before this arrival, so that the engine delivers their
+  // weights.
+  void arrive(const arrival& a) {
+    const double t = a.time.count();
+    const std::size_t p = simulator::current_partition();
+    enter(p, t);
+    reach(p, a.first_synapse, a.targets, a.group, t);
   }
   // Every synapse of partition p's neurons up to date; the history empties.
   // With `outside`, a synapse whose weight was changed from outside keeps
@@ -641,6 +806,16 @@ class plastic_projection final : public plastic_projection_base, public window_l
   void restart(std::size_t p) {
     auto& s = parts_[p];
     if (!s.history.empty()) flush(p);  // (their spikes happened)
+    if (dendritic()) {
+      // The spikes that reached their synapses before the latest event
+      // count; those still on their way are dropped.
+      settle(p, s.t_latest_ms);
+      for (std::uint32_t j = post_begin_[p]; j < post_begin_[p + 1]; ++j) s.waiting[j].clear();
+      s.waiting_size = 0;
+      s.waiting_limit = waiting_allowance(p);
+      std::fill(s.reached_ms.begin(), s.reached_ms.end(), -inf);
+      post_base_.clear(post_begin_[p], post_begin_[p + 1]);
+    }
     s.pre.clear();
     post_.clear(post_begin_[p], post_begin_[p + 1]);
     s.group = no_group;
@@ -677,7 +852,9 @@ class plastic_projection final : public plastic_projection_base, public window_l
     if constexpr (has_on_pre<Rule>) {
       ++counters.updates;
       const double w = load(k);
-      store(d.time, k, w, Rule::on_pre(p_, w, s.pre_before, post_.at(d.post, t)));
+      const trace_values<n_post> y =
+          dendritic() ? shifted_post(s, d.post, shift_[group_of_[k]], t) : post_.at(d.post, t);
+      store(d.time, k, w, Rule::on_pre(p_, w, s.pre_before, y));
     }
   }
 
@@ -690,6 +867,13 @@ class plastic_projection final : public plastic_projection_base, public window_l
     auto& s = enter(p, t_ms);
     auto& counters = counters_[p].c;
     ++counters.post_spikes;
+    if (dendritic()) {
+      // It reaches each synapse later: it waits (reach(), settle()).
+      s.waiting[j].push_back({t_ms, post_.at(j, t_ms)});
+      if constexpr (n_post > 0) post_.spike(j, t_ms);
+      if (++s.waiting_size > s.waiting_limit) settle(p, t_ms);
+      return;
+    }
     if constexpr (has_on_post<Rule>) {
       const trace_values<n_post> before = post_.at(j, t_ms);
       const auto incoming = proj_->incoming(j);
@@ -731,6 +915,12 @@ class plastic_projection final : public plastic_projection_base, public window_l
   std::vector<partition_state> parts_;
   trace_table<n_post> post_;  // entries written only by their owner partition
   std::vector<std::size_t> third_factor_sources_;
+  // Dendritic delays: per delay group the shift of its synapses' events
+  // (2 f d), per postsynaptic neuron the largest shift of its synapses and
+  // its traces of the spikes that reached all of them.
+  std::vector<double> shift_;
+  std::vector<double> max_shift_;
+  trace_table<n_post> post_base_;
 
  public:
   void save_state(checkpoint_writer& w) const override {
@@ -741,6 +931,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     });
     save_traces<n_post>(w, proj_->post_size(),
                         [this](std::size_t) -> const auto& { return post_; });
+    if (dendritic()) save_waiting(w);
   }
   void load_state(checkpoint_reader& r) override {
     load_weights(r);
@@ -754,6 +945,73 @@ class plastic_projection final : public plastic_projection_base, public window_l
       std::fill(s.last_spike.begin(), s.last_spike.end(), -inf);
     }
     load_traces(r, post_, sim_->now(), "postsynaptic traces");
+    if (dendritic()) load_waiting(r);
+  }
+
+ private:
+  // Dendritic delays in checkpoints (saved after sync()): the traces of the
+  // spikes that reached all their synapses, then per postsynaptic neuron
+  // the number of its spikes still on their way, then those spikes (time
+  // and the traces before it).
+  void save_waiting(checkpoint_writer& w) const {
+    save_traces<n_post>(
+        w, proj_->post_size(), [this](std::size_t) -> const auto& { return post_base_; });
+    std::vector<std::uint64_t> counts(proj_->post_size());
+    std::vector<double> records;
+    for (std::uint32_t j = 0; j < proj_->post_size(); ++j) {
+      const auto& h = parts_[waiting_part(j)].waiting[j];
+      counts[j] = h.size();
+      for (const auto& x : h) {
+        records.push_back(x.t_ms);
+        records.insert(records.end(), x.before.begin(), x.before.end());
+      }
+    }
+    w.array(std::span<const std::uint64_t>(counts));
+    w.array(std::span<const double>(records));
+  }
+  // The partition whose list holds neuron j's spikes (its owner's; 0 for a
+  // neuron of another process, whose list stays empty).
+  std::size_t waiting_part(std::uint32_t j) const {
+    const std::size_t p = sim_->owner(proj_->post_population(), j);
+    return p < parts_.size() ? p : 0;
+  }
+  void load_waiting(checkpoint_reader& r) {
+    const double now = sim_->now().count();
+    load_traces(r, post_base_, sim_->now(), "postsynaptic traces of arrived spikes");
+    std::vector<std::uint64_t> counts;
+    r.array(counts, proj_->post_size(), "postsynaptic spikes on their way");
+    std::uint64_t total = 0;
+    for (const auto c : counts) total += c;
+    std::vector<double> records;
+    const std::string field = "times and traces of postsynaptic spikes on their way";
+    r.array(records, total * (n_post + 1), field);
+    std::size_t at = 0;
+    for (auto& s : parts_) {
+      for (auto& h : s.waiting) h.clear();
+      s.waiting_size = 0;
+      std::fill(s.reached_ms.begin(), s.reached_ms.end(), now);
+    }
+    for (std::uint32_t j = 0; j < proj_->post_size(); ++j) {
+      auto& s = parts_[waiting_part(j)];
+      double previous = post_base_.raw(j).t_ms;
+      for (std::uint64_t i = 0; i < counts[j]; ++i) {
+        post_record x{records[at], {}};
+        for (std::size_t v = 0; v < n_post; ++v) x.before[v] = records[at + 1 + v];
+        at += n_post + 1;
+        bool finite = std::isfinite(x.t_ms);
+        for (const double v : x.before) finite = finite && std::isfinite(v);
+        if (!finite || x.t_ms > now || x.t_ms < previous)
+          throw file_error(fmt::format(
+              "{}: checkpoint field '{}': spike {} of neuron {} at {} ms (the checkpoint is at "
+              "{} ms, the neuron's previous spike at {} ms) or with a trace that is not finite",
+              r.source(), field, i, j, x.t_ms, now, previous));
+        previous = x.t_ms;
+        s.waiting[j].push_back(x);
+        ++s.waiting_size;
+      }
+    }
+    for (std::size_t p = 0; p < parts_.size(); ++p)
+      parts_[p].waiting_limit = parts_[p].waiting_size + waiting_allowance(p);
   }
 };
 
@@ -768,8 +1026,9 @@ typename R::parameters rule_parameters(const parameter_list& values) {
     if (it == fields.end()) {
       std::string known;
       for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.name);
+      // (and the projection's own, which the registry takes: Delays above)
       throw parameter_error(std::string(R::name) + ": unknown parameter '" + name +
-                            "'; expected one of: " + known);
+                            "'; expected one of: " + known + ", dendritic_delay_fraction");
     }
     const auto i = static_cast<std::size_t>(it - fields.begin());
     if (given[i])
@@ -807,7 +1066,7 @@ struct plasticity_rule_info {
 class plasticity_registry {
  public:
   using factory = std::unique_ptr<plastic_projection_base> (*)(simulator&, std::size_t,
-                                                               const parameter_list&);
+                                                               const parameter_list&, double);
   using checker = void (*)(const parameter_list&);
 
   // Throws parameter_error if the name is taken.
@@ -819,9 +1078,10 @@ class plasticity_registry {
       info.parameters.push_back({f.name, f.unit, f.required, defaults.*f.member, f.meaning});
     add(
         std::move(info),
-        [](simulator& sim, std::size_t id,
-           const parameter_list& v) -> std::unique_ptr<plastic_projection_base> {
-          return std::make_unique<plastic_projection<R>>(sim, id, rule_parameters<R>(v));
+        [](simulator& sim, std::size_t id, const parameter_list& v,
+           double dendritic_fraction) -> std::unique_ptr<plastic_projection_base> {
+          return std::make_unique<plastic_projection<R>>(sim, id, rule_parameters<R>(v),
+                                                         dendritic_fraction);
         },
         [](const parameter_list& v) { rule_parameters<R>(v); });
   }
@@ -835,7 +1095,9 @@ class plasticity_registry {
   // Makes projection `projection_id` of the simulator's network plastic
   // under the named rule. Throws parameter_error for an unknown rule
   // (listing the known ones) or an unknown, repeated, missing or invalid
-  // parameter (naming it and what was expected).
+  // parameter (naming it and what was expected). Besides the rule's own
+  // parameters, every rule takes `dendritic_delay_fraction` (in [0, 1],
+  // default 0: the projection's, Delays above).
   std::unique_ptr<plastic_projection_base> make(simulator& sim, std::size_t projection_id,
                                                 std::string_view rule,
                                                 const parameter_list& values) const;

@@ -3,11 +3,14 @@
 // change, and writes them as CSV.
 //
 // Sampling needs no events of its own: weights change only inside the
-// plastic projection's hooks, so a sample due at time s is taken at the
-// first change at or after s (before that change is written), or by
+// plastic projection's hooks, so a synapse's sample due at time s is taken
+// at its first change at or after s (before that change is written), or by
 // flush(t) once the simulation has reached t. A sample at time s holds the
-// weights after every event before s, exactly as if the simulation had
-// stopped at s.
+// weight after every event before s, exactly as if the simulation had
+// stopped at s. (With dendritic delays a postsynaptic spike changes a
+// synapse when it reaches it, which the projection may apply later: each
+// synapse's changes come in time order, the synapses' among each other
+// need not, so samples are taken synapse by synapse.)
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -44,7 +47,8 @@ class weight_recorder {
 
   // Ordered by time, then by position in synapses(); changes of one synapse
   // at one time in the order they happened. The same for any number of
-  // threads.
+  // threads. Between runs: it first brings the projection's weights up to
+  // date (plastic_projection_base::sync()).
   const std::vector<weight_sample>& samples() const;
   std::span<const std::uint64_t> synapses() const { return synapses_; }
   const plastic_projection_base& plastic() const { return *plastic_; }
@@ -55,16 +59,19 @@ class weight_recorder {
   struct alignas(64) partition_buffer {
     std::vector<weight_sample> samples;
     std::vector<std::uint64_t> mine;  // selected synapses owned
-    std::uint64_t next_sample = 1;    // index k of the next time start + k interval
   };
   void on_change(const weight_change& c);
-  void take_due(partition_buffer& b, double t_ms);
+  // Synapse k's samples due at times <= t_ms, holding `weight`.
+  void take_due(partition_buffer& b, std::uint64_t k, double weight, double t_ms);
 
   plastic_projection_base* plastic_;
   double interval_ms_;
   double start_ms_;
   std::vector<std::uint64_t> synapses_;
   std::vector<std::uint32_t> position_;  // per synapse: 1 + position in synapses_, 0 if not
+  // Per selected synapse (by position): index n of its next sample, at
+  // start + n interval (written by the synapse's owner only).
+  std::vector<std::uint64_t> next_sample_;
   std::vector<partition_buffer> parts_;
   mutable std::vector<weight_sample> merged_;
 };
