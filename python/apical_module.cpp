@@ -919,7 +919,8 @@ same description from an INI file.)")
            "An independent Poisson train of rate_hz into every neuron of target.")
       .def("plasticity", &py_network::add_plasticity, py::arg("projection"),
            py::arg("rule") = "stdp_multiplicative",
-           "Makes a projection plastic; keyword arguments are the rule's parameters.")
+           "Makes a projection plastic; keyword arguments are the rule's parameters "
+           "(and dendritic_delay_fraction, docs/plasticity.md).")
       .def("short_term", &py_network::add_short_term, py::arg("projection"),
            "Gives a projection short-term plasticity (Tsodyks-Markram; docs/network-config.md); "
            "keyword arguments U, tau_rec_ms, tau_facil_ms, tau_psc_ms, u0.")
