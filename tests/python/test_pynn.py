@@ -15,6 +15,7 @@ import quantities as pq  # noqa: E402
 
 import apical  # noqa: E402
 import apical.pynn as sim  # noqa: E402
+from pyNN.connectors import IndexBasedExpression  # noqa: E402
 from pyNN.random import RandomDistribution  # noqa: E402
 
 
@@ -462,8 +463,8 @@ def test_errors_name_what_is_missing():
     with pytest.raises(NotImplementedError, match="StochasticTsodyksMarkramSynapse"):
         sim.StochasticTsodyksMarkramSynapse()
     a = sim.Population(3, sim.IF_curr_exp())
-    with pytest.raises(NotImplementedError, match="FixedTotalNumberConnector"):
-        sim.Projection(a, a, sim.FixedTotalNumberConnector(3))
+    with pytest.raises(TypeError, match="subclass of Connector"):
+        sim.Projection(a, a, object())
     with pytest.raises(ValueError, match="inhibitory"):
         sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5),
                        receptor_type="inhibitory")
@@ -818,3 +819,41 @@ def test_stdp_through_lists_views_and_split_populations_equals_the_rule_projecti
         np.testing.assert_allclose(w, reference, atol=1e-3)
     else:
         np.testing.assert_allclose(w, reference, rtol=0, atol=1e-7)
+
+
+def pairs_of(prj):
+    return sorted((int(r[0]), int(r[1])) for r in prj.get("weight", format="list"))
+
+
+def test_connectors_without_a_rule_run_pynns_own_algorithm():
+    a = sim.Population(6, sim.SpikeSourceArray(spike_times=[1.0]))
+    b = sim.Population(5, sim.IF_curr_exp(**LIF))
+    total = sim.Projection(a, b, sim.FixedTotalNumberConnector(13, with_replacement=False),
+                           sim.StaticSynapse(weight=0.5, delay=1.5))
+    mask = np.zeros((6, 5), dtype=bool)
+    mask[[0, 2, 5, 5], [1, 4, 0, 3]] = True
+    array = sim.Projection(a, b, sim.ArrayConnector(mask), sim.StaticSynapse(weight=0.25))
+    class Next(IndexBasedExpression):
+        def __call__(self, i, j):
+            return np.where(i == j + 1, 1.0, 0.0)
+
+    diagonal = sim.Projection(a, b, sim.IndexBasedProbabilityConnector(Next()),
+                              sim.StaticSynapse(weight=0.75))
+    random = sim.Projection(a, b, sim.FixedProbabilityConnector(0.4),
+                            sim.StaticSynapse(weight=0.1))
+    with pytest.raises(NotImplementedError, match="CloneConnector"):
+        sim.Projection(a, b, sim.CloneConnector(random), sim.StaticSynapse(weight=0.2))
+    near = sim.Projection(a, b, sim.DisplacementDependentProbabilityConnector(
+        lambda d: np.where(np.abs(d[0]) < 1.5, 1.0, 0.0)), sim.StaticSynapse(weight=0.3))
+    sim.run(2.0)
+    # (PyNN 0.10.1 draws the 13 pairs with replacement whatever it is told.)
+    assert len(total) == 13
+    np.testing.assert_allclose(total.get("weight", format="list", with_address=False), 0.5)
+    np.testing.assert_allclose(total.get("delay", format="list", with_address=False), 1.5)
+    assert pairs_of(array) == [(0, 1), (2, 4), (5, 0), (5, 3)]
+    assert pairs_of(diagonal) == [(j + 1, j) for j in range(5)]
+    assert len(random) > 0
+    # Cells on a line 1 apart (PyNN's default grid): |x_post - x_pre| < 1.5.
+    xa, xb = a.positions[0], b.positions[0]
+    expected = [(i, j) for i in range(6) for j in range(5) if abs(xb[j] - xa[i]) < 1.5]
+    assert pairs_of(near) == expected and len(expected) > 0

@@ -9,7 +9,12 @@ draws the synapses over the index ranges of the two sides
 (apical._draw_synapses), numpy maps them onto the apical populations, and
 they are added as lists, one per pair of apical populations.
 FromListConnector passes its list; DistanceDependentProbabilityConnector
-draws each pair with numpy.
+draws each pair with numpy. Every other connector (FixedTotalNumber,
+IndexBasedProbability, DisplacementDependentProbability, Array, CSA, and
+any user-defined one; not CloneConnector, whose reference's synapses are
+drawn in the same build) runs PyNN's own algorithm, which hands the
+synapses of one postsynaptic cell at a time to _convergent_connect; they
+are collected and added as lists like the others.
 """
 import numpy as np
 from pyNN import common, connectors
@@ -67,10 +72,11 @@ class Projection(common.Projection):
             raise NotImplementedError(f"{type(self.synapse_type).__name__}: pyNN.apical "
                                       "supports StaticSynapse, STDPMechanism and "
                                       "TsodyksMarkramSynapse")
-        if type(connector) not in CONNECTORS:
+        if isinstance(connector, connectors.CloneConnector):
             raise NotImplementedError(
-                f"{type(connector).__name__} is not supported by pyNN.apical; supported: " +
-                ", ".join(c.__name__ for c in CONNECTORS))
+                "CloneConnector: pyNN.apical draws every projection in one build, so the "
+                "reference's synapses are not known yet; connect both with a FromListConnector "
+                "of the same list, or with the same rule and seed")
         self._allow_self = getattr(connector, "allow_self_connections", True)
         if self._allow_self not in (True, False):
             raise NotImplementedError(f"allow_self_connections={self._allow_self!r}")
@@ -95,6 +101,7 @@ class Projection(common.Projection):
                     raise NotImplementedError(f"Projection '{self.label}': TsodyksMarkramSynapse "
                                               f"takes one {n} for all its synapses")
                 self._short_term[n] = low
+        self._collected = None  # synapses from PyNN's own connector algorithms
         self._name = f"j{len(state.projections)}"
         self._groups = []     # (apical projection name, pre Part, post Part), at the build
         self._pending = []    # weights set(), applied again after every build
@@ -160,9 +167,44 @@ class Projection(common.Projection):
             i, j, w, d = s["pre"], s["post"], s["weight"], s["delay_ms"]
         elif isinstance(c, connectors.FromListConnector):
             i, j, w, d = self._from_list(c)
-        else:
+        elif type(c) is connectors.DistanceDependentProbabilityConnector:
             i, j, w, d = self._distance_dependent(c)
+        else:
+            i, j, w, d = self._by_pynn(c)
         self._add_lists(net, i, j, w, d)
+
+    def _by_pynn(self, c):
+        """The synapses PyNN's own algorithm for connector `c` draws."""
+        self._collected = []
+        c.connect(self)
+        parts, self._collected = self._collected, None
+        if not parts:
+            return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2
+        i, j, w, d = (np.concatenate([p[n] for p in parts]) for n in range(4))
+        if len(w):
+            self._check_sign(w.min(), w.max())
+        return i, j, w, d
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            **connection_parameters):
+        """PyNN's connectors call this once per postsynaptic cell (indices
+        into the two sides; weights and delays in PyNN's units)."""
+        if self._collected is None:
+            raise NotImplementedError("pyNN.apical connects projections when the network is "
+                                      "built, not one cell at a time")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        n = len(pre)
+
+        def column(name):
+            value = connection_parameters.get(name)
+            if value is None:
+                value = self._weight[0] if name == "weight" else self._delay[0]
+            return np.broadcast_to(np.asarray(value, dtype=float).ravel(), (n,)) \
+                if np.ndim(value) == 0 or np.size(value) == 1 else \
+                np.asarray(value, dtype=float).ravel()
+
+        self._collected.append((pre, np.full(n, int(postsynaptic_index), dtype=np.int64),
+                                column("weight"), column("delay")))
 
     def _degree(self):
         n = getattr(self._connector, "n", None)
