@@ -9,8 +9,11 @@
 //                synapses before steps 2-3 read their weights (ordered
 //                path only)
 //   2. advance   bring the target neuron(s) to the event time in closed form
-//   3. deliver   apply the synaptic inputs of one delay group, and predict
-//                each target's next threshold crossing (scheduled lazily)
+//   3. deliver   apply the synaptic inputs of one delay group (their weights
+//                scaled by the group's short-term efficacy where the
+//                projection has short-term plasticity, short_term.hpp), and
+//                predict each target's next threshold crossing (scheduled
+//                lazily)
 //   4. notify    delivery listeners of the projection see each synapse
 //   5. threshold a crossing event whose prediction is still current fires
 //                the neuron (reset, refractoriness)
