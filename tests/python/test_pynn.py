@@ -388,6 +388,11 @@ def test_distance_dependent_probability_on_a_line():
     assert sorted(synapses(within)) == sorted(
         [(i, j) for i in range(10) for j in range(10) if abs(i - j) == 1])
     assert sorted(synapses(between)) == [(i + 2, i) for i in range(4)]
+    # Drawn in chunks of postsynaptic cells (here 7 pairs at a time): the same pairs.
+    i, j, w, d = within._distance_dependent(within._connector, pairs_per_chunk=7)
+    assert sorted(zip(i.tolist(), j.tolist())) == sorted(
+        [(i, j) for i in range(10) for j in range(10) if abs(i - j) == 1])
+    assert len(w) == len(d) == len(i)
 
 
 def test_views_and_assemblies_map_onto_their_populations():

@@ -231,25 +231,38 @@ class Projection(common.Projection):
             self._check_sign(w.min(), w.max())
         return col["i"].astype(np.int64), col["j"].astype(np.int64), w, d
 
-    def _distance_dependent(self, c):
-        distances = np.asarray(self.space.distances(self.pre.positions.T, self.post.positions.T))
-        distances = distances.reshape(self.pre.size, self.post.size)
-        p = np.broadcast_to(np.asarray(c.distance_function(distances), dtype=float),
-                            distances.shape)
-        draws = np.asarray(c.rng.next(p.size, "uniform", {"low": 0.0, "high": 1.0}))
-        keep = draws.reshape(p.shape) < p
-        if not self._allow_self:
-            keep &= (np.asarray(self.pre.all_cells, dtype=np.int64)[:, None] !=
-                     np.asarray(self.post.all_cells, dtype=np.int64)[None, :])
-        i, j = np.nonzero(keep)
-        n = len(i)
+    def _distance_dependent(self, c, pairs_per_chunk=1 << 20):
+        """The pairs, drawn with the connector's rng from the Space distances
+        in chunks of postsynaptic cells (at most about `pairs_per_chunk`
+        pairs in memory at once, whatever the projection's size)."""
+        pre_pos = self.pre.positions
+        post_pos = self.post.positions
+        pre_ids = np.asarray(self.pre.all_cells, dtype=np.int64)
+        post_ids = np.asarray(self.post.all_cells, dtype=np.int64)
+        step = max(1, pairs_per_chunk // max(1, self.pre.size))
         w_lo, w_hi = self._weight
         d_lo, d_hi = self._delay
+        parts = []
+        for first in range(0, self.post.size, step):
+            cols = slice(first, min(self.post.size, first + step))
+            distances = np.asarray(self.space.distances(pre_pos.T, post_pos[:, cols].T))
+            distances = distances.reshape(self.pre.size, -1)
+            p = np.broadcast_to(np.asarray(c.distance_function(distances), dtype=float),
+                                distances.shape)
+            draws = np.asarray(c.rng.next(p.size, "uniform", {"low": 0.0, "high": 1.0}))
+            keep = draws.reshape(p.shape) < p
+            if not self._allow_self:
+                keep &= pre_ids[:, None] != post_ids[None, cols]
+            i, j = np.nonzero(keep)
+            parts.append((i.astype(np.int64), (j + first).astype(np.int64)))
+        i = np.concatenate([q[0] for q in parts])
+        j = np.concatenate([q[1] for q in parts])
+        n = len(i)
         w = np.full(n, w_lo) if w_lo == w_hi else c.rng.next(n, "uniform",
                                                               {"low": w_lo, "high": w_hi})
         d = np.full(n, d_lo) if d_lo == d_hi else c.rng.next(n, "uniform",
                                                               {"low": d_lo, "high": d_hi})
-        return i.astype(np.int64), j.astype(np.int64), np.asarray(w), np.asarray(d)
+        return i, j, np.asarray(w, dtype=float).reshape(n), np.asarray(d, dtype=float).reshape(n)
 
     def _add_lists(self, net, i, j, w, d):
         """Synapses between endpoint indices i -> j, as one apical projection per
