@@ -364,17 +364,24 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
   return net;
 }
 
+namespace {
+// The id of the built network's projection `name`; projection_count() if none.
+std::size_t projection_id(const network& net, std::string_view name) {
+  std::size_t id = 0;
+  while (id < net.projection_count() && net.proj(id).name() != name) ++id;
+  return id;
+}
+}  // namespace
+
 void apply_short_term(network& net, const network_spec& spec) {
   for (const auto& p : spec.short_term) {
     const std::string where = fmt::format("{}: [short_term.{}]", p.origin, p.projection);
-    projection* target = nullptr;
-    for (std::size_t k = 0; k < net.projection_count(); ++k)
-      if (net.proj(k).name() == p.projection) target = &net.proj(k);
-    if (target == nullptr)
+    const std::size_t id = projection_id(net, p.projection);
+    if (id == net.projection_count())
       throw parameter_error(
           fmt::format("{}: the network has no projection '{}'", where, p.projection));
     p.parameters.validate(where);
-    target->set_short_term(p.parameters);
+    net.proj(id).set_short_term(p.parameters);
   }
 }
 
@@ -428,8 +435,7 @@ std::vector<std::unique_ptr<learning::plastic_projection_base>> attach_plasticit
   const auto& net = sim.net();
   std::vector<std::unique_ptr<learning::plastic_projection_base>> out;
   for (const auto& p : spec.plasticity) {
-    std::size_t id = 0;
-    while (id < net.projection_count() && net.proj(id).name() != p.projection) ++id;
+    const std::size_t id = projection_id(net, p.projection);
     if (id == net.projection_count())
       throw parameter_error(fmt::format(
           "{}: [plasticity.{}] projection: the simulated network has no projection '{}'", p.origin,

@@ -31,8 +31,6 @@ double relative_expm1(double v) { return v == 0.0 ? 1.0 : std::expm1(v) / v; }
 
 }  // namespace
 
-std::span<const std::string_view> short_term_parameters::field_names() { return names; }
-
 void short_term_parameters::set(std::string_view name, double value, std::string_view where) {
   for (const auto& f : fields)
     if (f.name == name) {

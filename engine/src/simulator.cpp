@@ -322,29 +322,34 @@ void simulator::deliver(partition& part, std::size_t p, const event& e) {
     early.emit(arrival{e.time, e.index, e.payload, first, targets});
   // 2-3. advance each target lazily and apply its input
   auto& post = net_->pop(pr.post_population());
+  // Short-term plasticity scales the group's weights by its efficacy now.
+  const auto& stp = pr.short_term();
+  const double efficacy =
+      stp ? short_term_arrival(*stp, part.short_term[e.target][e.payload], e.time.count()) : 1.0;
+  const auto scaled = [efficacy](float w) {
+    return static_cast<float>(static_cast<double>(w) * efficacy);
+  };
+  float uniform = 0.0f;
   std::span<const float> weights;
-  if (!pr.uniform_weight()) weights = pr.group_weights(e.payload).subspan(offset, targets.size());
-  if (const auto& stp = pr.short_term()) {
-    // Every synapse of the group scaled by the group's efficacy now.
-    const double efficacy =
-        short_term_arrival(*stp, part.short_term[e.target][e.payload], e.time.count());
-    auto& scaled = part.scaled_weights;
-    scaled.resize(targets.size());
-    for (std::size_t k = 0; k < targets.size(); ++k)
-      scaled[k] = static_cast<float>(static_cast<double>(pr.weight(first + k)) * efficacy);
-    weights = scaled;
-  }
-  if (weights.empty())
-    post.deliver(e.time.count(), pr.compartment(), targets, pr.weight(0), part.sched);
-  else
+  if (pr.uniform_weight()) {
+    uniform = stp ? scaled(pr.weight(0)) : pr.weight(0);
+    post.deliver(e.time.count(), pr.compartment(), targets, uniform, part.sched);
+  } else {
+    weights = pr.group_weights(e.payload).subspan(offset, targets.size());
+    if (stp) {
+      part.scaled_weights.resize(weights.size());
+      std::transform(weights.begin(), weights.end(), part.scaled_weights.begin(), scaled);
+      weights = part.scaled_weights;
+    }
     post.deliver(e.time.count(), pr.compartment(), targets, weights, part.sched);
+  }
   part.counters.synaptic_events += targets.size();
   // 4. notify
   const auto& listeners = delivery_signals_[e.target];
   if (!listeners.empty())
     for (std::size_t k = 0; k < targets.size(); ++k)
       listeners.emit(delivery{e.time, e.index, targets[k], first + k,
-                              weights.empty() ? pr.weight(0) : weights[k]});
+                              weights.empty() ? uniform : weights[k]});
 }
 
 void simulator::fire(partition& part, std::size_t p, const event& e) {

@@ -195,16 +195,14 @@ class Projection(common.Projection):
         pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
         n = len(pre)
 
-        def column(name):
+        def column(name, default):
             value = connection_parameters.get(name)
-            if value is None:
-                value = self._weight[0] if name == "weight" else self._delay[0]
-            return np.broadcast_to(np.asarray(value, dtype=float).ravel(), (n,)) \
-                if np.ndim(value) == 0 or np.size(value) == 1 else \
-                np.asarray(value, dtype=float).ravel()
+            v = np.asarray(default if value is None else value, dtype=float).ravel()
+            return np.broadcast_to(v, (n,)) if v.size == 1 else v
 
         self._collected.append((pre, np.full(n, int(postsynaptic_index), dtype=np.int64),
-                                column("weight"), column("delay")))
+                                column("weight", self._weight[0]),
+                                column("delay", self._delay[0])))
 
     def _degree(self):
         n = getattr(self._connector, "n", None)

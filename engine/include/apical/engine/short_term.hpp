@@ -28,11 +28,8 @@
 // arrival times, so they share one state: the engine keeps one state per
 // delay group (simulator.hpp), updated at each arrival, and scales the
 // group's weights by u * x. At time 0: x = 1, y = 0, u = u0.
-#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace apical {
 
@@ -50,7 +47,6 @@ struct short_term_parameters {
   // Sets a field by its name in the table above; throws parameter_error
   // naming `where` and the known names for another name.
   void set(std::string_view name, double value, std::string_view where);
-  static std::span<const std::string_view> field_names();
   friend bool operator==(const short_term_parameters&, const short_term_parameters&) = default;
 };
 
