@@ -304,6 +304,82 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
   throw parameter_error("unknown connection rule");
 }
 
+double metric_space::distance(const position& pre, const position& post) const {
+  double sum = 0.0;
+  for (std::size_t a = 0; a < 3; ++a) {
+    if (!axes[a]) continue;
+    double diff = pre[a] - scale[a] * (post[a] + offset[a]);
+    if (period[a]) {
+      const double ad = std::fabs(diff);
+      diff = std::min(ad, *period[a] - ad);
+    }
+    sum += diff * diff;
+  }
+  return std::sqrt(sum);
+}
+
+synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
+                                     const expression& probability, const metric_space& space,
+                                     const connection_options& o, std::uint64_t seed) {
+  check(o);
+  for (std::size_t a = 0; a < 3; ++a)
+    if (!std::isfinite(space.scale[a]) || !std::isfinite(space.offset[a]) ||
+        (space.period[a] && !(*space.period[a] > 0.0 && std::isfinite(*space.period[a]))))
+      throw parameter_error(fmt::format(
+          "space, axis {}: expected a finite scale and offset and a finite period > 0, got "
+          "scale {}, offset {}, period {}",
+          "xyz"[a], space.scale[a], space.offset[a],
+          space.period[a] ? fmt::format("{}", *space.period[a]) : std::string("none")));
+  const auto finite = [](std::span<const position> ps, std::string_view side) {
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      for (double x : ps[i])
+        if (!std::isfinite(x))
+          throw parameter_error(
+              fmt::format("{}synaptic position {}: expected finite coordinates", side, i));
+  };
+  finite(pre, "pre");
+  finite(post, "post");
+  // The presynaptic coordinates by axis, so that a target's column of
+  // distances is a few vectorised passes (the same operations, in the same
+  // order, as metric_space::distance).
+  std::vector<std::size_t> axes;
+  std::vector<std::vector<double>> coordinates;
+  for (std::size_t a = 0; a < 3; ++a) {
+    if (!space.axes[a]) continue;
+    axes.push_back(a);
+    auto& c = coordinates.emplace_back(pre.size());
+    for (std::size_t i = 0; i < pre.size(); ++i) c[i] = pre[i][a];
+  }
+  const std::uint64_t base = rng(seed)();
+  return [axes, coordinates, post = std::vector<position>(post.begin(), post.end()),
+          n_pre = pre.size(), probability, space, o, base](const synapse_sink& emit) {
+    std::vector<double> d(n_pre), p(n_pre), scratch;
+    for (std::size_t j = 0; j < post.size(); ++j) {
+      std::fill(d.begin(), d.end(), 0.0);
+      for (std::size_t n = 0; n < axes.size(); ++n) {
+        const std::size_t a = axes[n];
+        const double at = space.scale[a] * (post[j][a] + space.offset[a]);
+        const double* x = coordinates[n].data();
+        if (space.period[a]) {
+          const double length = *space.period[a];
+          for (std::size_t i = 0; i < n_pre; ++i) {
+            const double ad = std::fabs(x[i] - at);
+            const double diff = std::min(ad, length - ad);
+            d[i] += diff * diff;
+          }
+        } else {
+          for (std::size_t i = 0; i < n_pre; ++i) d[i] += (x[i] - at) * (x[i] - at);
+        }
+      }
+      for (std::size_t i = 0; i < n_pre; ++i) d[i] = std::sqrt(d[i]);
+      probability.evaluate(d, p, scratch);
+      rng r = stream_of(base, j);
+      for (std::size_t i = 0; i < n_pre; ++i)
+        if (r.uniform() < p[i] && !excluded(i, j, o)) emit(make(i, j, o, r));
+    }
+  };
+}
+
 projection_shape expected_shape(connection_rule rule, std::size_t pre_size, std::size_t post_size,
                                 double p, std::size_t k, const connection_options& o) {
   check(o);

@@ -196,3 +196,126 @@ TEST_CASE("expected_shape rejects what make_generator rejects") {
   CHECK_THROWS_WITH_AS(expected_shape(connection_rule::one_to_one, 10, 11, 0, 0, o),
                        doctest::Contains("equal sizes"), parameter_error);
 }
+
+namespace {
+
+std::vector<synapse> collect(const synapse_generator& g) {
+  std::vector<synapse> out;
+  g([&](const synapse& s) { out.push_back(s); });
+  return out;
+}
+
+// n neurons on the x axis, `spacing` apart.
+std::vector<position> line(std::size_t n, double spacing) {
+  std::vector<position> ps;
+  for (std::size_t i = 0; i < n; ++i) ps.push_back({spacing * static_cast<double>(i), 0.0, 0.0});
+  return ps;
+}
+
+}  // namespace
+
+TEST_CASE("metric_space: PyNN's distance, with axes, scale, offset and periodic boundaries") {
+  metric_space s;
+  CHECK(s.distance({0, 0, 0}, {3, 4, 0}) == 5);
+  CHECK(s.distance({1, 2, 3}, {1, 2, 3}) == 0);
+  s.axes = {true, false, true};  // the y difference is ignored
+  CHECK(s.distance({0, 0, 0}, {3, 100, 4}) == 5);
+  s = metric_space{};
+  s.scale = {2, 1, 1};  // the postsynaptic position becomes scale * (post + offset)
+  s.offset = {1, 0, 0};
+  CHECK(s.distance({4, 0, 0}, {1, 0, 0}) == 0);
+  s = metric_space{};
+  s.period = {10.0, std::nullopt, std::nullopt};  // x wraps at 10
+  CHECK(s.distance({1, 0, 0}, {9, 0, 0}) == 2);
+  CHECK(s.distance({1, 0, 0}, {4, 0, 0}) == 3);
+  CHECK(s.distance({1, 0, 0}, {9, 3, 4}) == std::sqrt(4.0 + 9 + 16));
+}
+
+TEST_CASE("distance_dependent: a cut-off gives exactly the pairs within it") {
+  const auto ps = line(100, 1.0);
+  connection_options o;
+  o.same_population = true;
+  const auto syn = collect(distance_dependent(ps, ps, expression("d < 3"), metric_space{}, o, 5));
+  std::set<std::pair<std::uint32_t, std::uint32_t>> got, want;
+  for (const auto& s : syn) got.insert({s.pre, s.post});
+  for (std::uint32_t i = 0; i < 100; ++i)
+    for (std::uint32_t j = 0; j < 100; ++j)
+      if (i != j && (i > j ? i - j : j - i) < 3) want.insert({i, j});
+  CHECK(got == want);
+  CHECK(got.size() == syn.size());
+  o.autapses = true;
+  CHECK(collect(distance_dependent(ps, ps, expression("d < 3"), metric_space{}, o, 5)).size() ==
+        want.size() + 100);
+}
+
+TEST_CASE("distance_dependent: counts per distance follow the probability") {
+  // 60 x 60 grid against itself: for each distance d the number of
+  // synapses is binomial with the pairs at d and p(d).
+  std::vector<position> ps;
+  for (int x = 0; x < 60; ++x)
+    for (int y = 0; y < 60; ++y) ps.push_back({static_cast<double>(x), static_cast<double>(y), 0});
+  const expression p("0.8 * exp(-d / 4)");
+  connection_options o;
+  o.same_population = true;
+  o.weight = value_spec::uniform(0.5, 1.5);
+  o.delay_ms = value_spec::uniform(1.0, 2.0);
+  const metric_space space;
+  const auto syn = collect(distance_dependent(ps, ps, p, space, o, 17));
+  // Bins of one unit of distance: pairs and expected synapses in each.
+  std::vector<double> pairs(90, 0), mean(90, 0), var(90, 0), got(90, 0);
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    for (std::size_t j = 0; j < ps.size(); ++j) {
+      if (i == j) continue;
+      const double d = space.distance(ps[i], ps[j]);
+      const auto b = static_cast<std::size_t>(d);
+      const double q = p(d);
+      pairs[b] += 1;
+      mean[b] += q;
+      var[b] += q * (1 - q);
+    }
+  std::size_t autapses = 0, out_of_range = 0;
+  for (const auto& s : syn) {
+    autapses += s.pre == s.post;
+    out_of_range += s.weight < 0.5f || s.weight > 1.5f || s.delay_ms < 1.0 || s.delay_ms > 2.0;
+    got[static_cast<std::size_t>(space.distance(ps[s.pre], ps[s.post]))] += 1;
+  }
+  CHECK(autapses == 0);
+  CHECK(out_of_range == 0);
+  double total = 0, total_mean = 0, total_var = 0;
+  for (std::size_t b = 0; b < 30; ++b) {
+    CAPTURE(b);
+    CHECK(std::abs(got[b] - mean[b]) <= 5 * std::sqrt(var[b]) + 1e-9);
+    total += got[b];
+    total_mean += mean[b];
+    total_var += var[b];
+  }
+  CHECK(std::abs(total - total_mean) <= 5 * std::sqrt(total_var));
+  CHECK(total_mean > 10000);  // enough synapses for the check to mean something
+}
+
+TEST_CASE("distance_dependent: a pure function of the seed, refusing bad positions") {
+  const auto pre = line(50, 7.0);
+  const auto post = line(40, 5.0);
+  const expression p("exp(-d / 30)");
+  connection_options o;
+  const auto a = collect(distance_dependent(pre, post, p, metric_space{}, o, 3));
+  const auto b = collect(distance_dependent(pre, post, p, metric_space{}, o, 3));
+  const auto c = collect(distance_dependent(pre, post, p, metric_space{}, o, 4));
+  REQUIRE(a.size() == b.size());
+  for (std::size_t n = 0; n < a.size(); ++n) {
+    CHECK(a[n].pre == b[n].pre);
+    CHECK(a[n].post == b[n].post);
+  }
+  bool same = a.size() == c.size();
+  for (std::size_t n = 0; same && n < a.size(); ++n)
+    same = a[n].pre == c[n].pre && a[n].post == c[n].post;
+  CHECK_FALSE(same);
+  auto bad = pre;
+  bad[7][1] = NAN;
+  CHECK_THROWS_WITH_AS(distance_dependent(bad, post, p, metric_space{}, o, 3),
+                       "presynaptic position 7: expected finite coordinates", parameter_error);
+  metric_space s;
+  s.period[2] = 0.0;
+  CHECK_THROWS_WITH_AS(distance_dependent(pre, post, p, s, o, 3),
+                       doctest::Contains("space, axis z"), parameter_error);
+}

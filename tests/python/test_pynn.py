@@ -388,11 +388,54 @@ def test_distance_dependent_probability_on_a_line():
     assert sorted(synapses(within)) == sorted(
         [(i, j) for i in range(10) for j in range(10) if abs(i - j) == 1])
     assert sorted(synapses(between)) == [(i + 2, i) for i in range(4)]
-    # Drawn in chunks of postsynaptic cells (here 7 pairs at a time): the same pairs.
-    i, j, w, d = within._distance_dependent(within._connector, pairs_per_chunk=7)
-    assert sorted(zip(i.tolist(), j.tolist())) == sorted(
-        [(i, j) for i in range(10) for j in range(10) if abs(i - j) == 1])
-    assert len(w) == len(d) == len(i)
+
+
+def test_distance_dependent_probability_in_space():
+    """The C++ rule in a Space with scale, offset and periodic boundaries,
+    against the pairs numpy computes from PyNN's own Space.distances."""
+    from pyNN.space import Grid2D, Space
+    a = sim.Population(64, sim.IF_curr_delta(), structure=Grid2D(dx=1.0, dy=1.0))
+    b = sim.Population(36, sim.IF_curr_delta(), structure=Grid2D(dx=1.5, dy=1.5))
+    spaces = [Space(), Space(axes="x"), Space(scale_factor=0.5, offset=(1.0, 2.0, 0.0)),
+              Space(periodic_boundaries=((0, 8), (0, 8), None))]
+    prjs = [sim.Projection(a, b, sim.DistanceDependentProbabilityConnector(
+        "(d <= 2.5) & ~(d < 0.9)"), space=s) for s in spaces]
+    for prj, space in zip(prjs, spaces):
+        d = space.distances(a.positions.T, b.positions.T).reshape(a.size, b.size)
+        want = sorted((i, j) for i, j in zip(*np.nonzero((d <= 2.5) & ~(d < 0.9))))
+        assert want and sorted(synapses(prj)) == want
+
+
+def test_distance_dependent_probability_statistics_and_seed():
+    """A graded probability: the synapse count is binomial around the sum of
+    p over the pairs; the same seed gives the same synapses."""
+    from pyNN.space import Grid2D, Space
+
+    def build(seed):
+        sim.setup(timestep=0.1, rng_seed=seed)
+        pop = sim.Population(400, sim.IF_curr_delta(), structure=Grid2D(dx=1.0, dy=1.0))
+        prj = sim.Projection(pop, pop, sim.DistanceDependentProbabilityConnector(
+            "0.6 * exp(-d / 3)", allow_self_connections=False),
+            sim.StaticSynapse(weight=RandomDistribution("uniform", (0.1, 0.2)), delay=1.0))
+        return pop, prj, sorted(prj.get("weight", format="list"))
+
+    pop, prj, first = build(5)
+    d = Space().distances(pop.positions.T, pop.positions.T).reshape(400, 400)
+    p = 0.6 * np.exp(-d / 3)
+    np.fill_diagonal(p, 0.0)
+    mean, sd = p.sum(), np.sqrt((p * (1 - p)).sum())
+    assert abs(len(first) - mean) < 5 * sd
+    assert all(0.1 <= w <= 0.2 for _, _, w in first)
+    assert build(5)[2] == first
+    assert build(6)[2] != first
+
+
+def test_distance_dependent_expression_errors():
+    from pyNN.space import Line
+    a = sim.Population(4, sim.IF_curr_delta(), structure=Line(dx=1.0))
+    sim.Projection(a, a, sim.DistanceDependentProbabilityConnector("d < 1 and d > 0"))
+    with pytest.raises(NotImplementedError, match=r"column 7: 'and'.*DisplacementDependent"):
+        sim.run(1.0)
 
 
 def test_views_and_assemblies_map_onto_their_populations():

@@ -8,8 +8,9 @@ Between PopulationViews, Assemblies or split Populations, the same C++ rule
 draws the synapses over the index ranges of the two sides
 (apical._draw_synapses), numpy maps them onto the apical populations, and
 they are added as lists, one per pair of apical populations.
-FromListConnector passes its list; DistanceDependentProbabilityConnector
-draws each pair with numpy. Every other connector (FixedTotalNumber,
+FromListConnector passes its list. DistanceDependentProbabilityConnector
+is drawn by apical's C++ distance-dependent rule, which compiles the
+connector's expression string. Every other connector (FixedTotalNumber,
 IndexBasedProbability, DisplacementDependentProbability, Array, CSA, and
 any user-defined one; not CloneConnector, whose reference's synapses are
 drawn in the same build) runs PyNN's own algorithm, which hands the
@@ -168,7 +169,7 @@ class Projection(common.Projection):
         elif isinstance(c, connectors.FromListConnector):
             i, j, w, d = self._from_list(c)
         elif type(c) is connectors.DistanceDependentProbabilityConnector:
-            i, j, w, d = self._distance_dependent(c)
+            i, j, w, d = self._distance_dependent(c, k)
         else:
             i, j, w, d = self._by_pynn(c)
         self._add_lists(net, i, j, w, d)
@@ -229,38 +230,38 @@ class Projection(common.Projection):
             self._check_sign(w.min(), w.max())
         return col["i"].astype(np.int64), col["j"].astype(np.int64), w, d
 
-    def _distance_dependent(self, c, pairs_per_chunk=1 << 20):
-        """The pairs, drawn with the connector's rng from the Space distances
-        in chunks of postsynaptic cells (at most about `pairs_per_chunk`
-        pairs in memory at once, whatever the projection's size)."""
-        pre_pos = self.pre.positions
-        post_pos = self.post.positions
-        pre_ids = np.asarray(self.pre.all_cells, dtype=np.int64)
-        post_ids = np.asarray(self.post.all_cells, dtype=np.int64)
-        step = max(1, pairs_per_chunk // max(1, self.pre.size))
-        w_lo, w_hi = self._weight
-        d_lo, d_hi = self._delay
-        parts = []
-        for first in range(0, self.post.size, step):
-            cols = slice(first, min(self.post.size, first + step))
-            distances = np.asarray(self.space.distances(pre_pos.T, post_pos[:, cols].T))
-            distances = distances.reshape(self.pre.size, -1)
-            p = np.broadcast_to(np.asarray(c.distance_function(distances), dtype=float),
-                                distances.shape)
-            draws = np.asarray(c.rng.next(p.size, "uniform", {"low": 0.0, "high": 1.0}))
-            keep = draws.reshape(p.shape) < p
-            if not self._allow_self:
-                keep &= pre_ids[:, None] != post_ids[None, cols]
-            i, j = np.nonzero(keep)
-            parts.append((i.astype(np.int64), (j + first).astype(np.int64)))
-        i = np.concatenate([q[0] for q in parts])
-        j = np.concatenate([q[1] for q in parts])
-        n = len(i)
-        w = np.full(n, w_lo) if w_lo == w_hi else c.rng.next(n, "uniform",
-                                                              {"low": w_lo, "high": w_hi})
-        d = np.full(n, d_lo) if d_lo == d_hi else c.rng.next(n, "uniform",
-                                                              {"low": d_lo, "high": d_hi})
-        return i, j, np.asarray(w, dtype=float).reshape(n), np.asarray(d, dtype=float).reshape(n)
+    def _distance_dependent(self, c, k):
+        """The pairs apical's C++ rule draws for the expression string (from
+        the stream of projection k, like the other rules), in the Space of
+        the projection."""
+        try:
+            apical._apical._check_expression(c.d_expression, "d")
+        except ValueError as err:
+            raise NotImplementedError(
+                f"DistanceDependentProbabilityConnector: {err}. pyNN.apical compiles the "
+                "expression in C++ (docs/pynn.md lists what it may use); for anything else, "
+                "DisplacementDependentProbabilityConnector takes a Python function") from None
+        space = self.space
+
+        def per_axis(value):
+            return [float(x) for x in np.broadcast_to(np.asarray(value, dtype=float), (3,))]
+
+        periodic = space.periodic_boundaries
+        if periodic is None:
+            period = [None] * 3
+        else:
+            period = [None if b is None else float(b[1]) - float(b[0]) for b in periodic]
+        (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
+        s = apical._apical._draw_distance_dependent(
+            c.d_expression, np.asarray(self.pre.positions, dtype=float).T,
+            np.asarray(self.post.positions, dtype=float).T,
+            axes=[int(a) for a in space.axes], scale=per_axis(space.scale_factor),
+            offset=per_axis(space.offset), period=period,
+            weight=w_lo, weight_max=None if w_lo == w_hi else w_hi,
+            delay_ms=d_lo, delay_max_ms=None if d_lo == d_hi else d_hi,
+            autapses=bool(self._allow_self), same_population=self.pre is self.post,
+            seed=state.seed, stream=k)
+        return s["pre"], s["post"], s["weight"], s["delay_ms"]
 
     def _add_lists(self, net, i, j, w, d):
         """Synapses between endpoint indices i -> j, as one apical projection per

@@ -10,12 +10,15 @@
 // same as in the whole network. fixed_outdegree draws a source's k targets
 // at once, so its streams are keyed by the source, and every process draws
 // every row.
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "apical/engine/communicator.hpp"
+#include "apical/engine/expression.hpp"
 #include "apical/engine/projection.hpp"
 #include "apical/engine/random.hpp"
 
@@ -76,6 +79,31 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
 synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std::size_t post_size,
                                  double p, std::size_t k, const connection_options& o,
                                  std::uint64_t seed, neuron_block targets);
+
+// Positions in space (any unit; PyNN's are micrometres).
+using position = std::array<double, 3>;
+
+// How far apart two neurons are, as PyNN's Space measures it: the
+// postsynaptic position is first mapped to scale * (post + offset) (per
+// axis), then the Euclidean distance is taken over the chosen axes; along
+// a periodic axis of length L a difference x counts as min(|x|, L - |x|).
+struct metric_space {
+  std::array<bool, 3> axes{true, true, true};
+  std::array<double, 3> scale{1.0, 1.0, 1.0};
+  std::array<double, 3> offset{0.0, 0.0, 0.0};
+  std::array<std::optional<double>, 3> period{};
+  double distance(const position& pre, const position& post) const;
+};
+
+// Each pair (i, j) independently with probability p(d), the expression
+// `probability` of their distance d (a value of at least 1 always
+// connects; 0, a negative value or nan never). Drawn from one stream per
+// target like the other rules: one uniform number per candidate source in
+// increasing order, then the weight and delay of each synapse made. The
+// generator keeps copies of the positions.
+synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
+                                     const expression& probability, const metric_space& space,
+                                     const connection_options& o, std::uint64_t seed);
 
 // The shape of the projection make_generator(rule, ...) would freeze, from
 // the rule alone (nothing generated), for estimating memory before a build.
