@@ -889,8 +889,12 @@ def test_connectors_without_a_rule_run_pynns_own_algorithm():
                               sim.StaticSynapse(weight=0.75))
     random = sim.Projection(a, b, sim.FixedProbabilityConnector(0.4),
                             sim.StaticSynapse(weight=0.1))
-    with pytest.raises(NotImplementedError, match="CloneConnector"):
-        sim.Projection(a, b, sim.CloneConnector(random), sim.StaticSynapse(weight=0.2))
+    clone = sim.Projection(a, b, sim.CloneConnector(random),
+                           sim.StaticSynapse(weight=RandomDistribution("uniform", (0.2, 0.3)),
+                                             delay=2.0))
+    from pyNN.errors import ConnectionError as PyNNConnectionError
+    with pytest.raises(PyNNConnectionError, match="pre and post must match"):
+        sim.Projection(b, b, sim.CloneConnector(random))
     near = sim.Projection(a, b, sim.DisplacementDependentProbabilityConnector(
         lambda d: np.where(np.abs(d[0]) < 1.5, 1.0, 0.0)), sim.StaticSynapse(weight=0.3))
     sim.run(2.0)
@@ -901,6 +905,11 @@ def test_connectors_without_a_rule_run_pynns_own_algorithm():
     assert pairs_of(array) == [(0, 1), (2, 4), (5, 0), (5, 3)]
     assert pairs_of(diagonal) == [(j + 1, j) for j in range(5)]
     assert len(random) > 0
+    # The clone has the reference's pairs, with its own weights and delays.
+    assert pairs_of(clone) == pairs_of(random)
+    w = np.asarray(clone.get("weight", format="list", with_address=False))
+    assert np.all((w >= 0.2) & (w <= 0.3)) and np.unique(w).size > 1
+    np.testing.assert_allclose(clone.get("delay", format="list", with_address=False), 2.0)
     # Cells on a line 1 apart (PyNN's default grid): |x_post - x_pre| < 1.5.
     xa, xb = a.positions[0], b.positions[0]
     expected = [(i, j) for i in range(6) for j in range(5) if abs(xb[j] - xa[i]) < 1.5]

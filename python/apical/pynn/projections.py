@@ -12,13 +12,15 @@ FromListConnector passes its list. DistanceDependentProbabilityConnector
 is drawn by apical's C++ distance-dependent rule, which compiles the
 connector's expression string. Every other connector (FixedTotalNumber,
 IndexBasedProbability, DisplacementDependentProbability, Array, CSA, and
-any user-defined one; not CloneConnector, whose reference's synapses are
-drawn in the same build) runs PyNN's own algorithm, which hands the
-synapses of one postsynaptic cell at a time to _convergent_connect; they
-are collected and added as lists like the others.
+any user-defined one) runs PyNN's own algorithm, which hands the synapses
+of one postsynaptic cell at a time to _convergent_connect; they are
+collected and added as lists like the others. CloneConnector takes the
+pairs of its reference projection, which for that reason is drawn as lists
+even where a rule could draw it whole (its pairs are then known before the
+build).
 """
 import numpy as np
-from pyNN import common, connectors
+from pyNN import common, connectors, errors
 from pyNN.random import RandomDistribution
 from pyNN.space import Space
 
@@ -74,10 +76,15 @@ class Projection(common.Projection):
                                       "supports StaticSynapse, STDPMechanism and "
                                       "TsodyksMarkramSynapse")
         if isinstance(connector, connectors.CloneConnector):
-            raise NotImplementedError(
-                "CloneConnector: pyNN.apical draws every projection in one build, so the "
-                "reference's synapses are not known yet; connect both with a FromListConnector "
-                "of the same list, or with the same rule and seed")
+            ref = connector.reference_projection
+            if not isinstance(ref, Projection):
+                raise TypeError("CloneConnector: the reference must be a pyNN.apical Projection")
+            if self.pre != ref.pre or self.post != ref.post:
+                raise errors.ConnectionError(
+                    f"CloneConnector: the reference connects {ref.pre.label} -> "
+                    f"{ref.post.label}, this projection {self.pre.label} -> {self.post.label}; "
+                    "pre and post must match")
+            ref._cloned = True
         self._allow_self = getattr(connector, "allow_self_connections", True)
         if self._allow_self not in (True, False):
             raise NotImplementedError(f"allow_self_connections={self._allow_self!r}")
@@ -103,6 +110,8 @@ class Projection(common.Projection):
                                               f"takes one {n} for all its synapses")
                 self._short_term[n] = low
         self._collected = None  # synapses from PyNN's own connector algorithms
+        self._cloned = False    # the reference of a CloneConnector: drawn as lists
+        self._pairs = None      # endpoint indices (i, j) of the synapses drawn as lists
         self._name = f"j{len(state.projections)}"
         self._groups = []     # (apical projection name, pre Part, post Part), at the build
         self._pending = []    # weights set(), applied again after every build
@@ -137,7 +146,7 @@ class Projection(common.Projection):
         rule = _RULES.get(type(c))
         (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
         pre, post = self._single_part(self.pre), self._single_part(self.post)
-        if rule and pre and post:
+        if rule and pre and post and not self._cloned:
             scale = post.weight_scale(self.receptor_type)
             net.connect(pre.name, post.name, rule,
                         p=getattr(c, "p_connect", None), k=self._degree(),
@@ -167,7 +176,9 @@ class Projection(common.Projection):
                 multapses=bool(self._multapses()), seed=state.seed, stream=k)
             i, j, w, d = s["pre"], s["post"], s["weight"], s["delay_ms"]
         elif isinstance(c, connectors.FromListConnector):
-            i, j, w, d = self._from_list(c)
+            i, j, w, d = self._from_list(c, k)
+        elif isinstance(c, connectors.CloneConnector):
+            i, j, w, d = self._clone(c, k)
         elif type(c) is connectors.DistanceDependentProbabilityConnector:
             i, j, w, d = self._distance_dependent(c, k)
         else:
@@ -214,18 +225,37 @@ class Projection(common.Projection):
     def _multapses(self):
         return bool(getattr(self._connector, "with_replacement", False))
 
-    def _from_list(self, c):
+    def _drawn_weights_and_delays(self, n, k):
+        """n weights and delays: the Projection's constants, or uniform draws
+        from a stream of the seed and the projection's index k."""
+        draw = np.random.default_rng([state.seed, k])
+        values = []
+        for lo, hi in (self._weight, self._delay):
+            values.append(np.full(n, lo) if lo == hi else draw.uniform(lo, hi, n))
+        return values
+
+    def _clone(self, c, k):
+        """The reference's pairs (one synapse per connected pair, as PyNN's
+        CloneConnector reads them from the weight array), with this
+        projection's weights and delays."""
+        ref = c.reference_projection
+        if ref._pairs is None:
+            raise RuntimeError(f"CloneConnector: the reference '{ref.label}' has no drawn pairs")
+        i, j = ref._pairs
+        pairs = np.unique(np.stack([i, j], axis=1), axis=0).reshape(-1, 2)
+        w, d = self._drawn_weights_and_delays(len(pairs), k)
+        return pairs[:, 0], pairs[:, 1], w, d
+
+    def _from_list(self, c, k):
         columns = ["i", "j"] + list(c.column_names)
         data = np.asarray(c.conn_list, dtype=float).reshape(-1, len(columns))
         col = {name: data[:, n] for n, name in enumerate(columns)}
         unknown = set(col) - {"i", "j", "weight", "delay"}
         if unknown:
             raise NotImplementedError(f"FromListConnector columns {sorted(unknown)}")
-        n = data.shape[0]
-        w = col["weight"] if "weight" in col else np.full(n, self._weight[0])
-        if self._weight[0] != self._weight[1] and "weight" not in col:
-            w = np.random.default_rng(state.seed).uniform(*self._weight, n)
-        d = col["delay"] if "delay" in col else np.full(n, self._delay[0])
+        w, d = self._drawn_weights_and_delays(data.shape[0], k)
+        w = col.get("weight", w)
+        d = col.get("delay", d)
         if len(w):
             self._check_sign(w.min(), w.max())
         return col["i"].astype(np.int64), col["j"].astype(np.int64), w, d
@@ -276,6 +306,8 @@ class Projection(common.Projection):
         if not self._allow_self and self.pre is not self.post:
             keep = pre_ids != post_ids
             pre_ids, post_ids, w, d = pre_ids[keep], post_ids[keep], w[keep], d[keep]
+            i, j = i[keep], j[keep]
+        self._pairs = (np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
         a, ia = state.part_of[pre_ids], state.local_of[pre_ids]
         b, ib = state.part_of[post_ids], state.local_of[post_ids]
         pairs = sorted(set(zip(a.tolist(), b.tolist())))
