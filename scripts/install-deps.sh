@@ -6,14 +6,14 @@ set -euo pipefail
 
 # curl and ca-certificates: scripts/fetch-data.sh. pybind11-dev, python3-dev,
 # python3-numpy: the Python module; python3-pytest, python3-h5py: its tests;
-# python3-pynn (with python3-neo, python3-quantities, python3-lazyarray): the
-# PyNN backend's tests.
+# python3-pynn (with python3-neo, python3-quantities, python3-lazyarray) and
+# python3-csa (PyNN's CSAConnector): the PyNN backend's tests.
 # libhdf5-dev: SONATA spike files. openmpi-bin, libopenmpi-dev: runs on several
 # processes (mpirun) and their tests.
 packages=(cmake make g++ libboost-dev libboost-program-options-dev libfmt-dev doctest-dev
           zlib1g-dev curl ca-certificates libhdf5-dev
           pybind11-dev python3-dev python3-numpy python3-pytest python3-h5py python3-pynn
-          openmpi-bin libopenmpi-dev)
+          python3-csa openmpi-bin libopenmpi-dev)
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi

@@ -869,6 +869,19 @@ def test_stdp_through_lists_views_and_split_populations_equals_the_rule_projecti
         np.testing.assert_allclose(w, reference, rtol=0, atol=1e-7)
 
 
+def test_csa_connector():
+    csa = pytest.importorskip("csa")
+    a = sim.Population(6, sim.SpikeSourceArray(spike_times=[1.0]))
+    b = sim.Population(5, sim.IF_curr_exp(**LIF))
+    diagonal = sim.Projection(a, b, sim.CSAConnector(csa.oneToOne),
+                              sim.StaticSynapse(weight=0.5, delay=1.5))
+    half = sim.Projection(a, b, sim.CSAConnector(csa.random(0.5)), sim.StaticSynapse(weight=0.5))
+    sim.run(2.0)
+    assert pairs_of(diagonal) == [(j, j) for j in range(5)]
+    np.testing.assert_allclose(diagonal.get("delay", format="list", with_address=False), 1.5)
+    assert 0 < len(half) < 30
+
+
 def pairs_of(prj):
     return sorted((int(r[0]), int(r[1])) for r in prj.get("weight", format="list"))
 
