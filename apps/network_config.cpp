@@ -62,6 +62,8 @@ const std::vector<config::key<projection_spec>>& projection_keys() {
       config::field<p>("rule", "", &p::rule, as_text),
       config::field<p>("p", "", &p::p, as_real),
       config::field<p>("k", "", &p::k, as_count),
+      config::field<p>("probability", "", &p::probability, as_text),
+      config::field<p>("period", "", &p::period, config::as_reals),
       config::field<p>("weight", "", &p::weight, as_real),
       config::field<p>("weight_max", "", &p::weight_max, as_optional_real),
       config::field<p>("delay_ms", "", &p::delay_ms, as_real),
@@ -69,6 +71,19 @@ const std::vector<config::key<projection_spec>>& projection_keys() {
       config::field<p>("compartment", "", &p::compartment, as_count),
       config::field<p>("autapses", "", &p::autapses, as_flag),
       config::field<p>("multapses", "", &p::multapses, as_flag),
+  };
+  return keys;
+}
+
+const std::vector<config::key<positions_spec>>& positions_keys() {
+  using p = positions_spec;
+  static const std::vector<config::key<positions_spec>> keys{
+      config::field<p>("layout", "", &p::layout, as_text),
+      config::field<p>("spacing", "", &p::spacing, as_real),
+      config::field<p>("columns", "", &p::columns, as_count),
+      config::field<p>("box", "", &p::box, config::as_reals),
+      config::field<p>("file", "", &p::file, as_text),
+      config::field<p>("points", "", &p::points, config::as_reals),
   };
   return keys;
 }
@@ -139,6 +154,26 @@ plasticity_spec& plasticity_named(network_spec& spec, const std::string& name,
   return spec.plasticity.back();
 }
 
+positions_spec& positions_named(network_spec& spec, const std::string& name,
+                                const std::string& where) {
+  for (auto& p : spec.positions)
+    if (p.population == name) return p;
+  spec.positions.push_back({});
+  spec.positions.back().population = name;
+  spec.positions.back().origin = where;
+  return spec.positions.back();
+}
+
+// A relative file named in an INI file is relative to that file's folder
+// (`where` is "FILE:LINE"; overrides from the command line keep it as is).
+std::string beside(const std::string& path, const std::string& where) {
+  const auto colon = where.rfind(':');
+  if (path.empty() || path.front() == '/' || colon == std::string::npos) return path;
+  const std::string ini = where.substr(0, colon);
+  const auto slash = ini.rfind('/');
+  return slash == std::string::npos ? path : ini.substr(0, slash + 1) + path;
+}
+
 short_term_spec& short_term_named(network_spec& spec, const std::string& name,
                                   const std::string& where) {
   for (auto& p : spec.short_term)
@@ -162,12 +197,18 @@ void set_key(network_spec& spec, const std::string& section, const std::string& 
   const std::string kind = section.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : section.substr(dot + 1);
   if (name.empty() || (kind != "population" && kind != "projection" && kind != "plasticity" &&
-                        kind != "input" && kind != "short_term"))
+                       kind != "input" && kind != "short_term" && kind != "positions"))
     throw parameter_error(
         fmt::format("{}: unknown section [{}]; expected [simulation], [population.NAME], "
-                    "[projection.NAME], [input.NAME], [plasticity.NAME] or "
-                    "[short_term.PROJECTION]",
+                    "[positions.POPULATION], [projection.NAME], [input.NAME], "
+                    "[plasticity.NAME] or [short_term.PROJECTION]",
                     where, section));
+  if (kind == "positions") {
+    auto& p = positions_named(spec, name, where);
+    set_from_table(positions_keys(), p, key, value, at);
+    if (key == "file") p.file = beside(p.file, where);
+    return;
+  }
   if (kind == "short_term")
     return short_term_named(spec, name, where)
         .parameters.set(key, config::parse_real(value, at), at);
@@ -237,12 +278,24 @@ std::string write_ini(const network_spec& spec, const model_registry& models,
     for (auto name : pop->parameter_names())
       out += fmt::format("{} = {}\n", name, pop->parameter(name));
   }
+  for (const auto& p : spec.positions) {
+    out += fmt::format("\n[positions.{}]\nlayout = {}\n", p.population, p.layout);
+    if (p.layout == "line" || p.layout == "grid") out += fmt::format("spacing = {}\n", p.spacing);
+    if (p.layout == "grid") out += fmt::format("columns = {}\n", p.columns);
+    if (p.layout == "box") out += fmt::format("box = {}\n", config::format_reals(p.box));
+    if (p.layout == "file") out += fmt::format("file = {}\n", p.file);
+    if (p.layout == "points") out += fmt::format("points = {}\n", config::format_reals(p.points));
+  }
   for (const auto& p : spec.projections) {
     out += fmt::format("\n[projection.{}]\npre = {}\npost = {}\nrule = {}\n", p.name, p.pre, p.post,
                        p.rule);
     if (p.rule == "fixed_probability") out += fmt::format("p = {}\n", p.p);
     if (p.rule == "fixed_indegree" || p.rule == "fixed_outdegree")
       out += fmt::format("k = {}\n", p.k);
+    if (p.rule == "distance_dependent") {
+      out += fmt::format("probability = {}\n", p.probability);
+      if (!p.period.empty()) out += fmt::format("period = {}\n", config::format_reals(p.period));
+    }
     out += fmt::format("weight = {}\n", p.weight);
     if (p.weight_max) out += fmt::format("weight_max = {}\n", *p.weight_max);
     out += fmt::format("delay_ms = {}\n", p.delay_ms);
@@ -280,10 +333,11 @@ std::string write_ini(const network_spec& spec, const model_registry& models,
     for (const auto& [name, value] : given) out += fmt::format("{} = {}\n", name, value);
   }
   for (const auto& p : spec.short_term)
-    out += fmt::format("\n[short_term.{}]\nU = {}\ntau_rec_ms = {}\ntau_facil_ms = {}\n"
-                       "tau_psc_ms = {}\nu0 = {}\n",
-                       p.projection, p.parameters.U, p.parameters.tau_rec_ms,
-                       p.parameters.tau_facil_ms, p.parameters.tau_psc_ms, p.parameters.u0);
+    out += fmt::format(
+        "\n[short_term.{}]\nU = {}\ntau_rec_ms = {}\ntau_facil_ms = {}\n"
+        "tau_psc_ms = {}\nu0 = {}\n",
+        p.projection, p.parameters.U, p.parameters.tau_rec_ms, p.parameters.tau_facil_ms,
+        p.parameters.tau_psc_ms, p.parameters.u0);
   return out;
 }
 
@@ -310,8 +364,116 @@ connection_options connection_options_of(const projection_spec& p, bool same_pop
   return o;
 }
 
+namespace {
+
+// Reads `size` positions from a CSV file: one "x, y, z" line per neuron;
+// blank lines and lines starting with '#' are skipped.
+std::vector<position> read_positions(const std::string& file, std::size_t size,
+                                     const std::string& where) {
+  std::ifstream in(file);
+  if (!in) throw file_error(fmt::format("{}: cannot open the positions file '{}'", where, file));
+  std::vector<position> out;
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    const std::string text = config::trim(line);
+    if (text.empty() || text.front() == '#') continue;
+    const std::string at = fmt::format("{}:{}", file, n);
+    std::vector<double> xyz;
+    try {
+      xyz = config::parse_reals(text, at);
+    } catch (const parameter_error& e) {
+      throw file_error(e.what());
+    }
+    if (xyz.size() != 3)
+      throw file_error(fmt::format("{}: expected x, y, z (3 numbers), got {}", at, xyz.size()));
+    if (out.size() == size)
+      throw file_error(fmt::format("{}: more positions than the {} neurons", at, size));
+    out.push_back({xyz[0], xyz[1], xyz[2]});
+  }
+  if (out.size() != size)
+    throw file_error(fmt::format("{}: {} positions for the {} neurons of the population", file,
+                                 out.size(), size));
+  return out;
+}
+
+}  // namespace
+
+std::vector<position> positions_of(const network_spec& spec, const std::string& population,
+                                   std::size_t size) {
+  const auto it = std::find_if(spec.positions.begin(), spec.positions.end(),
+                               [&](const auto& p) { return p.population == population; });
+  if (it == spec.positions.end())
+    throw parameter_error(
+        fmt::format("population '{}' has no positions; give them in a [positions.{}] section",
+                    population, population));
+  const auto& p = *it;
+  const std::string where = fmt::format("{}: [positions.{}]", p.origin, population);
+  std::vector<position> out(size);
+  if (p.layout == "line" || p.layout == "grid") {
+    if (!(p.spacing > 0) || !std::isfinite(p.spacing))
+      throw parameter_error(
+          fmt::format("{} spacing: expected a finite value > 0, got {}", where, p.spacing));
+    std::size_t columns = p.layout == "line" ? size : p.columns;
+    if (columns == 0)
+      while (columns * columns < size) ++columns;
+    for (std::size_t i = 0; i < size; ++i)
+      out[i] = {p.spacing * static_cast<double>(i % columns),
+                p.spacing * static_cast<double>(i / columns), 0.0};
+  } else if (p.layout == "box") {
+    if (p.box.size() != 3 || std::any_of(p.box.begin(), p.box.end(),
+                                         [](double x) { return !(x >= 0) || !std::isfinite(x); }))
+      throw parameter_error(
+          fmt::format("{} box: expected three finite extents >= 0 (x, y, z)", where));
+    const auto at = std::find_if(spec.populations.begin(), spec.populations.end(),
+                                 [&](const auto& q) { return q.name == population; });
+    rng r(derive_seed(spec.seed, stream::positions,
+                      static_cast<std::uint64_t>(at - spec.populations.begin())));
+    for (auto& x : out)
+      for (std::size_t a = 0; a < 3; ++a) x[a] = p.box[a] * r.uniform();
+  } else if (p.layout == "file") {
+    out = read_positions(p.file, size, where);
+  } else if (p.layout == "points") {
+    if (p.points.size() != 3 * size)
+      throw parameter_error(
+          fmt::format("{} points: expected x, y, z for each of the {} neurons "
+                      "({} numbers), got {}",
+                      where, size, 3 * size, p.points.size()));
+    for (std::size_t i = 0; i < size; ++i)
+      out[i] = {p.points[3 * i], p.points[3 * i + 1], p.points[3 * i + 2]};
+  } else {
+    throw parameter_error(fmt::format(
+        "{} layout: expected line, grid, box, file or points, got '{}'", where, p.layout));
+  }
+  return out;
+}
+
+expression probability_of(const projection_spec& p) {
+  if (config::trim(p.probability).empty())
+    throw parameter_error(
+        "'probability' is missing: an expression of the distance d, e.g. exp(-d / 100)");
+  return expression(p.probability, "d");
+}
+
+metric_space space_of(const projection_spec& p) {
+  metric_space space;
+  if (p.period.empty()) return space;
+  if (p.period.size() != 3)
+    throw parameter_error(
+        fmt::format("period: expected one length per axis (x, y, z; 0 for an "
+                    "axis that does not wrap), got {} values",
+                    p.period.size()));
+  for (std::size_t a = 0; a < 3; ++a)
+    if (p.period[a] != 0) space.period[a] = p.period[a];
+  return space;
+}
+
 std::unique_ptr<network> build_network(const network_spec& spec, const model_registry& models,
                                        unsigned ranks, unsigned rank) {
+  for (const auto& p : spec.positions)
+    if (std::none_of(spec.populations.begin(), spec.populations.end(),
+                     [&](const auto& q) { return q.name == p.population; }))
+      throw parameter_error(fmt::format("{}: [positions.{}]: no population named '{}'", p.origin,
+                                        p.population, p.population));
   auto net = std::make_unique<network>();
   net->distribute(ranks, rank);
   for (const auto& p : spec.populations) {
@@ -335,11 +497,19 @@ std::unique_ptr<network> build_network(const network_spec& spec, const model_reg
       const auto& pre = net->pop(p.pre);
       const auto& post = net->pop(p.post);
       const auto rule = parse_connection_rule(p.rule);
-      net->connect(p.name, pre, post, p.compartment,
-                   make_generator(rule, pre.size(), post.size(), p.p, p.k,
-                                  connection_options_of(p, &pre == &post),
-                                  derive_seed(spec.seed, stream::connectivity, k),
-                                  rank_block(post.size(), ranks, rank)));
+      const auto seed = derive_seed(spec.seed, stream::connectivity, k);
+      const auto o = connection_options_of(p, &pre == &post);
+      if (rule == connection_rule::distance_dependent) {
+        const auto a = positions_of(spec, p.pre, pre.size());
+        const auto b = &pre == &post ? a : positions_of(spec, p.post, post.size());
+        net->connect(p.name, pre, post, p.compartment,
+                     distance_dependent(a, b, probability_of(p), space_of(p), o, seed,
+                                        rank_block(post.size(), ranks, rank)));
+      } else {
+        net->connect(p.name, pre, post, p.compartment,
+                     make_generator(rule, pre.size(), post.size(), p.p, p.k, o, seed,
+                                    rank_block(post.size(), ranks, rank)));
+      }
     } catch (const parameter_error& e) {
       throw parameter_error(where + ": " + e.what());
     }

@@ -39,6 +39,19 @@
 //   a_minus = 0.01
 //   w_max = 0.2
 //
+//   [positions.E]                 # where the neurons of E lie (for the rule
+//   layout = grid                 # distance_dependent): line | grid | box
+//   spacing = 1                   #   | file | points; line: (i s, 0, 0),
+//   columns = 60                  #   grid: (s (i % columns), s (i / columns), 0)
+//   box = 100, 100, 0             #   box: uniform in [0, x) x [0, y) x [0, z)
+//   file = cells.csv              #   file: one "x, y, z" line per neuron
+//   points = 0,0,0, 1,0,0, ...    #   points: x, y, z of each neuron
+//
+//   [projection.local]            # rule distance_dependent: each pair with
+//   rule = distance_dependent     # the probability `probability` gives for
+//   probability = exp(-d / 3)     # their distance d (expression.hpp)
+//   period = 60, 60, 0            # optional: axes that wrap (0: not)
+//
 //   [short_term.EE]               # short-term plasticity of projection EE
 //   U = 0.5                       # (engine/short_term.hpp: Tsodyks-Markram)
 //   tau_rec_ms = 800
@@ -74,12 +87,26 @@ struct population_spec {
   std::vector<std::pair<std::string, double>> parameters;  // in file order
 };
 
+// Where the neurons of one population lie ([positions.POPULATION]).
+struct positions_spec {
+  std::string population;
+  std::string layout;          // line | grid | box | file | points
+  double spacing = 1.0;        // line, grid
+  std::size_t columns = 0;     // grid; 0: the smallest c with c * c >= size
+  std::vector<double> box;     // box: its extents x, y, z
+  std::string file;            // file: CSV, one "x, y, z" line per neuron
+  std::vector<double> points;  // points: x, y, z of each neuron in turn
+  std::string origin;          // where its first key was set: "net.ini:12", "--set"
+};
+
 struct projection_spec {
   std::string name;
   std::string pre, post;
   std::string rule = "fixed_probability";
   double p = 0.1;
   std::size_t k = 0;
+  std::string probability;     // distance_dependent: an expression of d
+  std::vector<double> period;  // distance_dependent: empty, or one per axis (0: not periodic)
   double weight = 1.0;
   std::optional<double> weight_max;
   double delay_ms = 1.0;
@@ -125,6 +152,7 @@ struct network_spec {
   std::uint64_t seed = 1;
   std::string queue = "radix";
   std::vector<population_spec> populations;
+  std::vector<positions_spec> positions;
   std::vector<projection_spec> projections;
   std::vector<input_spec> inputs;
   std::vector<plasticity_spec> plasticity;
@@ -146,6 +174,18 @@ std::string to_ini(const network_spec& spec, const model_registry& models,
 // The weight, delay and autapse options of a [projection.NAME] section
 // (`same_population`: pre and post are one population).
 connection_options connection_options_of(const projection_spec& p, bool same_population);
+
+// The positions of population `population` of `size` neurons, from its
+// [positions.NAME] section (a box is drawn from the stream
+// derive_seed(spec.seed, stream::positions, index of the population)).
+// Throws parameter_error naming the section (or saying there is none),
+// file_error naming the file and line for a bad file.
+std::vector<position> positions_of(const network_spec& spec, const std::string& population,
+                                   std::size_t size);
+// The probability (compiled) and the metric (its `period`) of a
+// distance_dependent projection.
+expression probability_of(const projection_spec& p);
+metric_space space_of(const projection_spec& p);
 
 // Builds the network; connectivity of projection k is drawn from the stream
 // derive_seed(spec.seed, stream::connectivity, k). Process `rank` of a run

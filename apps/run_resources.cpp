@@ -167,8 +167,14 @@ memory_estimate estimate_memory(const network_spec& spec, const model_registry& 
                                         pre == nullptr ? p.pre : p.post));
     const auto o = connection_options_of(p, pre == post);
     try {
-      shapes.push_back(
-          expected_shape(parse_connection_rule(p.rule), pre->size, post->size, p.p, p.k, o));
+      const auto rule = parse_connection_rule(p.rule);
+      if (rule == connection_rule::distance_dependent) {
+        const auto a = positions_of(spec, p.pre, pre->size);
+        const auto b = pre == post ? a : positions_of(spec, p.post, post->size);
+        shapes.push_back(expected_distance_shape(a, b, probability_of(p), space_of(p), o));
+      } else {
+        shapes.push_back(expected_shape(rule, pre->size, post->size, p.p, p.k, o));
+      }
     } catch (const parameter_error& err) {
       throw parameter_error(fmt::format("[projection.{}]: {}", p.name, err.what()));
     }

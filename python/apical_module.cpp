@@ -8,14 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,7 +92,8 @@ auto reading(const std::filesystem::path& file, F&& f) {
 // "force_threads=True").
 std::string in_keywords(std::string notice) {
   const auto replace_all = [&notice](std::string_view from, std::string_view to) {
-    for (auto at = notice.find(from); at != std::string::npos; at = notice.find(from, at + to.size()))
+    for (auto at = notice.find(from); at != std::string::npos;
+         at = notice.find(from, at + to.size()))
       notice.replace(at, from.size(), to);
   };
   replace_all("--force-threads", "force_threads=True");
@@ -172,8 +173,8 @@ class py_network : public std::enable_shared_from_this<py_network> {
   explicit py_network(network_spec spec) : spec_(std::move(spec)) {}
 
   // --- description ---------------------------------------------------------
-  population_ref add_population(const std::string& name, std::size_t size,
-                                const std::string& model, const py::kwargs& params) {
+  population_ref add_population(const std::string& name, std::size_t size, const std::string& model,
+                                const py::kwargs& params) {
     check_unbuilt("population");
     app::population_spec p{name, model, size, {}};
     for (const auto& [key, value] : params) {
@@ -194,12 +195,65 @@ class py_network : public std::enable_shared_from_this<py_network> {
     return ref(spec_.populations.back());
   }
 
+  void set_positions(
+      const py::object& population, std::optional<std::string> layout,
+      std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> points,
+      double spacing, std::size_t columns, std::optional<std::vector<double>> box,
+      std::optional<std::string> file) {
+    check_unbuilt("positions");
+    const auto name = population_name(population);
+    const auto& pop = find(name);
+    app::positions_spec s;
+    s.population = name;
+    s.origin = "Network.positions";
+    if (points) {
+      if (layout && *layout != "points")
+        raise(PyExc_TypeError, "positions(): give points= or a layout, not both");
+      if (points->ndim() != 2 || points->shape(1) != 3)
+        raise(PyExc_ValueError, fmt::format("[positions.{}] points: expected an array of shape "
+                                            "(n, 3), one row per neuron",
+                                            name));
+      s.layout = "points";
+      s.points.assign(points->data(), points->data() + points->size());
+    } else {
+      if (!layout)
+        raise(PyExc_TypeError,
+              "positions(): give a layout (line, grid, box, file) or points= (an (n, 3) array)");
+      s.layout = *layout;
+    }
+    s.spacing = spacing;
+    s.columns = columns;
+    if (box) s.box = *box;
+    if (file) s.file = *file;
+    if (s.layout == "file" && s.file.empty())
+      raise(PyExc_TypeError, "positions(layout='file'): give file=");
+    // Checked as the build reads them (a file is read here too).
+    network_spec trial = spec_;
+    std::erase_if(trial.positions, [&](const auto& q) { return q.population == name; });
+    trial.positions.push_back(s);
+    app::positions_of(trial, name, pop.size);
+    spec_.positions = std::move(trial.positions);
+  }
+
+  py::array_t<double> positions_array(const py::object& population) const {
+    const auto name = population_name(population);
+    const auto at = app::positions_of(spec_, name, find(name).size);
+    py::array_t<double> out({static_cast<py::ssize_t>(at.size()), py::ssize_t{3}});
+    auto v = out.mutable_unchecked<2>();
+    for (std::size_t i = 0; i < at.size(); ++i)
+      for (std::size_t a = 0; a < 3; ++a)
+        v(static_cast<py::ssize_t>(i), static_cast<py::ssize_t>(a)) = at[i][a];
+    return out;
+  }
+
   std::string add_projection(const py::object& pre, const py::object& post, const std::string& rule,
                              std::optional<double> p, std::optional<std::size_t> k,
                              std::optional<double> weight, std::optional<double> weight_mv,
                              std::optional<double> weight_max, double delay_ms,
                              std::optional<double> delay_max_ms, int compartment, bool autapses,
-                             bool multapses, std::optional<std::string> name) {
+                             bool multapses, std::optional<std::string> name,
+                             std::optional<std::string> probability,
+                             std::optional<std::vector<double>> period) {
     check_unbuilt("connect");
     if (weight && weight_mv)
       raise(PyExc_TypeError, "connect(): give weight or weight_mv (the same), not both");
@@ -211,6 +265,8 @@ class py_network : public std::enable_shared_from_this<py_network> {
                                  .rule = rule,
                                  .p = p.value_or(defaults.p),
                                  .k = k.value_or(defaults.k),
+                                 .probability = probability.value_or(""),
+                                 .period = period.value_or(std::vector<double>{}),
                                  .weight = weight_mv.value_or(weight.value_or(defaults.weight)),
                                  .weight_max = weight_max,
                                  .delay_ms = delay_ms,
@@ -270,11 +326,10 @@ class py_network : public std::enable_shared_from_this<py_network> {
 
   void add_short_term(const std::string& projection, const py::kwargs& params) {
     check_unbuilt("short_term");
-    const bool known =
-        std::any_of(spec_.projections.begin(), spec_.projections.end(),
-                    [&](const auto& p) { return p.name == projection; }) ||
-        std::any_of(lists_.begin(), lists_.end(),
-                    [&](const auto& p) { return p.name == projection; });
+    const bool known = std::any_of(spec_.projections.begin(), spec_.projections.end(),
+                                   [&](const auto& p) { return p.name == projection; }) ||
+                       std::any_of(lists_.begin(), lists_.end(),
+                                   [&](const auto& p) { return p.name == projection; });
     const std::string where = fmt::format("[short_term.{}]", projection);
     if (!known) raise(PyExc_KeyError, fmt::format("{}: no projection '{}'", where, projection));
     app::short_term_spec s{projection, {}, "Network.short_term"};
@@ -483,8 +538,9 @@ class py_network : public std::enable_shared_from_this<py_network> {
   // then the simulator's checkpoint (its extra: the spikes recorded so far).
   void save(const std::string& file) {
     if (!sim_)
-      raise(PyExc_RuntimeError, "save: the network is built at its first run (or build()); "
-                                "there is nothing to save before");
+      raise(PyExc_RuntimeError,
+            "save: the network is built at its first run (or build()); "
+            "there is nothing to save before");
     checkpoint_writer head;
     head.text(to_ini());
     head.put(std::uint64_t{spikes_.size()});
@@ -532,15 +588,17 @@ class py_network : public std::enable_shared_from_this<py_network> {
     std::uint64_t length = 0;
     if (bytes.size() < python_magic.size() + sizeof length ||
         bytes.compare(0, python_magic.size(), python_magic.data(), python_magic.size()) != 0)
-      throw file_error(fmt::format("{}: not a checkpoint of apical's Python module (no "
-                                   "'APICALPY' magic at its start; Network.save writes them)",
-                                   file));
+      throw file_error(
+          fmt::format("{}: not a checkpoint of apical's Python module (no "
+                      "'APICALPY' magic at its start; Network.save writes them)",
+                      file));
     std::memcpy(&length, bytes.data() + python_magic.size(), sizeof length);
     const std::size_t start = python_magic.size() + sizeof length;
     if (length > bytes.size() - start)
-      throw file_error(fmt::format("{}: checkpoint truncated: its description block announces {} "
-                                   "bytes, {} are present",
-                                   file, length, bytes.size() - start));
+      throw file_error(
+          fmt::format("{}: checkpoint truncated: its description block announces {} "
+                      "bytes, {} are present",
+                      file, length, bytes.size() - start));
     std::istringstream block(bytes.substr(start, length));
     std::uint64_t hash = 0;
     const std::string head = read_checkpoint(block, file, hash);
@@ -667,8 +725,7 @@ class py_network : public std::enable_shared_from_this<py_network> {
     return pops;
   }
 
-  void build(unsigned threads, const std::string& delivery, bool force_threads,
-             bool memory_check) {
+  void build(unsigned threads, const std::string& delivery, bool force_threads, bool memory_check) {
     auto& reg = shared();
     app::check_plasticity(spec_, reg.rules, list_names());
     const auto path = parse_delivery_path(delivery);
@@ -707,8 +764,8 @@ class py_network : public std::enable_shared_from_this<py_network> {
         r.recorder = sim_->record_state(net_->pop(r.population).id(), r.variable, r.neurons,
                                         time_ms{r.interval_ms});
       } catch (const parameter_error& e) {
-        throw parameter_error(fmt::format("record_state '{}.{}': {}", r.population, r.variable,
-                                          e.what()));
+        throw parameter_error(
+            fmt::format("record_state '{}.{}': {}", r.population, r.variable, e.what()));
       }
     }
     plastic_ = app::attach_plasticity(*sim_, spec_, reg.rules, list_names());
@@ -802,8 +859,12 @@ py::array_t<std::int64_t> state_recording::neurons() const {
   std::vector<std::int64_t> out(n.begin(), n.end());
   return py::array_t<std::int64_t>(static_cast<py::ssize_t>(out.size()), out.data());
 }
-std::string state_recording::variable() const { return net_->state(request_).variable; }
-std::string state_recording::population() const { return net_->state(request_).population; }
+std::string state_recording::variable() const {
+  return net_->state(request_).variable;
+}
+std::string state_recording::population() const {
+  return net_->state(request_).population;
+}
 
 std::shared_ptr<py_network> make_network(std::uint64_t seed, const std::string& queue) {
   network_spec spec;
@@ -907,14 +968,25 @@ same description from an INI file.)")
            py::arg("weight_mv") = py::none(), py::arg("weight_max") = py::none(),
            py::arg("delay_ms") = 1.0, py::arg("delay_max_ms") = py::none(),
            py::arg("compartment") = 0, py::arg("autapses") = false, py::arg("multapses") = false,
-           py::arg("name") = py::none(),
+           py::arg("name") = py::none(), py::arg("probability") = py::none(),
+           py::arg("period") = py::none(),
            "Connects two populations by a rule (all_to_all, one_to_one, fixed_probability p=, "
-           "fixed_indegree k=, fixed_outdegree k=); returns the projection's name (PREPOST "
-           "unless name= is given).")
+           "fixed_indegree k=, fixed_outdegree k=, distance_dependent probability= an "
+           "expression of the distance d and optional period=(x, y, z) between populations "
+           "with positions()); returns the projection's name (PREPOST unless name= is given).")
+      .def("positions", &py_network::set_positions, py::arg("population"),
+           py::arg("layout") = py::none(), py::kw_only(), py::arg("points") = py::none(),
+           py::arg("spacing") = 1.0, py::arg("columns") = 0, py::arg("box") = py::none(),
+           py::arg("file") = py::none(),
+           "Where the neurons of a population lie, for distance_dependent projections: "
+           "points= an (n, 3) array, or a layout: 'line' or 'grid' (spacing=, columns=), 'box' "
+           "(box=(x, y, z): uniform, drawn from the seed), 'file' (file=: one 'x, y, z' line "
+           "per neuron).")
+      .def("neuron_positions", &py_network::positions_array, py::arg("population"),
+           "The positions of a population's neurons, an (n, 3) array.")
       .def("poisson_input", &py_network::add_poisson_input, py::arg("target"), py::kw_only(),
            py::arg("rate_hz"), py::arg("weight"), py::arg("compartment") = 0,
-           py::arg("start_ms") = 0.0,
-           py::arg("stop_ms") = std::numeric_limits<double>::infinity(),
+           py::arg("start_ms") = 0.0, py::arg("stop_ms") = std::numeric_limits<double>::infinity(),
            py::arg("name") = py::none(),
            "An independent Poisson train of rate_hz into every neuron of target.")
       .def("plasticity", &py_network::add_plasticity, py::arg("projection"),
@@ -927,12 +999,12 @@ same description from an INI file.)")
       .def("set", &py_network::set, py::arg("assignment"),
            "Overrides one key, 'section.key=value', as apical simulate --set.")
       .def("record_spikes", &py_network::record_spikes, py::arg("population"))
-      .def("record_state", &py_network::record_state, py::arg("population"),
-           py::arg("variable"), py::arg("neurons") = py::none(), py::arg("interval_ms") = 0.1,
+      .def("record_state", &py_network::record_state, py::arg("population"), py::arg("variable"),
+           py::arg("neurons") = py::none(), py::arg("interval_ms") = 0.1,
            "Samples a state variable (e.g. 'v_mv') of some neurons (the first 10 by default).")
       .def("run", &py_network::run, py::arg("duration_ms") = py::none(), py::kw_only(),
-           py::arg("threads") = 1, py::arg("delivery") = "auto",
-           py::arg("force_threads") = false, py::arg("memory_check") = true,
+           py::arg("threads") = 1, py::arg("delivery") = "auto", py::arg("force_threads") = false,
+           py::arg("memory_check") = true,
            "Simulates duration_ms more (the configuration's duration by default), with the GIL "
            "released; Ctrl-C stops it between pieces of the run. Returns a summary dict.")
       .def("build", &py_network::build_now, py::kw_only(), py::arg("threads") = 1,
@@ -982,7 +1054,8 @@ same description from an INI file.)")
     for (const auto& p : app::presets()) out.emplace_back(p.name, p.summary);
     return out;
   });
-  m.def("models", [] { return shared().models.names(); }, "The neuron models by name.");
+  m.def(
+      "models", [] { return shared().models.names(); }, "The neuron models by name.");
   m.def("load_plugin", &load_plugin, py::arg("path"),
         "Loads neuron models from a shared library (docs/custom-models.md); returns their names.");
   bind_training(m);

@@ -259,9 +259,10 @@ connection_rule parse_connection_rule(std::string_view name) {
   if (name == "fixed_probability") return connection_rule::fixed_probability;
   if (name == "fixed_indegree") return connection_rule::fixed_indegree;
   if (name == "fixed_outdegree") return connection_rule::fixed_outdegree;
+  if (name == "distance_dependent") return connection_rule::distance_dependent;
   throw parameter_error(fmt::format(
       "unknown rule '{}'; known: all_to_all, one_to_one, fixed_probability, fixed_indegree, "
-      "fixed_outdegree",
+      "fixed_outdegree, distance_dependent",
       name));
 }
 
@@ -300,8 +301,12 @@ synapse_generator make_generator(connection_rule rule, std::size_t pre_size, std
       return [=](const synapse_sink& emit) {
         gen_fixed_outdegree(pre_size, post_size, k, o, base, targets, emit);
       };
+    case connection_rule::distance_dependent:
+      break;
   }
-  throw parameter_error("unknown connection rule");
+  throw parameter_error(
+      "rule distance_dependent draws from the neurons' positions and a probability expression, "
+      "which this builder does not take");
 }
 
 double metric_space::distance(const position& pre, const position& post) const {
@@ -318,10 +323,9 @@ double metric_space::distance(const position& pre, const position& post) const {
   return std::sqrt(sum);
 }
 
-synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
-                                     const expression& probability, const metric_space& space,
-                                     const connection_options& o, std::uint64_t seed) {
-  check(o);
+namespace {
+
+void check_space(const metric_space& space) {
   for (std::size_t a = 0; a < 3; ++a)
     if (!std::isfinite(space.scale[a]) || !std::isfinite(space.offset[a]) ||
         (space.period[a] && !(*space.period[a] > 0.0 && std::isfinite(*space.period[a]))))
@@ -330,54 +334,136 @@ synapse_generator distance_dependent(std::span<const position> pre, std::span<co
           "scale {}, offset {}, period {}",
           "xyz"[a], space.scale[a], space.offset[a],
           space.period[a] ? fmt::format("{}", *space.period[a]) : std::string("none")));
-  const auto finite = [](std::span<const position> ps, std::string_view side) {
-    for (std::size_t i = 0; i < ps.size(); ++i)
-      for (double x : ps[i])
-        if (!std::isfinite(x))
-          throw parameter_error(
-              fmt::format("{}synaptic position {}: expected finite coordinates", side, i));
-  };
-  finite(pre, "pre");
-  finite(post, "post");
-  // The presynaptic coordinates by axis, so that a target's column of
-  // distances is a few vectorised passes (the same operations, in the same
-  // order, as metric_space::distance).
-  std::vector<std::size_t> axes;
-  std::vector<std::vector<double>> coordinates;
-  for (std::size_t a = 0; a < 3; ++a) {
-    if (!space.axes[a]) continue;
-    axes.push_back(a);
-    auto& c = coordinates.emplace_back(pre.size());
-    for (std::size_t i = 0; i < pre.size(); ++i) c[i] = pre[i][a];
+}
+
+void check_positions(std::span<const position> ps, std::string_view side) {
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    for (double x : ps[i])
+      if (!std::isfinite(x))
+        throw parameter_error(
+            fmt::format("{}synaptic position {}: expected finite coordinates", side, i));
+}
+
+// The columns of distances and probabilities, one target at a time: the
+// presynaptic coordinates are kept by axis, so that a column is a few
+// vectorised passes (the same operations, in the same order, as
+// metric_space::distance).
+class distance_columns {
+ public:
+  distance_columns(std::span<const position> pre, const expression& probability,
+                   const metric_space& space)
+      : probability_(probability), space_(space), d_(pre.size()), p_(pre.size()) {
+    for (std::size_t a = 0; a < 3; ++a) {
+      if (!space.axes[a]) continue;
+      axes_.push_back(a);
+      auto& c = coordinates_.emplace_back(pre.size());
+      for (std::size_t i = 0; i < pre.size(); ++i) c[i] = pre[i][a];
+    }
   }
-  const std::uint64_t base = rng(seed)();
-  return [axes, coordinates, post = std::vector<position>(post.begin(), post.end()),
-          n_pre = pre.size(), probability, space, o, base](const synapse_sink& emit) {
-    std::vector<double> d(n_pre), p(n_pre), scratch;
-    for (std::size_t j = 0; j < post.size(); ++j) {
-      std::fill(d.begin(), d.end(), 0.0);
-      for (std::size_t n = 0; n < axes.size(); ++n) {
-        const std::size_t a = axes[n];
-        const double at = space.scale[a] * (post[j][a] + space.offset[a]);
-        const double* x = coordinates[n].data();
-        if (space.period[a]) {
-          const double length = *space.period[a];
-          for (std::size_t i = 0; i < n_pre; ++i) {
-            const double ad = std::fabs(x[i] - at);
-            const double diff = std::min(ad, length - ad);
-            d[i] += diff * diff;
-          }
-        } else {
-          for (std::size_t i = 0; i < n_pre; ++i) d[i] += (x[i] - at) * (x[i] - at);
+  // The probability of each source for a target at `at`.
+  std::span<const double> of(const position& at) {
+    const std::size_t n = d_.size();
+    std::fill(d_.begin(), d_.end(), 0.0);
+    for (std::size_t k = 0; k < axes_.size(); ++k) {
+      const std::size_t a = axes_[k];
+      const double x0 = space_.scale[a] * (at[a] + space_.offset[a]);
+      const double* x = coordinates_[k].data();
+      if (space_.period[a]) {
+        const double length = *space_.period[a];
+        for (std::size_t i = 0; i < n; ++i) {
+          const double ad = std::fabs(x[i] - x0);
+          const double diff = std::min(ad, length - ad);
+          d_[i] += diff * diff;
         }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) d_[i] += (x[i] - x0) * (x[i] - x0);
       }
-      for (std::size_t i = 0; i < n_pre; ++i) d[i] = std::sqrt(d[i]);
-      probability.evaluate(d, p, scratch);
+    }
+    for (std::size_t i = 0; i < n; ++i) d_[i] = std::sqrt(d_[i]);
+    probability_.evaluate(d_, p_, scratch_);
+    return p_;
+  }
+
+ private:
+  expression probability_;
+  metric_space space_;
+  std::vector<std::size_t> axes_;
+  std::vector<std::vector<double>> coordinates_;
+  std::vector<double> d_, p_, scratch_;
+};
+
+}  // namespace
+
+synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
+                                     const expression& probability, const metric_space& space,
+                                     const connection_options& o, std::uint64_t seed) {
+  return distance_dependent(pre, post, probability, space, o, seed, all_of(post.size()));
+}
+
+synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
+                                     const expression& probability, const metric_space& space,
+                                     const connection_options& o, std::uint64_t seed,
+                                     neuron_block targets) {
+  check(o);
+  check_space(space);
+  check_positions(pre, "pre");
+  check_positions(post, "post");
+  targets.end = std::min(targets.end, static_cast<std::uint32_t>(post.size()));
+  targets.begin = std::min(targets.begin, targets.end);
+  const std::uint64_t base = rng(seed)();
+  return [pre = std::vector<position>(pre.begin(), pre.end()),
+          post = std::vector<position>(post.begin(), post.end()), probability, space, o, base,
+          targets](const synapse_sink& emit) {
+    distance_columns columns(pre, probability, space);
+    for (std::size_t j = targets.begin; j < targets.end; ++j) {
+      const auto p = columns.of(post[j]);
       rng r = stream_of(base, j);
-      for (std::size_t i = 0; i < n_pre; ++i)
+      for (std::size_t i = 0; i < p.size(); ++i)
         if (r.uniform() < p[i] && !excluded(i, j, o)) emit(make(i, j, o, r));
     }
   };
+}
+
+projection_shape expected_distance_shape(std::span<const position> pre,
+                                         std::span<const position> post,
+                                         const expression& probability, const metric_space& space,
+                                         const connection_options& o) {
+  check(o);
+  check_space(space);
+  check_positions(pre, "pre");
+  check_positions(post, "post");
+  constexpr std::size_t most_columns = 256;
+  const std::size_t columns = std::min(post.size(), most_columns);
+  distance_columns of(pre, probability, space);
+  double mean = 0.0, variance = 0.0;
+  for (std::size_t c = 0; c < columns; ++c) {
+    const std::size_t j = c * post.size() / columns;
+    const auto p = of.of(post[j]);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (excluded(i, j, o)) continue;
+      const double q = std::isnan(p[i]) ? 0.0 : std::clamp(p[i], 0.0, 1.0);
+      mean += q;
+      variance += q * (1.0 - q);
+    }
+  }
+  const double scale =
+      columns == 0 ? 0.0 : static_cast<double>(post.size()) / static_cast<double>(columns);
+  mean *= scale;
+  variance *= scale;
+  const double pairs = static_cast<double>(pre.size()) * static_cast<double>(post.size());
+  const double synapses = std::min(pairs, 1.1 * mean + 4.0 * std::sqrt(variance));
+  projection_shape s;
+  s.pre_size = pre.size();
+  s.post_size = post.size();
+  s.synapses = static_cast<std::uint64_t>(std::ceil(synapses));
+  // At most one group per presynaptic neuron with constant delays (fewer
+  // when rows stay empty), one per synapse with drawn ones.
+  s.groups = o.delay_ms.is_constant()
+                 ? std::min<std::uint64_t>(s.synapses, static_cast<std::uint64_t>(pre.size()))
+                 : s.synapses;
+  s.uniform_weight = o.weight.is_constant() && s.synapses > 0;
+  s.consecutive_targets = !o.delay_ms.is_constant() && s.synapses > 0;
+  return s;
 }
 
 projection_shape expected_shape(connection_rule rule, std::size_t pre_size, std::size_t post_size,
@@ -429,6 +515,10 @@ projection_shape expected_shape(connection_rule rule, std::size_t pre_size, std:
       rows = k > 0 ? n_pre : 0.0;
       full_rows = !o.multapses && !no_diagonal && k == post_size;
       break;
+    case connection_rule::distance_dependent:
+      throw parameter_error(
+          "rule distance_dependent: its shape depends on the positions "
+          "(expected_distance_shape)");
   }
   const bool one_delay = o.delay_ms.is_constant();
   projection_shape s;

@@ -1,3 +1,6 @@
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -161,4 +164,173 @@ TEST_CASE("[short_term.PROJECTION] sections give a projection short-term plastic
   auto net3 = build_network(spec, models);
   CHECK_THROWS_WITH_AS(apply_short_term(*net3, spec),
                        doctest::Contains("the network has no projection 'EI'"), parameter_error);
+}
+
+namespace {
+
+const char* spatial = R"(
+[simulation]
+seed = 4
+
+[population.E]
+model = lif_delta
+size = 64
+
+[population.I]
+model = lif_delta
+size = 16
+
+[positions.E]
+layout = grid
+spacing = 1
+
+[positions.I]
+layout = grid
+spacing = 2
+columns = 4
+
+[projection.EE]
+pre = E
+post = E
+rule = distance_dependent
+probability = d < 1.5
+weight = 0.5
+
+[projection.EI]
+pre = E
+post = I
+rule = distance_dependent
+probability = (d <= 2) * 0.5
+period = 8, 8, 0
+weight = 0.25
+)";
+
+// The (pre, post) pairs of projection `name` of a built network.
+std::set<std::pair<std::uint32_t, std::uint32_t>> pairs_of(const network& net,
+                                                           const std::string& name) {
+  std::set<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (std::size_t k = 0; k < net.projection_count(); ++k) {
+    const auto& p = net.proj(k);
+    if (p.name() != name) continue;
+    const auto targets = p.targets();
+    for (std::uint64_t s = 0; s < targets.size(); ++s) out.insert({p.pre_of(s), targets[s]});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("[positions.POPULATION] layouts, and their errors") {
+  auto spec = parse(spatial);
+  const auto e = positions_of(spec, "E", 64);
+  CHECK(e[9] == position{1, 1, 0});  // grid of 8 columns (8 * 8 >= 64)
+  const auto i = positions_of(spec, "I", 16);
+  CHECK(i[6] == position{4, 2, 0});  // 4 columns, spacing 2
+  apply_override(spec, "positions.E.layout=line");
+  apply_override(spec, "positions.E.spacing=0.5");
+  CHECK(positions_of(spec, "E", 64)[9] == position{4.5, 0, 0});
+  apply_override(spec, "positions.E.layout=box");
+  apply_override(spec, "positions.E.box=10, 20, 0");
+  const auto box = positions_of(spec, "E", 64);
+  CHECK(box == positions_of(spec, "E", 64));  // drawn from the seed
+  for (const auto& x : box) CHECK((x[0] >= 0 && x[0] < 10 && x[1] >= 0 && x[1] < 20 && x[2] == 0));
+  apply_override(spec, "positions.E.layout=points");
+  apply_override(spec, "positions.E.points=1,2,3, 4,5,6");
+  CHECK_THROWS_WITH_AS(positions_of(spec, "E", 64),
+                       doctest::Contains("[positions.E] points: expected x, y, z for each of the "
+                                         "64 neurons (192 numbers), got 6"),
+                       parameter_error);
+  CHECK(positions_of(spec, "E", 2)[1] == position{4, 5, 6});
+  apply_override(spec, "positions.E.layout=hexagonal");
+  CHECK_THROWS_WITH_AS(positions_of(spec, "E", 2),
+                       doctest::Contains("layout: expected line, grid, box, file or points, got "
+                                         "'hexagonal'"),
+                       parameter_error);
+  CHECK_THROWS_WITH_AS(positions_of(spec, "X", 2),
+                       "population 'X' has no positions; give them in a [positions.X] section",
+                       parameter_error);
+}
+
+TEST_CASE("[positions] from a file, relative to the configuration's folder") {
+  const auto dir = std::filesystem::temp_directory_path() / "apical_positions_test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "cells.csv");
+    f << "# x, y, z\n0, 0, 0\n1.5, 2, 0\n\n3, 4, 5\n";
+  }
+  std::istringstream in("[positions.E]\nlayout = file\nfile = cells.csv\n");
+  auto spec = parse_network_config(in, (dir / "net.ini").string());
+  spec.populations.push_back({"E", "lif_delta", 3, {}});
+  const auto p = positions_of(spec, "E", 3);
+  CHECK(p[1] == position{1.5, 2, 0});
+  CHECK(p[2] == position{3, 4, 5});
+  CHECK_THROWS_WITH_AS(positions_of(spec, "E", 4),
+                       doctest::Contains("cells.csv: 3 positions for the 4 neurons"), file_error);
+  {
+    std::ofstream f(dir / "cells.csv");
+    f << "0, 0\n";
+  }
+  CHECK_THROWS_WITH_AS(positions_of(spec, "E", 1),
+                       doctest::Contains("cells.csv:1: expected x, y, z (3 numbers), got 2"),
+                       file_error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("rule distance_dependent builds the pairs of the distances, and round-trips") {
+  const auto models = builtin();
+  const auto spec = parse(spatial);
+  const auto net = build_network(spec, models);
+  const auto e = positions_of(spec, "E", 64);
+  const auto in = positions_of(spec, "I", 16);
+  std::set<std::pair<std::uint32_t, std::uint32_t>> want;
+  for (std::uint32_t a = 0; a < 64; ++a)
+    for (std::uint32_t b = 0; b < 64; ++b)
+      if (a != b && metric_space{}.distance(e[a], e[b]) < 1.5) want.insert({a, b});
+  CHECK(pairs_of(*net, "EE") == want);
+  // Periodic: E's grid wraps at 8 along x and y; only pairs within 2 are drawn.
+  metric_space torus;
+  torus.period = {8.0, 8.0, std::nullopt};
+  const auto ei = pairs_of(*net, "EI");
+  CHECK(!ei.empty());
+  for (const auto& [a, b] : ei) CHECK(torus.distance(e[a], in[b]) <= 2);
+  // The text round-trips: the same network again.
+  const auto again = parse(to_ini(spec, models));
+  REQUIRE(again.positions.size() == 2);
+  CHECK(again.projections[1].period == std::vector<double>{8, 8, 0});
+  const auto rebuilt = build_network(again, models);
+  CHECK(pairs_of(*rebuilt, "EI") == ei);
+  // Two processes draw the synapses onto their own halves: together, the same.
+  auto first = pairs_of(*build_network(spec, models, 2, 0), "EI");
+  const auto second = pairs_of(*build_network(spec, models, 2, 1), "EI");
+  first.insert(second.begin(), second.end());
+  CHECK(first == ei);
+}
+
+TEST_CASE("rule distance_dependent: errors name the projection") {
+  const auto models = builtin();
+  auto spec = parse(spatial);
+  apply_override(spec, "projection.EE.probability=exp(-x)");
+  CHECK_THROWS_WITH_AS(build_network(spec, models),
+                       doctest::Contains("[projection.EE]: expression 'exp(-x)': column 6: "
+                                         "unknown name 'x'"),
+                       parameter_error);
+  apply_override(spec, "projection.EE.probability=");
+  CHECK_THROWS_WITH_AS(build_network(spec, models),
+                       doctest::Contains("[projection.EE]: 'probability' is missing"),
+                       parameter_error);
+  spec = parse(spatial);
+  apply_override(spec, "projection.EI.period=8, 8");
+  CHECK_THROWS_WITH_AS(build_network(spec, models),
+                       doctest::Contains("[projection.EI]: period: expected one length per axis"),
+                       parameter_error);
+  spec = parse(spatial);
+  spec.positions.pop_back();
+  CHECK_THROWS_WITH_AS(build_network(spec, models),
+                       "[projection.EI]: population 'I' has no positions; give them in a "
+                       "[positions.I] section",
+                       parameter_error);
+  apply_override(spec, "positions.J.layout=line");
+  CHECK_THROWS_WITH_AS(build_network(spec, models),
+                       doctest::Contains("[positions.J]: no population named 'J'"),
+                       parameter_error);
 }

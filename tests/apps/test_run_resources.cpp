@@ -202,6 +202,29 @@ TEST_CASE("the estimate names the section of a bad configuration") {
                        parameter_error);
 }
 
+TEST_CASE("a distance-dependent projection's estimate bounds what it builds") {
+  const builtin_models models;
+  const auto spec = parse(R"(
+[population.E]
+model = lif_delta
+size = 2500
+[positions.E]
+layout = grid
+[projection.near]
+pre = E
+post = E
+rule = distance_dependent
+probability = 0.5 * exp(-d / 3)
+weight = 0.5
+)");
+  const auto estimate = estimate_memory(spec, models, {});
+  const auto net = build_network(spec, models);
+  const auto& p = net->proj(0);
+  const auto bytes = static_cast<double>(item(estimate.network, "projection near").bytes);
+  CHECK(bytes >= static_cast<double>(p.memory_bytes()));
+  CHECK(bytes <= 1.3 * static_cast<double>(p.memory_bytes()));
+}
+
 TEST_CASE("MemAvailable is read from /proc/meminfo text, in bytes") {
   CHECK(meminfo_available_bytes("MemTotal:       24683748 kB\nMemFree:  100 kB\n"
                                 "MemAvailable:   23134864 kB\nBuffers: 1 kB\n") ==

@@ -1,5 +1,6 @@
 """The Python API: dtypes and shapes of recordings, state, plasticity, summary."""
 import numpy as np
+import pytest
 
 import apical
 
@@ -109,3 +110,47 @@ def test_run_releases_the_gil():
     # The other thread ran while the simulation did.
     assert took > 0.05, "the run was too short to tell"
     assert len([t for t in ticks if t < t0 + took]) > 5
+
+
+def test_distance_dependent_projection_from_positions():
+    net = apical.Network(seed=5)
+    E = net.population("E", 100, model="lif_delta")
+    I = net.population("I", 25, model="lif_delta")
+    grid = np.array([[x, y, 0.0] for y in range(10) for x in range(10)])
+    net.positions(E, points=grid)
+    net.positions(I, "grid", spacing=2.0)
+    np.testing.assert_array_equal(net.neuron_positions(E), grid)
+    assert net.neuron_positions(I)[6].tolist() == [2.0, 2.0, 0.0]  # 5 columns, spacing 2
+    net.connect(E, E, "distance_dependent", probability="d < 1.5", weight_mv=0.5, name="near")
+    net.connect(E, I, "distance_dependent", probability="(d <= 3) * 0.5", period=(10, 10, 0),
+                weight_mv=0.5, name="EI")
+    net.build()
+    c = net.connections("near")
+    d = np.linalg.norm(grid[c["pre"]] - grid[c["post"]], axis=1)
+    want = sum(1 for a in range(100) for b in range(100)
+               if a != b and np.linalg.norm(grid[a] - grid[b]) < 1.5)
+    assert len(d) == want and np.all(d < 1.5)
+    c = net.connections("EI")
+    diff = np.abs(grid[c["pre"]] - net.neuron_positions(I)[c["post"]])
+    diff = np.minimum(diff, 10 - diff)  # the x and y axes wrap at 10
+    assert len(c["pre"]) > 0 and np.all(np.linalg.norm(diff, axis=1) <= 3)
+    # The description round-trips through the INI text.
+    text = net.to_ini()
+    assert "[positions.E]\nlayout = points" in text and "period = 10,10,0" in text
+    assert "probability = (d <= 3) * 0.5" in text
+
+
+def test_distance_dependent_errors():
+    net = apical.Network(seed=5)
+    E = net.population("E", 10, model="lif_delta")
+    with pytest.raises(ValueError, match=r"\[projection.EE\]: population 'E' has no positions"):
+        net.connect(E, E, "distance_dependent", probability="d < 2")
+    with pytest.raises(ValueError, match=r"points: expected an array of shape \(n, 3\)"):
+        net.positions(E, points=np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="expected x, y, z for each of the 10 neurons"):
+        net.positions(E, points=np.zeros((9, 3)))
+    with pytest.raises(TypeError, match="give a layout"):
+        net.positions(E)
+    net.positions(E, "line")
+    with pytest.raises(ValueError, match="unknown name 'x'"):
+        net.connect(E, E, "distance_dependent", probability="exp(-x)")

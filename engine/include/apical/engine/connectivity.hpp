@@ -61,12 +61,15 @@ std::vector<synapse> fixed_indegree(std::size_t pre_size, std::size_t post_size,
 std::vector<synapse> fixed_outdegree(std::size_t pre_size, std::size_t post_size, std::size_t k,
                                      const connection_options& o, rng& r);
 
+// distance_dependent is drawn by distance_dependent() below, from
+// positions: make_generator and expected_shape refuse it.
 enum class connection_rule {
   all_to_all,
   one_to_one,
   fixed_probability,
   fixed_indegree,
-  fixed_outdegree
+  fixed_outdegree,
+  distance_dependent
 };
 connection_rule parse_connection_rule(std::string_view name);
 
@@ -99,11 +102,26 @@ struct metric_space {
 // `probability` of their distance d (a value of at least 1 always
 // connects; 0, a negative value or nan never). Drawn from one stream per
 // target like the other rules: one uniform number per candidate source in
-// increasing order, then the weight and delay of each synapse made. The
+// increasing order, then the weight and delay of each synapse made (only
+// onto `targets` in a distributed build, as make_generator). The
 // generator keeps copies of the positions.
 synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
                                      const expression& probability, const metric_space& space,
                                      const connection_options& o, std::uint64_t seed);
+synapse_generator distance_dependent(std::span<const position> pre, std::span<const position> post,
+                                     const expression& probability, const metric_space& space,
+                                     const connection_options& o, std::uint64_t seed,
+                                     neuron_block targets);
+
+// The shape distance_dependent would draw, for estimating memory before a
+// build: the probabilities are summed over the columns of at most 256
+// targets spread over post (all of them when post is smaller), the mean
+// column scaled to all targets, and the synapse count taken as that mean
+// plus 10 % plus four binomial standard deviations.
+projection_shape expected_distance_shape(std::span<const position> pre,
+                                         std::span<const position> post,
+                                         const expression& probability, const metric_space& space,
+                                         const connection_options& o);
 
 // The shape of the projection make_generator(rule, ...) would freeze, from
 // the rule alone (nothing generated), for estimating memory before a build.

@@ -28,6 +28,7 @@ inline constexpr std::uint64_t neuron_noise = 3;
 inline constexpr std::uint64_t encoder = 4;
 inline constexpr std::uint64_t training = 5;
 inline constexpr std::uint64_t poisson_input = 6;
+inline constexpr std::uint64_t positions = 7;
 }  // namespace stream
 
 constexpr std::uint64_t derive_seed(std::uint64_t master, std::uint64_t stream_id,
