@@ -12,7 +12,8 @@
 # fuzz_ini (configuration files), fuzz_train_checkpoint (training
 # checkpoints), fuzz_sim_checkpoint (simulation checkpoints: raw files, and
 # payloads under a valid checksum, random or a valid one with bytes
-# overwritten).
+# overwritten), fuzz_expression (the probability expressions of
+# distance-dependent connections).
 # A crash leaves its input under BUILD/fuzz-artifacts/; reproduce it with
 # BUILD/datasets/<target> <file>, fix it, and add the input as a test case in
 # tests/datasets/.
@@ -31,10 +32,11 @@ command -v "$cxx" >/dev/null || {
   exit 1
 }
 targets=(fuzz_idx fuzz_cifar_batch fuzz_cifar_tarball fuzz_ini fuzz_train_checkpoint
-         fuzz_sim_checkpoint)
+         fuzz_sim_checkpoint fuzz_expression)
 declare -A target_dir=([fuzz_idx]=datasets [fuzz_cifar_batch]=datasets
                        [fuzz_cifar_tarball]=datasets [fuzz_ini]=config
-                       [fuzz_train_checkpoint]=learning/training [fuzz_sim_checkpoint]=engine)
+                       [fuzz_train_checkpoint]=learning/training [fuzz_sim_checkpoint]=engine
+                       [fuzz_expression]=engine)
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAPICAL_FUZZ=ON -DAPICAL_SANITIZE=ON -DAPICAL_BUILD_TESTS=OFF >/dev/null
@@ -43,7 +45,9 @@ cmake --build "$build" --target "${targets[@]}" -j "$(nproc)"
 # Seed corpus: small valid inputs of each format, plain and compressed.
 seeds=$build/fuzz-seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{fuzz_idx,fuzz_cifar_batch,fuzz_cifar_tarball,fuzz_ini,fuzz_train_checkpoint,fuzz_sim_checkpoint}
+mkdir -p "$seeds"/{fuzz_idx,fuzz_cifar_batch,fuzz_cifar_tarball,fuzz_ini,fuzz_train_checkpoint,fuzz_sim_checkpoint,fuzz_expression}
+printf '0.5 * exp(-d / 3)' >"$seeds/fuzz_expression/exp"
+printf 'where((d > 1) & ~(d < 0.5), np.maximum(d, 2) ** -1, 7 // 2 %% 3)' >"$seeds/fuzz_expression/where"
 cp "$root"/examples/*/*.ini "$seeds/fuzz_ini/" 2>/dev/null || true
 printf 'APTRAIN' >"$seeds/fuzz_train_checkpoint/magic"
 printf '\x02\x00\x00\x00\x00' >"$seeds/fuzz_sim_checkpoint/patch"

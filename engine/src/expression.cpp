@@ -423,8 +423,20 @@ class compiler {
     }
   }
 
+  // Every level of nesting (parentheses, arguments, unary operators,
+  // exponents) passes here: deep text is refused before the recursion
+  // could exhaust the stack.
   bool factor() {
     skip_space();
+    const std::size_t at = pos_;
+    if (++nesting_ > max_nesting)
+      fail(at, fmt::format("nested more than {} levels deep", max_nesting));
+    const bool b = unary();
+    --nesting_;
+    return b;
+  }
+
+  bool unary() {
     const std::size_t at = pos_;
     if (accept("-")) {
       if (factor()) fail(at, "unary '-' of a boolean is undefined in numpy; use ~");
@@ -599,6 +611,8 @@ class compiler {
   std::size_t pos_ = 0;
   std::size_t depth_ = 0;
   std::size_t max_depth_ = 0;
+  static constexpr std::size_t max_nesting = 200;
+  std::size_t nesting_ = 0;
 };
 
 // a[i] = f(a[i], b[i]), or f(a[i], value) where b is null (an immediate).

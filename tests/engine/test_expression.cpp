@@ -131,6 +131,18 @@ TEST_CASE("expression: malformed text is refused, naming the column and what was
   CHECK(error_of("np.").find("expected a numpy function") != std::string::npos);
 }
 
+TEST_CASE("expression: nesting deeper than 200 levels is refused, not a stack overflow") {
+  const auto nested = [](std::size_t n) { return std::string(n, '(') + "d" + std::string(n, ')'); };
+  CHECK(expression(nested(190))(2.5) == 2.5);
+  CHECK(error_of(nested(100000).c_str()).find("nested more than 200 levels deep") !=
+        std::string::npos);
+  CHECK(error_of(std::string(100000, '-').append("d").c_str()).find("nested more than") !=
+        std::string::npos);
+  std::string powers = "2";
+  for (int k = 0; k < 5000; ++k) powers += "**2";
+  CHECK(error_of(powers.c_str()).find("nested more than") != std::string::npos);
+}
+
 TEST_CASE("expression: another variable name") {
   CHECK(expression("2 * t", "t")(4) == 8);
   CHECK_THROWS_AS(expression("2 * d", "t"), parameter_error);
