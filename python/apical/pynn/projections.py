@@ -10,7 +10,10 @@ draws the synapses over the index ranges of the two sides
 they are added as lists, one per pair of apical populations.
 FromListConnector passes its list. DistanceDependentProbabilityConnector
 is drawn by apical's C++ distance-dependent rule, which compiles the
-connector's expression string. Every other connector (FixedTotalNumber,
+connector's expression string: between whole Populations in a Space that
+only the periodic boundaries change, as a projection of the Network with
+the populations' positions; otherwise over the index ranges, added as
+lists. Every other connector (FixedTotalNumber,
 IndexBasedProbability, DisplacementDependentProbability, Array, CSA, and
 any user-defined one) runs PyNN's own algorithm, which hands the synapses
 of one postsynaptic cell at a time to _convergent_connect; they are
@@ -146,6 +149,25 @@ class Projection(common.Projection):
         rule = _RULES.get(type(c))
         (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
         pre, post = self._single_part(self.pre), self._single_part(self.post)
+        period = self._native_period()
+        if (type(c) is connectors.DistanceDependentProbabilityConnector and pre and post
+                and not self._cloned and period is not None):
+            # apical's own rule on the populations' positions: drawn at the
+            # build like the rules above, no list through Python.
+            self._check_expression(c)
+            for part, side in ((pre, self.pre), (post, self.post)):
+                net.positions(part.name, points=np.asarray(side.positions, dtype=float).T)
+            scale = post.weight_scale(self.receptor_type)
+            net.connect(pre.name, post.name, "distance_dependent", probability=c.d_expression,
+                        period=period or None,
+                        weight=w_lo * scale, weight_max=None if w_lo == w_hi else w_hi * scale,
+                        delay_ms=d_lo, delay_max_ms=None if d_lo == d_hi else d_hi,
+                        autapses=bool(self._allow_self), name=self._name)
+            self._groups = [(self._name, pre, post)]
+            if self._stdp:
+                self._add_plasticity(net)
+            self._add_short_term(net)
+            return
         if rule and pre and post and not self._cloned:
             scale = post.weight_scale(self.receptor_type)
             net.connect(pre.name, post.name, rule,
@@ -260,10 +282,8 @@ class Projection(common.Projection):
             self._check_sign(w.min(), w.max())
         return col["i"].astype(np.int64), col["j"].astype(np.int64), w, d
 
-    def _distance_dependent(self, c, k):
-        """The pairs apical's C++ rule draws for the expression string (from
-        the stream of projection k, like the other rules), in the Space of
-        the projection."""
+    @staticmethod
+    def _check_expression(c):
         try:
             apical._apical._check_expression(c.d_expression, "d")
         except ValueError as err:
@@ -271,6 +291,26 @@ class Projection(common.Projection):
                 f"DistanceDependentProbabilityConnector: {err}. pyNN.apical compiles the "
                 "expression in C++ (docs/pynn.md lists what it may use); for anything else, "
                 "DisplacementDependentProbabilityConnector takes a Python function") from None
+
+    def _native_period(self):
+        """The `period` of apical's distance_dependent rule for this
+        projection's Space: [] (none) or one length per axis (0: not
+        periodic); None when the Space needs more (axes, scale, offset)."""
+        space = self.space
+        if (sorted(int(a) for a in space.axes) != [0, 1, 2]
+                or np.any(np.asarray(space.scale_factor, dtype=float) != 1.0)
+                or np.any(np.asarray(space.offset, dtype=float) != 0.0)):
+            return None
+        if space.periodic_boundaries is None:
+            return []
+        return [0.0 if b is None else float(b[1]) - float(b[0])
+                for b in space.periodic_boundaries]
+
+    def _distance_dependent(self, c, k):
+        """The pairs apical's C++ rule draws for the expression string (from
+        the stream of projection k, like the other rules), in the Space of
+        the projection."""
+        self._check_expression(c)
         space = self.space
 
         def per_axis(value):
