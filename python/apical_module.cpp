@@ -227,12 +227,15 @@ class py_network : public std::enable_shared_from_this<py_network> {
     if (file) s.file = *file;
     if (s.layout == "file" && s.file.empty())
       raise(PyExc_TypeError, "positions(layout='file'): give file=");
-    // Checked as the build reads them (a file is read here too).
-    network_spec trial = spec_;
-    std::erase_if(trial.positions, [&](const auto& q) { return q.population == name; });
+    // Checked as the build reads them (a file is read here too): the
+    // populations and seed of the description, with this section alone.
+    network_spec trial;
+    trial.seed = spec_.seed;
+    trial.populations = spec_.populations;
     trial.positions.push_back(s);
     app::positions_of(trial, name, pop.size);
-    spec_.positions = std::move(trial.positions);
+    std::erase_if(spec_.positions, [&](const auto& q) { return q.population == name; });
+    spec_.positions.push_back(std::move(s));
   }
 
   py::array_t<double> positions_array(const py::object& population) const {

@@ -305,7 +305,6 @@ class compiler {
     expression::op o;
     o.k = expression::op::kind::binary;
     o.f2 = f;
-    o.arith = arithmetic_of(f);
     if (last_is_constant()) {
       o.immediate = true;
       o.value = code_.back().value;
@@ -320,17 +319,6 @@ class compiler {
     }
     emit(o, -1);
   }
-  // The operations evaluate() runs inline (vectorised) rather than through
-  // the function pointer.
-  static expression::op::arithmetic arithmetic_of(double (*f)(double, double)) {
-    using a = expression::op::arithmetic;
-    if (f == add) return a::add;
-    if (f == subtract) return a::subtract;
-    if (f == multiply) return a::multiply;
-    if (f == divide) return a::divide;
-    return a::none;
-  }
-
   // comparison := bit_or [cmp bit_or]; a second comparison is refused (numpy
   // cannot chain them on arrays).
   bool comparison() {
@@ -655,7 +643,9 @@ void expression::evaluate(std::span<const double> x, std::span<double> out,
       }
       case op::kind::unary: {
         double* a = block(top - 1);
-        if (o.f1 == negate_value)
+        // Negation and + - * / run inline (vectorised), the others through
+        // their function pointer.
+        if (o.f1 == &negate)
           for (std::size_t i = 0; i < n; ++i) a[i] = -a[i];
         else
           for (std::size_t i = 0; i < n; ++i) a[i] = o.f1(a[i]);
@@ -665,23 +655,16 @@ void expression::evaluate(std::span<const double> x, std::span<double> out,
         if (!o.immediate) --top;
         double* a = block(top - 1);
         const double* b = o.immediate ? nullptr : block(top);
-        switch (o.arith) {
-          case op::arithmetic::add:
-            binary_loop(a, b, o.value, n, [](double u, double v) { return u + v; });
-            break;
-          case op::arithmetic::subtract:
-            binary_loop(a, b, o.value, n, [](double u, double v) { return u - v; });
-            break;
-          case op::arithmetic::multiply:
-            binary_loop(a, b, o.value, n, [](double u, double v) { return u * v; });
-            break;
-          case op::arithmetic::divide:
-            binary_loop(a, b, o.value, n, [](double u, double v) { return u / v; });
-            break;
-          case op::arithmetic::none:
-            binary_loop(a, b, o.value, n, o.f2);
-            break;
-        }
+        if (o.f2 == &add)
+          binary_loop(a, b, o.value, n, [](double u, double v) { return u + v; });
+        else if (o.f2 == &subtract)
+          binary_loop(a, b, o.value, n, [](double u, double v) { return u - v; });
+        else if (o.f2 == &multiply)
+          binary_loop(a, b, o.value, n, [](double u, double v) { return u * v; });
+        else if (o.f2 == &divide)
+          binary_loop(a, b, o.value, n, [](double u, double v) { return u / v; });
+        else
+          binary_loop(a, b, o.value, n, o.f2);
         break;
       }
       case op::kind::where: {

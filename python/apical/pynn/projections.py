@@ -64,6 +64,13 @@ def _value_range(lazy, what):
     return float(values.flat[0]), float(values.flat[0])
 
 
+def _periods(space):
+    """The length of each axis of a PyNN Space that wraps, None for the
+    others."""
+    boundaries = space.periodic_boundaries or (None,) * 3
+    return [None if b is None else float(b[1]) - float(b[0]) for b in boundaries]
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -114,7 +121,7 @@ class Projection(common.Projection):
                 self._short_term[n] = low
         self._collected = None  # synapses from PyNN's own connector algorithms
         self._cloned = False    # the reference of a CloneConnector: drawn as lists
-        self._pairs = None      # endpoint indices (i, j) of the synapses drawn as lists
+        self._pairs = None      # endpoint indices (i, j) of its synapses, when cloned
         self._name = f"j{len(state.projections)}"
         self._groups = []     # (apical projection name, pre Part, post Part), at the build
         self._pending = []    # weights set(), applied again after every build
@@ -301,10 +308,7 @@ class Projection(common.Projection):
                 or np.any(np.asarray(space.scale_factor, dtype=float) != 1.0)
                 or np.any(np.asarray(space.offset, dtype=float) != 0.0)):
             return None
-        if space.periodic_boundaries is None:
-            return []
-        return [0.0 if b is None else float(b[1]) - float(b[0])
-                for b in space.periodic_boundaries]
+        return [length or 0.0 for length in _periods(space)] if space.periodic_boundaries else []
 
     def _distance_dependent(self, c, k):
         """The pairs apical's C++ rule draws for the expression string (from
@@ -316,11 +320,7 @@ class Projection(common.Projection):
         def per_axis(value):
             return [float(x) for x in np.broadcast_to(np.asarray(value, dtype=float), (3,))]
 
-        periodic = space.periodic_boundaries
-        if periodic is None:
-            period = [None] * 3
-        else:
-            period = [None if b is None else float(b[1]) - float(b[0]) for b in periodic]
+        period = _periods(space)
         (w_lo, w_hi), (d_lo, d_hi) = self._weight, self._delay
         s = apical._apical._draw_distance_dependent(
             c.d_expression, np.asarray(self.pre.positions, dtype=float).T,
@@ -347,7 +347,8 @@ class Projection(common.Projection):
             keep = pre_ids != post_ids
             pre_ids, post_ids, w, d = pre_ids[keep], post_ids[keep], w[keep], d[keep]
             i, j = i[keep], j[keep]
-        self._pairs = (np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
+        if self._cloned:  # kept for the clones only
+            self._pairs = (np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
         a, ia = state.part_of[pre_ids], state.local_of[pre_ids]
         b, ib = state.part_of[post_ids], state.local_of[post_ids]
         pairs = sorted(set(zip(a.tolist(), b.tolist())))

@@ -50,10 +50,8 @@ class expression {
       binary,  // f2(below, top)
       where,   // top three: condition, a, b
     };
-    enum class arithmetic : unsigned char { none, add, subtract, multiply, divide };
     kind k = kind::constant;
-    arithmetic arith = arithmetic::none;  // binary: evaluated inline, not through f2
-    bool immediate = false;               // binary: the right operand is `value`
+    bool immediate = false;  // binary: the right operand is `value`
     double value = 0.0;
     double (*f1)(double) = nullptr;
     double (*f2)(double, double) = nullptr;
