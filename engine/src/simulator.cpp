@@ -729,9 +729,8 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.due_samples.clear();
   if (p == 0) ++part.counters.windows;
 
-  // 1. pop the window's events: deliveries into spans (counting each
-  // target's inputs), wake-ups into the active sets. A sampling instant
-  // ends the window just after it.
+  // 1. pop the window's events: deliveries into spans, wake-ups into the
+  // active sets. A sampling instant ends the window just after it.
   event e;
   while (q.pop_before(b, e)) {
     ++part.counters.events;
@@ -768,12 +767,25 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
         part.arrivals[e.target].push_back({e.time.count(), e.payload,
                                            static_cast<std::uint32_t>(targets.size()), first,
                                            targets.data()});
-      if (a.count() < wp.dense_until_ms) {  // every neuron is active anyway
-        for (const std::uint32_t t : targets) ++wp.count[t - wp.lo];
-      } else {
-        for (const std::uint32_t t : targets)
-          if (wp.count[t - wp.lo]++ == 0) mark(wp.active_bits, t - wp.lo);
-      }
+    }
+  }
+  // Each target's inputs counted (and the targets marked active), the
+  // next deliveries' target rows fetched ahead (they are rarely cached).
+  for (std::size_t d = 0; d < part.spans.size(); ++d) {
+    if (d + 2 < part.spans.size()) {
+      const window_target& ahead = part.spans[d + 2];
+      const auto* row = reinterpret_cast<const char*>(ahead.targets);
+      const auto* row_end = reinterpret_cast<const char*>(ahead.targets + ahead.count);
+      for (const char* c = row; c < row_end; c += 64) __builtin_prefetch(c);
+    }
+    const window_target& sp = part.spans[d];
+    auto& wp = part.pops[sp.population];
+    std::uint32_t* count = wp.count.data() - wp.lo;
+    if (a.count() < wp.dense_until_ms) {  // every neuron is active anyway
+      for (std::uint32_t k = 0; k < sp.count; ++k) ++count[sp.targets[k]];
+    } else {
+      for (std::uint32_t k = 0; k < sp.count; ++k)
+        if (count[sp.targets[k]]++ == 0) mark(wp.active_bits, sp.targets[k] - wp.lo);
     }
   }
 
@@ -818,17 +830,21 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   // 3. scatter: every target's slice fills in event order
   part.entry_delivery.resize(total);
   part.entry_weight.resize(per_synapse ? total : 0);
+  std::uint32_t* __restrict entries = part.entry_delivery.data();
+  float* __restrict entry_weights = part.entry_weight.data();
   for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
     const window_target& sp = part.spans[d];
     std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
+    const std::uint32_t* __restrict targets = sp.targets;
+    const std::uint32_t n = sp.count;
     if (!per_synapse) {
-      for (std::uint32_t k = 0; k < sp.count; ++k) part.entry_delivery[count[sp.targets[k]]++] = d;
+      for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = d;
       continue;
     }
-    for (std::uint32_t k = 0; k < sp.count; ++k) {
-      const std::uint32_t pos = count[sp.targets[k]]++;
-      part.entry_delivery[pos] = d;
-      part.entry_weight[pos] = sp.weights ? sp.weights[k] : sp.weight;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const std::uint32_t pos = count[targets[k]]++;
+      entries[pos] = d;
+      entry_weights[pos] = sp.weights ? sp.weights[k] : sp.weight;
     }
   }
   part.counters.synaptic_events += total;

@@ -96,7 +96,12 @@ class rng {
     const std::uint64_t j = bits >> 11;  // 53 bits
     if (j < ziggurat_below(layer) && j != 0)
       return mean * (static_cast<double>(j) * ziggurat_width(layer));
-    return exponential_ziggurat_slow(mean, bits);
+    // (On a copy: the address of *this never escapes from the fast path, so
+    // a caller's stream can live in registers.)
+    rng rest = *this;
+    const double x = rest.exponential_ziggurat_slow(mean, bits);
+    *this = rest;
+    return x;
   }
   // False for the all-zero state, which xoshiro256 never leaves (and which
   // no seed gives): a stream read from a file must be checked with it.

@@ -363,54 +363,70 @@ struct lif_delta {
     const double decay = window_decay(d, in);
     const double c0 = cell_of(d, in.t_begin);
 
-    // The drive's spikes in the window, drawn and prepared in `room` in one
-    // pass (the random stream and the running sums in registers), with
-    // their per-cell sums and bound (see settle).
+    // The drive's spikes in the window, prepared in `room` (three arrays of
+    // `capacity`: times, cells, increments) in three passes: the times (the
+    // random stream in registers, a loop carried only by the stream and t),
+    // then each spike's cell and increment (independent: vectorised), then
+    // the per-cell sums and bound (see settle).
     const drive_view* drive = in.drives.empty() ? nullptr : &in.drives[0];
     std::size_t m = 0;
     cell_sums drive_sums;
+    const double* drive_time = nullptr;
+    const double* drive_cell = nullptr;
+    const double* drive_add = nullptr;
     if (drive) {
       std::vector<double>& room = *in.neuron_scratch;
-      constexpr std::size_t stride = sizeof(prepared_input) / sizeof(double);
-      if (room.size() < 64 * stride) room.resize(64 * stride);
-      auto* slot = reinterpret_cast<prepared_input*>(room.data());
-      std::size_t capacity = room.size() / stride;
+      if (room.size() < 3 * 64) room.resize(3 * 64);
+      std::size_t capacity = room.size() / 3;
       const drive_view train = *drive;  // (a copy: no store below aliases it)
       rng stream = train.generators[i];
-      const double w = static_cast<double>(train.weight);
-      double total = 0.0, drive_bound = 0.0;  // (in registers)
-      std::uint32_t touched = 0;
       double t = drive->next_ms[i];
+      double* times = room.data();
       while (t < t_end) {
         if (m == capacity) [[unlikely]] {
+          // (the times so far stay at the front)
           room.resize(2 * room.size());
-          slot = reinterpret_cast<prepared_input*>(room.data());
-          capacity = room.size() / stride;
+          times = room.data();
+          capacity = room.size() / 3;
         }
-        const double c = cell_of(d, t);
-        const double add = quantize(w * growth_in_cell(d, t, c));
-        slot[m++] = {t, add, c, 0.0};
+        times[m++] = t;
+        t = train.draw_after(stream, t);
+      }
+      train.generators[i] = stream;
+      train.next_ms[i] = t;
+      const double* __restrict time_of = times;
+      double* __restrict cell_of_j = times + capacity;
+      double* __restrict add_of_j = times + 2 * capacity;
+      const double w = static_cast<double>(train.weight);
+      for (std::size_t j = 0; j < m; ++j) {
+        const double c = cell_of(d, time_of[j]);
+        cell_of_j[j] = c;
+        add_of_j[j] = quantize(w * growth_in_cell(d, time_of[j], c));
+      }
+      double total = 0.0, drive_bound = 0.0;  // (in registers)
+      std::uint32_t touched = 0;
+      for (std::size_t j = 0; j < m; ++j) {
+        const double add = add_of_j[j];
         drive_bound += std::max(add, 0.0);
         total += add;
-        const auto bin = bin_of(c, c0);
+        const auto bin = bin_of(cell_of_j[j], c0);
         drive_sums.total[bin] = total;
         drive_sums.peak[bin] = drive_bound;
         touched |= std::uint32_t{1} << bin;
-        t = train.draw_after(stream, t);
       }
       drive_sums.touched = touched;
       drive_sums.bound = drive_bound;
-      train.generators[i] = stream;
-      train.next_ms[i] = t;
+      drive_time = times;
+      drive_cell = cell_of_j;
+      drive_add = add_of_j;
       if (m > 0 && train.sparse && t < inf)
         sched.schedule(event{time_ms{t}, i, 0, train.event_target, event_kind::delivery});
       counts.drive_inputs += m;
     }
-    const auto* drive_in = reinterpret_cast<const prepared_input*>(in.neuron_scratch->data());
 
     if (decay > 0 && n.queued >= t_end && n_slice + m > 0) {
-      const double first = std::min(n_slice > 0 ? prepared[idx[0]].time_ms : inf,
-                                    m > 0 ? drive_in[0].time_ms : inf);
+      const double first =
+          std::min(n_slice > 0 ? prepared[idx[0]].time_ms : inf, m > 0 ? drive_time[0] : inf);
       if (n.state.ref_until_ms <= first && first >= in.t_begin &&
           settle(d, n, weights ? settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
                                    const double add = weighted_add(a);
@@ -422,7 +438,7 @@ struct lif_delta {
                                  }),
                  drive_sums, c0)) {
         const double last = std::max(n_slice > 0 ? prepared[idx[n_slice - 1]].time_ms : -inf,
-                                     m > 0 ? drive_in[m - 1].time_ms : -inf);
+                                     m > 0 ? drive_time[m - 1] : -inf);
         n.t_last = last;
         n.predicted = inf;
         n.certain = true;
@@ -467,10 +483,10 @@ struct lif_delta {
       std::size_t a = 0;
       const auto entry = [&] { return add_of(a); };
       for (std::size_t j = 0; j < m; ++j) {
-        const prepared_input& dr = drive_in[j];
-        for (; a < n_slice && !(dr.time_ms < prepared[idx[a]].time_ms); ++a)
+        const double tj = drive_time[j];
+        for (; a < n_slice && !(tj < prepared[idx[a]].time_ms); ++a)
           take(prepared[idx[a]].time_ms, prepared[idx[a]].cell, entry);
-        take(dr.time_ms, dr.cell, [&dr] { return dr.add; });
+        take(tj, drive_cell[j], [&] { return drive_add[j]; });
       }
       for (; a < n_slice; ++a) take(prepared[idx[a]].time_ms, prepared[idx[a]].cell, entry);
     };
