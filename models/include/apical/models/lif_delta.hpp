@@ -424,26 +424,44 @@ struct lif_delta {
       counts.drive_inputs += m;
     }
 
+    // The inputs from a0 (slice) and j0 (drive) on go through the merge;
+    // those before are settled.
+    std::size_t a0 = 0, j0 = 0;
     if (decay > 0 && n.queued >= t_end && n_slice + m > 0) {
       const double first =
           std::min(n_slice > 0 ? prepared[idx[0]].time_ms : inf, m > 0 ? drive_time[0] : inf);
-      if (n.state.ref_until_ms <= first && first >= in.t_begin &&
-          settle(d, n, weights ? settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
-                                   const double add = weighted_add(a);
-                                   return std::pair{add, bound_share(add, decay)};
-                                 })
-                               : settle_sums(idx, n_slice, prepared, c0, [&](std::size_t a) {
-                                   const prepared_input& p = prepared[idx[a]];
-                                   return std::pair{p.add, p.bound};
-                                 }),
-                 drive_sums, c0)) {
-        const double last = std::max(n_slice > 0 ? prepared[idx[n_slice - 1]].time_ms : -inf,
-                                     m > 0 ? drive_time[m - 1] : -inf);
-        n.t_last = last;
-        n.predicted = inf;
-        n.certain = true;
-        ++counts.settled;
-        return;
+      if (n.state.ref_until_ms <= first && first >= in.t_begin) {
+        const std::uint32_t open =
+            settle(d, n,
+                   weights ? settle_sums(idx, n_slice, prepared, c0,
+                                         [&](std::size_t a) {
+                                           const double add = weighted_add(a);
+                                           return std::pair{add, bound_share(add, decay)};
+                                         })
+                           : settle_sums(idx, n_slice, prepared, c0,
+                                         [&](std::size_t a) {
+                                           const prepared_input& p = prepared[idx[a]];
+                                           return std::pair{p.add, p.bound};
+                                         }),
+                   drive_sums, c0);
+        if (open == settle_cells) {
+          const double last = std::max(n_slice > 0 ? prepared[idx[n_slice - 1]].time_ms : -inf,
+                                       m > 0 ? drive_time[m - 1] : -inf);
+          n.t_last = last;
+          n.predicted = inf;
+          n.certain = true;
+          ++counts.settled;
+          return;
+        }
+        // Settled up to the cell `open` (bins are cells from c0 here).
+        while (a0 < n_slice && prepared[idx[a0]].cell < c0 + open) ++a0;
+        while (j0 < m && drive_cell[j0] < c0 + open) ++j0;
+        if (a0 + j0 > 0) {
+          n.t_last = std::max(a0 > 0 ? prepared[idx[a0 - 1]].time_ms : -inf,
+                              j0 > 0 ? drive_time[j0 - 1] : -inf);
+          n.predicted = inf;
+          n.certain = true;
+        }
       }
     }
 
@@ -480,9 +498,9 @@ struct lif_delta {
     // The merge, for uniform weights (the prepared increment) or per-entry
     // ones (the weight times the prepared growth factor).
     const auto run = [&](auto add_of) __attribute__((always_inline)) {
-      std::size_t a = 0;
+      std::size_t a = a0;
       const auto entry = [&] { return add_of(a); };
-      for (std::size_t j = 0; j < m; ++j) {
+      for (std::size_t j = j0; j < m; ++j) {
         const double tj = drive_time[j];
         for (; a < n_slice && !(tj < prepared[idx[a]].time_ms); ++a)
           take(prepared[idx[a]].time_ms, prepared[idx[a]].cell, entry);
@@ -535,13 +553,16 @@ struct lif_delta {
     s.touched = touched;
     return s;
   }
-  // Settles the neuron when the bound allows (see run_window): w through
-  // the window, cell by cell. False when the neuron may cross.
-  static bool settle(const derived& d, window_neuron<state>& n, const cell_sums& slice,
-                     const cell_sums& drive, double c0) {
+  // Settles the neuron as far as the bound allows (see run_window): w
+  // through the window, cell by cell, up to the first cell (its bin)
+  // whose inputs may make it cross, which it returns (settle_cells when
+  // none may: the whole window is settled).
+  static std::uint32_t settle(const derived& d, window_neuron<state>& n, const cell_sums& slice,
+                              const cell_sums& drive, double c0) {
     const double limit = d.gap_mv * (1.0 - 0x1.0p-50) - 1e-9 * (1.0 + d.gap_mv);
     double w = n.state.w_mv;
     const double start = std::max(w, 0.0);
+    auto open = static_cast<std::uint32_t>(settle_cells);
     if (!(start + drive.bound + slice.bound < limit)) {
       // The same per cell, with the start's decay up to it.
       double slice_peak = 0.0, drive_peak = 0.0;
@@ -550,16 +571,21 @@ struct lif_delta {
         if (slice.touched >> c & 1) slice_peak = slice.peak[c];
         if (drive.touched >> c & 1) drive_peak = drive.peak[c];
         const double cells = c0 + c - n.state.cell;
-        if (!(cells >= 0)) return false;  // (a state from the future: none to settle)
+        if (!(cells >= 0)) return 0;  // (a state from the future: none to settle)
         const double decayed = cells < static_cast<double>(d.cell_decay.size())
                                    ? start * d.cell_decay[static_cast<std::size_t>(cells)]
                                    : start;
-        if (!(decayed + slice_peak + drive_peak < limit)) return false;
+        if (!(decayed + slice_peak + drive_peak < limit)) {
+          open = c;
+          break;
+        }
       }
     }
     double cell = n.state.cell;
     double slice_before = 0.0, drive_before = 0.0;
-    for (std::uint32_t bits = slice.touched | drive.touched; bits != 0; bits &= bits - 1) {
+    const std::uint32_t below = open == settle_cells ? ~std::uint32_t{0} : (1u << open) - 1;
+    for (std::uint32_t bits = (slice.touched | drive.touched) & below; bits != 0;
+         bits &= bits - 1) {
       const auto c = static_cast<std::uint32_t>(std::countr_zero(bits));
       const double here = c0 + c;
       if (here != cell) w = moved(d, w, here - cell);
@@ -577,7 +603,7 @@ struct lif_delta {
     }
     n.state.w_mv = w;
     n.state.cell = cell;
-    return true;
+    return open;
   }
 
   // A neuron in the window loop.
