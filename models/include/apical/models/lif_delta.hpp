@@ -339,11 +339,13 @@ struct lif_delta {
   // and w are on the grid of quantize() (exact, order-free sums) and the
   // anchor moves at the same cells by the same factors.
   //
-  // Otherwise the event loop's advance / receive / predict / fire runs
+  // Otherwise the same bound, checked cell by cell, settles the neuron up
+  // to the first cell where it may cross, and from that cell's first
+  // input on the event loop's advance / receive / predict / fire runs
   // over the slice, with the drive's spikes taken in between (slice first
-  // at equal times, event.hpp's order): one run of the slice per drive
-  // spike. The inputs, their order and the arithmetic on the state are
-  // those of the event loop, so the spikes are too.
+  // at equal times, event.hpp's order). The inputs, their order and the
+  // arithmetic on the state are those of the event loop, so the spikes
+  // are too.
   static void run_window(const derived& d, const window_inputs& in, std::size_t k,
                          window_neuron<state>& n, scheduler& sched,
                          std::vector<fired_spike>& out, window_counts& counts) {
