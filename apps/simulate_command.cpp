@@ -606,6 +606,7 @@ run_totals total_figures(const simulation_run& run) {
   t.counters.synaptic_events = sum(c.synaptic_events);
   t.counters.drive_inputs = sum(c.drive_inputs);
   t.counters.settled = sum(c.settled);
+  t.counters.settled_in_part = sum(c.settled_in_part);
   t.counters.windows = c.windows;  // the same windows on every process
   t.synapses = sum(run.net->synapses());
   t.synapse_bytes = sum(run.net->synapse_memory_bytes());
@@ -670,6 +671,8 @@ void write_run_figures(json_writer& j, const simulation_run& run, const network_
   j.value("stale_predictions", std::uint64_t{counters.stale_predictions});
   // Neuron windows settled from a bound without merging their inputs.
   j.value("settled_neuron_windows", std::uint64_t{counters.settled});
+  // And those settled up to some cell, then merged from there.
+  j.value("settled_in_part_neuron_windows", std::uint64_t{counters.settled_in_part});
   j.value("peak_rss_bytes",
           *std::max_element(totals.peak_rss_bytes.begin(), totals.peak_rss_bytes.end()));
   // The estimate the memory check compared with the memory available.

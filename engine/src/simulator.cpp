@@ -562,6 +562,7 @@ simulation_counters simulator::counters() const {
     c.events += part.counters.events;
     c.stale_predictions += part.counters.stale_predictions;
     c.settled += part.counters.settled;
+    c.settled_in_part += part.counters.settled_in_part;
     c.spikes += part.counters.spikes;
     c.synaptic_events += part.counters.synaptic_events;
     c.drive_inputs += part.counters.drive_inputs;
@@ -898,6 +899,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     part.counters.synaptic_events += counts.drive_inputs;
     part.counters.stale_predictions += counts.reexamined;
     part.counters.settled += counts.settled;
+    part.counters.settled_in_part += counts.settled_in_part;
     part.counters.spikes += part.fired.size();
     const auto& listeners = spike_signals_[k];
     for (const auto& f : part.fired) {

@@ -137,6 +137,8 @@ struct simulation_counters {
   // Neuron windows that a model's own loop settled from a bound, without
   // the exact merge of its inputs (lif_delta; see run_window there).
   std::uint64_t settled = 0;
+  // Of the others, those it settled up to some cell before the merge.
+  std::uint64_t settled_in_part = 0;
 };
 
 class simulator {

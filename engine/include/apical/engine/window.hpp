@@ -161,6 +161,7 @@ struct window_counts {
   std::uint64_t drive_inputs = 0;  // Poisson-input spikes applied
   std::uint64_t reexamined = 0;    // early or provisional predictions looked at again
   std::uint64_t settled = 0;       // neurons a bound let through without the exact merge
+  std::uint64_t settled_in_part = 0;  // neurons a bound let through part of the way
 };
 
 }  // namespace apical

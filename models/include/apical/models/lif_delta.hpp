@@ -459,6 +459,7 @@ struct lif_delta {
         while (a0 < n_slice && prepared[idx[a0]].cell < c0 + open) ++a0;
         while (j0 < m && drive_cell[j0] < c0 + open) ++j0;
         if (a0 + j0 > 0) {
+          ++counts.settled_in_part;
           n.t_last = std::max(a0 > 0 ? prepared[idx[a0 - 1]].time_ms : -inf,
                               j0 > 0 ? drive_time[j0 - 1] : -inf);
           n.predicted = inf;
