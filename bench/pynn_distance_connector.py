@@ -15,15 +15,12 @@ binomial mean and standard deviation, and the largest z-score of the
 counts in distance bins of one unit (1 to 16). One backend per
 process (--backend prints its figures as JSON).
 """
-import argparse
-import json
-import subprocess
-import sys
 import time
 
 import numpy as np
 
 from pynn_side_by_side import backend_module
+from pynn_source_runs import side_by_side
 
 EXPRESSION = "0.5 * exp(-d / 3)"
 
@@ -64,22 +61,13 @@ def expected(side):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--side", type=int, default=70)
-    ap.add_argument("--backend")
-    args = ap.parse_args()
-    if args.backend:
-        print(json.dumps(run_one(args.backend, args.side)))
-        return
-    mean, var = expected(args.side)
-    pos = positions(args.side).T
-    print(f"{args.side}x{args.side} sheet, {args.side ** 4:.3g} pairs, p = {EXPRESSION}; "
+    side, runs = side_by_side(__file__, run_one, "side", int, 70)
+    mean, var = expected(side)
+    pos = positions(side).T
+    print(f"{side}x{side} sheet, {side ** 4:.3g} pairs, p = {EXPRESSION}; "
           f"expected synapses {mean.sum():.0f} +- {np.sqrt(var.sum()):.0f}")
     print(f"{'backend':8} {'build (s)':>10} {'synapses':>9} {'z total':>8} {'max |z| bin':>12}")
-    for backend in ("apical", "brian2"):
-        r = subprocess.run([sys.executable, __file__, "--backend", backend, "--side",
-                            str(args.side)], capture_output=True, text=True, check=True)
-        got = json.loads(r.stdout.strip().splitlines()[-1])
+    for backend, got in runs.items():
         pre, post = np.asarray(got["pre"]), np.asarray(got["post"])
         d = np.sqrt(((pos[pre] - pos[post]) ** 2).sum(axis=1))
         counts = np.bincount(np.minimum(d.astype(int), 63), minlength=64)

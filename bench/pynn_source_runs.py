@@ -11,23 +11,25 @@ import numpy as np
 from pynn_side_by_side import backend_module
 
 
-def side_by_side(script, run_one):
-    """With --backend B: prints run_one(B, dt) as JSON and exits. Without:
-    runs `script` once per backend (apical, brian2), each in its own
-    process, and returns (dt, {backend: its figures})."""
+def side_by_side(script, run_one, option="dt", kind=float, default=0.1):
+    """With --backend B: prints run_one(B, value) as JSON and exits, value
+    that of --OPTION (--dt unless told). Without: runs `script` once per
+    backend (apical, brian2), each in its own process, and returns
+    (value, {backend: its figures})."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dt", type=float, default=0.1)
+    ap.add_argument("--" + option, type=kind, default=default)
     ap.add_argument("--backend")
     args = ap.parse_args()
+    value = getattr(args, option)
     if args.backend:
-        print(json.dumps(run_one(args.backend, args.dt)))
+        print(json.dumps(run_one(args.backend, value)))
         sys.exit(0)
     runs = {}
     for backend in ("apical", "brian2"):
-        r = subprocess.run([sys.executable, script, "--backend", backend, "--dt", str(args.dt)],
-                           capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, script, "--backend", backend, "--" + option,
+                            str(value)], capture_output=True, text=True, check=True)
         runs[backend] = json.loads(r.stdout.strip().splitlines()[-1])
-    return args.dt, runs
+    return value, runs
 
 
 def set_up(backend, dt):

@@ -782,11 +782,13 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     const window_target& sp = part.spans[d];
     auto& wp = part.pops[sp.population];
     std::uint32_t* count = wp.count.data() - wp.lo;
+    const std::uint32_t* __restrict targets = sp.targets;
+    const std::uint32_t n = sp.count;
     if (a.count() < wp.dense_until_ms) {  // every neuron is active anyway
-      for (std::uint32_t k = 0; k < sp.count; ++k) ++count[sp.targets[k]];
+      for (std::uint32_t k = 0; k < n; ++k) ++count[targets[k]];
     } else {
-      for (std::uint32_t k = 0; k < sp.count; ++k)
-        if (count[sp.targets[k]]++ == 0) mark(wp.active_bits, sp.targets[k] - wp.lo);
+      for (std::uint32_t k = 0; k < n; ++k)
+        if (count[targets[k]]++ == 0) mark(wp.active_bits, targets[k] - wp.lo);
     }
   }
 

@@ -397,21 +397,19 @@ struct lif_delta {
       train.generators[i] = stream;
       train.next_ms[i] = t;
       const double* __restrict time_of = times;
-      double* __restrict cell_of_j = times + capacity;
-      double* __restrict add_of_j = times + 2 * capacity;
+      double* __restrict cells = times + capacity;
+      double* __restrict adds = times + 2 * capacity;
       const double w = static_cast<double>(train.weight);
       for (std::size_t j = 0; j < m; ++j) {
-        const double c = cell_of(d, time_of[j]);
-        cell_of_j[j] = c;
-        add_of_j[j] = quantize(w * growth_in_cell(d, time_of[j], c));
+        cells[j] = cell_of(d, time_of[j]);
+        adds[j] = quantize(w * growth_in_cell(d, time_of[j], cells[j]));
       }
       double total = 0.0, drive_bound = 0.0;  // (in registers)
       std::uint32_t touched = 0;
       for (std::size_t j = 0; j < m; ++j) {
-        const double add = add_of_j[j];
-        drive_bound += std::max(add, 0.0);
-        total += add;
-        const auto bin = bin_of(cell_of_j[j], c0);
+        drive_bound += std::max(adds[j], 0.0);
+        total += adds[j];
+        const auto bin = bin_of(cells[j], c0);
         drive_sums.total[bin] = total;
         drive_sums.peak[bin] = drive_bound;
         touched |= std::uint32_t{1} << bin;
@@ -419,8 +417,8 @@ struct lif_delta {
       drive_sums.touched = touched;
       drive_sums.bound = drive_bound;
       drive_time = times;
-      drive_cell = cell_of_j;
-      drive_add = add_of_j;
+      drive_cell = cells;
+      drive_add = adds;
       if (m > 0 && train.sparse && t < inf)
         sched.schedule(event{time_ms{t}, i, 0, train.event_target, event_kind::delivery});
       counts.drive_inputs += m;
