@@ -4,7 +4,7 @@
 # on the same data for comparison; prints the test accuracies and writes the
 # metrics, the checkpoint and the pictures (accuracy, alignment with BP,
 # spike raster, learned weights, confusion matrix) to out/mnist.
-# Training takes about two minutes on two cores. MNIST must be found (docs/datasets.md;
+# Training takes about two and a half minutes on two cores. MNIST must be found (docs/datasets.md;
 # scripts/fetch-data.sh mnist fetches it).
 #   scripts/train-mnist.sh [extra apical train options, e.g. --train-samples 10000]
 set -euo pipefail
