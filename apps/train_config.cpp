@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "apical/config/values.hpp"
+#include "apical/datasets/loader.hpp"
 #include "apical/engine/error.hpp"
 
 namespace apical::app {
@@ -101,10 +102,24 @@ std::vector<std::size_t> parse_arch(std::string_view text, std::string_view fiel
   return sizes;
 }
 
+learning::local_fields train_config::first_layer_fields() const {
+  learning::local_fields f;
+  if (local_field == 0) return f;
+  const auto shape = datasets::standard_shape(datasets::parse_dataset_id(dataset));
+  f.size = local_field;
+  f.stride = local_stride;
+  f.channels = shape.channels;
+  f.height = shape.height;
+  f.width = shape.width;
+  f.planes = inputs_per_value(input);
+  return f;
+}
+
 learning::rate_network_params train_config::rate_network_settings() const {
   auto p = rate_net;
   p.layer_sizes = arch;
   p.seed = seed;
+  p.first_layer = first_layer_fields();
   return p;
 }
 
@@ -131,6 +146,7 @@ learning::microcircuit_params train_config::microcircuit_settings() const {
   p.momentum = momentum;
   p.threads = threads;
   p.seed = seed;
+  p.first_layer = first_layer_fields();
   return p;
 }
 

@@ -97,6 +97,10 @@ struct train_config {
   double momentum = 0.0;
   double weight_decay = 0.0;
   input_scaling input = input_scaling::unit;
+  // Local receptive fields of the first hidden layer: patch side and stride
+  // in pixels (0: fully connected; stride 0: the patch side).
+  std::size_t local_field = 0;
+  std::size_t local_stride = 0;
   // The rate network and trainer (their layer_sizes, algo, learning rate,
   // batch size, momentum, decay, threads and seed come from the keys above).
   learning::rate_network_params rate_net;
@@ -110,6 +114,9 @@ struct train_config {
   learning::rate_network_params rate_network_settings() const;
   learning::trainer_params rate_trainer_settings() const;
   learning::microcircuit_params microcircuit_settings() const;
+  // The first layer's local fields on the dataset's standard image shape
+  // (disabled when local_field is 0).
+  learning::local_fields first_layer_fields() const;
 };
 
 // The algorithm when none is given.

@@ -130,6 +130,12 @@ std::vector<key> top_keys() {
           "on-off (centred, as an ON and an OFF input per pixel: the arch starts with 2 x the "
           "pixels)",
           &c::input, choice<parse_input>()),
+      row("local-field",
+          "local receptive fields: each first-hidden-layer cell sees one square image patch of "
+          "this side in pixels, all channels (0: fully connected)",
+          &c::local_field, config::as_count),
+      row("local-stride", "pixels between patch starts (0: the patch side, no overlap)",
+          &c::local_stride, config::as_count),
       row("seed", "master seed: initial weights, feedback, shuffles, spike encoding", &c::seed,
           config::as_count),
       row("threads", "worker threads; results are identical for any number", &c::threads,

@@ -90,6 +90,12 @@ void validate_microcircuit(const train_config& c) {
 
 void validate(const train_config& c) {
   validate_common(c);
+  if (c.local_field != 0)
+    c.first_layer_fields().validate(c.arch.front(), c.arch.size() > 2 ? c.arch[1] : 0);
+  else if (c.local_stride != 0)
+    throw parameter_error(fmt::format(
+        "local-stride: is {}; it applies to local fields only (expected 0, or a local-field)",
+        c.local_stride));
   if (is_rate(c.algo))
     validate_rate(c);
   else

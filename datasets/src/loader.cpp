@@ -340,6 +340,10 @@ std::vector<std::string> default_class_names(dataset_id id) {
   return {};
 }
 
+image_shape standard_shape(dataset_id id) {
+  return id == dataset_id::cifar10 ? cifar10_shape : image_shape{1, 28, 28};
+}
+
 std::filesystem::path build_source_dir() {
 #ifdef APICAL_DATASETS_SOURCE_DIR
   return APICAL_DATASETS_SOURCE_DIR;

@@ -357,3 +357,40 @@ TEST_CASE("on-off input: the architecture starts with two inputs per pixel") {
                        doctest::Contains("expected unit, centred or on-off"),
                        apical::parameter_error);
 }
+
+TEST_CASE("local fields: the keys describe the first layer on the dataset's image") {
+  for (const char* algo : {"bp", "microcircuit"}) {
+    CAPTURE(algo);
+    const auto c = resolved({{"algo", algo},
+                             {"dataset", "cifar10"},
+                             {"input", "on-off"},
+                             {"arch", "6144-98-10"},
+                             {"local-field", "8"},
+                             {"local-stride", "4"}});
+    const learning::local_fields expected{
+        .size = 8, .stride = 4, .channels = 3, .height = 32, .width = 32, .planes = 2};
+    CHECK(c.rate_network_settings().first_layer == expected);
+    CHECK(c.microcircuit_settings().first_layer == expected);
+    // Not the neutral value: part of the run's identity.
+    CHECK(app::identity_hash(c) != app::identity_hash(resolved({{"algo", algo},
+                                                                {"dataset", "cifar10"},
+                                                                {"input", "on-off"},
+                                                                {"arch", "6144-98-10"}})));
+    CHECK_THROWS_WITH_AS(resolved({{"algo", algo}, {"arch", "784-50-10"}, {"local-field", "7"}}),
+                         doctest::Contains("local-field: patches of 7 pixels every 7 give 16 "
+                                           "positions (4 x 4); the first hidden layer has 50 "
+                                           "cells, expected a multiple of 16"),
+                         apical::parameter_error);
+  }
+  CHECK_FALSE(resolved({{"arch", "784-50-10"}}).rate_network_settings().first_layer.enabled());
+  CHECK_THROWS_WITH_AS(resolved({{"local-stride", "2"}}),
+                       doctest::Contains("local-stride: is 2; it applies to local fields only"),
+                       apical::parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"arch", "784-10"}, {"local-field", "7"}}),
+                       doctest::Contains("the network has none"), apical::parameter_error);
+  CHECK_THROWS_WITH_AS(resolved({{"algo", "microcircuit"},
+                                 {"arch", "784-32-10"},
+                                 {"local-field", "7"},
+                                 {"microcircuit.schedule", "online"}}),
+                       doctest::Contains("online"), apical::parameter_error);
+}

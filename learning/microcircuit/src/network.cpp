@@ -41,7 +41,9 @@ void check_dense(const projection& pr) {
 
 double init_bound_mv(const microcircuit_params& p, std::size_t w) {
   const double gap = p.pyramidal.v_th_mv - p.pyramidal.e_l_mv;
-  return p.init_gain * std::abs(gap) * std::sqrt(3.0 / static_cast<double>(p.layer_sizes[w]));
+  const std::size_t fan_in =
+      w == 0 && p.first_layer.enabled() ? p.first_layer.fan_in() : p.layer_sizes[w];
+  return p.init_gain * std::abs(gap) * std::sqrt(3.0 / static_cast<double>(fan_in));
 }
 
 std::vector<matrix> initial_weights(const microcircuit_params& p) {
@@ -52,6 +54,11 @@ std::vector<matrix> initial_weights(const microcircuit_params& p) {
     rng r(derive_seed(p.seed, stream::initial_state, w));
     const double a = init_bound_mv(p, w);
     for (float& x : m.values()) x = static_cast<float>(r.uniform(-a, a));
+    if (w == 0 && p.first_layer.enabled()) {
+      const matrix mask = connection_mask(p.first_layer, p.layer_sizes[1]);
+      for (std::size_t k = 0; k < m.size(); ++k)
+        if (mask.data()[k] == 0.0f) m.data()[k] = 0.0f;
+    }
     out.push_back(std::move(m));
   }
   return out;

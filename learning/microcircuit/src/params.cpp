@@ -129,6 +129,11 @@ void microcircuit_params::validate() const {
       throw parameter_error(
           fmt::format("microcircuit: parameter 'layer_sizes[{}]' is {}; expected 1 to 16777216", l,
                       layer_sizes[l]));
+  first_layer.validate(layer_sizes.front(), layer_sizes.size() > 2 ? layer_sizes[1] : 0);
+  if (first_layer.enabled() && schedule == update_schedule::online)
+    throw parameter_error(
+        "microcircuit: local fields (first_layer) need the mini-batch or per-sample schedule; the "
+        "online schedule changes every synapse of the dense layer in place");
   require(pyramidal.kappa == 0.0, "pyramidal.kappa", pyramidal.kappa,
           "0 (apical input must not drive the soma)");
   models::two_compartment::derive(pyramidal);  // throws naming the field

@@ -100,6 +100,10 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
                     .w_max = params_.w_max_mv,
                     .normalise = params_.normalise});
   for (const auto& w : weights_) sgd_.remember_norm(sgd_.add(w.size()), w.values());
+  if (params_.first_layer.enabled()) {
+    mask_ = connection_mask(params_.first_layer, params_.layer_sizes[1]);
+    sgd_.set_mask(0, {mask_.values().begin(), mask_.values().end()});
+  }
   for (std::size_t t = 0; t < params_.threads; ++t)
     runners_.push_back(std::make_unique<microcircuit_runner>(params_));
   runner_version_.assign(params_.threads, 0);
@@ -618,7 +622,11 @@ batch_measurement microcircuit_trainer::measure_batch(dataset_view data,
 
 std::vector<double> microcircuit_trainer::alignment_with_bp(const batch_measurement& m) const {
   std::vector<matrix> paths(weights_.begin() + 1, weights_.end());
-  const auto bp = rate_updates_at(m.activity, paths, false, params_.output_gate);
+  auto bp = rate_updates_at(m.activity, paths, false, params_.output_gate);
+  // BP of a locally connected layer changes only the synapses it has.
+  if (!mask_.empty())
+    for (std::size_t k = 0; k < mask_.size(); ++k)
+      if (mask_.data()[k] == 0.0f) bp.weights[0].data()[k] = 0.0f;
   return alignment_angles_deg(m.microcircuit, bp);
 }
 

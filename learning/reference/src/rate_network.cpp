@@ -108,6 +108,7 @@ void rate_network_params::validate() const {
   if (!(init_gain > 0.0) || !std::isfinite(init_gain)) {
     throw parameter_error("init_gain: is " + std::to_string(init_gain) + ", expected > 0");
   }
+  first_layer.validate(layer_sizes.front(), layer_sizes.size() > 2 ? layer_sizes[1] : 0);
   if (!std::isfinite(target_on) || !std::isfinite(target_off)) {
     throw parameter_error("target_on/target_off: expected finite values");
   }
@@ -116,13 +117,18 @@ void rate_network_params::validate() const {
 rate_network::rate_network(rate_network_params params) : params_(std::move(params)) {
   params_.validate();
   const auto& sizes = params_.layer_sizes;
+  const bool local = params_.first_layer.enabled();
+  if (local) mask_ = connection_mask(params_.first_layer, sizes[1]);
   for (std::size_t w = 0; w + 1 < sizes.size(); ++w) {
-    const std::size_t fan_in = sizes[w];
+    const std::size_t fan_in = w == 0 && local ? params_.first_layer.fan_in() : sizes[w];
     const std::size_t fan_out = sizes[w + 1];
     const double a = init_bound(params_, fan_in, fan_out);
     rng gen(derive_seed(params_.seed, stream::initial_state, w));
-    matrix& weights = weights_.emplace_back(fan_out, fan_in);
+    matrix& weights = weights_.emplace_back(fan_out, sizes[w]);
     for (float& x : weights.values()) x = static_cast<float>(gen.uniform(-a, a));
+    if (w == 0 && local)
+      for (std::size_t k = 0; k < weights.size(); ++k)
+        if (mask_.data()[k] == 0.0f) weights.data()[k] = 0.0f;
     biases_.emplace_back(fan_out, 0.0f);
   }
 }

@@ -80,7 +80,9 @@ reference_trainer::reference_trainer(const rate_network& net, trainer_params par
   feedback_.refresh(net);
   sgd_ = optimizer({.momentum = params_.momentum, .weight_decay = params_.weight_decay});
   for (std::size_t w = 0; w < net.num_layers(); ++w) {
-    sgd_.add(net.weights(w).size());
+    const std::size_t array = sgd_.add(net.weights(w).size());
+    if (const matrix* mask = net.mask(w))
+      sgd_.set_mask(array, {mask->values().begin(), mask->values().end()});
     // The biases keep a velocity even without momentum (it is then the step).
     sgd_.add(net.has_bias() ? net.biases(w).size() : 0, true);
   }

@@ -1,7 +1,11 @@
 #include "apical/learning/training/optimizer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+
+#include "apical/engine/error.hpp"
 
 namespace apical::learning {
 namespace {
@@ -22,11 +26,38 @@ std::size_t optimizer::add(std::size_t size, bool always_velocity) {
   velocity_.emplace_back(with ? size : 0, 0.0f);
   has_velocity_.push_back(with);
   norm_.push_back(0.0);
+  size_.push_back(size);
+  mask_.emplace_back();
   return velocity_.size() - 1;
+}
+
+void optimizer::set_mask(std::size_t array, std::vector<float> mask) {
+  if (mask.size() != size_.at(array))
+    throw parameter_error(fmt::format("optimizer: a mask of {} values for an array of {}",
+                                      mask.size(), size_.at(array)));
+  mask_.at(array) = std::move(mask);
+}
+
+void optimizer::apply_mask(std::size_t array, std::span<float> w) {
+  const std::vector<float>& mask = mask_[array];
+  if (mask.empty()) return;
+  const float* m = mask.data();
+  float* W = w.data();
+  const std::size_t n = w.size();
+  for (std::size_t k = 0; k < n; ++k) W[k] = m[k] != 0.0f ? W[k] : 0.0f;
+  std::vector<float>& velocity = velocity_[array];
+  float* v = velocity.data();
+  for (std::size_t k = 0; k < velocity.size(); ++k) v[k] = m[k] != 0.0f ? v[k] : 0.0f;
 }
 
 void optimizer::step(std::size_t array, std::span<float> w, std::span<const float> g, double eta,
                      std::size_t samples, bool decays) {
+  unmasked_step(array, w, g, eta, samples, decays);
+  apply_mask(array, w);
+}
+
+void optimizer::unmasked_step(std::size_t array, std::span<float> w, std::span<const float> g,
+                              double eta, std::size_t samples, bool decays) {
   float* W = w.data();
   const float* G = g.data();
   const std::size_t n = w.size();
@@ -81,8 +112,11 @@ void optimizer::stabilise(std::size_t array, std::span<float> w) const {
   const auto hi = static_cast<float>(std::min(params_.w_max, 1e30));
   float* W = w.data();
   const std::size_t n = w.size();
-  if (bounded)
+  if (bounded) {
     for (std::size_t k = 0; k < n; ++k) W[k] = std::clamp(W[k], lo, hi);
+    const std::vector<float>& mask = mask_[array];
+    for (std::size_t k = 0; k < mask.size(); ++k) W[k] = mask[k] != 0.0f ? W[k] : 0.0f;
+  }
   if (params_.normalise) {
     double s = 0.0;
     for (std::size_t k = 0; k < n; ++k) s += static_cast<double>(W[k]) * W[k];

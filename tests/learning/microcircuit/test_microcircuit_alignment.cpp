@@ -12,6 +12,7 @@
 #include "apical/learning/microcircuit/trainer.hpp"
 #include "apical/learning/reference/alignment.hpp"
 #include "apical/learning/reference/feedback.hpp"
+#include "apical/learning/reference/local_fields.hpp"
 #include "apical/learning/reference/rate_network.hpp"
 #include "apical/learning/reference/reference_trainer.hpp"
 
@@ -271,6 +272,58 @@ TEST_CASE("two hidden layers: each hidden layer's update aligns with rate SC-FA 
   CHECK(cosine[0] >= 0.85);
   CHECK(cosine[1] >= 0.9);
   CHECK(cosine[2] >= 0.95);
+}
+
+TEST_CASE("local fields: each patch's update aligns with masked rate SC-FA, off-patch stays 0") {
+  // The 40 inputs as an on-off image of 1 x 4 x 5; each hidden cell sees a
+  // 3 x 3 patch (both planes: 18 inputs) at one of 2 x 3 positions, five
+  // cells per position. The rate reference is SC-FA at the measured counts
+  // with the same B, restricted to the synapses that exist.
+  auto p = two_layer_params(learning::feedback_mode::sign_concordant);
+  p.first_layer = {.size = 3, .stride = 1, .channels = 1, .height = 4, .width = 5, .planes = 2};
+  const auto data = measured_patterns();
+  learning::microcircuit_trainer trainer(p);
+  const matrix mask = learning::connection_mask(p.first_layer, 30);
+  const matrix before = trainer.all_weights()[0];
+  for (std::size_t k = 0; k < mask.size(); ++k)
+    if (mask.data()[k] == 0.0f) REQUIRE(before.data()[k] == 0.0f);
+  const auto m = trainer.measure_batch(data.view(), data.all(), 99);
+  const auto net = rate_twin(p.layer_sizes, trainer.all_weights());
+  const learning::feedback fb(net, algorithm::scfa, trainer.feedback_fixed());
+  const std::vector<matrix> paths{fb.path(net, 0)};
+  const auto rate = learning::rate_updates_at(m.activity, paths, false, false);
+  // Per patch position: the entries of its cells' fields.
+  std::vector<double> cosines;
+  for (std::size_t q = 0; q < p.first_layer.positions(); ++q) {
+    std::vector<float> spiking, reference;
+    for (std::size_t i = 5 * q; i < 5 * q + 5; ++i)
+      for (const std::size_t j : learning::receptive_field(p.first_layer, 30, i)) {
+        spiking.push_back(m.microcircuit.weights[0](i, j));
+        reference.push_back(rate.weights[0](i, j));
+      }
+    cosines.push_back(learning::cosine_similarity(spiking, reference));
+  }
+  std::size_t active = 0;
+  for (const float n : m.activity.counts[1].values()) active += n > 0 ? 1 : 0;
+  const double active_fraction =
+      static_cast<double>(active) / static_cast<double>(m.activity.counts[1].size());
+  MESSAGE("local fields: per-patch cosines "
+          << cosines[0] << " " << cosines[1] << " " << cosines[2] << " " << cosines[3] << " "
+          << cosines[4] << " " << cosines[5] << "; active hidden " << active_fraction);
+  CHECK(active_fraction > 0.2);
+  CHECK(active_fraction < 0.95);
+  for (const double c : cosines) CHECK(c >= 0.9);
+  // Training steps only the synapses in the patches.
+  trainer.train_epoch(data.view());
+  const matrix& after = trainer.all_weights()[0];
+  std::size_t moved = 0;
+  for (std::size_t k = 0; k < mask.size(); ++k) {
+    if (mask.data()[k] == 0.0f)
+      CHECK(after.data()[k] == 0.0f);
+    else
+      moved += after.data()[k] != before.data()[k] ? 1 : 0;
+  }
+  CHECK(moved > 0);
 }
 
 TEST_CASE("sign-concordant feedback follows the current signs of W") {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/learning/training/optimizer.hpp"
 
@@ -97,6 +98,43 @@ TEST_CASE("optimizer: stabilisers clamp, then keep the remembered norm") {
   for (const float x : w) after += static_cast<double>(x) * x;
   CHECK(std::sqrt(after) == doctest::Approx(std::sqrt(before)).epsilon(1e-6));
   CHECK_FALSE(learning::optimizer().stabilises());
+}
+
+TEST_CASE("optimizer: a masked array steps as if its gradient were masked, and keeps its zeros") {
+  const auto g = draw(40, 8);
+  std::vector<float> mask(40, 1.0f);
+  for (std::size_t k = 0; k < mask.size(); k += 3) mask[k] = 0.0f;
+  for (const bool manhattan : {false, true}) {
+    CAPTURE(manhattan);
+    learning::optimizer sgd({.momentum = 0.9, .manhattan = manhattan, .w_min = 0.25});
+    learning::optimizer reference({.momentum = 0.9, .manhattan = manhattan, .w_min = 0.25});
+    const std::size_t a = sgd.add(g.size());
+    const std::size_t r = reference.add(g.size());
+    sgd.set_mask(a, mask);
+    CHECK(sgd.has_mask(a));
+    CHECK_FALSE(reference.has_mask(r));
+    auto w = draw(40, 9);
+    for (std::size_t k = 0; k < w.size(); ++k) w[k] = mask[k] != 0.0f ? w[k] + 1.0f : 0.0f;
+    auto expected = w;
+    // The reference steps with the masked gradient; manhattan's sign(0) is 0.
+    std::vector<float> masked_g(g.size());
+    for (std::size_t k = 0; k < g.size(); ++k) masked_g[k] = mask[k] != 0.0f ? g[k] : 0.0f;
+    for (int step = 0; step < 3; ++step) {
+      sgd.step(a, w, g, 0.05, 4);
+      sgd.stabilise(a, w);  // the clamp to w_min > 0 must not revive a masked entry
+      reference.step(r, expected, masked_g, 0.05, 4);
+      reference.stabilise(r, expected);
+      for (std::size_t k = 0; k < expected.size(); ++k)
+        if (mask[k] == 0.0f) expected[k] = 0.0f;
+    }
+    CHECK(w == expected);
+    for (std::size_t k = 0; k < mask.size(); ++k)
+      if (mask[k] == 0.0f) CHECK(sgd.velocity(a)[k] == 0.0f);
+  }
+  learning::optimizer sgd;
+  const std::size_t a = sgd.add(5);
+  CHECK_THROWS_WITH_AS(sgd.set_mask(a, std::vector<float>(4, 1.0f)),
+                       "optimizer: a mask of 4 values for an array of 5", apical::parameter_error);
 }
 
 TEST_CASE("learning_rate_schedule: base * decay^epoch") {

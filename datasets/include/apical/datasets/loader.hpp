@@ -37,6 +37,9 @@ std::string_view to_string(dataset_id id);
 dataset_id parse_dataset_id(std::string_view name);
 // The class names, in label order.
 std::vector<std::string> default_class_names(dataset_id id);
+// The image shape of the standard release: 1 x 28 x 28 (MNIST,
+// Fashion-MNIST) or 3 x 32 x 32 (CIFAR-10).
+image_shape standard_shape(dataset_id id);
 
 struct data_search {
   std::filesystem::path data_dir;    // explicit directory; empty: search

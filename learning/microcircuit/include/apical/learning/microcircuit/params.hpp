@@ -24,6 +24,9 @@
 //                        |      |                  | unbiased counts (a pair complementary)
 // init_gain              | 1    | 2                | W ~ U(-a, a), a = init_gain (v_th - e_l)
 //                        |      |                  | sqrt(3 / fan_in)
+// first_layer            | -    | (dense)          | local_fields of W^1: each first hidden P
+//                        |      |                  | cell sees one image patch (fan_in: the
+//                        |      |                  | patch's); W^1 is 0 and stays 0 outside
 // feedforward_delay_ms   | ms   | 1                | P^(l-1) -> P^l basal delay
 // feedback               | -    | sign_concordant  | sign_concordant, random (FA), symmetric
 //                        |      |                  | (BP) or direct (DFA)
@@ -107,6 +110,7 @@
 #include "apical/engine/communicator.hpp"
 #include "apical/engine/spike_raster.hpp"
 #include "apical/learning/reference/feedback.hpp"
+#include "apical/learning/reference/local_fields.hpp"
 #include "apical/models/two_compartment.hpp"
 
 namespace apical::learning {
@@ -154,6 +158,7 @@ struct microcircuit_params {
   bool error_dither = true;
 
   double init_gain = 2.0;
+  local_fields first_layer;
   double feedforward_delay_ms = 1.0;
 
   feedback_mode feedback = feedback_mode::sign_concordant;

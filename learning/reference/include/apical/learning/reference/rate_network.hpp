@@ -31,12 +31,16 @@
 //   target_on         | 1          | mse target of the labelled output unit
 //   target_off        | 0          | mse target of the other output units
 //   seed              | 1          | W^(w+1) from derive_seed(seed, stream::initial_state, w)
+//   first_layer       | (dense)    | local_fields of W^1 (local_fields.hpp): each first-layer
+//                     |            | unit sees one image patch; W^1 is 0 outside the patches
+//                     |            | and its bound uses the patch's fan-in
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "apical/learning/reference/local_fields.hpp"
 #include "apical/learning/reference/matrix.hpp"
 #include "apical/learning/reference/rate_data.hpp"
 
@@ -66,6 +70,7 @@ struct rate_network_params {
   double target_on = 1.0;
   double target_off = 0.0;
   std::uint64_t seed = 1;
+  local_fields first_layer;
 
   // Throws parameter_error naming the first field out of its domain.
   void validate() const;
@@ -105,6 +110,10 @@ class rate_network {
   std::vector<float>& biases(std::size_t w) { return biases_.at(w); }
   const std::vector<float>& biases(std::size_t w) const { return biases_.at(w); }
 
+  // The connection mask of W^(w+1) (1: a synapse, 0: none), or null when
+  // the layer is fully connected.
+  const matrix* mask(std::size_t w) const { return w == 0 && !mask_.empty() ? &mask_ : nullptr; }
+
   // The activation function of layer w+1.
   activation layer_activation(std::size_t w) const {
     return w + 1 == num_layers() ? params_.output_activation : params_.hidden_activation;
@@ -126,6 +135,7 @@ class rate_network {
   rate_network_params params_;
   std::vector<matrix> weights_;
   std::vector<std::vector<float>> biases_;
+  matrix mask_;  // of W^1 with local fields; else empty
 };
 
 // The bound a of the U(-a, a) initialisation of a layer with the given fans

@@ -19,6 +19,11 @@
 // above, so the weights of a run are the same bit for bit on every trainer
 // that uses it.
 //
+// A mask (set_mask) keeps the entries of an array where it is 0 at 0, and
+// their velocity with them: step() and stabilise() end by zeroing them, so
+// a masked array is stepped as if its gradient had been masked (a locally
+// connected layer's absent synapses).
+//
 // Stabilisers, after a step (stabilise()): a clamp to [w_min, w_max], and
 // normalisation (each array's Frobenius norm kept at the value it had when
 // remember_norm() was called). Learning-rate schedule: the step of epoch e
@@ -78,6 +83,11 @@ class optimizer {
   void step(std::size_t array, std::span<float> w, std::span<const float> g, double eta,
             std::size_t samples = 1, bool decays = false);
 
+  // Keeps the entries of `array` where mask is 0 at 0 from now on (see the
+  // top of this file); mask.size() must be the array's size.
+  void set_mask(std::size_t array, std::vector<float> mask);
+  bool has_mask(std::size_t array) const { return !mask_.at(array).empty(); }
+
   // Records w's norm as the one normalisation keeps.
   void remember_norm(std::size_t array, std::span<const float> w);
   // Whether stabilise() changes anything.
@@ -97,6 +107,13 @@ class optimizer {
   std::vector<std::vector<float>> velocity_;
   std::vector<bool> has_velocity_;
   std::vector<double> norm_;
+  std::vector<std::size_t> size_;
+  std::vector<std::vector<float>> mask_;  // empty: no mask
+
+  void unmasked_step(std::size_t array, std::span<float> w, std::span<const float> g, double eta,
+                     std::size_t samples, bool decays);
+  // Zeroes the masked entries of w and of the array's velocity.
+  void apply_mask(std::size_t array, std::span<float> w);
 };
 
 }  // namespace apical::learning
