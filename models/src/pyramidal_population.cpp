@@ -149,12 +149,32 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
   // Without offsets the kernel compares with one threshold for all.
   const double* const theta_per_cell = uniform_threshold_ ? nullptr : theta;
   const double theta_all = derived_.p.v_th_mv - derived_.p.e_l_mv;
-  // Targets are sorted; a dense projection's are a contiguous range, and
-  // then the steps below are loops over plain arrays.
-  const std::uint32_t lo = targets.front();
-  if (targets.back() - lo + 1 == targets.size()) {
-    const std::size_t n = targets.size();
-    if (k != 0 || max_epoch_.load(std::memory_order_relaxed) != 0) {
+  // Targets are sorted. A run of consecutive targets (a dense projection's
+  // whole list, a locally connected layer's cells of one patch row) is a
+  // loop over plain arrays; a short run is taken target by target.
+  const auto& kernel = detail::kernels();
+  const bool any_stale = k != 0 || max_epoch_.load(std::memory_order_relaxed) != 0;
+  const std::size_t count = targets.size();
+  const bool one_run = targets.back() - targets.front() + 1 == count;
+  for (std::size_t begin = 0, end = 0; begin < count; begin = end) {
+    const std::uint32_t lo = targets[begin];
+    end = one_run ? count : begin + 1;
+    while (end < count && targets[end] == lo + (end - begin)) ++end;
+    const std::size_t n = end - begin;
+    if (!one_run && n < detail::basal_block) {
+      for (std::size_t m = begin; m < end; ++m) {
+        const std::uint32_t i = targets[m];
+        if (epoch_[i] != k) rebase(i, k);
+        if (t_ms < ref_until[i]) continue;  // refractory: the input is dropped
+        if constexpr (std::is_same_v<Weights, float>)
+          u[i] += static_cast<double>(weights) * g;
+        else
+          u[i] += static_cast<double>(weights[m]) * g;
+        if (u[i] >= theta[i] * g && !pending_[i]) schedule_now(i, t_ms, s);
+      }
+      continue;
+    }
+    if (any_stale) {
       const std::uint32_t* const ep = epoch_.data() + lo;
       std::uint32_t stale = 0;  // (integer reductions vectorise; bool ones do not)
       for (std::size_t m = 0; m < n; ++m) stale |= ep[m] ^ k;
@@ -164,7 +184,6 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
     }
     // Chunks of 64 blocks of 16: the common block has no crossing and costs
     // only its vector loop.
-    const auto& kernel = detail::kernels();
     for (std::size_t c = 0; c < n; c += detail::basal_chunk) {
       const std::size_t len = std::min(detail::basal_chunk, n - c);
       const std::size_t at = lo + c;
@@ -176,7 +195,7 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
       else
         crossed = kernel.basal_rows(u + at, ref_until + at,
                                     theta_per_cell ? theta_per_cell + at : nullptr, theta_all, len,
-                                    t_ms, g, weights + c);
+                                    t_ms, g, weights + begin + c);
       for (; crossed != 0; crossed &= crossed - 1) {
         const std::size_t first =
             at + static_cast<std::size_t>(std::countr_zero(crossed)) * detail::basal_block;
@@ -188,17 +207,6 @@ void pyramidal_population::deliver_basal(double t_ms, std::span<const std::uint3
         }
       }
     }
-    return;
-  }
-  for (std::size_t n = 0; n < targets.size(); ++n) {
-    const std::uint32_t i = targets[n];
-    if (epoch_[i] != k) rebase(i, k);
-    if (t_ms < ref_until[i]) continue;  // refractory: the input is dropped
-    if constexpr (std::is_same_v<Weights, float>)
-      u[i] += static_cast<double>(weights) * g;
-    else
-      u[i] += static_cast<double>(weights[n]) * g;
-    if (u[i] >= theta[i] * g && !pending_[i]) schedule_now(i, t_ms, s);
   }
 }
 

@@ -39,8 +39,10 @@ struct run_result {
 
 // `cells` pyramidal cells of population type Pop driven by Poisson basal
 // input through a dense projection (every source reaches every cell: the
-// contiguous path), a sparse one (random subsets: the indexed path) and
-// apical input; `threads` partitions; per-cell threshold offsets when given
+// contiguous path), a sparse one (random subsets: the indexed path), one
+// whose every source reaches a run of 4 consecutive cells and one of 20
+// (a locally connected layer's: the vector path per long run) and apical
+// input; `threads` partitions; per-cell threshold offsets when given
 // (pyramidal_population only).
 template <class Pop>
 run_result drive(const apical::models::pyramidal_cell::parameters& p, std::uint64_t seed,
@@ -51,24 +53,29 @@ run_result drive(const apical::models::pyramidal_cell::parameters& p, std::uint6
   auto& dense_src = net.add_population<apical::spike_time_source>("dense", sources);
   auto& sparse_src = net.add_population<apical::spike_time_source>("sparse", sources);
   auto& apical_src = net.add_population<apical::spike_time_source>("apical", sources);
+  auto& runs_src = net.add_population<apical::spike_time_source>("runs", sources);
   dense_src.set_params({poisson_raster(sources, 30.0, duration_ms, seed)});
   sparse_src.set_params({poisson_raster(sources, 60.0, duration_ms, seed + 1)});
   apical_src.set_params({poisson_raster(sources, 20.0, duration_ms, seed + 2)});
+  runs_src.set_params({poisson_raster(sources, 15.0, duration_ms, seed + 4)});
   auto& pyr = static_cast<Pop&>(net.add(std::make_unique<Pop>("P", cells, p)));
   if constexpr (std::is_same_v<Pop, apical::models::pyramidal_population>)
     if (!offsets_mv.empty()) pyr.set_threshold_offsets(offsets_mv);
   apical::rng r(seed + 3);
-  std::vector<synapse> dense, sparse, apical;
+  std::vector<synapse> dense, sparse, apical, runs;
   for (std::uint32_t j = 0; j < sources; ++j)
     for (std::uint32_t i = 0; i < cells; ++i) {
       dense.push_back({j, i, static_cast<float>(r.uniform(-1.5, 3.0)), 1.0});
       if (r.uniform() < 0.3)
         sparse.push_back({j, i, static_cast<float>(r.uniform(-2.0, 5.0)), 0.5 + r.uniform()});
       apical.push_back({j, i, static_cast<float>(r.uniform(-3.0, 3.0)), 0.5});
+      if (i < 4 || (i >= 6 + j % 10 && i < 26 + j % 10))
+        runs.push_back({j, i, static_cast<float>(r.uniform(-1.5, 3.5)), 0.7});
     }
   net.connect(dense_src, pyr, apical::models::pyramidal_cell::basal, dense);
   net.connect(sparse_src, pyr, apical::models::pyramidal_cell::basal, sparse);
   net.connect(apical_src, pyr, apical::models::pyramidal_cell::apical, apical);
+  net.connect(runs_src, pyr, apical::models::pyramidal_cell::basal, runs);
   apical::simulation_options opt{seed};
   opt.threads = threads;
   apical::simulator sim(net, opt);

@@ -1,8 +1,10 @@
 #include "apical/learning/microcircuit/network.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -161,6 +163,19 @@ microcircuit_network::microcircuit_network(const microcircuit_params& p) : param
   for (std::size_t w = 0; w < L; ++w) {
     const population& pre = net_.pop(w == 0 ? layout_.input : layout_.pyramidal[w - 1]);
     const population& post = net_.pop(layout_.pyramidal[w]);
+    if (w == 0 && p.first_layer.enabled()) {
+      // Only the synapses of the receptive fields, rows by input.
+      std::vector<synapse> local;
+      local.reserve(n[1] * p.first_layer.fan_in());
+      for (std::uint32_t i = 0; i < n[1]; ++i)
+        for (const std::size_t j : receptive_field(p.first_layer, n[1], i))
+          local.push_back({static_cast<std::uint32_t>(j), i, 0.0f, p.feedforward_delay_ms});
+      std::ranges::sort(local, {}, [](const synapse& s) { return std::pair(s.pre, s.post); });
+      layout_.forward.push_back(
+          net_.connect("forward1", pre, post, models::pyramidal_cell::basal, std::move(local))
+              .id());
+      continue;
+    }
     auto& pr =
         net_.connect(fmt::format("forward{}", w + 1), pre, post, models::pyramidal_cell::basal,
                      dense(n[w], n[w + 1], p.feedforward_delay_ms));
@@ -232,6 +247,14 @@ void microcircuit_network::set_forward(std::size_t w, const_matrix_view weights)
     throw parameter_error(
         fmt::format("microcircuit: weights of layer {} are {}x{}; expected {}x{} (post x pre)",
                     w + 1, weights.rows, weights.cols, n_post, n_pre));
+  if (pr.size() != n_pre * n_post) {  // local fields: the synapses of the patches
+    auto out = pr.weights();
+    const auto targets = pr.targets();
+    for (std::uint32_t j = 0; j < n_pre; ++j)
+      for (std::uint64_t k = pr.row_begin(j); k < pr.row_end(j); ++k)
+        out[k] = weights(targets[k], j);
+    return;
+  }
   // The projection's rows are presynaptic (check_dense): a blocked transpose.
   transpose_rows(weights, matrix_view{pr.weights().data(), n_pre, n_post}, 0, n_post);
 }
@@ -241,6 +264,13 @@ void microcircuit_network::get_forward(std::size_t w, matrix& out) const {
   const std::size_t n_post = pr.post_size(), n_pre = pr.pre_size();
   out.resize(n_post, n_pre);
   const auto in = pr.weights();
+  if (pr.size() != n_pre * n_post) {
+    std::fill(out.values().begin(), out.values().end(), 0.0f);
+    const auto targets = pr.targets();
+    for (std::uint32_t j = 0; j < n_pre; ++j)
+      for (std::uint64_t k = pr.row_begin(j); k < pr.row_end(j); ++k) out(targets[k], j) = in[k];
+    return;
+  }
   for (std::size_t j = 0; j < n_pre; ++j)
     for (std::size_t i = 0; i < n_post; ++i) out(i, j) = in[j * n_post + i];
 }

@@ -59,6 +59,19 @@ void apical_hebbian_rule::continue_sample(std::span<float> dw, std::span<float> 
   eta_ = eta;
 }
 
+void apical_hebbian_rule::restrict_to(const local_fields& fields) {
+  fields.validate(n_pre_, n_post_, "first_layer");
+  run_length_ = fields.size;
+  runs_per_cell_ = fields.fan_in() / fields.size;
+  run_start_.clear();
+  run_start_.reserve(n_post_ * runs_per_cell_);
+  for (std::size_t i = 0; i < n_post_; ++i) {
+    const auto field = receptive_field(fields, n_post_, i);
+    for (std::size_t k = 0; k < field.size(); k += run_length_)
+      run_start_.push_back(static_cast<std::uint32_t>(field[k]));
+  }
+}
+
 void apical_hebbian_rule::rebase(double t_ms) {
   const auto f = static_cast<float>(std::exp(-(t_ms - t_ref_ms_) * inv_tau_x_));
   for (float& y : y_) y *= f;
@@ -124,7 +137,21 @@ void apical_hebbian_rule::on_apical_arrival(const delivery& d) {
   const double c = sign * g * std::exp(-(t - t_ref_ms_) * inv_tau_x_);
   const float* y = y_.data();
   const std::size_t n = n_pre_;
-  if (!dw_.empty()) {
+  if (!run_start_.empty()) {
+    const std::uint32_t* start = run_start_.data() + i * runs_per_cell_;
+    if (!dw_.empty()) {
+      float* row = dw_.data() + i * n;
+      const auto& kernel = models::detail::kernels();
+      for (std::size_t r = 0; r < runs_per_cell_; ++r)
+        kernel.axpy(row + start[r], y + start[r], static_cast<float>(c), run_length_);
+    } else if (!weights_.empty()) {
+      const auto cf = static_cast<float>(eta_ * c);
+      float* w = weights_.data() + i;
+      const std::size_t stride = n_post_;
+      for (std::size_t r = 0; r < runs_per_cell_; ++r)
+        for (std::size_t j = start[r]; j < start[r] + run_length_; ++j) w[j * stride] += cf * y[j];
+    }
+  } else if (!dw_.empty()) {
     models::detail::kernels().axpy(dw_.data() + i * n, y, static_cast<float>(c), n);
   } else if (!weights_.empty()) {
     const auto cf = static_cast<float>(eta_ * c);

@@ -42,6 +42,7 @@ microcircuit_runner::microcircuit_runner(const microcircuit_params& p)
     rules_.push_back(std::make_unique<apical_hebbian_rule>(
         circuit_.net().proj(lay.forward[w]), params.tau_x_ms, params.gate, params.tau_g_ms,
         w + 1 < L || params.output_gate));
+    if (w == 0 && params.first_layer.enabled()) rules_.back()->restrict_to(params.first_layer);
     pyramidal_.emplace_back(params.layer_sizes[w + 1]);
     error_.emplace_back(2 * params.layer_sizes[w + 1]);
   }

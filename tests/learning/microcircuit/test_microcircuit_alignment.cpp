@@ -313,6 +313,25 @@ TEST_CASE("local fields: each patch's update aligns with masked rate SC-FA, off-
   CHECK(active_fraction > 0.2);
   CHECK(active_fraction < 0.95);
   for (const double c : cosines) CHECK(c >= 0.9);
+  // The same network built fully connected (its weights 0 off the patches)
+  // fires the same spikes: its update equals the local one on the patches
+  // bit for bit, where the local rule adds nothing off them.
+  auto dense_params = p;
+  dense_params.first_layer = {};
+  learning::microcircuit_trainer dense(dense_params);
+  dense.set_weights(trainer.all_weights());
+  const auto md = dense.measure_batch(data.view(), data.all(), 99);
+  std::size_t differ = 0, off_patch = 0;
+  for (std::size_t k = 0; k < mask.size(); ++k) {
+    const float local = m.microcircuit.weights[0].data()[k];
+    if (mask.data()[k] == 0.0f)
+      off_patch += local != 0.0f ? 1 : 0;
+    else
+      differ += local != md.microcircuit.weights[0].data()[k] ? 1 : 0;
+  }
+  CHECK(differ == 0);
+  CHECK(off_patch == 0);
+  CHECK(m.microcircuit.weights[1] == md.microcircuit.weights[1]);
   // Training steps only the synapses in the patches.
   trainer.train_epoch(data.view());
   const matrix& after = trainer.all_weights()[0];

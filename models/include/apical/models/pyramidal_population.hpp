@@ -13,7 +13,11 @@
 //
 // makes u_i constant between inputs, whatever t0 is. A delivery group at
 // time t computes g(t) once; a basal input of w is then u_i += w g(t), and
-// the threshold test V_s >= V_th is u_i >= (V_th - E_L) g(t). A spike at t
+// the threshold test V_s >= V_th is u_i >= (V_th - E_L) g(t). A delivery's
+// targets are taken in runs of consecutive cells: a run of at least one
+// vector block (a dense projection's whole list, a locally connected
+// layer's cells of one patch row) is a vector loop over plain arrays, a
+// shorter one target by target; both round alike. A spike at t
 // sets u_i to (V_reset - E_L) g(t + t_ref): the soma is clamped at V_reset
 // while refractory (inputs are dropped) and relaxes from there afterwards.
 //

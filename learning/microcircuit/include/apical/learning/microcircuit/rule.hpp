@@ -50,6 +50,7 @@
 #include "apical/engine/projection.hpp"
 #include "apical/engine/simulator.hpp"
 #include "apical/learning/microcircuit/params.hpp"
+#include "apical/learning/reference/local_fields.hpp"
 
 namespace apical::learning {
 
@@ -65,6 +66,12 @@ class apical_hebbian_rule {
 
   std::size_t pre_size() const { return n_pre_; }
   std::size_t post_size() const { return n_post_; }
+
+  // Updates only the synapses in each cell's receptive field (the first
+  // layer of a locally connected network; the others are absent, kept at 0
+  // by the optimizer's mask): an update of cell i adds to the runs of its
+  // field instead of its whole row. The values added are the same.
+  void restrict_to(const local_fields& fields);
 
   // Starts a sample: traces and gates at 0. Updates go to `dw` (n_post x
   // n_pre, row-major) with step 1, or, when dw is empty, online into
@@ -106,6 +113,11 @@ class apical_hebbian_rule {
 
   std::size_t n_pre_;
   std::size_t n_post_;
+  // With restrict_to: runs_per_cell_ runs of run_length_ inputs per cell,
+  // starting at run_start_[i * runs_per_cell_ + r]; else empty.
+  std::vector<std::uint32_t> run_start_;
+  std::size_t runs_per_cell_ = 0;
+  std::size_t run_length_ = 0;
   double inv_tau_x_;
   somatic_gate gate_kind_;
   double tau_g_ms_;
