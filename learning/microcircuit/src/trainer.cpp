@@ -158,6 +158,16 @@ void check_like(std::string_view what, const std::vector<matrix>& given,
 
 void microcircuit_trainer::set_weights(std::vector<matrix> weights) {
   check_like("weights", weights, weights_);
+  if (!mask_.empty()) {
+    std::size_t outside = 0;
+    for (std::size_t k = 0; k < mask_.size(); ++k)
+      outside += mask_.data()[k] == 0.0f && weights[0].data()[k] != 0.0f ? 1 : 0;
+    if (outside != 0)
+      throw parameter_error(fmt::format(
+          "microcircuit: weights of layer 1 hold {} non-zero values outside the local fields "
+          "(first_layer); expected 0 there, where the layer has no synapse",
+          outside));
+  }
   weights_ = std::move(weights);
   ++weights_version_;
   refresh_feedback();

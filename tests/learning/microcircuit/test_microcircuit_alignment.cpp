@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/learning/microcircuit/trainer.hpp"
 #include "apical/learning/reference/alignment.hpp"
@@ -343,6 +344,12 @@ TEST_CASE("local fields: each patch's update aligns with masked rate SC-FA, off-
       moved += after.data()[k] != before.data()[k] ? 1 : 0;
   }
   CHECK(moved > 0);
+  // Weights with a synapse the layer does not have are refused.
+  auto wrong = trainer.all_weights();
+  wrong[0](0, 39) = 0.5f;  // cell 0 sees position 0, far from input 39
+  CHECK_THROWS_WITH_AS(trainer.set_weights(wrong),
+                       doctest::Contains("1 non-zero values outside the local fields"),
+                       apical::parameter_error);
 }
 
 TEST_CASE("sign-concordant feedback follows the current signs of W") {
