@@ -10,6 +10,7 @@
 
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
+#include "apical/learning/training/optimizer.hpp"
 #include "apical/models/softmax_population.hpp"
 
 namespace apical::learning {
@@ -56,11 +57,8 @@ std::vector<matrix> initial_weights(const microcircuit_params& p) {
     rng r(derive_seed(p.seed, stream::initial_state, w));
     const double a = init_bound_mv(p, w);
     for (float& x : m.values()) x = static_cast<float>(r.uniform(-a, a));
-    if (w == 0 && p.first_layer.enabled()) {
-      const matrix mask = connection_mask(p.first_layer, p.layer_sizes[1]);
-      for (std::size_t k = 0; k < m.size(); ++k)
-        if (mask.data()[k] == 0.0f) m.data()[k] = 0.0f;
-    }
+    if (w == 0 && p.first_layer.enabled())
+      zero_where_masked(connection_mask(p.first_layer, p.layer_sizes[1]).values(), m.values());
     out.push_back(std::move(m));
   }
   return out;

@@ -15,6 +15,7 @@ apical_hebbian_rule::apical_hebbian_rule(const projection& basal, double tau_x_m
                                          somatic_gate gate, double tau_g_ms, bool gated)
     : n_pre_(basal.pre_size()),
       n_post_(basal.post_size()),
+      run_length_(n_pre_),
       inv_tau_x_(1.0 / tau_x_ms),
       gate_kind_(gate),
       tau_g_ms_(tau_g_ms),
@@ -63,6 +64,7 @@ void apical_hebbian_rule::restrict_to(const local_fields& fields) {
   fields.validate(n_pre_, n_post_, "first_layer");
   run_length_ = fields.size;
   runs_per_cell_ = fields.fan_in() / fields.size;
+  cell_stride_ = runs_per_cell_;
   run_start_.clear();
   run_start_.reserve(n_post_ * runs_per_cell_);
   for (std::size_t i = 0; i < n_post_; ++i) {
@@ -136,28 +138,18 @@ void apical_hebbian_rule::on_apical_arrival(const delivery& d) {
   const double sign = d.pre < n_post_ ? 1.0 : -1.0;
   const double c = sign * g * std::exp(-(t - t_ref_ms_) * inv_tau_x_);
   const float* y = y_.data();
-  const std::size_t n = n_pre_;
-  if (!run_start_.empty()) {
-    const std::uint32_t* start = run_start_.data() + i * runs_per_cell_;
-    if (!dw_.empty()) {
-      float* row = dw_.data() + i * n;
-      const auto& kernel = models::detail::kernels();
-      for (std::size_t r = 0; r < runs_per_cell_; ++r)
-        kernel.axpy(row + start[r], y + start[r], static_cast<float>(c), run_length_);
-    } else if (!weights_.empty()) {
-      const auto cf = static_cast<float>(eta_ * c);
-      float* w = weights_.data() + i;
-      const std::size_t stride = n_post_;
-      for (std::size_t r = 0; r < runs_per_cell_; ++r)
-        for (std::size_t j = start[r]; j < start[r] + run_length_; ++j) w[j * stride] += cf * y[j];
-    }
-  } else if (!dw_.empty()) {
-    models::detail::kernels().axpy(dw_.data() + i * n, y, static_cast<float>(c), n);
+  const std::uint32_t* start = run_start_.data() + i * cell_stride_;
+  if (!dw_.empty()) {
+    float* row = dw_.data() + i * n_pre_;
+    const auto& kernel = models::detail::kernels();
+    for (std::size_t r = 0; r < runs_per_cell_; ++r)
+      kernel.axpy(row + start[r], y + start[r], static_cast<float>(c), run_length_);
   } else if (!weights_.empty()) {
     const auto cf = static_cast<float>(eta_ * c);
     float* w = weights_.data() + i;
     const std::size_t stride = n_post_;
-    for (std::size_t j = 0; j < n; ++j) w[j * stride] += cf * y[j];
+    for (std::size_t r = 0; r < runs_per_cell_; ++r)
+      for (std::size_t j = start[r]; j < start[r] + run_length_; ++j) w[j * stride] += cf * y[j];
   }
 }
 

@@ -101,8 +101,8 @@ microcircuit_trainer::microcircuit_trainer(microcircuit_params params)
                     .normalise = params_.normalise});
   for (const auto& w : weights_) sgd_.remember_norm(sgd_.add(w.size()), w.values());
   if (params_.first_layer.enabled()) {
-    mask_ = connection_mask(params_.first_layer, params_.layer_sizes[1]);
-    sgd_.set_mask(0, {mask_.values().begin(), mask_.values().end()});
+    const matrix mask = connection_mask(params_.first_layer, params_.layer_sizes[1]);
+    sgd_.set_mask(0, {mask.values().begin(), mask.values().end()});
   }
   for (std::size_t t = 0; t < params_.threads; ++t)
     runners_.push_back(std::make_unique<microcircuit_runner>(params_));
@@ -158,10 +158,10 @@ void check_like(std::string_view what, const std::vector<matrix>& given,
 
 void microcircuit_trainer::set_weights(std::vector<matrix> weights) {
   check_like("weights", weights, weights_);
-  if (!mask_.empty()) {
+  if (const auto mask = sgd_.mask(0); !mask.empty()) {
     std::size_t outside = 0;
-    for (std::size_t k = 0; k < mask_.size(); ++k)
-      outside += mask_.data()[k] == 0.0f && weights[0].data()[k] != 0.0f ? 1 : 0;
+    for (std::size_t k = 0; k < mask.size(); ++k)
+      outside += mask[k] == 0.0f && weights[0].data()[k] != 0.0f ? 1 : 0;
     if (outside != 0)
       throw parameter_error(fmt::format(
           "microcircuit: weights of layer 1 hold {} non-zero values outside the local fields "
@@ -634,9 +634,7 @@ std::vector<double> microcircuit_trainer::alignment_with_bp(const batch_measurem
   std::vector<matrix> paths(weights_.begin() + 1, weights_.end());
   auto bp = rate_updates_at(m.activity, paths, false, params_.output_gate);
   // BP of a locally connected layer changes only the synapses it has.
-  if (!mask_.empty())
-    for (std::size_t k = 0; k < mask_.size(); ++k)
-      if (mask_.data()[k] == 0.0f) bp.weights[0].data()[k] = 0.0f;
+  zero_where_masked(sgd_.mask(0), bp.weights[0].values());
   return alignment_angles_deg(m.microcircuit, bp);
 }
 

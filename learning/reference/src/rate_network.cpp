@@ -9,6 +9,7 @@
 #include "apical/engine/error.hpp"
 #include "apical/engine/random.hpp"
 #include "apical/learning/reference/rate_data.hpp"
+#include "apical/learning/training/optimizer.hpp"
 #include "rate_kernels.hpp"
 
 namespace apical::learning {
@@ -126,9 +127,7 @@ rate_network::rate_network(rate_network_params params) : params_(std::move(param
     rng gen(derive_seed(params_.seed, stream::initial_state, w));
     matrix& weights = weights_.emplace_back(fan_out, sizes[w]);
     for (float& x : weights.values()) x = static_cast<float>(gen.uniform(-a, a));
-    if (w == 0 && local)
-      for (std::size_t k = 0; k < weights.size(); ++k)
-        if (mask_.data()[k] == 0.0f) weights.data()[k] = 0.0f;
+    if (w == 0 && local) zero_where_masked(mask_.values(), weights.values());
     biases_.emplace_back(fan_out, 0.0f);
   }
 }

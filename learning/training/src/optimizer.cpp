@@ -38,16 +38,17 @@ void optimizer::set_mask(std::size_t array, std::vector<float> mask) {
   mask_.at(array) = std::move(mask);
 }
 
+void zero_where_masked(std::span<const float> mask, std::span<float> values) {
+  const float* m = mask.data();
+  float* x = values.data();
+  for (std::size_t k = 0; k < mask.size(); ++k) x[k] = m[k] != 0.0f ? x[k] : 0.0f;
+}
+
 void optimizer::apply_mask(std::size_t array, std::span<float> w) {
   const std::vector<float>& mask = mask_[array];
   if (mask.empty()) return;
-  const float* m = mask.data();
-  float* W = w.data();
-  const std::size_t n = w.size();
-  for (std::size_t k = 0; k < n; ++k) W[k] = m[k] != 0.0f ? W[k] : 0.0f;
-  std::vector<float>& velocity = velocity_[array];
-  float* v = velocity.data();
-  for (std::size_t k = 0; k < velocity.size(); ++k) v[k] = m[k] != 0.0f ? v[k] : 0.0f;
+  zero_where_masked(mask, w);
+  if (!velocity_[array].empty()) zero_where_masked(mask, velocity_[array]);
 }
 
 void optimizer::step(std::size_t array, std::span<float> w, std::span<const float> g, double eta,
@@ -114,8 +115,7 @@ void optimizer::stabilise(std::size_t array, std::span<float> w) const {
   const std::size_t n = w.size();
   if (bounded) {
     for (std::size_t k = 0; k < n; ++k) W[k] = std::clamp(W[k], lo, hi);
-    const std::vector<float>& mask = mask_[array];
-    for (std::size_t k = 0; k < mask.size(); ++k) W[k] = mask[k] != 0.0f ? W[k] : 0.0f;
+    zero_where_masked(mask_[array], w);
   }
   if (params_.normalise) {
     double s = 0.0;

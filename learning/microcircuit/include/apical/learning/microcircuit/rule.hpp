@@ -113,11 +113,13 @@ class apical_hebbian_rule {
 
   std::size_t n_pre_;
   std::size_t n_post_;
-  // With restrict_to: runs_per_cell_ runs of run_length_ inputs per cell,
-  // starting at run_start_[i * runs_per_cell_ + r]; else empty.
-  std::vector<std::uint32_t> run_start_;
-  std::size_t runs_per_cell_ = 0;
-  std::size_t run_length_ = 0;
+  // The synapses an update of cell i adds to: runs_per_cell_ runs of
+  // run_length_ inputs, starting at run_start_[i * cell_stride_ + r]. Without
+  // restrict_to one run, the whole row, shared by every cell (stride 0).
+  std::vector<std::uint32_t> run_start_{0};
+  std::size_t runs_per_cell_ = 1;
+  std::size_t run_length_;
+  std::size_t cell_stride_ = 0;
   double inv_tau_x_;
   somatic_gate gate_kind_;
   double tau_g_ms_;

@@ -238,7 +238,6 @@ class microcircuit_trainer {
 
   microcircuit_params params_;
   std::vector<matrix> weights_;
-  matrix mask_;  // of W^1 with local fields (params.first_layer); else empty
   std::vector<matrix> feedback_fixed_;
   std::vector<matrix> feedback_signed_;
   std::vector<std::unique_ptr<microcircuit_runner>> runners_;

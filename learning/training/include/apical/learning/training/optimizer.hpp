@@ -46,6 +46,10 @@
 
 namespace apical::learning {
 
+// Zeroes values[k] wherever mask[k] is 0 (an absent synapse); an empty mask
+// changes nothing. mask.size() must be values.size() otherwise.
+void zero_where_masked(std::span<const float> mask, std::span<float> values);
+
 struct sgd_params {
   double momentum = 0.0;
   double weight_decay = 0.0;
@@ -87,6 +91,8 @@ class optimizer {
   // top of this file); mask.size() must be the array's size.
   void set_mask(std::size_t array, std::vector<float> mask);
   bool has_mask(std::size_t array) const { return !mask_.at(array).empty(); }
+  // The mask of `array` (empty without one).
+  std::span<const float> mask(std::size_t array) const { return mask_.at(array); }
 
   // Records w's norm as the one normalisation keeps.
   void remember_norm(std::size_t array, std::span<const float> w);
