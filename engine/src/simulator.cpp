@@ -856,19 +856,20 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   for (std::size_t k = 0; repeated && k < part.pops.size(); ++k)
     if (part.repeated[k])
       for (std::size_t slice = 0; slice < part.pops[k].active.size(); ++slice)
-        revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity());
+        revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity(),
+                     -std::numeric_limits<double>::infinity());
 
   // 4. run each population's active neurons through the window; 6. emit
   part.delivery_scratch.resize(window_inputs::delivery_scratch_per_delivery *
                                part.deliveries.size());
   std::uint32_t revising = ~std::uint32_t{0};  // the neuron whose spikes revise_spikes holds
   std::size_t running = 0;                     // the population running
-  auto revise = [&](std::size_t slice, double t) {
+  auto revise = [&](std::size_t slice, double t, double from) {
     const std::uint32_t neuron = part.pops[running].active[slice];
     if (neuron != revising) part.revise_spikes.clear();
     revising = neuron;
     part.revise_spikes.push_back(t);
-    revise_slice(part, p, running, slice, part.revise_spikes, t);
+    revise_slice(part, p, running, slice, part.revise_spikes, t, from);
   };
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
@@ -891,7 +892,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     if (followed) {
       running = k;
       revising = ~std::uint32_t{0};
-      in.revise = delegate<void(std::size_t, double)>::from(revise);
+      in.revise = delegate<void(std::size_t, double, double)>::from(revise);
     }
     window_counts counts;
     part.fired.clear();
@@ -925,12 +926,17 @@ void simulator::end_followed(std::size_t p, std::size_t population,
 }
 
 void simulator::revise_slice(partition& part, std::size_t p, std::size_t population,
-                             std::size_t slice, std::span<const double> spikes, double after) {
+                             std::size_t slice, std::span<const double> spikes, double after,
+                             double from) {
   const auto& wp = part.pops[population];
   const std::uint32_t neuron = wp.active[slice];
   std::uint32_t e = wp.begin[slice + 1];
-  // The slice is in time order: walk back to the first input after `after`.
-  while (e > wp.begin[slice] && part.deliveries[part.entry_delivery[e - 1]].time_ms > after) --e;
+  // The slice is in time order: walk back to the first input after `after`
+  // and at or after `from`.
+  for (; e > wp.begin[slice]; --e) {
+    const double t = part.deliveries[part.entry_delivery[e - 1]].time_ms;
+    if (!(t > after && t >= from)) break;
+  }
   for (; e < wp.begin[slice + 1]; ++e) {
     const std::uint32_t d = part.entry_delivery[e];
     const window_target& sp = part.spans[d];

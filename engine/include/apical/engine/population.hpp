@@ -255,7 +255,7 @@ class model_population final : public population {
           }
           M::fire(slots_[i].s, derived_, tq);
           out.push_back({tq, i});
-          if (in.revise) in.revise(k, tq);
+          if (in.revise) in.revise(k, tq, tq);
           repredict_before(i, tq, t_end, s);
           continue;
         }

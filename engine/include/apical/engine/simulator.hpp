@@ -374,12 +374,13 @@ class simulator {
   std::string checkpoint_payload(std::string_view description, std::string_view extra,
                                  std::span<checkpoint_part* const> parts, std::string buffer);
   void setup_windowed();
-  // Rewrites the weights of the followed inputs of slice `slice` of
-  // population `population` that arrive after `after` (window_listener).
   // window_end of the listeners of followed projections onto `population`.
   void end_followed(std::size_t p, std::size_t population, std::span<const fired_spike> fired);
+  // Rewrites the weights of the followed inputs of slice `slice` of
+  // population `population` that arrive after `after` and at or after
+  // `from` (window_listener, window_inputs::revise).
   void revise_slice(partition& part, std::size_t p, std::size_t population, std::size_t slice,
-                    std::span<const double> spikes, double after);
+                    std::span<const double> spikes, double after, double from);
 
   network* net_;
   simulation_options options_;

@@ -88,10 +88,13 @@ struct window_inputs {
   std::vector<double>* neuron_scratch = nullptr;
   // Set when some inputs are plastic (a window_listener follows their
   // projection): a spike of neuron active[k] at t changes the weights of
-  // that neuron's inputs after t. A model calls revise(k, t) right after
-  // each spike it records, before it reads the weight of any later input
-  // of the neuron (weight_of(), `weight`), which the call rewrites.
-  delegate<void(std::size_t, double)> revise;
+  // that neuron's inputs after t. A model calls revise(k, t, from) right
+  // after each spike it records, before it reads the weight of any later
+  // input of the neuron (weight_of(), `weight`), which the call rewrites
+  // for the inputs at or after `from` (>= t): a model that ignores the
+  // inputs of its refractory period passes its end, and the weights it
+  // will never read are left as they were.
+  delegate<void(std::size_t, double, double)> revise;
 };
 
 // One delivery of a followed projection in one window and partition.

@@ -637,7 +637,9 @@ struct lif_delta {
       } else {
         fire(r.s, d, tq);
         out.push_back({tq, i});
-        if (in.revise) in.revise(k, tq);
+        // (It ignores its inputs until ref_until_ms: their weights are
+        // not needed.)
+        if (in.revise) in.revise(k, tq, r.s.ref_until_ms);
       }
       const spike_prediction p = predict(r.s, d, tq);
       r.predicted = p.time_ms;

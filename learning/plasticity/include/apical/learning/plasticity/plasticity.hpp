@@ -429,11 +429,18 @@ class plastic_projection final : public plastic_projection_base, public window_l
   struct logged_arrival {
     trace_values<n_pre> pre_before;  // the group's traces just before it
     std::uint32_t next;              // the group's next arrival in the window
-    double from_ms;  // its synapses have seen the spikes before this
+    double from_ms;                  // its synapses have seen the spikes before this
   };
-  struct post_record {  // a postsynaptic spike waiting in the history
+  struct post_record {  // a postsynaptic spike waiting for its synapses
     double t_ms;
     trace_values<n_post> before;  // the neuron's traces just before it
+  };
+  using pre_moment = typename trace_table<n_pre>::moment;
+  using post_moment = typename trace_table<n_post>::moment;
+  struct history_record {  // a postsynaptic spike waiting in the history
+    double t_ms;
+    trace_values<n_post> before;    // the neuron's traces just before it
+    trace_values<n_pre> pre_decay;  // presynaptic reads at it: their moment's decay
   };
   struct fired_range {  // a neuron's spikes in window_end's `fired`
     std::uint64_t window = 0;
@@ -447,6 +454,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     std::uint32_t group = no_group;    // the delivery in progress
     std::uint64_t synapse = 0;         // its latest synapse
     double t_latest_ms = 0.0;          // to detect a restart
+    post_moment arrival_moment{inf};   // the ordered path's latest delivery time
     // The windowed path: the window in progress (counted from 1), its
     // arrivals, per delay group the window of its latest arrival, its
     // traces before that window and its first and last arrival there; per
@@ -460,9 +468,23 @@ class plastic_projection final : public plastic_projection_base, public window_l
     std::vector<typename trace_table<n_pre>::entry> group_start;
     std::vector<std::uint32_t> group_first, group_last;
     std::vector<fired_range> fired_at;
-    std::vector<std::vector<post_record>> history;
-    std::vector<double> last_spike;  // the latest spike in the history
+    std::vector<std::vector<history_record>> history;
+    // Per neuron the number of records in its history and a copy of the
+    // latest recent_slots of them (record i at slot i % recent_slots of the
+    // neuron's recent_slots): an arrival rarely finds more spikes since the
+    // group's previous one, and reads them from this dense array rather
+    // than from the histories' scattered storage.
+    std::vector<std::uint32_t> history_count;
+    std::vector<history_record> recent;
+    std::vector<double> recent_ms;        // their times (-inf: an empty slot)
+    std::vector<std::uint32_t> selected;  // (catch_up's)
+    std::vector<double> last_spike;       // the latest record's time (-inf: none)
     std::size_t history_size = 0;
+    // The postsynaptic traces of p's neurons lifted to lifted_anchor (NaN:
+    // none; traces.hpp, THE TWO FACTORS), index j - post_begin_[p].
+    double t_begin_ms = 0.0;  // of the window in progress
+    double lifted_anchor = std::numeric_limits<double>::quiet_NaN();
+    std::vector<trace_values<n_post>> lifted_post;
     // Dendritic delays (Delays above): per postsynaptic neuron its spikes
     // on their way to its synapses (in time order), per delay group the
     // time before which its synapses saw every spike that reached them.
@@ -488,6 +510,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     parts_[p].in_window = true;
     auto& s = enter(p, t_begin);
     ++s.window;
+    s.t_begin_ms = t_begin;
     if (s.group_window.empty()) {
       s.group_window.assign(proj_->groups(), 0);
       s.group_first.assign(proj_->groups(), none);
@@ -496,6 +519,9 @@ class plastic_projection final : public plastic_projection_base, public window_l
     }
     if (s.history.size() != proj_->post_size()) {
       s.history.resize(proj_->post_size());
+      s.history_count.assign(proj_->post_size(), 0);
+      s.recent.resize(proj_->post_size() * recent_slots);
+      s.recent_ms.assign(proj_->post_size() * recent_slots, -inf);
       s.last_spike.assign(proj_->post_size(), -inf);
       s.fired_at.assign(proj_->post_size(), {});
     }
@@ -570,6 +596,13 @@ class plastic_projection final : public plastic_projection_base, public window_l
       while (f < fired.size() && fired[f].neuron == j) ++f;
       s.fired_at[j] = {s.window, begin, f};
     }
+    // The postsynaptic traces lifted to the window's anchor (a new period:
+    // every neuron of p once).
+    const std::uint32_t lo = post_begin_[p];
+    if constexpr (n_post > 0) {
+      const double anchor = post_.anchor(s.t_begin_ms);
+      if (!(s.lifted_anchor == anchor)) lift_post(p, anchor);
+    }
     // Each arrival in delivery order (a synapse's weights lie in its row:
     // sequential): the spikes of its target inside the window before it
     // (since the group's previous arrival), then on_pre.
@@ -577,6 +610,8 @@ class plastic_projection final : public plastic_projection_base, public window_l
       const window_arrival& a = s.arrivals[d];
       const double t = a.time_ms;
       const double from = s.log[d].from_ms;
+      const post_moment now = post_.moment_of(t);
+      const bool lifted = now.anchor_ms == s.lifted_anchor;
       for (std::uint32_t m = 0; m < a.count; ++m) {
         const std::uint32_t j = a.targets[m];
         const std::uint64_t k = a.first_synapse + m;
@@ -585,7 +620,9 @@ class plastic_projection final : public plastic_projection_base, public window_l
         trace_values<n_post> y;
         const auto& fa = s.fired_at[j];
         if (fa.window != s.window) {
-          y = post_.at(j, t);
+          // (Its latest spike came before the window, so before t.)
+          y = lifted ? trace_table<n_post>::decayed(s.lifted_post[j - lo], now.decay)
+                     : post_.at(j, now);
         } else {
           auto post_trace = post_.raw(j);
           for (std::uint32_t f = fa.begin; f < fa.end && fired[f].time_ms < t; ++f) {
@@ -595,7 +632,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
                 w = Rule::on_post(p_, w, pre_at(s, a.group, t_s), post_.at(post_trace, t_s));
             if constexpr (n_post > 0) post_.spike(post_trace, t_s);
           }
-          y = post_.at(post_trace, t);
+          y = post_.at(post_trace, now);
         }
         if constexpr (has_on_pre<Rule>) w = Rule::on_pre(p_, w, s.log[d].pre_before, y);
         store(time_ms{t}, k, before, w);
@@ -607,9 +644,18 @@ class plastic_projection final : public plastic_projection_base, public window_l
     for (const auto& f : fired) {
       ++counters.post_spikes;
       if constexpr (has_on_post<Rule>) counters.updates += proj_->incoming(f.neuron).size();
-      s.history[f.neuron].push_back({f.time_ms, post_.at(f.neuron, f.time_ms)});
+      const history_record r{f.time_ms, post_.at(f.neuron, f.time_ms),
+                             s.pre.moment_of(f.time_ms).decay};
+      s.history[f.neuron].push_back(r);
+      const std::uint32_t c = s.history_count[f.neuron]++;
+      s.recent[std::size_t{f.neuron} * recent_slots + c % recent_slots] = r;
+      s.recent_ms[std::size_t{f.neuron} * recent_slots + c % recent_slots] = f.time_ms;
       s.last_spike[f.neuron] = f.time_ms;
-      if constexpr (n_post > 0) post_.spike(f.neuron, f.time_ms);
+      if constexpr (n_post > 0) {
+        post_.spike(f.neuron, f.time_ms);
+        if (!std::isnan(s.lifted_anchor))
+          s.lifted_post[f.neuron - lo] = post_.lift(post_.raw(f.neuron), s.lifted_anchor);
+      }
     }
     s.history_size += fired.size();
     if (s.history_size > history_limit * (post_begin_[p + 1] - post_begin_[p]) + 1024) flush(p);
@@ -618,6 +664,17 @@ class plastic_projection final : public plastic_projection_base, public window_l
   // On average, at most this many spikes per neuron wait in the history
   // before a flush brings every synapse up to date.
   static constexpr std::size_t history_limit = 32;
+  static constexpr std::uint32_t recent_slots = 4;
+
+  // Partition p's postsynaptic traces lifted to `anchor`.
+  void lift_post(std::size_t p, double anchor) {
+    auto& s = parts_[p];
+    const std::uint32_t lo = post_begin_[p], hi = post_begin_[p + 1];
+    s.lifted_post.resize(hi - lo);
+    for (std::uint32_t j = lo; j < hi; ++j)
+      s.lifted_post[j - lo] = post_.lift(post_.raw(j), anchor);
+    s.lifted_anchor = anchor;
+  }
 
   // Brings the synapses [first, first + count) of group g (targets
   // `targets`) up to date: the spikes of each target since the group's
@@ -627,19 +684,64 @@ class plastic_projection final : public plastic_projection_base, public window_l
                 std::uint32_t count, std::uint32_t g, bool outside = false) {
     if constexpr (has_on_post<Rule>) {
       const double t_prev = n_pre > 0 ? s.pre.raw(g).t_ms : -inf;
+      // The group's traces at a spike: its entry lifted to the spike's
+      // anchor, times the spike's decay. The lifted entries of two
+      // consecutive periods are kept (odd and even ones), since the
+      // targets' spikes since the group's previous arrival often straddle
+      // a period's start.
+      struct lifted_entry {
+        double anchor_ms = std::numeric_limits<double>::quiet_NaN();
+        trace_values<n_pre> value{};
+      };
+      std::array<lifted_entry, 2> lifted;
+      const double period = s.pre.period_ms();
+      auto pre_at_spike = [&](const history_record& r) -> trace_values<n_pre> {
+        const auto& e = s.pre.raw(g);
+        if (r.t_ms == e.t_ms) return e.value;
+        const double index = std::floor(r.t_ms / period);
+        const double anchor = period * index;  // (= s.pre.anchor(r.t_ms))
+        auto& l = lifted[static_cast<std::uint64_t>(static_cast<std::int64_t>(index)) & 1];
+        if (!(l.anchor_ms == anchor)) {
+          l.anchor_ms = anchor;
+          l.value = s.pre.lift(e, anchor);
+        }
+        return trace_table<n_pre>::decayed(l.value, r.pre_decay);
+      };
+      // The targets with a spike since t_prev, selected without a branch
+      // (about a third have none, unpredictably).
+      s.selected.resize(count);
+      std::uint32_t* selected = s.selected.data();
+      std::uint32_t n_selected = 0;
       for (std::uint32_t m = 0; m < count; ++m) {
+        selected[n_selected] = m;
+        n_selected += s.last_spike[targets[m]] >= t_prev ? 1 : 0;
+      }
+      for (std::uint32_t q = 0; q < n_selected; ++q) {
+        const std::uint32_t m = selected[q];
         const std::uint32_t j = targets[m];
-        if (s.last_spike[j] < t_prev) continue;
-        const auto& h = s.history[j];
-        std::size_t r = h.size();
-        while (r > 0 && h[r - 1].t_ms >= t_prev) --r;
-        if (r == h.size()) continue;
         const std::uint64_t k = first + m;
         if (outside && static_cast<float>(w_[k]) != network_weights_[k]) continue;
+        // The records at or after t_prev: the last n of the recent ones
+        // (counted without a branch; empty slots hold -inf), and when all
+        // of those are, (rarely) some further back in the history itself.
+        const std::uint32_t c = s.history_count[j];
+        const history_record* ring = s.recent.data() + std::size_t{j} * recent_slots;
+        const double* times = s.recent_ms.data() + std::size_t{j} * recent_slots;
+        std::uint32_t n = 0;
+        for (std::uint32_t slot = 0; slot < recent_slots; ++slot)
+          n += times[slot] >= t_prev ? 1 : 0;
+        std::uint32_t i = c - std::min(n, c);
+        const std::uint32_t oldest = c > recent_slots ? c - recent_slots : 0;
+        const auto& h = s.history[j];
+        if (i == oldest) [[unlikely]]
+          while (i > 0 && h[i - 1].t_ms >= t_prev) --i;
         const double before = load(k);
         double w = before;
-        for (; r < h.size(); ++r) w = Rule::on_post(p_, w, s.pre.at(g, h[r].t_ms), h[r].before);
-        store(time_ms{h.back().t_ms}, k, before, w);
+        for (; i < c; ++i) {
+          const history_record& r = i < oldest ? h[i] : ring[i % recent_slots];
+          w = Rule::on_post(p_, w, pre_at_spike(r), r.before);
+        }
+        store(time_ms{s.last_spike[j]}, k, before, w);
       }
     }
   }
@@ -781,7 +883,12 @@ class plastic_projection final : public plastic_projection_base, public window_l
       catch_up(s, proj_->group_begin(g) + static_cast<std::uint64_t>(b - targets.begin()), &*b,
                static_cast<std::uint32_t>(e - b), g, outside);
     }
-    for (std::uint32_t j = lo; j < hi; ++j) s.history[j].clear();
+    for (std::uint32_t j = lo; j < hi; ++j) {
+      s.history[j].clear();
+      s.history_count[j] = 0;
+      s.last_spike[j] = -inf;
+      std::fill_n(s.recent_ms.begin() + std::size_t{j} * recent_slots, recent_slots, -inf);
+    }
     s.history_size = 0;
   }
 
@@ -818,6 +925,8 @@ class plastic_projection final : public plastic_projection_base, public window_l
     }
     s.pre.clear();
     post_.clear(post_begin_[p], post_begin_[p + 1]);
+    s.lifted_anchor = std::numeric_limits<double>::quiet_NaN();
+    s.arrival_moment = post_moment{inf};
     s.group = no_group;
     s.t_latest_ms = 0.0;
   }
@@ -852,8 +961,13 @@ class plastic_projection final : public plastic_projection_base, public window_l
     if constexpr (has_on_pre<Rule>) {
       ++counters.updates;
       const double w = load(k);
-      const trace_values<n_post> y =
-          dendritic() ? shifted_post(s, d.post, shift_[group_of_[k]], t) : post_.at(d.post, t);
+      if (dendritic()) {
+        const trace_values<n_post> y = shifted_post(s, d.post, shift_[group_of_[k]], t);
+        store(d.time, k, w, Rule::on_pre(p_, w, s.pre_before, y));
+        return;
+      }
+      if (t != s.arrival_moment.t_ms) s.arrival_moment = post_.moment_of(t);
+      const trace_values<n_post> y = post_.at(d.post, s.arrival_moment);
       store(d.time, k, w, Rule::on_pre(p_, w, s.pre_before, y));
     }
   }
@@ -867,6 +981,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
     auto& s = enter(p, t_ms);
     auto& counters = counters_[p].c;
     ++counters.post_spikes;
+    s.lifted_anchor = std::numeric_limits<double>::quiet_NaN();  // (post_ changes)
     if (dendritic()) {
       // It reaches each synapse later: it waits (reach(), settle()).
       s.waiting[j].push_back({t_ms, post_.at(j, t_ms)});
@@ -876,13 +991,14 @@ class plastic_projection final : public plastic_projection_base, public window_l
     }
     if constexpr (has_on_post<Rule>) {
       const trace_values<n_post> before = post_.at(j, t_ms);
+      const pre_moment now = s.pre.moment_of(t_ms);
       const auto incoming = proj_->incoming(j);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[j];
       for (std::size_t m = 0; m < incoming.size(); ++m) {
         prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
-        store(t, k, w, Rule::on_post(p_, w, s.pre.at(group[m], t_ms), before));
+        store(t, k, w, Rule::on_post(p_, w, s.pre.at(group[m], now), before));
       }
       counters.updates += incoming.size();
     }
@@ -898,6 +1014,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
       auto& counters = counters_[p].c;
       ++counters.third_factors;
       const trace_values<n_post> now = post_.at(d.post, t_ms);
+      const pre_moment pre_now = s.pre.moment_of(t_ms);
       const double strength = d.weight;
       const auto incoming = proj_->incoming(d.post);
       const std::uint32_t* group = incoming_group_.data() + incoming_start_[d.post];
@@ -905,7 +1022,8 @@ class plastic_projection final : public plastic_projection_base, public window_l
         prefetch_weights(incoming, m);
         const std::uint64_t k = incoming[m];
         const double w = load(k);
-        store(d.time, k, w, Rule::on_third_factor(p_, w, s.pre.at(group[m], t_ms), now, strength));
+        store(d.time, k, w,
+              Rule::on_third_factor(p_, w, s.pre.at(group[m], pre_now), now, strength));
       }
       counters.updates += incoming.size();
     }
@@ -926,11 +1044,12 @@ class plastic_projection final : public plastic_projection_base, public window_l
   void save_state(checkpoint_writer& w) const override {
     sync();  // (no postsynaptic spike waits in a checkpoint)
     save_weights(w);
-    save_traces<n_pre>(w, proj_->groups(), [this](std::size_t g) -> const auto& {
-      return parts_[group_partition(static_cast<std::uint32_t>(g))].pre;
-    });
-    save_traces<n_post>(w, proj_->post_size(),
-                        [this](std::size_t) -> const auto& { return post_; });
+    save_traces<n_pre>(
+        w, proj_->groups(), [this](std::size_t g) -> const auto& {
+          return parts_[group_partition(static_cast<std::uint32_t>(g))].pre;
+        });
+    save_traces<n_post>(
+        w, proj_->post_size(), [this](std::size_t) -> const auto& { return post_; });
     if (dendritic()) save_waiting(w);
   }
   void load_state(checkpoint_reader& r) override {
@@ -942,7 +1061,11 @@ class plastic_projection final : public plastic_projection_base, public window_l
       s.t_latest_ms = sim_->now().count();
       for (auto& h : s.history) h.clear();  // (saved after sync())
       s.history_size = 0;
+      std::fill(s.history_count.begin(), s.history_count.end(), 0);
       std::fill(s.last_spike.begin(), s.last_spike.end(), -inf);
+      std::fill(s.recent_ms.begin(), s.recent_ms.end(), -inf);
+      s.lifted_anchor = std::numeric_limits<double>::quiet_NaN();
+      s.arrival_moment = post_moment{inf};
     }
     load_traces(r, post_, sim_->now(), "postsynaptic traces");
     if (dendritic()) load_waiting(r);

@@ -9,6 +9,17 @@
 // stepped on a grid, and reading never changes it, so a trace read at an
 // exact spike time is exact up to rounding.
 //
+// THE TWO FACTORS. A read at t > t_last is computed as
+//   (value * exp((t_last - A) / tau)) * exp((A - t) / tau),
+// A = anchor(t) = the start of t's period, periods being P ms long (a power
+// of two, at most 4 tau_min, so that neither factor exceeds e^4). The
+// second factor (a `moment`) is the same for every owner read at t; the
+// first (the entry `lifted` to A) changes only when the owner spikes or t
+// enters another period. Loops that read many owners at one time, or one
+// owner at many times, compute each factor once and multiply: the same
+// bits as at(), so every path through a plastic projection rounds alike.
+// A read at t = t_last is the stored value itself.
+//
 // THE TRACE INVARIANT. Traces belong to neurons and compartments, never to
 // synapses: one value per (neuron, time constant) on each side, shared by
 // every synapse of that neuron. A plastic projection keeps
@@ -21,10 +32,12 @@
 //     spikes of the neuron as seen in the compartment the projection targets.
 // A rule reads only the traces of its synapse's presynaptic group and of its
 // synapse's postsynaptic neuron in the projection's target compartment.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -59,7 +72,12 @@ class trace_table {
   trace_table() = default;
   trace_table(std::size_t owners, const std::array<trace_spec, N>& specs)
       : specs_(specs), entries_(owners) {
-    for (std::size_t j = 0; j < N; ++j) inv_tau_[j] = 1.0 / specs[j].tau_ms;
+    double tau_min = std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < N; ++j) {
+      inv_tau_[j] = 1.0 / specs[j].tau_ms;
+      tau_min = std::min(tau_min, specs[j].tau_ms);
+    }
+    if (N > 0) period_ms_ = std::exp2(std::floor(std::log2(4.0 * tau_min)));
   }
   // An owner's entry to write (a checkpoint's traces restored).
   auto& raw(std::uint32_t owner) { return entries_[owner]; }
@@ -77,10 +95,39 @@ class trace_table {
   // The traces of `owner` at t_ms (>= the owner's last spike).
   trace_values<N> at(std::uint32_t owner, double t_ms) const { return at(entries_[owner], t_ms); }
   // The same for an entry kept aside (a copy replayed up to some time).
-  trace_values<N> at(const entry& e, double t_ms) const {
+  trace_values<N> at(const entry& e, double t_ms) const { return at(e, moment_of(t_ms)); }
+
+  // What every read at one time shares (THE TWO FACTORS above).
+  struct moment {
+    double t_ms = 0.0;
+    double anchor_ms = 0.0;
+    trace_values<N> decay{};  // exp((anchor - t) / tau)
+  };
+  double anchor(double t_ms) const { return period_ms_ * std::floor(t_ms / period_ms_); }
+  moment moment_of(double t_ms) const {
+    moment m{t_ms, anchor(t_ms), {}};
+    for (std::size_t j = 0; j < N; ++j) m.decay[j] = std::exp((m.anchor_ms - t_ms) * inv_tau_[j]);
+    return m;
+  }
+  // An entry's first factor for reads in the period starting at anchor_ms.
+  trace_values<N> lift(const entry& e, double anchor_ms) const {
     trace_values<N> v;
-    for (std::size_t j = 0; j < N; ++j) v[j] = e.value[j] * std::exp((e.t_ms - t_ms) * inv_tau_[j]);
+    for (std::size_t j = 0; j < N; ++j)
+      v[j] = e.value[j] * std::exp((e.t_ms - anchor_ms) * inv_tau_[j]);
     return v;
+  }
+  double period_ms() const { return period_ms_; }
+  // The read itself, from an entry lifted to the anchor of a moment and
+  // that moment's decay (its time after the entry's).
+  static trace_values<N> decayed(const trace_values<N>& lifted, const trace_values<N>& decay) {
+    trace_values<N> v;
+    for (std::size_t j = 0; j < N; ++j) v[j] = lifted[j] * decay[j];
+    return v;
+  }
+  trace_values<N> at(std::uint32_t owner, const moment& m) const { return at(entries_[owner], m); }
+  trace_values<N> at(const entry& e, const moment& m) const {
+    if (e.t_ms == m.t_ms) return e.value;
+    return decayed(lift(e, m.anchor_ms), m.decay);
   }
 
   // A spike of `owner` at t_ms: decay to t_ms, then jump.
@@ -103,6 +150,7 @@ class trace_table {
  private:
   std::array<trace_spec, N> specs_{};
   std::array<double, N> inv_tau_{};
+  double period_ms_ = 1.0;
   std::vector<entry> entries_;
 };
 
@@ -133,9 +181,10 @@ void load_traces(checkpoint_reader& r, trace_table<N>& table, time_ms now, std::
     bool finite = std::isfinite(e.t_ms);
     for (const double v : e.value) finite = finite && std::isfinite(v);
     if (!finite || e.t_ms > now.count())
-      throw file_error(fmt::format("{}: checkpoint field '{}': entry {} has time {} ms (the "
-                                   "checkpoint is at {} ms) or a value that is not finite",
-                                   r.source(), field, i, e.t_ms, now.count()));
+      throw file_error(
+          fmt::format("{}: checkpoint field '{}': entry {} has time {} ms (the "
+                      "checkpoint is at {} ms) or a value that is not finite",
+                      r.source(), field, i, e.t_ms, now.count()));
   }
 }
 
