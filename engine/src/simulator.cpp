@@ -87,6 +87,7 @@ simulator::simulator(network& net, simulation_options options)
     const std::size_t n = net.pop(in.population).size();
     drives_.push_back({std::vector<double>(n), std::vector<rng>(n)});
   }
+  setup_cuts();
   setup_windowed();
   set_delivery(options.delivery);
   reset();
@@ -192,12 +193,34 @@ delivery_path simulator::path() const {
 
 simulator::~simulator() = default;
 
-bool simulator::owns_target(const projection& pr, std::uint32_t g, std::size_t p) const {
-  if (!split_) return true;
+void simulator::setup_cuts() {
+  cuts_.assign(net_->projection_count(), {});
+  if (!split_) return;
+  const std::size_t n = parts_.size();
+  for (std::size_t k = 0; k < net_->projection_count(); ++k) {
+    const projection& pr = net_->proj(k);
+    auto& cuts = cuts_[k];
+    if (std::size_t{pr.groups()} * (n + 1) * 2 > pr.size()) continue;
+    cuts.resize(std::size_t{pr.groups()} * (n + 1));
+    for (std::uint32_t g = 0; g < pr.groups(); ++g) {
+      const auto targets = pr.group_targets(g);
+      for (std::size_t p = 0; p < n; ++p)
+        cuts[std::size_t{g} * (n + 1) + p] = search_own_targets(k, g, p).first;
+      cuts[std::size_t{g} * (n + 1) + n] = search_own_targets(k, g, n - 1).second;
+    }
+  }
+}
+
+std::pair<std::uint32_t, std::uint32_t> simulator::search_own_targets(std::size_t k,
+                                                                      std::uint32_t g,
+                                                                      std::size_t p) const {
+  const projection& pr = net_->proj(k);
   const auto targets = pr.group_targets(g);
   const auto [lo, hi] = range(pr.post_population(), p);
-  const auto it = std::lower_bound(targets.begin(), targets.end(), lo);
-  return it != targets.end() && *it < hi;
+  const auto b = std::lower_bound(targets.begin(), targets.end(), lo);
+  const auto e = std::lower_bound(b, targets.end(), hi);
+  return {static_cast<std::uint32_t>(b - targets.begin()),
+          static_cast<std::uint32_t>(e - targets.begin())};
 }
 
 std::pair<std::uint32_t, std::uint32_t> simulator::range(std::size_t population_id,
@@ -311,11 +334,9 @@ void simulator::deliver(partition& part, std::size_t p, const event& e) {
   std::size_t offset = 0;
   if (split_) {
     // Targets are sorted within a group: this partition's are a sub-range.
-    const auto [lo, hi] = range(pr.post_population(), p);
-    const auto b = std::lower_bound(targets.begin(), targets.end(), lo) - targets.begin();
-    const auto en = std::lower_bound(targets.begin(), targets.end(), hi) - targets.begin();
-    offset = static_cast<std::size_t>(b);
-    targets = targets.subspan(offset, static_cast<std::size_t>(en - b));
+    const auto [b, en] = own_targets(e.target, e.payload, p);
+    offset = b;
+    targets = targets.subspan(offset, en - b);
     first += offset;
   }
   if (const auto& early = arrival_signals_[e.target]; !early.empty())
@@ -378,15 +399,8 @@ void simulator::schedule_deliveries(partition& part, std::size_t p, time_ms t, s
   for (const std::uint16_t k : net_->outgoing(pop)) {
     if (inline_[k]) continue;
     const projection& pr = net_->proj(k);
-    std::pair<std::uint32_t, std::uint32_t> mine{0, 0};
-    if (split_) mine = range(pr.post_population(), p);
     for (std::uint32_t g = pr.first_group(neuron); g < pr.last_group(neuron); ++g) {
-      if (split_) {
-        // Skip groups with no target in this partition.
-        const auto targets = pr.group_targets(g);
-        const auto it = std::lower_bound(targets.begin(), targets.end(), mine.first);
-        if (it == targets.end() || *it >= mine.second) continue;
-      }
+      if (!owns_target(k, g, p)) continue;  // (no target in this partition)
       part.sched.schedule(
           event{t + time_ms{pr.group_delay_ms(g)}, neuron, g, k, event_kind::delivery});
     }
@@ -748,12 +762,10 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       const projection& pr = net_->proj(e.target);
       auto targets = pr.group_targets(e.payload);
       std::size_t offset = 0;
-      auto& wp = part.pops[pr.post_population()];
       if (split_) {
-        const auto lo = std::lower_bound(targets.begin(), targets.end(), wp.lo) - targets.begin();
-        const auto hi = std::lower_bound(targets.begin(), targets.end(), wp.hi) - targets.begin();
-        offset = static_cast<std::size_t>(lo);
-        targets = targets.subspan(offset, static_cast<std::size_t>(hi - lo));
+        const auto [lo, hi] = own_targets(e.target, e.payload, p);
+        offset = lo;
+        targets = targets.subspan(offset, hi - lo);
       }
       if (targets.empty()) continue;
       part.deliveries.push_back({e.time.count(), pr.compartment(), pr.weight(0)});

@@ -188,7 +188,7 @@ std::string simulator::checkpoint_payload(std::string_view description, std::str
     std::vector<short_term_state> states(pr.groups(), initial_short_term(*pr.short_term()));
     for (std::uint32_t g = 0; g < pr.groups(); ++g)
       for (std::size_t p = 0; p < parts_.size(); ++p)
-        if (owns_target(pr, g, p)) {
+        if (owns_target(k, g, p)) {
           states[g] = parts_[p].short_term[k][g];
           break;
         }
@@ -311,7 +311,7 @@ std::string simulator::restore(std::istream& in, std::string_view source,
       // To every partition owning one of the group's targets, as
       // schedule_deliveries does.
       for (std::size_t p = 0; p < parts_.size(); ++p)
-        if (owns_target(pr, s.payload, p)) parts_[p].sched.schedule(e);
+        if (owns_target(s.target, s.payload, p)) parts_[p].sched.schedule(e);
     }
   }
   // Dense inputs saved on the windowed path queued no wake-ups: queue

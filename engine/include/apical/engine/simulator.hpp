@@ -347,9 +347,24 @@ class simulator {
                            std::uint32_t neuron);
   // The [begin, end) of neuron indices of `population_id` owned by p.
   std::pair<std::uint32_t, std::uint32_t> range(std::size_t population_id, std::size_t p) const;
-  // Whether partition p owns one of the targets of delay group g of `pr`
-  // (then it receives the group's deliveries).
-  bool owns_target(const projection& pr, std::uint32_t g, std::size_t p) const;
+  // Partition p's targets of delay group g of projection k: positions
+  // [first, second) of the group's targets (sorted, so a sub-range).
+  std::pair<std::uint32_t, std::uint32_t> own_targets(std::size_t k, std::uint32_t g,
+                                                      std::size_t p) const {
+    if (!split_) return {0, static_cast<std::uint32_t>(net_->proj(k).group_targets(g).size())};
+    if (cuts_[k].empty()) return search_own_targets(k, g, p);
+    const std::uint32_t* c = cuts_[k].data() + std::size_t{g} * (parts_.size() + 1) + p;
+    return {c[0], c[1]};
+  }
+  std::pair<std::uint32_t, std::uint32_t> search_own_targets(std::size_t k, std::uint32_t g,
+                                                             std::size_t p) const;
+  // Whether partition p owns one of the targets of delay group g of
+  // projection k (then it receives the group's deliveries).
+  bool owns_target(std::size_t k, std::uint32_t g, std::size_t p) const {
+    const auto [b, e] = own_targets(k, g, p);
+    return b < e;
+  }
+  void setup_cuts();
   void run_parallel(time_ms t_end);
   // The windowed path.
   void run_windowed(time_ms t_end);
@@ -394,6 +409,13 @@ class simulator {
   std::vector<std::size_t> offsets_;
   std::uint64_t exchanged_bytes_ = 0, exchanges_ = 0;
   std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
+  // With partitions, per projection and delay group the positions in the
+  // group's targets where each partition's begin (P + 1 per group, P the
+  // partitions): every partition finds its share of a delivery without a
+  // search of the targets. Empty for a projection with fewer than 2 (P + 1)
+  // synapses per group (many partitions, few synapses): there a search
+  // costs less than the table's memory.
+  std::vector<std::vector<std::uint32_t>> cuts_;
   double window_ms_ = 0.0;
   std::vector<drive_state> drives_;  // per Poisson input
   // Per Poisson input: its position among the drives of its population

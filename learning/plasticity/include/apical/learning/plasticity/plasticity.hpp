@@ -698,7 +698,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
       auto pre_at_spike = [&](const history_record& r) -> trace_values<n_pre> {
         const auto& e = s.pre.raw(g);
         if (r.t_ms == e.t_ms) return e.value;
-        const double index = std::floor(r.t_ms / period);
+        const double index = s.pre.period_index(r.t_ms);
         const double anchor = period * index;  // (= s.pre.anchor(r.t_ms))
         auto& l = lifted[static_cast<std::uint64_t>(static_cast<std::int64_t>(index)) & 1];
         if (!(l.anchor_ms == anchor)) {

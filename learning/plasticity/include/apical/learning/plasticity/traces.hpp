@@ -78,6 +78,7 @@ class trace_table {
       tau_min = std::min(tau_min, specs[j].tau_ms);
     }
     if (N > 0) period_ms_ = std::exp2(std::floor(std::log2(4.0 * tau_min)));
+    inv_period_ = 1.0 / period_ms_;  // (exact: a power of two)
   }
   // An owner's entry to write (a checkpoint's traces restored).
   auto& raw(std::uint32_t owner) { return entries_[owner]; }
@@ -103,7 +104,9 @@ class trace_table {
     double anchor_ms = 0.0;
     trace_values<N> decay{};  // exp((anchor - t) / tau)
   };
-  double anchor(double t_ms) const { return period_ms_ * std::floor(t_ms / period_ms_); }
+  double anchor(double t_ms) const { return period_ms_ * period_index(t_ms); }
+  // The number of t's period (its anchor / period_ms()).
+  double period_index(double t_ms) const { return std::floor(t_ms * inv_period_); }
   moment moment_of(double t_ms) const {
     moment m{t_ms, anchor(t_ms), {}};
     for (std::size_t j = 0; j < N; ++j) m.decay[j] = std::exp((m.anchor_ms - t_ms) * inv_tau_[j]);
@@ -151,6 +154,7 @@ class trace_table {
   std::array<trace_spec, N> specs_{};
   std::array<double, N> inv_tau_{};
   double period_ms_ = 1.0;
+  double inv_period_ = 1.0;
   std::vector<entry> entries_;
 };
 
