@@ -741,6 +741,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.deliveries.clear();
   part.spans.clear();
   bool per_synapse = false;  // some delivery has per-synapse weights
+  for (auto& wp : part.pops) wp.weighted = false;
   part.due_samples.clear();
   if (p == 0) ++part.counters.windows;
 
@@ -771,7 +772,10 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       part.deliveries.push_back({e.time.count(), pr.compartment(), pr.weight(0)});
       const float* weights =
           pr.uniform_weight() ? nullptr : pr.group_weights(e.payload).data() + offset;
-      per_synapse |= weights != nullptr;
+      if (weights || window_listeners_[e.target]) {
+        per_synapse = true;
+        part.pops[pr.post_population()].weighted = true;
+      }
       const std::uint64_t first = pr.group_begin(e.payload) + offset;
       part.spans.push_back({targets.data(), weights, pr.weight(0),
                             static_cast<std::uint32_t>(targets.size()), pr.post_population(),
@@ -856,10 +860,21 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
       for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = d;
       continue;
     }
-    for (std::uint32_t k = 0; k < n; ++k) {
-      const std::uint32_t pos = count[targets[k]]++;
-      entries[pos] = d;
-      entry_weights[pos] = sp.weights ? sp.weights[k] : sp.weight;
+    if (sp.weights) {
+      const float* __restrict weights = sp.weights;
+      for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t pos = count[targets[k]]++;
+        entries[pos] = d;
+        entry_weights[pos] = weights[k];
+      }
+    } else if (part.pops[sp.population].weighted) {
+      for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t pos = count[targets[k]]++;
+        entries[pos] = d;
+        entry_weights[pos] = sp.weight;
+      }
+    } else {  // (the population's loop reads the delivery's weight)
+      for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = d;
     }
   }
   part.counters.synaptic_events += total;
@@ -895,7 +910,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.active = wp.active;
     in.begin = wp.begin.data();
     in.delivery = part.entry_delivery.data();
-    in.weight = per_synapse ? part.entry_weight.data() : nullptr;
+    in.weight = wp.weighted ? part.entry_weight.data() : nullptr;
     in.drives = wp.drives;
     in.t_begin = a.count();
     in.t_end = b;

@@ -30,14 +30,20 @@ namespace {
 // With `brunel`, both populations are lif_delta with a resting potential
 // below threshold (Brunel's model A: crossings only at inputs), which runs
 // lif_delta's own window loop, driven by one dense and one sparse input.
-// `constant`: every brunel projection has one weight (stored once).
-std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false,
-                                      bool constant = false) {
+// `weights`: every brunel projection has per-synapse weights (0), one
+// weight stored once (1), or only those onto E per-synapse ones (2: a
+// window where one population reads weights per entry and the other the
+// delivery's).
+std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false, int weights = 0) {
   auto net = std::make_unique<network>();
   if (brunel) {
-    const models::lif_delta::parameters p{.tau_m_ms = 20, .e_l_mv = 0, .v_th_mv = 20,
-                                          .v_reset_mv = 10, .t_ref_ms = 2,
-                                          .v_init_min_mv = 0, .v_init_max_mv = 20};
+    const models::lif_delta::parameters p{.tau_m_ms = 20,
+                                          .e_l_mv = 0,
+                                          .v_th_mv = 20,
+                                          .v_reset_mv = 10,
+                                          .t_ref_ms = 2,
+                                          .v_init_min_mv = 0,
+                                          .v_init_max_mv = 20};
     auto& e = net->add_population<models::lif_delta>("E", 400, p);
     auto& i = net->add_population<models::lif_delta>("I", 100, p);
     connection_options o;
@@ -46,7 +52,8 @@ std::unique_ptr<network> make_network(std::uint64_t seed, bool brunel = false,
     for (auto* pre : {&e, &i})
       for (auto* post : {&e, &i}) {
         o.weight = pre == &e ? value_spec::uniform(0.1, 0.3) : value_spec::uniform(-1.5, -0.5);
-        if (constant) o.weight = value_spec::constant(pre == &e ? 0.25 : -0.9);
+        if (weights == 1 || (weights == 2 && post == &i))
+          o.weight = value_spec::constant(pre == &e ? 0.25 : -0.9);
         o.same_population = pre == post;
         net->connect(pre->name() + post->name(), *pre, *post, 0,
                      make_generator(connection_rule::fixed_probability, pre->size(), post->size(),
@@ -89,8 +96,8 @@ struct outcome {
 // Runs make_network in pieces [0, 40), [40, 41.3), [41.3, 100) ms; `paths`
 // gives each piece's path.
 outcome run(unsigned threads, std::vector<delivery_path> paths, bool sample = true,
-            bool brunel = false, bool constant = false) {
-  auto net = make_network(3, brunel, constant);
+            bool brunel = false, int weights = 0) {
+  auto net = make_network(3, brunel, weights);
   simulation_options opt;
   opt.seed = 11;
   opt.threads = threads;
@@ -144,17 +151,18 @@ TEST_CASE("windowed delivery: the spikes and samples of the ordered loop, bit fo
 TEST_CASE("windowed delivery: lif_delta's own window loop equals the event loop") {
   const std::vector<delivery_path> ordered_path(3, delivery_path::ordered);
   const std::vector<delivery_path> windowed_path(3, delivery_path::windowed);
-  // Per-synapse weights, and one weight per projection (another branch).
-  for (const bool constant : {false, true}) {
-    CAPTURE(constant);
-    const auto ordered = run(1, ordered_path, true, true, constant);
-    REQUIRE(ordered.spikes.size() > 1000);
+  // Per-synapse weights, one weight per projection (another branch), and
+  // both in one window.
+  for (const int weights : {0, 1, 2}) {
+    CAPTURE(weights);
+    const auto ordered = run(1, ordered_path, true, true, weights);
+    REQUIRE(ordered.spikes.size() > 800);
     std::size_t inhibitory = 0;
     for (const auto& s : ordered.spikes) inhibitory += s.population == 1;
     REQUIRE(inhibitory > 100);
     for (const unsigned threads : {1u, 2u, 5u}) {
       CAPTURE(threads);
-      const auto w = run(threads, windowed_path, true, true, constant);
+      const auto w = run(threads, windowed_path, true, true, weights);
       // Both ways through a window were taken: settled from the bound, and
       // the exact merge (where every spike is found).
       CHECK(w.counters.settled > 5000);
@@ -162,8 +170,9 @@ TEST_CASE("windowed delivery: lif_delta's own window loop equals the event loop"
       CHECK(w.spikes == ordered.spikes);
       CHECK(w.samples == ordered.samples);
       CHECK(w.counters.drive_inputs == ordered.counters.drive_inputs);
-      const auto mixed = run(threads, {delivery_path::windowed, delivery_path::ordered,
-                                       delivery_path::windowed}, true, true, constant);
+      const auto mixed =
+          run(threads, {delivery_path::windowed, delivery_path::ordered, delivery_path::windowed},
+              true, true, weights);
       CHECK(mixed.spikes == ordered.spikes);
     }
   }

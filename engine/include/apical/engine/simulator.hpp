@@ -292,6 +292,9 @@ class simulator {
     std::vector<std::uint32_t> begin;        // slice offsets of `active`
     std::vector<drive_view> drives;          // Poisson inputs onto the population
     std::uint32_t lo = 0, hi = 0;            // the owned neurons [lo, hi)
+    // Some input of the window has a per-synapse weight (or a followed
+    // projection's): its loop reads every input's weight per entry.
+    bool weighted = false;
     // Until then a dense drive makes every owned neuron active.
     double dense_until_ms = -std::numeric_limits<double>::infinity();
   };
