@@ -200,10 +200,9 @@ void simulator::setup_cuts() {
   for (std::size_t k = 0; k < net_->projection_count(); ++k) {
     const projection& pr = net_->proj(k);
     auto& cuts = cuts_[k];
-    if (std::size_t{pr.groups()} * (n + 1) * 2 > pr.size()) continue;
+    if (std::size_t{pr.groups()} * (n + 1) * 8 > pr.size()) continue;
     cuts.resize(std::size_t{pr.groups()} * (n + 1));
     for (std::uint32_t g = 0; g < pr.groups(); ++g) {
-      const auto targets = pr.group_targets(g);
       for (std::size_t p = 0; p < n; ++p)
         cuts[std::size_t{g} * (n + 1) + p] = search_own_targets(k, g, p).first;
       cuts[std::size_t{g} * (n + 1) + n] = search_own_targets(k, g, n - 1).second;

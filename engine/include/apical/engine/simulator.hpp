@@ -413,11 +413,12 @@ class simulator {
   std::uint64_t exchanged_bytes_ = 0, exchanges_ = 0;
   std::vector<std::uint8_t> inline_;  // per projection: delivered at the spike
   // With partitions, per projection and delay group the positions in the
-  // group's targets where each partition's begin (P + 1 per group, P the
-  // partitions): every partition finds its share of a delivery without a
-  // search of the targets. Empty for a projection with fewer than 2 (P + 1)
-  // synapses per group (many partitions, few synapses): there a search
-  // costs less than the table's memory.
+  // group's targets where each partition's targets begin (P + 1 per group,
+  // P the partitions): every partition finds its share of a delivery
+  // without a search of the targets. Empty for a projection with fewer
+  // than 8 (P + 1) synapses per group (many partitions, few synapses), so
+  // that the table never adds more than half a byte per synapse; there the
+  // targets are searched.
   std::vector<std::vector<std::uint32_t>> cuts_;
   double window_ms_ = 0.0;
   std::vector<drive_state> drives_;  // per Poisson input
