@@ -739,7 +739,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   double b = b_max.count();
   part.deliveries.clear();
   part.spans.clear();
-  bool per_synapse = false;  // some delivery has per-synapse weights
+  bool per_synapse = false;  // some population reads weights per entry (weighted)
   for (auto& wp : part.pops) wp.weighted = false;
   part.due_samples.clear();
   if (p == 0) ++part.counters.windows;
@@ -855,10 +855,6 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
     const std::uint32_t* __restrict targets = sp.targets;
     const std::uint32_t n = sp.count;
-    if (!per_synapse) {
-      for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = d;
-      continue;
-    }
     if (sp.weights) {
       const float* __restrict weights = sp.weights;
       for (std::uint32_t k = 0; k < n; ++k) {
@@ -882,8 +878,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   for (std::size_t k = 0; repeated && k < part.pops.size(); ++k)
     if (part.repeated[k])
       for (std::size_t slice = 0; slice < part.pops[k].active.size(); ++slice)
-        revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity());
+        revise_slice(part, p, k, slice, {}, -std::numeric_limits<double>::infinity());
 
   // 4. run each population's active neurons through the window; 6. emit
   part.delivery_scratch.resize(window_inputs::delivery_scratch_per_delivery *
@@ -895,7 +890,9 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     if (neuron != revising) part.revise_spikes.clear();
     revising = neuron;
     part.revise_spikes.push_back(t);
-    revise_slice(part, p, running, slice, part.revise_spikes, t, from);
+    // (The inputs at t itself came before the spike.)
+    revise_slice(part, p, running, slice, part.revise_spikes,
+                 std::max(std::nextafter(t, std::numeric_limits<double>::infinity()), from));
   };
   for (std::size_t k = 0; k < part.pops.size(); ++k) {
     auto& wp = part.pops[k];
@@ -952,17 +949,13 @@ void simulator::end_followed(std::size_t p, std::size_t population,
 }
 
 void simulator::revise_slice(partition& part, std::size_t p, std::size_t population,
-                             std::size_t slice, std::span<const double> spikes, double after,
-                             double from) {
+                             std::size_t slice, std::span<const double> spikes, double from) {
   const auto& wp = part.pops[population];
   const std::uint32_t neuron = wp.active[slice];
   std::uint32_t e = wp.begin[slice + 1];
-  // The slice is in time order: walk back to the first input after `after`
-  // and at or after `from`.
-  for (; e > wp.begin[slice]; --e) {
-    const double t = part.deliveries[part.entry_delivery[e - 1]].time_ms;
-    if (!(t > after && t >= from)) break;
-  }
+  // The slice is in time order: walk back to the first input at or after
+  // `from`.
+  while (e > wp.begin[slice] && part.deliveries[part.entry_delivery[e - 1]].time_ms >= from) --e;
   for (; e < wp.begin[slice + 1]; ++e) {
     const std::uint32_t d = part.entry_delivery[e];
     const window_target& sp = part.spans[d];

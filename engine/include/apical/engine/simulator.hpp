@@ -395,10 +395,10 @@ class simulator {
   // window_end of the listeners of followed projections onto `population`.
   void end_followed(std::size_t p, std::size_t population, std::span<const fired_spike> fired);
   // Rewrites the weights of the followed inputs of slice `slice` of
-  // population `population` that arrive after `after` and at or after
-  // `from` (window_listener, window_inputs::revise).
+  // population `population` that arrive at or after `from`
+  // (window_listener, window_inputs::revise).
   void revise_slice(partition& part, std::size_t p, std::size_t population, std::size_t slice,
-                    std::span<const double> spikes, double after, double from);
+                    std::span<const double> spikes, double from);
 
   network* net_;
   simulation_options options_;

@@ -91,9 +91,9 @@ struct window_inputs {
   // that neuron's inputs after t. A model calls revise(k, t, from) right
   // after each spike it records, before it reads the weight of any later
   // input of the neuron (weight_of(), `weight`), which the call rewrites
-  // for the inputs at or after `from` (>= t): a model that ignores the
-  // inputs of its refractory period passes its end, and the weights it
-  // will never read are left as they were.
+  // for the inputs after t that arrive at or after `from` (>= t): a model
+  // that ignores the inputs of its refractory period passes its end, and
+  // the weights it will never read are left as they were.
   delegate<void(std::size_t, double, double)> revise;
 };
 

@@ -437,10 +437,12 @@ class plastic_projection final : public plastic_projection_base, public window_l
   };
   using pre_moment = typename trace_table<n_pre>::moment;
   using post_moment = typename trace_table<n_post>::moment;
-  struct history_record {  // a postsynaptic spike waiting in the history
-    double t_ms;
-    trace_values<n_post> before;    // the neuron's traces just before it
+  struct history_traces {
+    trace_values<n_post> before;    // the neuron's traces just before the spike
     trace_values<n_pre> pre_decay;  // presynaptic reads at it: their moment's decay
+  };
+  struct history_record : history_traces {  // a postsynaptic spike waiting in the history
+    double t_ms;
   };
   struct fired_range {  // a neuron's spikes in window_end's `fired`
     std::uint64_t window = 0;
@@ -469,13 +471,14 @@ class plastic_projection final : public plastic_projection_base, public window_l
     std::vector<std::uint32_t> group_first, group_last;
     std::vector<fired_range> fired_at;
     std::vector<std::vector<history_record>> history;
-    // Per neuron the number of records in its history and a copy of the
-    // latest recent_slots of them (record i at slot i % recent_slots of the
-    // neuron's recent_slots): an arrival rarely finds more spikes since the
-    // group's previous one, and reads them from this dense array rather
-    // than from the histories' scattered storage.
+    // Per neuron the number of records in its history (its size, kept
+    // dense) and a copy of the latest recent_slots of them (record i at
+    // slot i % recent_slots of the neuron's recent_slots): an arrival
+    // rarely finds more spikes since the group's previous one, and reads
+    // them from these dense arrays rather than from the histories'
+    // scattered storage.
     std::vector<std::uint32_t> history_count;
-    std::vector<history_record> recent;
+    std::vector<history_traces> recent;
     std::vector<double> recent_ms;        // their times (-inf: an empty slot)
     std::vector<std::uint32_t> selected;  // (catch_up's)
     std::vector<double> last_spike;       // the latest record's time (-inf: none)
@@ -644,12 +647,13 @@ class plastic_projection final : public plastic_projection_base, public window_l
     for (const auto& f : fired) {
       ++counters.post_spikes;
       if constexpr (has_on_post<Rule>) counters.updates += proj_->incoming(f.neuron).size();
-      const history_record r{f.time_ms, post_.at(f.neuron, f.time_ms),
-                             s.pre.moment_of(f.time_ms).decay};
+      const history_record r{{post_.at(f.neuron, f.time_ms), s.pre.moment_of(f.time_ms).decay},
+                             f.time_ms};
       s.history[f.neuron].push_back(r);
-      const std::uint32_t c = s.history_count[f.neuron]++;
-      s.recent[std::size_t{f.neuron} * recent_slots + c % recent_slots] = r;
-      s.recent_ms[std::size_t{f.neuron} * recent_slots + c % recent_slots] = f.time_ms;
+      const std::size_t slot =
+          std::size_t{f.neuron} * recent_slots + s.history_count[f.neuron]++ % recent_slots;
+      s.recent[slot] = r;
+      s.recent_ms[slot] = f.time_ms;
       s.last_spike[f.neuron] = f.time_ms;
       if constexpr (n_post > 0) {
         post_.spike(f.neuron, f.time_ms);
@@ -695,11 +699,11 @@ class plastic_projection final : public plastic_projection_base, public window_l
       };
       std::array<lifted_entry, 2> lifted;
       const double period = s.pre.period_ms();
-      auto pre_at_spike = [&](const history_record& r) -> trace_values<n_pre> {
+      auto pre_at_spike = [&](double t_ms, const history_traces& r) -> trace_values<n_pre> {
         const auto& e = s.pre.raw(g);
-        if (r.t_ms == e.t_ms) return e.value;
-        const double index = s.pre.period_index(r.t_ms);
-        const double anchor = period * index;  // (= s.pre.anchor(r.t_ms))
+        if (t_ms == e.t_ms) return e.value;
+        const double index = s.pre.period_index(t_ms);
+        const double anchor = period * index;  // (= s.pre.anchor(t_ms))
         auto& l = lifted[static_cast<std::uint64_t>(static_cast<std::int64_t>(index)) & 1];
         if (!(l.anchor_ms == anchor)) {
           l.anchor_ms = anchor;
@@ -725,7 +729,7 @@ class plastic_projection final : public plastic_projection_base, public window_l
         // (counted without a branch; empty slots hold -inf), and when all
         // of those are, (rarely) some further back in the history itself.
         const std::uint32_t c = s.history_count[j];
-        const history_record* ring = s.recent.data() + std::size_t{j} * recent_slots;
+        const history_traces* ring = s.recent.data() + std::size_t{j} * recent_slots;
         const double* times = s.recent_ms.data() + std::size_t{j} * recent_slots;
         std::uint32_t n = 0;
         for (std::uint32_t slot = 0; slot < recent_slots; ++slot)
@@ -737,9 +741,11 @@ class plastic_projection final : public plastic_projection_base, public window_l
           while (i > 0 && h[i - 1].t_ms >= t_prev) --i;
         const double before = load(k);
         double w = before;
+        for (; i < oldest; ++i)
+          w = Rule::on_post(p_, w, pre_at_spike(h[i].t_ms, h[i]), h[i].before);
         for (; i < c; ++i) {
-          const history_record& r = i < oldest ? h[i] : ring[i % recent_slots];
-          w = Rule::on_post(p_, w, pre_at_spike(r), r.before);
+          const history_traces& r = ring[i % recent_slots];
+          w = Rule::on_post(p_, w, pre_at_spike(times[i % recent_slots], r), r.before);
         }
         store(time_ms{s.last_spike[j]}, k, before, w);
       }
