@@ -8,6 +8,7 @@
 #include <exception>
 #include <limits>
 #include <thread>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -846,32 +847,43 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   }
 
   // 3. scatter: every target's slice fills in event order
-  part.entry_delivery.resize(total);
+  part.narrow = part.spans.size() <= std::size_t{1} << 16;
+  if (part.narrow)
+    part.entry_delivery16.resize(total);
+  else
+    part.entry_delivery32.resize(total);
   part.entry_weight.resize(per_synapse ? total : 0);
-  std::uint32_t* __restrict entries = part.entry_delivery.data();
-  float* __restrict entry_weights = part.entry_weight.data();
-  for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
-    const window_target& sp = part.spans[d];
-    std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
-    const std::uint32_t* __restrict targets = sp.targets;
-    const std::uint32_t n = sp.count;
-    if (sp.weights) {
-      const float* __restrict weights = sp.weights;
-      for (std::uint32_t k = 0; k < n; ++k) {
-        const std::uint32_t pos = count[targets[k]]++;
-        entries[pos] = d;
-        entry_weights[pos] = weights[k];
+  const auto scatter = [&](auto* __restrict entries) {
+    using index = std::remove_cvref_t<decltype(*entries)>;
+    float* __restrict entry_weights = part.entry_weight.data();
+    for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
+      const window_target& sp = part.spans[d];
+      std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
+      const std::uint32_t* __restrict targets = sp.targets;
+      const std::uint32_t n = sp.count;
+      const auto entry = static_cast<index>(d);
+      if (sp.weights) {
+        const float* __restrict weights = sp.weights;
+        for (std::uint32_t k = 0; k < n; ++k) {
+          const std::uint32_t pos = count[targets[k]]++;
+          entries[pos] = entry;
+          entry_weights[pos] = weights[k];
+        }
+      } else if (part.pops[sp.population].weighted) {
+        for (std::uint32_t k = 0; k < n; ++k) {
+          const std::uint32_t pos = count[targets[k]]++;
+          entries[pos] = entry;
+          entry_weights[pos] = sp.weight;
+        }
+      } else {  // (the population's loop reads the delivery's weight)
+        for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = entry;
       }
-    } else if (part.pops[sp.population].weighted) {
-      for (std::uint32_t k = 0; k < n; ++k) {
-        const std::uint32_t pos = count[targets[k]]++;
-        entries[pos] = d;
-        entry_weights[pos] = sp.weight;
-      }
-    } else {  // (the population's loop reads the delivery's weight)
-      for (std::uint32_t k = 0; k < n; ++k) entries[count[targets[k]]++] = d;
     }
-  }
+  };
+  if (part.narrow)
+    scatter(part.entry_delivery16.data());
+  else
+    scatter(part.entry_delivery32.data());
   part.counters.synaptic_events += total;
   // A delay group arriving twice: its inputs' weights revised before any
   // spike.
@@ -905,7 +917,10 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     in.deliveries = part.deliveries;
     in.active = wp.active;
     in.begin = wp.begin.data();
-    in.delivery = part.entry_delivery.data();
+    if (part.narrow)
+      in.delivery16 = part.entry_delivery16.data();
+    else
+      in.delivery32 = part.entry_delivery32.data();
     in.weight = wp.weighted ? part.entry_weight.data() : nullptr;
     in.drives = wp.drives;
     in.t_begin = a.count();
@@ -955,9 +970,9 @@ void simulator::revise_slice(partition& part, std::size_t p, std::size_t populat
   std::uint32_t e = wp.begin[slice + 1];
   // The slice is in time order: walk back to the first input at or after
   // `from`.
-  while (e > wp.begin[slice] && part.deliveries[part.entry_delivery[e - 1]].time_ms >= from) --e;
+  while (e > wp.begin[slice] && part.deliveries[part.entry_delivery(e - 1)].time_ms >= from) --e;
   for (; e < wp.begin[slice + 1]; ++e) {
-    const std::uint32_t d = part.entry_delivery[e];
+    const std::uint32_t d = part.entry_delivery(e);
     const window_target& sp = part.spans[d];
     window_listener* l = window_listeners_[sp.projection];
     if (!l) continue;

@@ -178,9 +178,77 @@ TEST_CASE("windowed delivery: lif_delta's own window loop equals the event loop"
   }
 }
 
+TEST_CASE("windowed delivery: a window of more than 65,536 deliveries (32-bit entries)") {
+  // 70,000 lif_delta sources above their threshold's resting potential
+  // cross once each within 6.7 ms (V0 in [-50.4, -50) mV); with a 10 ms
+  // delay the window [10, 20) ms receives all 70,000 spikes, each a
+  // delivery, so its entries need 32-bit delivery indices. Targets: lif_delta
+  // cells below threshold at rest (their own window loop; one weight per
+  // projection) and lif_exp cells (the engine's loop; per-synapse weights).
+  const auto run_big = [](unsigned threads, delivery_path path) {
+    network net;
+    auto& src = net.add_population<models::lif_delta>("S", 70000,
+                                                      {.tau_m_ms = 20,
+                                                       .e_l_mv = -49,
+                                                       .v_th_mv = -50,
+                                                       .v_reset_mv = -60,
+                                                       .t_ref_ms = 2,
+                                                       .v_init_min_mv = -50.4,
+                                                       .v_init_max_mv = -50});
+    auto& a = net.add_population<models::lif_delta>("A", 3,
+                                                    {.tau_m_ms = 20,
+                                                     .e_l_mv = 0,
+                                                     .v_th_mv = 20,
+                                                     .v_reset_mv = 10,
+                                                     .t_ref_ms = 0.05,
+                                                     .v_init_min_mv = 0,
+                                                     .v_init_max_mv = 20});
+    auto& b = net.add_population<models::lif_exp>("B", 2,
+                                                  {.tau_m_ms = 20,
+                                                   .tau_e_ms = 5,
+                                                   .tau_i_ms = 10,
+                                                   .e_l_mv = -60,
+                                                   .v_th_mv = -50,
+                                                   .v_reset_mv = -60,
+                                                   .t_ref_ms = 0.1,
+                                                   .v_init_min_mv = -60,
+                                                   .v_init_max_mv = -55});
+    connection_options o;
+    o.delay_ms = value_spec::constant(10.0);
+    o.weight = value_spec::constant(0.02);
+    net.connect("SA", src, a, 0,
+                make_generator(connection_rule::all_to_all, src.size(), a.size(), 0, 0, o,
+                               derive_seed(5, stream::connectivity, 0)));
+    o.weight = value_spec::uniform(-0.002, 0.006);
+    net.connect("SB", src, b, 0,
+                make_generator(connection_rule::all_to_all, src.size(), b.size(), 0, 0, o,
+                               derive_seed(5, stream::connectivity, 1)));
+    simulator sim(net, {.seed = 2, .threads = threads, .delivery = path});
+    spike_recorder rec(sim);
+    sim.run_until(time_ms{25.0});
+    return std::pair{rec.spikes(), sim.counters()};
+  };
+  const auto [ordered, ordered_counters] = run_big(1, delivery_path::ordered);
+  std::size_t early = 0, fired_a = 0, fired_b = 0;
+  for (const auto& s : ordered) {
+    early += s.population == 0 && s.time_ms < 10.0;
+    fired_a += s.population == 1;
+    fired_b += s.population == 2;
+  }
+  REQUIRE(early > 65536);
+  REQUIRE(fired_a > 10);
+  REQUIRE(fired_b > 3);
+  for (const unsigned threads : {1u, 2u}) {
+    CAPTURE(threads);
+    const auto [w, counters] = run_big(threads, delivery_path::windowed);
+    CHECK(w == ordered);
+    CHECK(counters.synaptic_events == ordered_counters.synaptic_events);
+  }
+}
+
 TEST_CASE("windowed delivery: switching paths between runs changes nothing") {
-  const auto ordered = run(1, {delivery_path::ordered, delivery_path::ordered,
-                                delivery_path::ordered});
+  const auto ordered =
+      run(1, {delivery_path::ordered, delivery_path::ordered, delivery_path::ordered});
   for (const unsigned threads : {1u, 2u}) {
     CAPTURE(threads);
     CHECK(run(threads, {delivery_path::windowed, delivery_path::ordered, delivery_path::windowed})

@@ -235,7 +235,7 @@ class model_population final : public population {
       for (;;) {
         // The neuron's next input: its slice first, then its Poisson
         // inputs in order, at equal times (event.hpp's order).
-        double t_in = e < e_end ? in.deliveries[in.delivery[e]].time_ms : inf;
+        double t_in = e < e_end ? in.deliveries[in.delivery_of(e)].time_ms : inf;
         std::size_t from = drives;  // drives: the slice
         for (std::size_t d = 0; d < drives; ++d) {
           const double t_d = drive[d].next_ms[i];
@@ -262,7 +262,7 @@ class model_population final : public population {
         if (!(t_in < t_end)) break;
         bring_to(i, t_in);
         if (from == drives) {
-          const window_delivery& dv = in.deliveries[in.delivery[e]];
+          const window_delivery& dv = in.deliveries[in.delivery_of(e)];
           M::receive(slots_[i].s, derived_, dv.compartment, static_cast<double>(in.weight_of(e)),
                      t_in);
           ++e;

@@ -320,7 +320,14 @@ class simulator {
     std::vector<double> delivery_scratch;
     std::vector<double> neuron_scratch;
     std::vector<window_target> spans;
-    std::vector<std::uint32_t> entry_delivery;
+    // Each entry's delivery: 16-bit indices when the window has at most
+    // 65,536 deliveries, else 32-bit ones (window_inputs::delivery16).
+    std::vector<std::uint16_t> entry_delivery16;
+    std::vector<std::uint32_t> entry_delivery32;
+    std::uint32_t entry_delivery(std::uint32_t e) const {
+      return narrow ? entry_delivery16[e] : entry_delivery32[e];
+    }
+    bool narrow = true;
     std::vector<float> entry_weight;
     std::vector<event> due_samples;
     std::vector<fired_spike> fired;

@@ -68,7 +68,14 @@ struct window_inputs {
   std::span<const window_delivery> deliveries;
   std::span<const std::uint32_t> active;  // ascending population indices
   const std::uint32_t* begin = nullptr;   // active.size() + 1 offsets
-  const std::uint32_t* delivery = nullptr;
+  // Each entry's delivery (an index into `deliveries`): 16 bits wide when
+  // the window has at most 65,536 deliveries (nearly always; it halves the
+  // scatter's memory traffic), else 32 (delivery16 null).
+  const std::uint16_t* delivery16 = nullptr;
+  const std::uint32_t* delivery32 = nullptr;
+  std::uint32_t delivery_of(std::uint32_t entry) const {
+    return delivery16 ? delivery16[entry] : delivery32[entry];
+  }
   // Per entry; null when every delivery of the window has a uniform weight
   // (window_delivery::weight).
   const float* weight = nullptr;
@@ -76,7 +83,7 @@ struct window_inputs {
   double t_begin = 0.0;  // every input of the window is at or after it
   double t_end = 0.0;
   float weight_of(std::uint32_t entry) const {
-    return weight ? weight[entry] : deliveries[delivery[entry]].weight;
+    return weight ? weight[entry] : deliveries[delivery_of(entry)].weight;
   }
   // delivery_scratch_per_delivery * deliveries.size() doubles a model's
   // own loop may fill in window_prepare() (what it needs of each delivery,

@@ -347,13 +347,24 @@ struct lif_delta {
   // arithmetic on the state are those of the event loop, so the spikes
   // are too.
   static void run_window(const derived& d, const window_inputs& in, std::size_t k,
-                         window_neuron<state>& n, scheduler& sched,
-                         std::vector<fired_spike>& out, window_counts& counts) {
+                         window_neuron<state>& n, scheduler& sched, std::vector<fired_spike>& out,
+                         window_counts& counts) {
+    if (in.delivery16)
+      run_slice(d, in, k, in.delivery16 + in.begin[k], n, sched, out, counts);
+    else
+      run_slice(d, in, k, in.delivery32 + in.begin[k], n, sched, out, counts);
+  }
+  // run_window with the slice's delivery indices (16 or 32 bits wide).
+  template <class Index>
+  [[gnu::always_inline]] static void run_slice(const derived& d, const window_inputs& in,
+                                               std::size_t k, const Index* idx,
+                                               window_neuron<state>& n, scheduler& sched,
+                                               std::vector<fired_spike>& out,
+                                               window_counts& counts) {
     const double t_end = in.t_end;
     const std::uint32_t i = n.index;
 
     // The slice.
-    const std::uint32_t* idx = in.delivery + in.begin[k];
     const std::size_t n_slice = in.begin[k + 1] - in.begin[k];
     const auto* prepared = reinterpret_cast<const prepared_input*>(in.delivery_scratch);
     const float* weights = in.weight ? in.weight + in.begin[k] : nullptr;
@@ -533,10 +544,10 @@ struct lif_delta {
     std::uint32_t touched = 0;
     double bound = 0.0;  // the running bound at the end (the largest, >= 0)
   };
-  template <class AddOf>
-  [[gnu::always_inline]] static cell_sums settle_sums(const std::uint32_t* idx, std::size_t n,
-                                                     const prepared_input* prepared, double c0,
-                                                     AddOf add_of) {
+  template <class Index, class AddOf>
+  [[gnu::always_inline]] static cell_sums settle_sums(const Index* idx, std::size_t n,
+                                                      const prepared_input* prepared, double c0,
+                                                      AddOf add_of) {
     cell_sums s;
     double total = 0.0, partial = 0.0, bound = 0.0;  // (in registers)
     std::uint32_t touched = 0;
