@@ -745,6 +745,13 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   part.due_samples.clear();
   if (p == 0) ++part.counters.windows;
 
+  // Fetches a delivery's targets into the cache (rows are rarely cached).
+  const auto prefetch_row = [](const window_target& sp) {
+    const auto* row = reinterpret_cast<const char*>(sp.targets);
+    const auto* row_end = reinterpret_cast<const char*>(sp.targets + sp.count);
+    for (const char* c = row; c < row_end; c += 64) __builtin_prefetch(c);
+  };
+
   // 1. pop the window's events: deliveries into spans, wake-ups into the
   // active sets. A sampling instant ends the window just after it.
   event e;
@@ -789,12 +796,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
   // Each target's inputs counted (and the targets marked active), the
   // next deliveries' target rows fetched ahead (they are rarely cached).
   for (std::size_t d = 0; d < part.spans.size(); ++d) {
-    if (d + 2 < part.spans.size()) {
-      const window_target& ahead = part.spans[d + 2];
-      const auto* row = reinterpret_cast<const char*>(ahead.targets);
-      const auto* row_end = reinterpret_cast<const char*>(ahead.targets + ahead.count);
-      for (const char* c = row; c < row_end; c += 64) __builtin_prefetch(c);
-    }
+    if (d + 2 < part.spans.size()) prefetch_row(part.spans[d + 2]);
     const window_target& sp = part.spans[d];
     auto& wp = part.pops[sp.population];
     std::uint32_t* count = wp.count.data() - wp.lo;
@@ -857,6 +859,7 @@ time_ms simulator::window(std::size_t p, time_ms a, time_ms b_max,
     using index = std::remove_cvref_t<decltype(*entries)>;
     float* __restrict entry_weights = part.entry_weight.data();
     for (std::uint32_t d = 0; d < part.spans.size(); ++d) {
+      if (d + 2 < part.spans.size()) prefetch_row(part.spans[d + 2]);
       const window_target& sp = part.spans[d];
       std::uint32_t* count = part.pops[sp.population].count.data() - part.pops[sp.population].lo;
       const std::uint32_t* __restrict targets = sp.targets;
