@@ -38,7 +38,9 @@
 // return a *provisional* time instead of the exact crossing: a time up to
 // which it has proven there is no crossing (certain = false). The engine
 // then re-examines the neuron at that time (advance, predict again) instead
-// of firing it. Searching only a short horizon is much cheaper than finding
+// of firing it. (A prediction holds until the neuron's next input: an
+// event left by an earlier prediction only queues the neuron again at the
+// latest one.) Searching only a short horizon is much cheaper than finding
 // a crossing that later input will move anyway; spike times stay exact.
 // Without predict(), next_spike() is used and every prediction is certain.
 //

@@ -197,6 +197,10 @@ class model_population final : public population {
   bool fire_if_current(std::uint32_t i, std::uint32_t version, double t_ms, scheduler& s) override {
     if (version != slots_[i].version) return false;
     slots_[i].queued = inf;
+    if (slots_[i].predicted > t_ms) {
+      requeue_before(i, -inf, s);  // (an earlier prediction's event)
+      return false;
+    }
     bring_to(i, t_ms);
     if (slots_[i].predicted != t_ms || !slots_[i].certain) {
       repredict(i, t_ms, s);  // early or provisional: look again from here
@@ -247,6 +251,11 @@ class model_population final : public population {
         if (tq < t_in) {
           if (!(tq < t_end)) break;
           slots_[i].queued = inf;
+          if (slots_[i].predicted > tq) {
+            ++counts.reexamined;
+            requeue_before(i, t_end, s);
+            continue;
+          }
           bring_to(i, tq);
           if (slots_[i].predicted != tq || !slots_[i].certain) {
             ++counts.reexamined;
@@ -392,6 +401,19 @@ class model_population final : public population {
       return {M::next_spike(st, d, t_ms), true};
   }
   void repredict(std::uint32_t i, double t_ms, scheduler& s) { repredict_before(i, t_ms, -inf, s); }
+
+  // A crossing event that an earlier prediction left (later input moved
+  // the prediction on): the latest prediction, made at the neuron's latest
+  // input, still holds (no crossing before it), so the neuron waits for it
+  // untouched, with no advance and no new prediction. As in
+  // repredict_before, one before t_end is left to the window's loop.
+  void requeue_before(std::uint32_t i, double t_end, scheduler& s) {
+    auto& n = slots_[i];
+    if (!(n.predicted < inf)) return;
+    ++n.version;
+    n.queued = n.predicted;
+    if (!(n.predicted < t_end)) s.schedule_crossing(id(), i, n.version, n.predicted);
+  }
 
   // repredict() inside a window that ends at t_end: a crossing before
   // t_end is left to the window's loop (no event), one at or after it is

@@ -639,6 +639,16 @@ struct lif_delta {
     while (r.queued < t_in && r.queued < t_end) {
       const double tq = r.queued;
       r.queued = inf;
+      if (r.predicted > tq) {
+        // An earlier prediction's event: the latest one stands (see
+        // model_population::requeue_before).
+        ++counts.reexamined;
+        if (r.predicted < inf) {
+          ++r.version;
+          r.queued = r.predicted;
+        }
+        continue;
+      }
       if (r.t_last < tq) {
         rebase(r.s, d, tq);
         r.t_last = tq;
