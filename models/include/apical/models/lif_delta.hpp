@@ -641,7 +641,9 @@ struct lif_delta {
       r.queued = inf;
       if (r.predicted > tq) {
         // An earlier prediction's event: the latest one stands (see
-        // model_population::requeue_before).
+        // model_population::requeue_before). Below threshold at rest, a
+        // finite prediction is the time of an input already taken, inside
+        // the window: this loop takes it.
         ++counts.reexamined;
         if (r.predicted < inf) {
           ++r.version;
