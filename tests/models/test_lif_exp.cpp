@@ -310,6 +310,63 @@ TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") 
   }
 }
 
+TEST_CASE("lif_exp: raise_bound is the EPSP's peak") {
+  for (const double tau_e : {5.0, 2.0, 4.5, 19.99, 40.0}) {
+    lif_exp::parameters p = cuba;
+    p.tau_e_ms = tau_e;
+    const auto d = lif_exp::derive(p);
+    double peak = 0;  // sampled every microsecond over 10 time constants
+    for (double s_ms = 0; s_ms < 10 * std::max(tau_e, 20.0); s_ms += 1e-3)
+      peak = std::max(peak, psp(2.0, tau_e, 20.0, s_ms));
+    CAPTURE(tau_e);
+    CHECK(lif_exp::raise_bound(d, 0, 2.0) >= peak);
+    // (Within 1e-6 of it; within 1e-3 where tau_e is close to tau_m.)
+    CHECK(lif_exp::raise_bound(d, 0, 2.0) <= peak * (d.close_e ? 1 + 1e-3 : 1 + 1e-6));
+    CHECK(lif_exp::raise_bound(d, 0, -3.0) == 0.0);
+  }
+}
+
+TEST_CASE("lif_exp: a prediction stands against inputs within its margin") {
+  // Random states near threshold; after a provisional prediction (or a
+  // never) with margin m, excitatory inputs whose bounds add up to at most
+  // m, and inhibitory ones of any weight, at random times before it: no
+  // crossing in between (exact next_spike after each input).
+  lif_exp::parameters rest_below = cuba;
+  rest_below.e_l_mv = -56;
+  for (const auto& p : {cuba, rest_below}) {
+    const auto d = lif_exp::derive(p);
+    rng r(13);
+    int tried = 0, spent = 0;
+    for (int trial = 0; trial < 3000; ++trial) {
+      lif_exp::state s = random_state(r, -60, 20, -20, trial % 5 == 0);
+      const spike_prediction pr = lif_exp::predict(s, d, 0.0);
+      if (pr.certain && pr.time_ms < inf) continue;
+      REQUIRE(pr.margin >= 0);
+      ++tried;
+      const double until = std::min(pr.time_ms, 200.0);
+      std::vector<double> times(8);
+      for (auto& t : times) t = r.uniform(0, until);
+      std::sort(times.begin(), times.end());
+      double left = pr.margin, t_last = 0.0;
+      for (std::size_t j = 0; j < times.size(); ++j) {
+        double w = r.uniform(-3, 3);
+        if (lif_exp::raise_bound(d, 0, w) > left) w = left / d.peak_e * (1 - 1e-12);
+        left -= lif_exp::raise_bound(d, 0, w);
+        lif_exp::advance(s, d, t_last, times[j]);
+        t_last = times[j];
+        lif_exp::receive(s, d, 0, w, t_last);
+        const double next_input = j + 1 < times.size() ? times[j + 1] : until;
+        CAPTURE(trial);
+        CAPTURE(j);
+        CHECK(lif_exp::next_spike(s, d, t_last) >= next_input);
+      }
+      if (left < 1e-3 * pr.margin) ++spent;
+    }
+    CHECK(tried > 500);
+    CHECK(spent > 100);  // inputs that used up the whole margin
+  }
+}
+
 TEST_CASE("lif_exp: an EPSP grazing the threshold by 1e-9 mV crosses, or not, exactly") {
   const double tau_m = 20, tau_e = 5, w = 2.0;
   const double s_peak = tau_m * tau_e / (tau_m - tau_e) * std::log(tau_m / tau_e);

@@ -33,7 +33,7 @@
 
 namespace apical {
 
-inline constexpr std::uint32_t checkpoint_format_version = 1;
+inline constexpr std::uint32_t checkpoint_format_version = 2;
 inline constexpr std::size_t checkpoint_header_bytes = 40;
 
 // A 64-bit hash of bytes (word-wise multiply-xorshift; not cryptographic:

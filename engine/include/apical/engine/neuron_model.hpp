@@ -44,6 +44,17 @@
 // a crossing that later input will move anyway; spike times stay exact.
 // Without predict(), next_spike() is used and every prediction is certain.
 //
+// Optional, for speed: raise_bound(d, compartment, weight) -> double >= 0,
+// the most an input of that weight into that compartment can raise
+// V - V_th at any later time (0: it cannot raise it; +infinity: no bound).
+// A provisional prediction, or a certain "never", stays a valid lower bound
+// of the crossing time after an input that cannot raise V; with a
+// prediction's margin m (spike_prediction::margin: V - V_th stays below -m
+// until the predicted time, or for ever), it stays valid while the inputs
+// since it raise V by at most m in all. The engine then applies such inputs
+// (advance, receive) without predicting again, and predicts once the
+// margin is spent or the predicted time comes.
+//
 // Optional, for speed: at_time(d, t_ms), advance_at(s, d, at) and
 // receive_at(s, d, compartment, weight, at). One delivery brings inputs at
 // one time t to many neurons; at_time() computes once what advance() and
@@ -80,6 +91,11 @@ namespace apical {
 struct spike_prediction {
   double time_ms;
   bool certain = true;
+  // For a provisional time or a certain +infinity (never): how much later
+  // input may raise V - V_th, anywhere ahead, before the prediction has to
+  // be made again (models with raise_bound(); see above). Negative: none
+  // known.
+  double margin = -1;
 };
 
 // One named, documented double field of a parameter or state struct.

@@ -46,7 +46,7 @@ namespace apical {
 // This number changes whenever an engine header a plugin compiles against
 // (model_registry, population, neuron_model, scheduler, random, error)
 // changes in a way that breaks that interface.
-inline constexpr std::uint32_t plugin_abi_version = 1;
+inline constexpr std::uint32_t plugin_abi_version = 2;
 
 // Names of the two functions a plugin exports.
 inline constexpr const char* plugin_abi_version_symbol = "apical_plugin_abi_version";

@@ -175,7 +175,7 @@ class model_population final : public population {
       n.t_last = 0.0;
       n.predicted = inf;
       n.queued = inf;
-      n.certain = 1;
+      n.slack = -1.0f;
       ++n.version;  // events of a previous run become stale
     }
   }
@@ -202,7 +202,7 @@ class model_population final : public population {
       return false;
     }
     bring_to(i, t_ms);
-    if (slots_[i].predicted != t_ms || !slots_[i].certain) {
+    if (slots_[i].predicted != t_ms || !certain(i)) {
       repredict(i, t_ms, s);  // early or provisional: look again from here
       return false;
     }
@@ -222,8 +222,13 @@ class model_population final : public population {
       if (M::window_prepare(derived_, in)) {
         for (std::size_t k = 0; k < in.active.size(); ++k) {
           const std::uint32_t i = in.active[k];
-          window_neuron<state> n{i,          slots_[i].s, slots_[i].t_last, slots_[i].predicted,
-                                 slots_[i].queued, slots_[i].certain, slots_[i].version};
+          window_neuron<state> n{i,
+                                 slots_[i].s,
+                                 slots_[i].t_last,
+                                 slots_[i].predicted,
+                                 slots_[i].queued,
+                                 slots_[i].slack,
+                                 slots_[i].version};
           M::run_window(derived_, in, k, n, s, out, counts);
         }
         return;
@@ -257,7 +262,7 @@ class model_population final : public population {
             continue;
           }
           bring_to(i, tq);
-          if (slots_[i].predicted != tq || !slots_[i].certain) {
+          if (slots_[i].predicted != tq || !certain(i)) {
             ++counts.reexamined;
             repredict_before(i, tq, t_end, s);
             continue;
@@ -272,19 +277,21 @@ class model_population final : public population {
         bring_to(i, t_in);
         if (from == drives) {
           const window_delivery& dv = in.deliveries[in.delivery_of(e)];
-          M::receive(slots_[i].s, derived_, dv.compartment, static_cast<double>(in.weight_of(e)),
-                     t_in);
+          const auto w = static_cast<double>(in.weight_of(e));
+          M::receive(slots_[i].s, derived_, dv.compartment, w, t_in);
           ++e;
+          after_input(i, dv.compartment, w, t_in, t_end, s);
         } else {
           const drive_view& dr = drive[from];
-          M::receive(slots_[i].s, derived_, dr.compartment, static_cast<double>(dr.weight), t_in);
+          const auto w = static_cast<double>(dr.weight);
+          M::receive(slots_[i].s, derived_, dr.compartment, w, t_in);
           ++counts.drive_inputs;
           const double next = dr.draw_after(i, t_in);
           dr.next_ms[i] = next;
           if (dr.sparse && next < inf && !(next < t_end))
             s.schedule(event{time_ms{next}, i, 0, dr.event_target, event_kind::delivery});
+          after_input(i, dr.compartment, w, t_in, t_end, s);
         }
-        repredict_before(i, t_in, t_end, s);
       }
     }
   }
@@ -303,7 +310,7 @@ class model_population final : public population {
       each(&slot::t_last);
       each(&slot::predicted);
       each(&slot::queued);
-      each(&slot::certain);
+      each(&slot::slack);
       each(&slot::version);
     } else {
       population::save(w);
@@ -315,16 +322,16 @@ class model_population final : public population {
       // Every field is read before any neuron changes.
       std::vector<state> states;
       std::vector<double> t_last, predicted, queued;
-      std::vector<std::uint8_t> certain;
+      std::vector<float> slack;
       std::vector<std::uint32_t> version;
       r.array(states, size(), f + "states");
       r.array(t_last, size(), f + "t_last");
       r.array(predicted, size(), f + "predicted");
       r.array(queued, size(), f + "queued");
-      r.array(certain, size(), f + "certain");
+      r.array(slack, size(), f + "slack");
       r.array(version, size(), f + "version");
       for (std::size_t i = 0; i < slots_.size(); ++i)
-        slots_[i] = slot{{states[i], t_last[i], predicted[i], queued[i], version[i], certain[i]}};
+        slots_[i] = slot{{states[i], t_last[i], predicted[i], queued[i], version[i], slack[i]}};
     } else {
       population::load(r);
     }
@@ -375,16 +382,18 @@ class model_population final : public population {
           M::advance_at(slots_[i].s, derived_, at);
           slots_[i].t_last = t_ms;
         }
-        M::receive_at(slots_[i].s, derived_, compartment, static_cast<double>(weight_of(k)), at);
-        repredict(i, t_ms, s);
+        const auto w = static_cast<double>(weight_of(k));
+        M::receive_at(slots_[i].s, derived_, compartment, w, at);
+        after_input(i, compartment, w, t_ms, -inf, s);
       }
       return;
     }
     for (std::size_t k = 0; k < targets.size(); ++k) {
       const std::uint32_t i = targets[k];
       bring_to(i, t_ms);
-      M::receive(slots_[i].s, derived_, compartment, static_cast<double>(weight_of(k)), t_ms);
-      repredict(i, t_ms, s);
+      const auto w = static_cast<double>(weight_of(k));
+      M::receive(slots_[i].s, derived_, compartment, w, t_ms);
+      after_input(i, compartment, w, t_ms, -inf, s);
     }
   }
 
@@ -401,6 +410,33 @@ class model_population final : public population {
       return {M::next_spike(st, d, t_ms), true};
   }
   void repredict(std::uint32_t i, double t_ms, scheduler& s) { repredict_before(i, t_ms, -inf, s); }
+
+  // Whether a finite prediction is an exact crossing (not a provisional
+  // time).
+  bool certain(std::uint32_t i) const { return slots_[i].slack < 0; }
+  // x rounded down to a float (x >= 0 gives a float >= 0).
+  static float float_below(double x) {
+    const auto f = static_cast<float>(x);
+    return static_cast<double>(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity())
+                                      : f;
+  }
+
+  // After an input into neuron i at t_ms: the prediction made again, unless
+  // it stands (neuron_model.hpp's raise_bound): a lower bound of the
+  // crossing time that the inputs since cannot have undone. Then the input
+  // only uses up the prediction's slack.
+  void after_input(std::uint32_t i, [[maybe_unused]] int compartment,
+                   [[maybe_unused]] double weight, double t_ms, double t_end, scheduler& s) {
+    if constexpr (requires { M::raise_bound(derived_, compartment, weight); }) {
+      auto& n = slots_[i];
+      const double r = M::raise_bound(derived_, compartment, weight);
+      if (r <= n.slack) {  // (never for a certain crossing: slack < 0)
+        n.slack = float_below(static_cast<double>(n.slack) - r);
+        return;
+      }
+    }
+    repredict_before(i, t_ms, t_end, s);
+  }
 
   // A crossing event that an earlier prediction left (later input moved
   // the prediction on): the latest prediction, made at the neuron's latest
@@ -421,7 +457,7 @@ class model_population final : public population {
   void repredict_before(std::uint32_t i, double t_ms, double t_end, scheduler& s) {
     const spike_prediction p = predict(slots_[i].s, derived_, t_ms);
     slots_[i].predicted = p.time_ms;
-    slots_[i].certain = p.certain;
+    slots_[i].slack = p.certain && p.time_ms < inf ? -1.0f : float_below(std::max(p.margin, 0.0));
     if (p.time_ms < slots_[i].queued) {
       ++slots_[i].version;
       slots_[i].queued = p.time_ms;
@@ -439,7 +475,10 @@ class model_population final : public population {
     double predicted = inf;  // latest prediction
     double queued = inf;     // time of the live crossing event
     std::uint32_t version = 0;
-    std::uint8_t certain = 1;  // predicted is an exact crossing
+    // predicted is an exact crossing (< 0), or a lower bound of the crossing
+    // time (a provisional time, or never) that stands while inputs raise
+    // V - V_th by at most this much (see after_input).
+    float slack = -1.0f;
   };
   struct alignas(sizeof(slot_fields) <= 64 ? 64 : alignof(slot_fields)) slot : slot_fields {};
   std::vector<slot> slots_;

@@ -119,10 +119,11 @@ template <class State>
 struct window_neuron {
   std::uint32_t index;
   State& state;
-  double& t_last;        // the state is valid at t_last
-  double& predicted;     // the latest prediction
-  double& queued;        // the live crossing event's time (inf: none)
-  std::uint8_t& certain; // the latest prediction is an exact crossing
+  double& t_last;     // the state is valid at t_last
+  double& predicted;  // the latest prediction
+  double& queued;     // the live crossing event's time (inf: none)
+  float& slack;       // < 0: the latest prediction is an exact crossing
+                      // (model_population's slot)
   std::uint32_t& version;
 };
 

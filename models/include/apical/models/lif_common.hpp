@@ -153,19 +153,20 @@ spike_prediction predict_within(const exp_sum& f, double t0, double horizon_ms, 
       soon += a * decay_of(f.tau_ms[k]);
     }
   }
-  if (ever < 0) return {inf, true};
-  if (soon < 0) return {t0 + horizon_ms, false};
+  if (ever < 0) return {inf, true, -ever};
+  if (soon < 0) return {t0 + horizon_ms, false, -soon};
   const double x = first_crossing(f, 1e-10, horizon_ms);
   return x < inf ? spike_prediction{t0 + x, true} : spike_prediction{t0 + horizon_ms, false};
 }
 
 // For a trajectory f that is a polynomial in x = exp(-s / tau)
-// (exp_polynomial) and stays negative over [0, horizon]: never (certain)
-// when a bound shows it stays negative for ever, else provisional.
+// (exp_polynomial) and stays negative over [0, horizon]: never (certain,
+// with the bound's distance below threshold as its margin) when a bound
+// shows it stays negative for ever, else provisional.
 inline spike_prediction beyond_horizon(const exp_polynomial& f, double t0, double horizon_ms) {
   double ever = f.coef[0];  // upper bound on x in [0, 1]: positive terms at x = 1
   for (std::size_t j = 1; j <= f.degree; ++j) ever += std::max(f.coef[j], 0.0);
-  return ever < 0 ? spike_prediction{inf, true} : spike_prediction{t0 + horizon_ms, false};
+  return ever < 0 ? spike_prediction{inf, true, -ever} : spike_prediction{t0 + horizon_ms, false};
 }
 
 // The prediction for such a trajectory searched over the window

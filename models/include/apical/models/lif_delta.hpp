@@ -460,7 +460,7 @@ struct lif_delta {
                                        m > 0 ? drive_time[m - 1] : -inf);
           n.t_last = last;
           n.predicted = inf;
-          n.certain = true;
+          n.slack = -1.0f;
           ++counts.settled;
           return;
         }
@@ -472,14 +472,14 @@ struct lif_delta {
           n.t_last = std::max(a0 > 0 ? prepared[idx[a0 - 1]].time_ms : -inf,
                               j0 > 0 ? drive_time[j0 - 1] : -inf);
           n.predicted = inf;
-          n.certain = true;
+          n.slack = -1.0f;
         }
       }
     }
 
     // The neuron, by value (no address of it escapes, so the compiler keeps
     // it in registers), written back at the end.
-    run_state r{n.state, n.t_last, n.predicted, n.queued, n.version, n.certain != 0};
+    run_state r{n.state, n.t_last, n.predicted, n.queued, n.version, n.slack < 0};
     const double below_gap = d.gap_mv * (1.0 - 0x1.0p-50);
     // add() gives the input's increment, read after the crossings before
     // it (a spike there may revise its weight, window_inputs::revise).
@@ -531,7 +531,7 @@ struct lif_delta {
     n.t_last = r.t_last;
     n.predicted = r.predicted;
     n.queued = r.queued;
-    n.certain = r.certain;
+    n.slack = r.certain ? -1.0f : 0.0f;
     n.version = r.version;
   }
 

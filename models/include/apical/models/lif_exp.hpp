@@ -122,6 +122,9 @@ struct basic_lif_exp {
     bool close_e = false, close_i = false;
     // tau_x / (tau_x - tau_m): the membrane amplitude of a unit current.
     double gain_e = 0.0, gain_i = 0.0;
+    // The largest value of the kernel k_e (with a little to spare): the
+    // most a unit excitatory input ever adds to V.
+    double peak_e = 0.0;
     // With integer ratios (polynomial): e^{-s/tau_x} = x^power_x, where
     // x = e^{-s/tau_base_ms}, and V - V_th is a polynomial of that degree.
     bool polynomial = false;
@@ -193,6 +196,13 @@ struct basic_lif_exp {
     d.close_i = std::abs(p.tau_i_ms - p.tau_m_ms) < 1e-3 * p.tau_m_ms;
     d.gain_e = p.tau_e_ms / (p.tau_e_ms - p.tau_m_ms);
     d.gain_i = p.tau_i_ms / (p.tau_i_ms - p.tau_m_ms);
+    // k_e peaks at a^{1/(1-a)}, a = tau_e / tau_m, which is within a
+    // factor e^{|1-a|/2} of e^{-1} as a -> 1 (there the power loses
+    // digits).
+    const double a = p.tau_e_ms / p.tau_m_ms;
+    d.peak_e =
+        (d.close_e ? std::exp(-1.0) * (1.0 + std::abs(1.0 - a)) : std::pow(a, 1.0 / (1.0 - a))) *
+        (1.0 + 1e-9);
     if constexpr (Injected) {
       d.sine = checked_sine(name, p);
       d.ac_horizon_ms = sine_horizon(d.horizon_ms, p.ac_frequency_hz);
@@ -282,6 +292,16 @@ struct basic_lif_exp {
     free_evolution(s, d, dt);
     if constexpr (Injected)
       if (s.ac_on != 0) s.v_mv += d.sine.added(from_ms, to_ms, p.tau_m_ms);
+  }
+
+  // An excitatory input of weight w adds w k_e(s) <= w peak_e to V at
+  // every later time s (also across a refractory period: the current
+  // goes on); an inhibitory one adds w k_i(s) <= 0 (neuron_model.hpp).
+  // The injected current and the sinusoid's switch have no such bound.
+  static double raise_bound(const derived& d, [[maybe_unused]] int compartment, double weight) {
+    if constexpr (Injected)
+      if (compartment != 0) return inf;
+    return weight > 0 ? weight * d.peak_e : 0.0;
   }
 
   static void receive(state& s, const derived&, [[maybe_unused]] int compartment, double weight,
@@ -376,7 +396,8 @@ struct basic_lif_exp {
     if (d.polynomial && t_ms >= s.ref_until_ms && rest_mv(s, d) >= d.p.v_th_mv) {
       const auto& longest = d.lookaheads.back();
       bernstein_coefficients b;
-      if (window_bernstein(s, d, longest, b) < 0) return {t_ms + longest.horizon_ms, false};
+      const double most = window_bernstein(s, d, longest, b);
+      if (most < 0) return {t_ms + longest.horizon_ms, false, -most};
     }
     return predict_any(s, d, t_ms);
   }
@@ -390,11 +411,14 @@ struct basic_lif_exp {
       });
     bernstein_coefficients b;
     const auto& longest = d.lookaheads.back();
-    if (window_bernstein(s, d, longest, b) < 0)
-      return beyond_horizon(polynomial_trajectory(s, d), t_ms, longest.horizon_ms);
+    if (const double most = window_bernstein(s, d, longest, b); most < 0) {
+      spike_prediction p = beyond_horizon(polynomial_trajectory(s, d), t_ms, longest.horizon_ms);
+      if (!p.certain) p.margin = -most;
+      return p;
+    }
     for (std::size_t l = d.lookaheads.size() - 1; l-- > 0;)
-      if (window_bernstein(s, d, d.lookaheads[l], b) < 0)
-        return {t_ms + d.lookaheads[l].horizon_ms, false};
+      if (const double most = window_bernstein(s, d, d.lookaheads[l], b); most < 0)
+        return {t_ms + d.lookaheads[l].horizon_ms, false, -most};
     const auto& shortest = d.lookaheads.front();
     return predict_within(polynomial_trajectory(s, d), t_ms, shortest.horizon_ms, shortest.x_min,
                           b);
