@@ -266,7 +266,7 @@ TEST_CASE("lif_exp: the polynomial search finds the crossings first_crossing fin
       const lif_exp::state start = t < s.ref_until_ms ? lif_exp::end_of_refractoriness(s, d, t) : s;
       const double want =
           std::max(t, s.ref_until_ms) + first_crossing(lif_exp::trajectory(start, d));
-      const double got = lif_exp::next_spike(s, d, t);
+      const double got = lif_exp::next_spike(lif_exp::from_real(s, d, t), d, t);
       CAPTURE(trial);
       if (want == inf) {
         ++never;
@@ -293,8 +293,9 @@ TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") 
       // Close to threshold and strongly driven: many crossings within the
       // look-aheads, some a graze.
       const lif_exp::state s = random_state(r, -56, 30, -20, trial % 5 == 0);
-      const spike_prediction pr = lif_exp::predict(s, d, 0.0);
-      const double next = lif_exp::next_spike(s, d, 0.0);
+      const lif_exp::state anchored = lif_exp::from_real(s, d, 0.0);
+      const spike_prediction pr = lif_exp::predict(anchored, d, 0.0);
+      const double next = lif_exp::next_spike(anchored, d, 0.0);
       CAPTURE(trial);
       if (pr.certain) {
         ++certain;
@@ -308,6 +309,43 @@ TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") 
     CHECK(certain > 200);
     CHECK(provisional > 200);
   }
+}
+
+TEST_CASE("lif_exp: the anchored state follows the real form across epochs and resets") {
+  // The same inputs, spikes and looks at irregular times over 2 s (25
+  // epochs of 80 ms): the anchored state (advance, receive) shown in real
+  // form against the real form advanced step by step.
+  const auto d = lif_exp::derive(cuba);
+  REQUIRE(d.anchored);
+  REQUIRE(d.epoch_ms == 80.0);
+  rng r(21);
+  lif_exp::state real{.v_mv = -52, .i_e_mv = 0, .i_i_mv = 0, .ref_until_ms = -inf};
+  lif_exp::state anchored = lif_exp::from_real(real, d, 0.0);
+  double t = 0;
+  int resets = 0, epochs_crossed = 0;
+  while (t < 2000) {
+    const double next = t + r.uniform(0, 12);
+    if (lif_exp::anchor_of(d, next) != lif_exp::anchor_of(d, t)) ++epochs_crossed;
+    lif_exp::advance(anchored, d, t, next);
+    lif_exp::advance_real(real, d, t, next);
+    t = next;
+    const lif_exp::state shown = lif_exp::to_real(anchored, d, t);
+    CAPTURE(t);
+    CHECK(std::abs(shown.v_mv - real.v_mv) <= 1e-10);
+    CHECK(std::abs(shown.i_e_mv - real.i_e_mv) <= 1e-10);
+    CHECK(std::abs(shown.i_i_mv - real.i_i_mv) <= 1e-10);
+    if (r.uniform() < 0.15 && t >= real.ref_until_ms) {  // a spike: both reset
+      lif_exp::fire(anchored, d, t);
+      lif_exp::fire(real, d, t);
+      ++resets;
+    } else {
+      const double w = r.uniform(-6, 4);
+      lif_exp::receive(anchored, d, 0, w, t);
+      lif_exp::receive_real(real, d, 0, w, t);
+    }
+  }
+  CHECK(resets > 30);
+  CHECK(epochs_crossed >= 24);
 }
 
 TEST_CASE("lif_exp: raise_bound is the EPSP's peak") {
@@ -338,7 +376,7 @@ TEST_CASE("lif_exp: a prediction stands against inputs within its margin") {
     rng r(13);
     int tried = 0, spent = 0;
     for (int trial = 0; trial < 3000; ++trial) {
-      lif_exp::state s = random_state(r, -60, 20, -20, trial % 5 == 0);
+      lif_exp::state s = lif_exp::from_real(random_state(r, -60, 20, -20, trial % 5 == 0), d, 0.0);
       const spike_prediction pr = lif_exp::predict(s, d, 0.0);
       if (pr.certain && pr.time_ms < inf) continue;
       REQUIRE(pr.margin >= 0);

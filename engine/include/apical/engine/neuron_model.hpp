@@ -55,7 +55,7 @@
 // (advance, receive) without predicting again, and predicts once the
 // margin is spent or the predicted time comes.
 //
-// Optional, for speed: at_time(d, t_ms), advance_at(s, d, at) and
+// Optional, for speed: at_time(d, t_ms), advance_at(s, d, t_last, at) and
 // receive_at(s, d, compartment, weight, at). One delivery brings inputs at
 // one time t to many neurons; at_time() computes once what advance() and
 // receive() compute from t and the parameters alone (an `at` value), and

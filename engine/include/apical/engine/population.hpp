@@ -17,6 +17,7 @@
 //     when it pops early, or the prediction was provisional, the neuron is
 //     re-examined instead of fired.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -371,15 +372,15 @@ class model_population final : public population {
   template <class WeightOf>
   void deliver_each(double t_ms, int compartment, std::span<const std::uint32_t> targets,
                     scheduler& s, WeightOf weight_of) {
-    if constexpr (requires(state& st, const derived& d) {
-                    M::advance_at(st, d, M::at_time(d, t_ms));
+    if constexpr (requires(state & st, const derived& d) {
+                    M::advance_at(st, d, t_ms, M::at_time(d, t_ms));
                     M::receive_at(st, d, compartment, 0.0, M::at_time(d, t_ms));
                   }) {
       const auto at = M::at_time(derived_, t_ms);
       for (std::size_t k = 0; k < targets.size(); ++k) {
         const std::uint32_t i = targets[k];
         if (slots_[i].t_last < t_ms) {
-          M::advance_at(slots_[i].s, derived_, at);
+          M::advance_at(slots_[i].s, derived_, slots_[i].t_last, at);
           slots_[i].t_last = t_ms;
         }
         const auto w = static_cast<double>(weight_of(k));
@@ -414,10 +415,11 @@ class model_population final : public population {
   // Whether a finite prediction is an exact crossing (not a provisional
   // time).
   bool certain(std::uint32_t i) const { return slots_[i].slack < 0; }
-  // x rounded down to a float (x >= 0 gives a float >= 0).
+  // x >= 0 rounded down to a float (>= 0): a float above x is positive, and
+  // the next float below it has the bit pattern one less.
   static float float_below(double x) {
     const auto f = static_cast<float>(x);
-    return static_cast<double>(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity())
+    return static_cast<double>(f) > x ? std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - 1)
                                       : f;
   }
 

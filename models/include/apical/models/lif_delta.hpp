@@ -209,7 +209,7 @@ struct lif_delta {
     return {t_ms, c, growth_in_cell(d, t_ms, c)};
   }
   // advance() to at.t_ms and receive() at it, with their arithmetic.
-  [[gnu::always_inline]] static void advance_at(state& s, const derived& d,
+  [[gnu::always_inline]] static void advance_at(state& s, const derived& d, double,
                                                 const input_time& at) {
     s.w_mv = moved(d, s.w_mv, at.cell - s.cell);
     s.cell = at.cell;

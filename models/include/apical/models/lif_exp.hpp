@@ -43,6 +43,23 @@
 // The synaptic time constants must differ from tau_m (the kernel above
 // would need its limit form; use e.g. 4.999 ms instead of 5 ms).
 //
+// Anchored state (lif_exp with integer ratios). With
+//   V(t) = E_L + A e^{-(t-G)/tau_m} + g_e I_e(t) + g_i I_i(t),
+//   I_x(t) = S_x e^{-(t-G)/tau_x},   g_x = tau_x / (tau_x - tau_m),
+// A, S_e and S_i stay constant between inputs for a fixed anchor G: the
+// state holds them (in v_mv, i_e_mv, i_i_mv), anchored at the start G of
+// the epoch of length 16 tau_min that holds the state's time (t_last, the
+// `from` of advance()). Advancing within an epoch costs nothing; into a
+// later one, each part is multiplied by its decay over the epochs passed.
+// An input of weight w at t adds w e^{(t-G)/tau_e} to S_e and takes
+// g_e w e^{(t-G)/tau_m} from A (V is continuous), factors that are the same
+// for all targets of a delivery (at_time()): no input costs an
+// exponential. At the end of refractoriness A is set so that V = V_reset
+// there. predict(), next_spike() and observe() work on the state in real
+// form (V, I_e, I_i at t), which to_real() gives; trajectory(),
+// window_bernstein() and end_of_refractoriness() take that form.
+// lif_exp_injected, and other ratios, keep the real form throughout.
+//
 // | name          | unit | default | meaning                              |
 // |---------------|------|---------|--------------------------------------|
 // | tau_m_ms      | ms   | 20      | membrane time constant               |
@@ -109,6 +126,9 @@ struct basic_lif_exp {
   // polynomial path (see predict).
   static constexpr double horizon_factor = 0.5;
   static constexpr std::array<double, 4> lookahead_factors = {0.5, 1.0, 2.0, 4.0};
+  // The anchored state's epoch in units of the smallest time constant (its
+  // parts grow by up to e^16 within one).
+  static constexpr double epoch_factor = 16.0;
 
   using parameters = std::conditional_t<Injected, lif_exp_injected_parameters, lif_exp_parameters>;
   struct derived {
@@ -128,6 +148,9 @@ struct basic_lif_exp {
     // With integer ratios (polynomial): e^{-s/tau_x} = x^power_x, where
     // x = e^{-s/tau_base_ms}, and V - V_th is a polynomial of that degree.
     bool polynomial = false;
+    // The state is anchored (see above): lif_exp with integer ratios.
+    bool anchored = false;
+    double epoch_ms = 0.0, inv_epoch_ms = 0.0;
     double tau_base_ms = 0.0;
     std::size_t power_m = 0, power_e = 0, power_i = 0, degree = 0;
     // One look-ahead [0, horizon_ms], x in [x_min, 1]: the Bernstein
@@ -215,6 +238,9 @@ struct basic_lif_exp {
     if (d.polynomial) {
       d.degree = std::max({d.power_m, d.power_e, d.power_i});
       const double tau_min = std::min({p.tau_m_ms, p.tau_e_ms, p.tau_i_ms});
+      d.anchored = !Injected;
+      d.epoch_ms = epoch_factor * tau_min;
+      d.inv_epoch_ms = 1.0 / d.epoch_ms;
       for (std::size_t l = 0; l < d.lookaheads.size(); ++l) {
         auto& w = d.lookaheads[l];
         w.horizon_ms = lookahead_factors[l] * tau_min;
@@ -240,6 +266,7 @@ struct basic_lif_exp {
       s.inj_hi_mv = d.p.i_inj_init_mv;
       s.ac_on = d.p.ac_on_init;
     }
+    if (d.anchored) s = from_real(s, d, 0.0);
   }
 
   // The potential V relaxes to: E_L (+ I_inj).
@@ -253,7 +280,7 @@ struct basic_lif_exp {
   struct decays {
     double m, e, i;
   };
-  static decays decays_over(const derived& d, double dt) {
+  [[gnu::always_inline]] static decays decays_over(const derived& d, double dt) {
     const auto& p = d.p;
     if (!d.polynomial)
       return {std::exp(-dt / p.tau_m_ms), std::exp(-dt / p.tau_e_ms), std::exp(-dt / p.tau_i_ms)};
@@ -276,7 +303,60 @@ struct basic_lif_exp {
     s.i_i_mv *= e.i;
   }
 
+  // The start of the epoch that holds t (anchored state).
+  static double anchor_of(const derived& d, double t_ms) {
+    return std::floor(t_ms * d.inv_epoch_ms) * d.epoch_ms;
+  }
+
   static void advance(state& s, const derived& d, double from_ms, double to_ms) {
+    if (d.anchored) return advance_anchored(s, d, from_ms, to_ms, anchor_of(d, to_ms));
+    advance_real(s, d, from_ms, to_ms);
+  }
+  // The anchored state from from_ms to to_ms, whose epoch starts at g_to.
+  static void advance_anchored(state& s, const derived& d, double from_ms, double to_ms,
+                               double g_to) {
+    const double g_from = anchor_of(d, from_ms);
+    if (g_to != g_from) {
+      const decays e = decays_over(d, g_to - g_from);
+      s.v_mv *= e.m;
+      s.i_e_mv *= e.e;
+      s.i_i_mv *= e.i;
+    }
+    if (from_ms < s.ref_until_ms && s.ref_until_ms <= to_ms) {
+      // V = V_reset at the end of refractoriness (the currents went on).
+      const decays x = decays_over(d, s.ref_until_ms - g_to);
+      const double i_e = s.i_e_mv * x.e, i_i = s.i_i_mv * x.i;
+      s.v_mv = (d.p.v_reset_mv - d.p.e_l_mv - d.gain_e * i_e - d.gain_i * i_i) / x.m;
+    }
+  }
+  // The anchored state at t_ms (advanced to it) in real form.
+  static state to_real(const state& s, const derived& d, double t_ms) {
+    state r = s;
+    const decays x = decays_over(d, t_ms - anchor_of(d, t_ms));
+    r.i_e_mv = s.i_e_mv * x.e;
+    r.i_i_mv = s.i_i_mv * x.i;
+    r.v_mv = t_ms < s.ref_until_ms
+                 ? d.p.v_reset_mv
+                 : d.p.e_l_mv + s.v_mv * x.m + d.gain_e * r.i_e_mv + d.gain_i * r.i_i_mv;
+    return r;
+  }
+  // A state given in real form at t_ms, anchored (to_real's inverse).
+  static state from_real(const state& r, const derived& d, double t_ms) {
+    if (!d.anchored) return r;
+    state s = r;
+    const decays up = decays_over(d, anchor_of(d, t_ms) - t_ms);
+    s.i_e_mv = r.i_e_mv * up.e;
+    s.i_i_mv = r.i_i_mv * up.i;
+    s.v_mv = (r.v_mv - d.p.e_l_mv - d.gain_e * r.i_e_mv - d.gain_i * r.i_i_mv) * up.m;
+    return s;
+  }
+  // V, I_e, I_i at t_ms (state advanced to it), for recorders.
+  static void observe(state& s, const derived& d, double t_ms) {
+    if (d.anchored) s = to_real(s, d, t_ms);
+  }
+
+  // The state in real form from from_ms to to_ms.
+  static void advance_real(state& s, const derived& d, double from_ms, double to_ms) {
     const auto& p = d.p;
     if (from_ms < s.ref_until_ms) {
       // Clamped until the end of refractoriness (or to_ms); currents decay.
@@ -304,8 +384,51 @@ struct basic_lif_exp {
     return weight > 0 ? weight * d.peak_e : 0.0;
   }
 
-  static void receive(state& s, const derived&, [[maybe_unused]] int compartment, double weight,
-                      double) {
+  static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
+    if (d.anchored) {
+      const double g = anchor_of(d, t_ms);
+      return receive_anchored(s, d, weight, decays_over(d, g - t_ms));
+    }
+    receive_real(s, d, compartment, weight, t_ms);
+  }
+  // An input into the anchored state, with up = e^{(t - G)/tau} for each
+  // time constant.
+  [[gnu::always_inline]] static void receive_anchored(state& s, const derived& d, double weight,
+                                                      const decays& up) {
+    if (weight >= 0) {
+      s.i_e_mv += weight * up.e;
+      s.v_mv -= d.gain_e * weight * up.m;
+    } else {
+      s.i_i_mv += weight * up.i;
+      s.v_mv -= d.gain_i * weight * up.m;
+    }
+  }
+
+  // What advance() and receive() compute from an input's time alone, once
+  // for all targets of a delivery (neuron_model.hpp's at_time).
+  struct input_time {
+    double t_ms;
+    double anchor;
+    decays up;
+  };
+  static input_time at_time(const derived& d, double t_ms) {
+    if (!d.anchored) return {t_ms, 0.0, {}};
+    const double g = anchor_of(d, t_ms);
+    return {t_ms, g, decays_over(d, g - t_ms)};
+  }
+  [[gnu::always_inline]] static void advance_at(state& s, const derived& d, double from_ms,
+                                                const input_time& at) {
+    if (d.anchored) return advance_anchored(s, d, from_ms, at.t_ms, at.anchor);
+    advance_real(s, d, from_ms, at.t_ms);
+  }
+  [[gnu::always_inline]] static void receive_at(state& s, const derived& d, int compartment,
+                                                double weight, const input_time& at) {
+    if (d.anchored) return receive_anchored(s, d, weight, at.up);
+    receive_real(s, d, compartment, weight, at.t_ms);
+  }
+
+  static void receive_real(state& s, const derived&, [[maybe_unused]] int compartment,
+                           double weight, double) {
     if constexpr (Injected) {
       if (compartment == ac_switch_compartment) {
         s.ac_on = weight;
@@ -318,10 +441,10 @@ struct basic_lif_exp {
   }
 
   // The state at the end of the refractory period (t_ms < s.ref_until_ms),
-  // where the free trajectory starts.
+  // where the free trajectory starts (real form).
   static state end_of_refractoriness(const state& s, const derived& d, double t_ms) {
     state start = s;
-    advance(start, d, t_ms, s.ref_until_ms);
+    advance_real(start, d, t_ms, s.ref_until_ms);
     return start;
   }
 
@@ -371,10 +494,14 @@ struct basic_lif_exp {
   }
 
   static double next_spike(const state& s, const derived& d, double t_ms) {
+    if (d.anchored) return next_spike_real(to_real(s, d, t_ms), d, t_ms);
+    return next_spike_real(s, d, t_ms);
+  }
+  static double next_spike_real(const state& s, const derived& d, double t_ms) {
     if constexpr (Injected)
       if (s.ac_on != 0) return chained_next_spike<basic_lif_exp>(s, d, t_ms);
     if (t_ms < s.ref_until_ms)
-      return next_spike(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
+      return next_spike_real(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
     if (d.polynomial) return t_ms + first_crossing(polynomial_trajectory(s, d));
     return t_ms + first_crossing(trajectory(s, d));
   }
@@ -387,6 +514,10 @@ struct basic_lif_exp {
   // the shortest is searched exactly there. So a crossing is computed
   // exactly only when it is imminent (later input would mostly move it).
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
+    if (d.anchored) return predict_real(to_real(s, d, t_ms), d, t_ms);
+    return predict_real(s, d, t_ms);
+  }
+  static spike_prediction predict_real(const state& s, const derived& d, double t_ms) {
     if constexpr (Injected)
       if (s.ac_on != 0) return predict_with_sine(s, d, t_ms);
     // The common case, kept lean (the rest is out of line): a free state
@@ -404,7 +535,8 @@ struct basic_lif_exp {
 
   [[gnu::noinline]] static spike_prediction predict_any(const state& s, const derived& d,
                                                         double t_ms) {
-    if (t_ms < s.ref_until_ms) return predict(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
+    if (t_ms < s.ref_until_ms)
+      return predict_real(end_of_refractoriness(s, d, t_ms), d, s.ref_until_ms);
     if (!d.polynomial)
       return predict_within(trajectory(s, d), t_ms, d.horizon_ms, [&d](double tau) {
         return tau == d.p.tau_m_ms ? d.decay_m : tau == d.p.tau_e_ms ? d.decay_e : d.decay_i;
