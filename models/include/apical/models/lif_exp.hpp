@@ -31,12 +31,15 @@
 //
 // When the largest time constant tau is an integer multiple (up to 8) of
 // the others (CUBA's 20, 5, 10 ms: 1, 4, 2), every exponential is a power
-// of x = e^{-s/tau}: the state is advanced with one exponential, and
-// V - V_th is a polynomial in x (degree 4 for CUBA). After each input, its
-// Bernstein coefficients over nested look-aheads of 0.5, 1, 2 and 4 tau_min
-// (a few multiply-adds each, precomputed maps) bound V there: most inputs
+// of x = e^{-s/tau}: one exponential gives all three decays (lif_exp
+// anchors its state, below, and needs none per input), and V - V_th is a
+// polynomial in x (degree 4 for CUBA). At a prediction, its Bernstein
+// coefficients over nested look-aheads of 0.5, 1, 2 and 4 tau_min (a few
+// multiply-adds each, precomputed maps) bound V there: most predictions
 // are settled by the longest (no crossing within 4 tau_min: look again
-// then), and only a crossing possible within 0.5 tau_min is searched for
+// then, or once later input may have raised V by more than the bound's
+// margin: raise_bound()), and only a crossing possible within 0.5 tau_min
+// is searched for
 // exactly, by Descartes' rule of signs on the Bernstein form and Newton
 // (exp_polynomial; no exponential, one logarithm). Other time constants
 // use first_crossing() on the sum of exponentials over 0.5 tau_min.
