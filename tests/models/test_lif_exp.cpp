@@ -314,38 +314,45 @@ TEST_CASE("lif_exp: a prediction is exact, or provisional before any crossing") 
 TEST_CASE("lif_exp: the anchored state follows the real form across epochs and resets") {
   // The same inputs, spikes and looks at irregular times over 2 s (25
   // epochs of 80 ms): the anchored state (advance, receive) shown in real
-  // form against the real form advanced step by step.
-  const auto d = lif_exp::derive(cuba);
-  REQUIRE(d.anchored);
-  REQUIRE(d.epoch_ms == 80.0);
-  rng r(21);
-  lif_exp::state real{.v_mv = -52, .i_e_mv = 0, .i_i_mv = 0, .ref_until_ms = -inf};
-  lif_exp::state anchored = lif_exp::from_real(real, d, 0.0);
-  double t = 0;
-  int resets = 0, epochs_crossed = 0;
-  while (t < 2000) {
-    const double next = t + r.uniform(0, 12);
-    if (lif_exp::anchor_of(d, next) != lif_exp::anchor_of(d, t)) ++epochs_crossed;
-    lif_exp::advance(anchored, d, t, next);
-    lif_exp::advance_real(real, d, t, next);
-    t = next;
-    const lif_exp::state shown = lif_exp::to_real(anchored, d, t);
-    CAPTURE(t);
-    CHECK(std::abs(shown.v_mv - real.v_mv) <= 1e-10);
-    CHECK(std::abs(shown.i_e_mv - real.i_e_mv) <= 1e-10);
-    CHECK(std::abs(shown.i_i_mv - real.i_i_mv) <= 1e-10);
-    if (r.uniform() < 0.15 && t >= real.ref_until_ms) {  // a spike: both reset
-      lif_exp::fire(anchored, d, t);
-      lif_exp::fire(real, d, t);
-      ++resets;
-    } else {
-      const double w = r.uniform(-6, 4);
-      lif_exp::receive(anchored, d, 0, w, t);
-      lif_exp::receive_real(real, d, 0, w, t);
+  // form against the real form advanced step by step; with a refractory
+  // period and without.
+  for (const double t_ref : {5.0, 0.0}) {
+    lif_exp::parameters p = cuba;
+    p.t_ref_ms = t_ref;
+    CAPTURE(t_ref);
+    const auto d = lif_exp::derive(p);
+    REQUIRE(d.anchored);
+    REQUIRE(d.epoch_ms == 80.0);
+    rng r(21);
+    lif_exp::state real{.v_mv = -52, .i_e_mv = 0, .i_i_mv = 0, .ref_until_ms = -inf};
+    lif_exp::state anchored = lif_exp::from_real(real, d, 0.0);
+    double t = 0;
+    int resets = 0, epochs_crossed = 0;
+    while (t < 2000) {
+      const double next = t + r.uniform(0, 12);
+      if (lif_exp::anchor_of(d, next) != lif_exp::anchor_of(d, t)) ++epochs_crossed;
+      lif_exp::advance(anchored, d, t, next);
+      lif_exp::advance_real(real, d, t, next);
+      t = next;
+      const lif_exp::state shown = lif_exp::to_real(anchored, d, t);
+      CAPTURE(t);
+      CHECK(std::abs(shown.v_mv - real.v_mv) <= 1e-10);
+      CHECK(std::abs(shown.i_e_mv - real.i_e_mv) <= 1e-10);
+      CHECK(std::abs(shown.i_i_mv - real.i_i_mv) <= 1e-10);
+      if (r.uniform() < 0.15 && t >= real.ref_until_ms) {  // a spike: both reset
+        lif_exp::fire(anchored, d, t);
+        real.v_mv = p.v_reset_mv;  // (the reset, in real form)
+        real.ref_until_ms = t + p.t_ref_ms;
+        ++resets;
+      } else {
+        const double w = r.uniform(-6, 4);
+        lif_exp::receive(anchored, d, 0, w, t);
+        lif_exp::receive_real(real, d, 0, w, t);
+      }
     }
+    CHECK(resets > 30);
+    CHECK(epochs_crossed >= 24);
   }
-  CHECK(resets > 30);
-  CHECK(epochs_crossed >= 24);
 }
 
 TEST_CASE("lif_exp: raise_bound is the EPSP's peak") {

@@ -325,12 +325,14 @@ struct basic_lif_exp {
       s.i_e_mv *= e.e;
       s.i_i_mv *= e.i;
     }
-    if (from_ms < s.ref_until_ms && s.ref_until_ms <= to_ms) {
-      // V = V_reset at the end of refractoriness (the currents went on).
-      const decays x = decays_over(d, s.ref_until_ms - g_to);
-      const double i_e = s.i_e_mv * x.e, i_i = s.i_i_mv * x.i;
-      s.v_mv = (d.p.v_reset_mv - d.p.e_l_mv - d.gain_e * i_e - d.gain_i * i_i) / x.m;
-    }
+    // V = V_reset at the end of refractoriness (the currents went on).
+    if (from_ms < s.ref_until_ms && s.ref_until_ms <= to_ms) reset_at(s, d, s.ref_until_ms, g_to);
+  }
+  // Sets the anchored state's A (anchor g) so that V = V_reset at t_ms.
+  static void reset_at(state& s, const derived& d, double t_ms, double g) {
+    const decays x = decays_over(d, t_ms - g);
+    const double i_e = s.i_e_mv * x.e, i_i = s.i_i_mv * x.i;
+    s.v_mv = (d.p.v_reset_mv - d.p.e_l_mv - d.gain_e * i_e - d.gain_i * i_i) / x.m;
   }
   // The anchored state at t_ms (advanced to it) in real form.
   static state to_real(const state& s, const derived& d, double t_ms) {
@@ -572,7 +574,12 @@ struct basic_lif_exp {
   }
 
   static void fire(state& s, const derived& d, double t_ms) {
-    s.v_mv = d.p.v_reset_mv;
+    // (The anchored state is reset now too: with t_ref_ms = 0 no end of
+    // refractoriness comes to reset it.)
+    if (d.anchored)
+      reset_at(s, d, t_ms, anchor_of(d, t_ms));
+    else
+      s.v_mv = d.p.v_reset_mv;
     s.ref_until_ms = t_ms + d.p.t_ref_ms;
   }
 };
