@@ -390,11 +390,7 @@ struct basic_lif_exp {
   }
 
   static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
-    if (d.anchored) {
-      const double g = anchor_of(d, t_ms);
-      return receive_anchored(s, d, weight, decays_over(d, g - t_ms));
-    }
-    receive_real(s, d, compartment, weight, t_ms);
+    receive_at(s, d, compartment, weight, at_time(d, t_ms));
   }
   // An input into the anchored state, with up = e^{(t - G)/tau} for each
   // time constant.
