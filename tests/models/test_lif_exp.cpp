@@ -315,7 +315,7 @@ TEST_CASE("lif_exp: the anchored state follows the real form across epochs and r
   // The same inputs, spikes and looks at irregular times over 2 s (25
   // epochs of 80 ms): the anchored state (advance, receive) shown in real
   // form against the real form advanced step by step; with a refractory
-  // period and without.
+  // period and without. After each input, predict_at() gives predict().
   for (const double t_ref : {5.0, 0.0}) {
     lif_exp::parameters p = cuba;
     p.t_ref_ms = t_ref;
@@ -348,6 +348,13 @@ TEST_CASE("lif_exp: the anchored state follows the real form across epochs and r
         const double w = r.uniform(-6, 4);
         lif_exp::receive(anchored, d, 0, w, t);
         lif_exp::receive_real(real, d, 0, w, t);
+        // The prediction after the input, from the delivery's factors
+        // (predict_at) and from the time alone (predict): bit for bit.
+        const spike_prediction by_time = lif_exp::predict(anchored, d, t);
+        const spike_prediction at_input = lif_exp::predict_at(anchored, d, lif_exp::at_time(d, t));
+        CHECK(at_input.time_ms == by_time.time_ms);
+        CHECK(at_input.certain == by_time.certain);
+        CHECK(at_input.margin == by_time.margin);
       }
     }
     CHECK(resets > 30);

@@ -60,7 +60,10 @@
 // one time t to many neurons; at_time() computes once what advance() and
 // receive() compute from t and the parameters alone (an `at` value), and
 // advance_at / receive_at do what advance(s, d, t_last, t) and
-// receive(s, d, c, w, t) do, with the same arithmetic, bit for bit.
+// receive(s, d, c, w, t) do, with the same arithmetic, bit for bit. With
+// them, predict_at(s, d, at) may give predict(s, d, t) right after such an
+// input, bit for bit, from what at_time() computed (lif_exp: the decays it
+// would otherwise compute with an exponential).
 //
 // Optional: observe(s, d, t_ms), called on a copy of the state (advanced to
 // t_ms) before a recorder reads it: a model that keeps its state in another

@@ -385,7 +385,7 @@ class model_population final : public population {
         }
         const auto w = static_cast<double>(weight_of(k));
         M::receive_at(slots_[i].s, derived_, compartment, w, at);
-        after_input(i, compartment, w, t_ms, -inf, s);
+        if (!input_spends_slack(i, compartment, w)) repredict_at(i, at, s);
       }
       return;
     }
@@ -417,27 +417,44 @@ class model_population final : public population {
   bool certain(std::uint32_t i) const { return slots_[i].slack < 0; }
   // x >= 0 rounded down to a float (>= 0): a float above x is positive, and
   // the next float below it has the bit pattern one less.
+  // Without a branch: the rounding's direction is as good as random, and
+  // this runs for nearly every input.
   static float float_below(double x) {
     const auto f = static_cast<float>(x);
-    return static_cast<double>(f) > x ? std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - 1)
-                                      : f;
+    const auto up = static_cast<std::uint32_t>(static_cast<double>(f) > x);
+    return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - up);
   }
 
   // After an input into neuron i at t_ms: the prediction made again, unless
   // it stands (neuron_model.hpp's raise_bound): a lower bound of the
   // crossing time that the inputs since cannot have undone. Then the input
   // only uses up the prediction's slack.
-  void after_input(std::uint32_t i, [[maybe_unused]] int compartment,
-                   [[maybe_unused]] double weight, double t_ms, double t_end, scheduler& s) {
+  void after_input(std::uint32_t i, int compartment, double weight, double t_ms, double t_end,
+                   scheduler& s) {
+    if (!input_spends_slack(i, compartment, weight)) repredict_before(i, t_ms, t_end, s);
+  }
+  // Whether the prediction stands after that input (which then spends its
+  // slack), or must be made again.
+  bool input_spends_slack(std::uint32_t i, [[maybe_unused]] int compartment,
+                          [[maybe_unused]] double weight) {
     if constexpr (requires { M::raise_bound(derived_, compartment, weight); }) {
       auto& n = slots_[i];
       const double r = M::raise_bound(derived_, compartment, weight);
       if (r <= n.slack) {  // (never for a certain crossing: slack < 0)
         n.slack = float_below(static_cast<double>(n.slack) - r);
-        return;
+        return true;
       }
     }
-    repredict_before(i, t_ms, t_end, s);
+    return false;
+  }
+  // repredict() on the ordered path right after an input at `at`
+  // (deliver_each): the model's predict_at() where it has one.
+  template <class InputTime>
+  void repredict_at(std::uint32_t i, const InputTime& at, scheduler& s) {
+    if constexpr (requires { M::predict_at(slots_[i].s, derived_, at); })
+      set_prediction(i, M::predict_at(slots_[i].s, derived_, at), -inf, s);
+    else
+      repredict_before(i, at.t_ms, -inf, s);
   }
 
   // A crossing event that an earlier prediction left (later input moved
@@ -457,7 +474,9 @@ class model_population final : public population {
   // t_end is left to the window's loop (no event), one at or after it is
   // scheduled (the event loop passes t_end = -inf: every one is).
   void repredict_before(std::uint32_t i, double t_ms, double t_end, scheduler& s) {
-    const spike_prediction p = predict(slots_[i].s, derived_, t_ms);
+    set_prediction(i, predict(slots_[i].s, derived_, t_ms), t_end, s);
+  }
+  void set_prediction(std::uint32_t i, const spike_prediction& p, double t_end, scheduler& s) {
     slots_[i].predicted = p.time_ms;
     slots_[i].slack = p.certain && p.time_ms < inf ? -1.0f : float_below(std::max(p.margin, 0.0));
     if (p.time_ms < slots_[i].queued) {

@@ -57,8 +57,8 @@
 // An input of weight w at t adds w e^{(t-G)/tau_e} to S_e and takes
 // g_e w e^{(t-G)/tau_m} from A (V is continuous), factors that are the same
 // for all targets of a delivery (at_time()): no input costs an
-// exponential. At the end of refractoriness A is set so that V = V_reset
-// there. predict(), next_spike() and observe() work on the state in real
+// exponential, nor does a prediction right after one (predict_at()). At the end of refractoriness A
+// is set so that V = V_reset there. predict(), next_spike() and observe() work on the state in real
 // form (V, I_e, I_i at t), which to_real() gives; trajectory(),
 // window_bernstein() and end_of_refractoriness() take that form.
 // lif_exp_injected, and other ratios, keep the real form throughout.
@@ -316,9 +316,16 @@ struct basic_lif_exp {
     advance_real(s, d, from_ms, to_ms);
   }
   // The anchored state from from_ms to to_ms, whose epoch starts at g_to.
-  static void advance_anchored(state& s, const derived& d, double from_ms, double to_ms,
-                               double g_to) {
+  // Inline for the common case, an advance within the epoch that ends no
+  // refractory period: it changes nothing.
+  [[gnu::always_inline]] static void advance_anchored(state& s, const derived& d, double from_ms,
+                                                      double to_ms, double g_to) {
     const double g_from = anchor_of(d, from_ms);
+    if (g_to != g_from || (from_ms < s.ref_until_ms && s.ref_until_ms <= to_ms))
+      advance_anchored_across(s, d, from_ms, to_ms, g_from, g_to);
+  }
+  [[gnu::noinline]] static void advance_anchored_across(state& s, const derived& d, double from_ms,
+                                                        double to_ms, double g_from, double g_to) {
     if (g_to != g_from) {
       const decays e = decays_over(d, g_to - g_from);
       s.v_mv *= e.m;
@@ -336,8 +343,11 @@ struct basic_lif_exp {
   }
   // The anchored state at t_ms (advanced to it) in real form.
   static state to_real(const state& s, const derived& d, double t_ms) {
+    return to_real(s, d, t_ms, decays_over(d, t_ms - anchor_of(d, t_ms)));
+  }
+  // The same with x, the decays from t_ms's anchor to t_ms, given.
+  static state to_real(const state& s, const derived& d, double t_ms, const decays& x) {
     state r = s;
-    const decays x = decays_over(d, t_ms - anchor_of(d, t_ms));
     r.i_e_mv = s.i_e_mv * x.e;
     r.i_i_mv = s.i_i_mv * x.i;
     r.v_mv = t_ms < s.ref_until_ms
@@ -407,15 +417,17 @@ struct basic_lif_exp {
 
   // What advance() and receive() compute from an input's time alone, once
   // for all targets of a delivery (neuron_model.hpp's at_time).
+  // (up: e^{(t - G)/tau}, for receive_at; down: e^{-(t - G)/tau}, the
+  // decays to_real() computes, for predict_at.)
   struct input_time {
     double t_ms;
     double anchor;
-    decays up;
+    decays up, down;
   };
   static input_time at_time(const derived& d, double t_ms) {
-    if (!d.anchored) return {t_ms, 0.0, {}};
+    if (!d.anchored) return {t_ms, 0.0, {}, {}};
     const double g = anchor_of(d, t_ms);
-    return {t_ms, g, decays_over(d, g - t_ms)};
+    return {t_ms, g, decays_over(d, g - t_ms), decays_over(d, t_ms - g)};
   }
   [[gnu::always_inline]] static void advance_at(state& s, const derived& d, double from_ms,
                                                 const input_time& at) {
@@ -517,6 +529,12 @@ struct basic_lif_exp {
   static spike_prediction predict(const state& s, const derived& d, double t_ms) {
     if (d.anchored) return predict_real(to_real(s, d, t_ms), d, t_ms);
     return predict_real(s, d, t_ms);
+  }
+  // predict() right after an input at `at`: the same, bit for bit, with
+  // the delivery's decays instead of an exponential (neuron_model.hpp).
+  static spike_prediction predict_at(const state& s, const derived& d, const input_time& at) {
+    if (d.anchored) return predict_real(to_real(s, d, at.t_ms, at.down), d, at.t_ms);
+    return predict_real(s, d, at.t_ms);
   }
   static spike_prediction predict_real(const state& s, const derived& d, double t_ms) {
     if constexpr (Injected)
