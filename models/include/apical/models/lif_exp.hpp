@@ -57,9 +57,10 @@
 // An input of weight w at t adds w e^{(t-G)/tau_e} to S_e and takes
 // g_e w e^{(t-G)/tau_m} from A (V is continuous), factors that are the same
 // for all targets of a delivery (at_time()): no input costs an
-// exponential, nor does a prediction right after one (predict_at()). At the end of refractoriness A
-// is set so that V = V_reset there. predict(), next_spike() and observe() work on the state in real
-// form (V, I_e, I_i at t), which to_real() gives; trajectory(),
+// exponential, nor does a prediction right after one (predict_at()). At
+// the end of refractoriness A is set so that V = V_reset there. predict(),
+// next_spike() and observe() work on the state in real form (V, I_e, I_i
+// at t), which to_real() gives; trajectory(),
 // window_bernstein() and end_of_refractoriness() take that form.
 // lif_exp_injected, and other ratios, keep the real form throughout.
 //
