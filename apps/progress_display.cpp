@@ -20,7 +20,10 @@ std::string duration_text(double s) {
 }
 
 progress_display::progress_display(std::size_t epochs, std::size_t samples)
-    : tty_(isatty(STDERR_FILENO) != 0 && is_root()), epochs_(epochs), samples_(samples) {}
+    : tty_(isatty(STDERR_FILENO) != 0 && is_root()),
+      log_(!tty_ && is_root()),
+      epochs_(epochs),
+      samples_(samples) {}
 
 void progress_display::begin_epoch(std::size_t epoch) {
   epoch_ = epoch;
@@ -62,9 +65,13 @@ void progress_display::clear() {
 }
 
 bool progress_display::due(std::size_t done, std::size_t total) {
-  if (!tty_) return false;
   const auto now = std::chrono::steady_clock::now();
-  if (done < total && now - last_draw_ < std::chrono::milliseconds(150)) return false;
+  if (log_) {
+    // (The end of an epoch or test has its own summary line.)
+    if (done >= total || now - last_draw_ < std::chrono::minutes(1)) return false;
+  } else if (!tty_ || (done < total && now - last_draw_ < std::chrono::milliseconds(150))) {
+    return false;
+  }
   last_draw_ = now;
   return true;
 }
@@ -74,12 +81,12 @@ void progress_display::draw(const std::string& what, std::size_t done, std::size
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
-  fmt::print(stderr, "\r\033[K{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}", what,
-             done, total, rate,
+  fmt::print(stderr, "{}{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}{}",
+             tty_ ? "\r\033[K" : "", what, done, total, rate,
              done ? 100.0 * static_cast<double>(correct) / static_cast<double>(done) : 0.0,
-             rate > 0 ? duration_text(samples_left / rate) : "?");
+             rate > 0 ? duration_text(samples_left / rate) : "?", tty_ ? "" : "\n");
   std::fflush(stderr);
-  drawn_ = true;
+  drawn_ = tty_;
 }
 
 }  // namespace apical::app

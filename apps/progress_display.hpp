@@ -1,8 +1,10 @@
 #pragma once
 // What `apical train` and `apical evaluate` show while they work. On a
 // terminal: one line on stderr, redrawn a few times a second (samples done,
-// samples/s, running accuracy, ETA). Not on a terminal: nothing while it
-// runs, so logs get only the summary lines the commands print themselves.
+// samples/s, running accuracy, ETA). Not on a terminal (a log file): the
+// same as a plain line once a minute, so that a long run shows it is alive
+// and when it will end, and a short one logs only the summary lines the
+// commands print themselves.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -41,6 +43,7 @@ class progress_display {
             double samples_left);
 
   bool tty_;
+  bool log_;  // not a terminal: plain lines, once a minute
   std::size_t epochs_, samples_;
   std::size_t epoch_ = 0, test_samples_ = 0;
   bool drawn_ = false;
