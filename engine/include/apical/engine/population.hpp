@@ -416,9 +416,9 @@ class model_population final : public population {
   // time).
   bool certain(std::uint32_t i) const { return slots_[i].slack < 0; }
   // x >= 0 rounded down to a float (>= 0): a float above x is positive, and
-  // the next float below it has the bit pattern one less.
-  // Without a branch: the rounding's direction is as good as random, and
-  // this runs for nearly every input.
+  // the next float below it has the bit pattern one less. Without a
+  // branch: the rounding's direction is as good as random, and this runs
+  // for nearly every input.
   static float float_below(double x) {
     const auto f = static_cast<float>(x);
     const auto up = static_cast<std::uint32_t>(static_cast<double>(f) > x);
