@@ -20,8 +20,9 @@ std::string duration_text(double s) {
 }
 
 progress_display::progress_display(std::size_t epochs, std::size_t samples)
-    : tty_(isatty(STDERR_FILENO) != 0 && is_root()),
-      log_(!tty_ && is_root()),
+    : out_(!is_root()                   ? output::none
+           : isatty(STDERR_FILENO) != 0 ? output::terminal
+                                        : output::log),
       epochs_(epochs),
       samples_(samples) {}
 
@@ -66,14 +67,20 @@ void progress_display::clear() {
 
 bool progress_display::due(std::size_t done, std::size_t total) {
   const auto now = std::chrono::steady_clock::now();
-  if (log_) {
-    // (The end of an epoch or test has its own summary line.)
-    if (done >= total || now - last_draw_ < std::chrono::minutes(1)) return false;
-  } else if (!tty_ || (done < total && now - last_draw_ < std::chrono::milliseconds(150))) {
-    return false;
+  const auto since = now - last_draw_;
+  bool draw = false;
+  switch (out_) {
+    case output::terminal:
+      draw = done >= total || since >= std::chrono::milliseconds(150);
+      break;
+    case output::log:  // (the end of an epoch or test has its own summary line)
+      draw = done < total && since >= std::chrono::minutes(1);
+      break;
+    case output::none:
+      break;
   }
-  last_draw_ = now;
-  return true;
+  if (draw) last_draw_ = now;
+  return draw;
 }
 
 void progress_display::draw(const std::string& what, std::size_t done, std::size_t total,
@@ -82,11 +89,12 @@ void progress_display::draw(const std::string& what, std::size_t done, std::size
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = wall > 0 ? static_cast<double>(done) / wall : 0.0;
   fmt::print(stderr, "{}{}  {}/{}  {:.0f} samples/s  running accuracy {:.2f}%  ETA {}{}",
-             tty_ ? "\r\033[K" : "", what, done, total, rate,
+             out_ == output::terminal ? "\r\033[K" : "", what, done, total, rate,
              done ? 100.0 * static_cast<double>(correct) / static_cast<double>(done) : 0.0,
-             rate > 0 ? duration_text(samples_left / rate) : "?", tty_ ? "" : "\n");
+             rate > 0 ? duration_text(samples_left / rate) : "?",
+             out_ == output::terminal ? "" : "\n");
   std::fflush(stderr);
-  drawn_ = tty_;
+  drawn_ = out_ == output::terminal;
 }
 
 }  // namespace apical::app

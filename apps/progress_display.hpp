@@ -42,8 +42,9 @@ class progress_display {
   void draw(const std::string& what, std::size_t done, std::size_t total, std::size_t correct,
             double samples_left);
 
-  bool tty_;
-  bool log_;  // not a terminal: plain lines, once a minute
+  // Where the line goes: nowhere (not the root process), a terminal
+  // (redrawn), or a log (plain lines, once a minute).
+  enum class output { none, terminal, log } out_;
   std::size_t epochs_, samples_;
   std::size_t epoch_ = 0, test_samples_ = 0;
   bool drawn_ = false;

@@ -400,9 +400,14 @@ struct basic_lif_exp {
     return weight > 0 ? weight * d.peak_e : 0.0;
   }
 
+  // (Not through at_time(), whose `down` decays, an exponential, an input
+  // alone does not need; `up` is the same expression, bit for bit.)
   static void receive(state& s, const derived& d, int compartment, double weight, double t_ms) {
-    receive_at(s, d, compartment, weight, at_time(d, t_ms));
+    if (d.anchored) return receive_anchored(s, d, weight, up_at(d, t_ms, anchor_of(d, t_ms)));
+    receive_real(s, d, compartment, weight, t_ms);
   }
+  // e^{(t - g)/tau} for each time constant, g the anchor of t.
+  static decays up_at(const derived& d, double t_ms, double g) { return decays_over(d, g - t_ms); }
   // An input into the anchored state, with up = e^{(t - G)/tau} for each
   // time constant.
   [[gnu::always_inline]] static void receive_anchored(state& s, const derived& d, double weight,
@@ -428,7 +433,7 @@ struct basic_lif_exp {
   static input_time at_time(const derived& d, double t_ms) {
     if (!d.anchored) return {t_ms, 0.0, {}, {}};
     const double g = anchor_of(d, t_ms);
-    return {t_ms, g, decays_over(d, g - t_ms), decays_over(d, t_ms - g)};
+    return {t_ms, g, up_at(d, t_ms, g), decays_over(d, t_ms - g)};
   }
   [[gnu::always_inline]] static void advance_at(state& s, const derived& d, double from_ms,
                                                 const input_time& at) {
